@@ -1,0 +1,46 @@
+/**
+ * Two vitest projects in one run, merged into one JSON report (reports/vitest.json):
+ * - `workers`: Worker + Durable Object tests inside workerd (@cloudflare/vitest-plugin), against
+ *   the Node simulator started by test/workers/global-setup.ts.
+ * - `node`: the Lighter library, the simulator, the CLI and other process-level tests.
+ */
+import { defineConfig } from "vitest/config";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+
+export default defineConfig({
+  test: {
+    reporters: ["default", "json"],
+    outputFile: { json: "reports/vitest.json" },
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: "./worker/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                SIM_REST: inject<string>("simRest"),
+                SIM_WS: inject<string>("simWs"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["test/workers/global-setup.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/workers/**", "**/node_modules/**"],
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
