@@ -19,8 +19,9 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
-                SIM_REST: inject<string>("simRest"),
-                SIM_WS: inject<string>("simWs"),
+                MONITORS: inject("monitorsJson"),
+                API_TOKEN: "test-api-token-0123456789",
+                ...inject("secrets"),
               },
             },
           })),

@@ -1,6 +1,42 @@
-/** Cron entry: asks each configured monitor to run one synthetic check. */
+/**
+ * Cron entry. Each invocation is keyed by its exact scheduledTime per monitor, so a repeated
+ * delivery of the same invocation is ignored by the object while every new one (manual local
+ * triggers included) runs a check. The housekeeping cron only prunes and flushes.
+ */
+import { loadConfig } from "./config.ts";
 import type { Env } from "./env.ts";
 
-export async function runScheduled(_cron: string, _scheduledTime: number, _env: Env): Promise<void> {
-  // Filled in by the monitor issue.
+export const HOUSEKEEPING_CRON = "17 3 * * *";
+
+export interface ScheduledOutcome {
+  monitorId: string;
+  checkId?: string;
+  duplicate?: boolean;
+  error?: string;
+}
+
+export async function runScheduled(cron: string, scheduledTime: number, env: Env): Promise<ScheduledOutcome[]> {
+  const { monitors, problems } = loadConfig(env as unknown as Record<string, unknown>);
+  if (monitors.length === 0) {
+    console.warn(JSON.stringify({ event: "scheduled.no_monitors", problems: problems.map((p) => p.setting) }));
+    return [];
+  }
+  const outcomes = await Promise.all(
+    monitors.map(async (m): Promise<ScheduledOutcome> => {
+      const stub = env.FILL_MONITOR.get(env.FILL_MONITOR.idFromName(m.id), m.locationHint ? { locationHint: m.locationHint as DurableObjectLocationHint } : undefined);
+      try {
+        if (cron === HOUSEKEEPING_CRON) {
+          await stub.housekeeping(m.id);
+          return { monitorId: m.id };
+        }
+        const r = await stub.startCheck({ monitorId: m.id, tickKey: `cron:${scheduledTime}`, trigger: "cron" });
+        return { monitorId: m.id, checkId: r.checkId, duplicate: r.duplicate };
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        console.error(JSON.stringify({ event: "scheduled.rpc_failed", monitor: m.id, error }));
+        return { monitorId: m.id, error };
+      }
+    }),
+  );
+  return outcomes;
 }

@@ -1,18 +1,70 @@
 /**
- * Node-side setup for the `workers` project: starts the Lighter simulator on 127.0.0.1 (port 0)
- * and provides its URLs to the tests and to the cloudflareTest bindings.
+ * Node-side setup for the `workers` project: starts the Lighter simulator and a webhook receiver
+ * on 127.0.0.1 (port 0), creates one funded simulator account per test scenario (so scoped faults
+ * never cross test files), and provides MONITORS, the private-key secrets and the URLs to the
+ * cloudflareTest bindings and to the tests.
  */
 import type { TestProject } from "vitest/node";
+import { privateKeySecretName } from "../../worker/config.ts";
+import { startSimulator } from "../sim/server.ts";
+import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     simRest: string;
     simWs: string;
+    hookUrl: string;
+    monitors: { id: string; account_index: number; api_key_index: number; scenario: string }[];
+    monitorsJson: string;
+    secrets: Record<string, string>;
   }
 }
 
+export const SCENARIOS = [
+  "pass", "duplicate", "manual", "status",
+  "f_connect", "f_book", "f_auth", "f_tx", "f_nomatch", "f_withhold", "late",
+  "crash_after_write_ahead", "crash_after_send", "crash_after_accept", "crash_after_seen", "crash_after_fill", "evict",
+  "v_ack_account", "v_flat_errors", "v_no_ack", "v_server_pings", "v_no_begin_nonce", "v_unsub_family",
+  "dup_frames", "reorder", "gap", "paused", "dry_run", "bad_key",
+];
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  project.provide("simRest", "http://127.0.0.1:0");
-  project.provide("simWs", "ws://127.0.0.1:0/stream");
-  return async () => {};
+  const sim = await startSimulator({ port: 0, seed: 7, bookIntervalMs: 40, executionDelayMs: 15 });
+  const hook = await startWebhookReceiver();
+  const monitors: { id: string; account_index: number; api_key_index: number; scenario: string }[] = [];
+  const configs: Record<string, unknown>[] = [];
+  const secrets: Record<string, string> = {};
+  for (const scenario of SCENARIOS) {
+    const a = sim.createAccount({ collateral: 1_000_000_000n });
+    const account = a.account_index;
+    const cfg: Record<string, unknown> = {
+      network: "custom",
+      rest_url: sim.rest,
+      // sim_account lets the simulator scope connection faults to this account from the first byte.
+      ws_url: `${sim.ws}?sim_account=${account}`,
+      chain_id: sim.chainId,
+      account_index: Number(account),
+      api_key_index: a.api_key_index,
+      markets: [0],
+      time_scale: 0.2,
+      max_slippage_bps: 100,
+      alerts: { fail_after: 2, resolve_after: 1, targets: [{ type: "webhook", url: `${hook.url}/hook/${scenario}` }] },
+    };
+    if (scenario === "dry_run") cfg.dry_run = true;
+    configs.push(cfg);
+    const id = `custom:${account}:${a.api_key_index}`;
+    monitors.push({ id, account_index: Number(account), api_key_index: a.api_key_index, scenario });
+    if (scenario === "bad_key") secrets[privateKeySecretName("custom", account, a.api_key_index)] = `0x${"12".repeat(40)}`;
+    else if (scenario !== "dry_run") secrets[privateKeySecretName("custom", account, a.api_key_index)] = a.private_key!;
+  }
+  project.provide("simRest", sim.rest);
+  project.provide("simWs", sim.ws);
+  project.provide("hookUrl", hook.url);
+  project.provide("monitors", monitors);
+  project.provide("monitorsJson", JSON.stringify(configs));
+  project.provide("secrets", secrets);
+  return async () => {
+    await sim.close();
+    await hook.close();
+  };
 }

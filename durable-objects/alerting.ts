@@ -1,0 +1,121 @@
+/**
+ * The FillMonitor's alerting: applies each completed check to the alert policy (state in meta
+ * `alert_state`), writes notifications to the SQLite outbox keyed by their idempotency key (so a
+ * retry or a replay never sends twice), delivers from the alarm with backoff, and pings the
+ * heartbeat URL after every completed check.
+ */
+import type { MonitorConfig } from "../worker/config.ts";
+import type { Env } from "../worker/env.ts";
+import { deliverOnce, nextAttempt, type OutboxItem } from "../worker/alerts/deliver.ts";
+import { DEFAULT_POLICY, applyCheck, initialAlertState, type AlertState, type CheckResult } from "../worker/alerts/policy.ts";
+import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts";
+import type { LogLevel } from "./eventlog.ts";
+import { getMeta, setMeta } from "./schema.ts";
+
+export interface AlertingOptions {
+  sql: SqlStorage;
+  env: Env;
+  monitorId: string;
+  config: () => MonitorConfig | null;
+  log: (level: LogLevel, event: string, data: Record<string, unknown>) => void;
+  schedule: (at: number) => void;
+}
+
+export class Alerting {
+  private readonly o: AlertingOptions;
+  private flushing = false;
+
+  constructor(o: AlertingOptions) {
+    this.o = o;
+  }
+
+  private state(): AlertState {
+    const raw = getMeta(this.o.sql, "alert_state");
+    return raw ? (JSON.parse(raw) as AlertState) : initialAlertState();
+  }
+
+  onCheck(result: CheckResult): void {
+    const cfg = this.o.config();
+    const policy = {
+      ...DEFAULT_POLICY,
+      failAfter: cfg?.alerts.failAfter ?? DEFAULT_POLICY.failAfter,
+      resolveAfter: cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter,
+      degradedCounts: cfg?.alerts.degradedCounts ?? false,
+      remindEveryMs: cfg?.alerts.remindEveryMs ?? DEFAULT_POLICY.remindEveryMs,
+    };
+    const { state, notifications } = applyCheck(this.state(), result, this.o.monitorId, policy);
+    setMeta(this.o.sql, "alert_state", JSON.stringify(state));
+    const targets = cfg?.alerts.targets ?? [];
+    for (const n of notifications) {
+      this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, { incident_id: n.incidentId, stage: n.stage, diagnosis: n.diagnosis, targets: targets.length });
+      targets.forEach((_, i) => {
+        const item: OutboxItem = { id: `${n.idempotencyKey}#${i}`, targetIndex: i, notification: n, attempts: 0, nextAt: result.at, state: "pending", lastError: null };
+        this.o.sql.exec(
+          `INSERT INTO outbox (id, created_at, item, state, next_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT(id) DO NOTHING`,
+          item.id,
+          result.at,
+          JSON.stringify(item),
+          item.nextAt,
+        );
+      });
+    }
+    if (notifications.length > 0 && targets.length > 0) this.o.schedule(Date.now());
+  }
+
+  private resolve(cfg: MonitorConfig, index: number): ResolvedTarget | null {
+    const t = cfg.alerts.targets[index];
+    if (!t) return null;
+    const read = (name: string | null) => (name && typeof this.o.env[name] === "string" ? (this.o.env[name] as string) : null);
+    return { target: t, url: t.urlSecret ? read(t.urlSecret) : t.url, secret: read(t.secretName) };
+  }
+
+  async flush(now: number): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      const cfg = this.o.config();
+      const due = this.o.sql.exec<{ id: string; item: string }>(`SELECT id, item FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY created_at LIMIT 20`, now).toArray();
+      for (const row of due) {
+        const item = JSON.parse(row.item) as OutboxItem;
+        const target = cfg ? this.resolve(cfg, item.targetIndex) : null;
+        let next: OutboxItem;
+        if (!target || (!target.url && target.target.type !== "telegram" && target.target.type !== "pagerduty")) {
+          next = { ...item, attempts: item.attempts + 1, state: "failed", lastError: "alert target or its secret is not configured" };
+        } else {
+          const req = await buildRequest(item.notification, target);
+          next = nextAttempt(item, await deliverOnce(req), Date.now());
+        }
+        this.o.sql.exec(`UPDATE outbox SET item = ?, state = ?, next_at = ? WHERE id = ?`, JSON.stringify(next), next.state, next.nextAt, item.id);
+        this.o.log(next.state === "failed" ? "error" : next.state === "sent" ? "info" : "warn", `alert.delivery.${next.state}`, {
+          incident_id: item.notification.incidentId,
+          kind: item.notification.kind,
+          target: target?.target.type ?? null,
+          attempts: next.attempts,
+          error: next.lastError,
+        });
+      }
+      const pending = this.o.sql.exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'`).toArray()[0]?.at;
+      if (pending !== null && pending !== undefined) this.o.schedule(pending);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Dead-man's switch: pinged after each completed check. */
+  async heartbeat(checkId: string): Promise<void> {
+    const url = this.o.config()?.alerts.heartbeatUrl;
+    if (!url) return;
+    try {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ monitor: this.o.monitorId, check_id: checkId }), signal: AbortSignal.timeout(10_000) });
+      await res.body?.cancel().catch(() => undefined);
+      if (!res.ok) this.o.log("warn", "heartbeat.failed", { status: res.status });
+    } catch {
+      this.o.log("warn", "heartbeat.failed", { status: null });
+    }
+  }
+
+  openIncidents(): unknown[] {
+    const s = this.state();
+    return s.open ? [{ id: s.open.id, opened_at: s.open.openedAt, stage: s.open.stage, diagnosis: s.open.diagnosis, failures: s.open.failures }] : [];
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * FillMonitor's durable state: an idempotent, versioned SQLite schema (CREATE ... IF NOT EXISTS,
+ * a schema-version row, additive migrations), plus small typed helpers over `ctx.storage.sql`.
+ * Everything needed after an eviction lives here; in-memory fields are caches.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: readonly string[][] = [
+  // v1
+  [
+    `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ticks (tick_key TEXT PRIMARY KEY, check_id TEXT NOT NULL, at INTEGER NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS checks (
+       id TEXT PRIMARY KEY,
+       tick_key TEXT NOT NULL,
+       market INTEGER NOT NULL,
+       state TEXT NOT NULL,
+       phase TEXT NOT NULL,
+       started_at INTEGER NOT NULL,
+       finished_at INTEGER,
+       verdict TEXT,
+       first_failing_stage TEXT,
+       diagnosis TEXT,
+       reasons TEXT NOT NULL DEFAULT '[]',
+       stages TEXT NOT NULL DEFAULT '{}',
+       evidence TEXT NOT NULL DEFAULT '{}',
+       action TEXT,
+       flatten TEXT,
+       flatten_detail TEXT,
+       coi TEXT,
+       fill_latency_ms INTEGER
+     )`,
+    `CREATE INDEX IF NOT EXISTS checks_started ON checks (started_at)`,
+    `CREATE TABLE IF NOT EXISTS orders (
+       coi TEXT PRIMARY KEY,
+       check_id TEXT NOT NULL,
+       purpose TEXT NOT NULL,
+       market INTEGER NOT NULL,
+       is_ask INTEGER NOT NULL,
+       base_amount TEXT NOT NULL,
+       price INTEGER NOT NULL,
+       notional_usd REAL NOT NULL,
+       nonce TEXT NOT NULL,
+       tx_type INTEGER NOT NULL,
+       tx_info TEXT NOT NULL,
+       tx_hash TEXT NOT NULL,
+       send_state TEXT NOT NULL,
+       send_attempts INTEGER NOT NULL DEFAULT 0,
+       send_code INTEGER,
+       send_message TEXT,
+       order_index TEXT,
+       status TEXT,
+       filled_base TEXT NOT NULL DEFAULT '0',
+       filled_quote TEXT NOT NULL DEFAULT '0',
+       ws_filled_base TEXT NOT NULL DEFAULT '0',
+       seen_at INTEGER,
+       first_fill_at INTEGER,
+       terminal_at INTEGER,
+       created_at INTEGER NOT NULL,
+       updated_at INTEGER NOT NULL
+     )`,
+    `CREATE INDEX IF NOT EXISTS orders_check ON orders (check_id)`,
+    `CREATE TABLE IF NOT EXISTS order_events (
+       id INTEGER PRIMARY KEY AUTOINCREMENT,
+       coi TEXT NOT NULL,
+       at INTEGER NOT NULL,
+       source TEXT NOT NULL,
+       kind TEXT NOT NULL,
+       status TEXT,
+       filled_base TEXT,
+       detail TEXT
+     )`,
+    `CREATE INDEX IF NOT EXISTS order_events_coi ON order_events (coi, id)`,
+    `CREATE TABLE IF NOT EXISTS events (
+       id INTEGER PRIMARY KEY AUTOINCREMENT,
+       at INTEGER NOT NULL,
+       level TEXT NOT NULL,
+       event TEXT NOT NULL,
+       check_id TEXT,
+       data TEXT NOT NULL
+     )`,
+    `CREATE INDEX IF NOT EXISTS events_at ON events (at)`,
+    `CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL, data TEXT NOT NULL DEFAULT '{}')`,
+    `CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS outbox (
+       id TEXT PRIMARY KEY,
+       created_at INTEGER NOT NULL,
+       item TEXT NOT NULL,
+       state TEXT NOT NULL,
+       next_at INTEGER NOT NULL
+     )`,
+  ],
+];
+
+/** Applies every migration not yet applied. Safe to call on every start. */
+export function migrate(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  const row = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).toArray()[0];
+  let version = row ? Number(row.value) : 0;
+  for (; version < MIGRATIONS.length; version++) {
+    for (const stmt of MIGRATIONS[version] ?? []) sql.exec(stmt);
+    sql.exec(
+      `INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      String(version + 1),
+    );
+  }
+}
+
+export function getMeta(sql: SqlStorage, key: string): string | null {
+  const row = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0];
+  return row ? row.value : null;
+}
+
+export function setMeta(sql: SqlStorage, key: string, value: string): void {
+  sql.exec(
+    `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    key,
+    value,
+  );
+}
+
+export function deleteMeta(sql: SqlStorage, key: string): void {
+  sql.exec(`DELETE FROM meta WHERE key = ?`, key);
+}
+
+export function bumpCounter(sql: SqlStorage, name: string, by = 1): void {
+  sql.exec(
+    `INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value`,
+    name,
+    by,
+  );
+}
+
+export function readCounters(sql: SqlStorage): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const row of sql.exec<{ name: string; value: number }>(`SELECT name, value FROM counters`)) out[row.name] = row.value;
+  return out;
+}
+
+/** One alarm, many deadlines: keep them in a table and always arm the earliest. */
+export function setDeadline(sql: SqlStorage, name: string, at: number, data: unknown = {}): void {
+  sql.exec(
+    `INSERT INTO deadlines (name, at, data) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET at = excluded.at, data = excluded.data`,
+    name,
+    Math.floor(at),
+    JSON.stringify(data),
+  );
+}
+
+export function clearDeadline(sql: SqlStorage, name: string): void {
+  sql.exec(`DELETE FROM deadlines WHERE name = ?`, name);
+}
+
+export function clearDeadlinesWithPrefix(sql: SqlStorage, prefix: string): void {
+  sql.exec(`DELETE FROM deadlines WHERE substr(name, 1, ?) = ?`, prefix.length, prefix);
+}
+
+export function earliestDeadline(sql: SqlStorage): number | null {
+  const row = sql.exec<{ at: number | null }>(`SELECT MIN(at) AS at FROM deadlines`).toArray()[0];
+  return row && row.at !== null ? row.at : null;
+}
+
+export function takeDueDeadlines(sql: SqlStorage, now: number): { name: string; at: number; data: string }[] {
+  const rows = sql
+    .exec<{ name: string; at: number; data: string }>(`SELECT name, at, data FROM deadlines WHERE at <= ? ORDER BY at`, now)
+    .toArray();
+  for (const r of rows) sql.exec(`DELETE FROM deadlines WHERE name = ? AND at = ?`, r.name, r.at);
+  return rows;
+}

@@ -1,0 +1,144 @@
+/**
+ * `npm start`: the local playground. Starts the Lighter simulator on 127.0.0.1:8790, reads the
+ * funded test account from its first stdout line, and runs `wrangler dev` on 127.0.0.1:8787 with a
+ * monitor pointed at the simulator. API_TOKEN comes from .dev.vars if present, else from
+ * .dev.vars.example (a local-only value). Ctrl-C stops both.
+ *
+ * The simulator's URLs, chain id and account go in as --var; the private key goes through an
+ * --env-file under .wrangler/ (mode 600) so it never shows in the process list.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { privateKeySecretName } from "../worker/config.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SIM_PORT = Number(process.env.FILLWATCH_SIM_PORT ?? 8790);
+const DEV_PORT = Number(process.env.FILLWATCH_DEV_PORT ?? 8787);
+const bin = (name: string) => join(root, "node_modules", ".bin", name);
+
+interface SimAccount {
+  ws: string;
+  rest: string;
+  chain_id: number;
+  account_index: number | string;
+  api_key_index: number;
+  private_key: string;
+  market_index: number;
+}
+
+const children: ChildProcess[] = [];
+let stopping = false;
+function stopAll(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+process.on("SIGINT", () => stopAll(0));
+process.on("SIGTERM", () => stopAll(0));
+
+function startSimulator(): Promise<SimAccount> {
+  const sim = spawn(process.execPath, [join(root, "test", "sim", "main.ts"), "--port", String(SIM_PORT), "--seed", "1"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(sim);
+  sim.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`[fillwatch] simulator exited (${code})`);
+      stopAll(1);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: sim.stdout! });
+    let first = true;
+    lines.on("line", (line) => {
+      if (first) {
+        first = false;
+        try {
+          resolve(JSON.parse(line) as SimAccount);
+        } catch {
+          reject(new Error(`simulator's first line is not JSON: ${line.slice(0, 200)}`));
+        }
+        return;
+      }
+      console.log(`[sim] ${line}`);
+    });
+    setTimeout(() => reject(new Error("simulator did not print its account within 15 s")), 15_000).unref();
+  });
+}
+
+function apiTokenFile(): string {
+  const devVars = join(root, ".dev.vars");
+  return existsSync(devVars) ? devVars : join(root, ".dev.vars.example");
+}
+
+function readApiToken(file: string): string {
+  const m = /^\s*API_TOKEN\s*=\s*"?([^"\n]*)"?\s*$/m.exec(readFileSync(file, "utf8"));
+  return m?.[1] ?? "";
+}
+
+const account = await startSimulator();
+const monitor = {
+  network: "custom",
+  rest_url: account.rest,
+  ws_url: account.ws,
+  chain_id: account.chain_id,
+  account_index: Number(account.account_index),
+  api_key_index: account.api_key_index,
+  markets: [account.market_index],
+  mode: "on-demand",
+  max_slippage_bps: 100,
+  alerts: { fail_after: 2, resolve_after: 1, targets: [] },
+};
+const monitors = JSON.stringify([monitor]);
+const keyName = privateKeySecretName("custom", BigInt(account.account_index), account.api_key_index);
+mkdirSync(join(root, ".wrangler"), { recursive: true });
+const secretsFile = join(root, ".wrangler", "fillwatch-sim.env");
+writeFileSync(secretsFile, `${keyName}="${account.private_key}"\n`, { mode: 0o600 });
+
+const tokenFile = apiTokenFile();
+const token = readApiToken(tokenFile);
+const dev = spawn(
+  bin("wrangler"),
+  [
+    "dev",
+    "--ip", "127.0.0.1",
+    "--port", String(DEV_PORT),
+    "--env-file", tokenFile,
+    "--env-file", secretsFile,
+    "--var", `MONITORS:${monitors}`,
+    "--show-interactive-dev-session=false",
+  ],
+  {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      WRANGLER_HIDE_BANNER: "true",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    },
+  },
+);
+children.push(dev);
+dev.on("exit", (code) => {
+  if (!stopping) stopAll(code ?? 1);
+});
+
+const base = `http://127.0.0.1:${DEV_PORT}`;
+console.log(`
+[fillwatch] simulator: ${account.rest} (chain ${account.chain_id}, account ${account.account_index}, API key ${account.api_key_index})
+[fillwatch] worker:    ${base}   (API_TOKEN from ${tokenFile.endsWith(".example") ? ".dev.vars.example" : ".dev.vars"})
+
+  export API_TOKEN=${token ? token : "<your API_TOKEN>"}
+  curl '${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*'      # run a check now
+  curl -H "Authorization: Bearer $API_TOKEN" ${base}/status     # see it
+
+  # break fills on purpose: the exchange fills but never tells the WebSocket
+  curl -X POST ${account.rest}/_sim/faults -d '{"name":"withhold_account_orders"}'
+  curl -X DELETE ${account.rest}/_sim/faults                     # heal
+`);

@@ -1,0 +1,121 @@
+/**
+ * Fault injection. Every fault has a name, parameters, an exact effect and a scope: global (no
+ * scope field), one account (`"account_index"`) or one connection (`"connection"`: the session id
+ * from its `connected` frame). A connection belongs to an account once it subscribes with that
+ * account's auth token, or from the start when it connects with `?sim_account=<index>`.
+ *
+ * | name                    | parameters              | effect                                                                 |
+ * |-------------------------|-------------------------|------------------------------------------------------------------------|
+ * | refuse_connections      | status? (503)           | WebSocket upgrades answered with HTTP `status`, no socket              |
+ * | close_after_connect     | code? (1011)            | socket accepted, `connected` sent, then closed with `code`             |
+ * | no_connected_frame      |                         | socket accepted, no `connected` frame (everything else works)          |
+ * | ignore_subscriptions    | channel? (prefix)       | subscribes to matching channels get no ack, no data, no error          |
+ * | reject_auth             |                         | private subscribes answered 20013 "invalid auth: …"                     |
+ * | expire_auth             |                         | accepted tokens stop working: account subscriptions silently dropped, new ones 20013 |
+ * | stall                   |                         | connection stays open, the server sends nothing more                  |
+ * | stop_book_updates       |                         | no more update/order_book frames                                       |
+ * | book_nonce_gap          |                         | the next book delta skips nonces (begin_nonce ≠ previous nonce), once  |
+ * | duplicate_frames        |                         | every frame is sent twice                                              |
+ * | reorder_frames          |                         | consecutive frames swapped pairwise                                    |
+ * | delay_frames            | ms                      | every frame sent `ms` later                                            |
+ * | throttle_account_frames |                         | account frames (orders, trades) silently dropped (PROTOCOL §2.11)      |
+ * | server_ping             | expect_pong_ms?, every_ms? | server sends {"type":"ping"}; closes (1008 "no pong") if no pong in time |
+ * | malformed_frames        | every_ms? (200)         | garbage frames (invalid JSON, unknown types, wrong field types) injected |
+ * | oversized_frames        | bytes? (2 MiB)          | one frame of `bytes` with an unknown type is sent, then normal service |
+ * | withhold_account_orders |                         | the account's orders match and fill, but no account_orders / account_all_orders / trade frames mention them (REST shows everything) |
+ * | late_report             | ms                      | the account's order/trade frames are sent `ms` after the fill          |
+ * | late_fill               | ms                      | matching of the account's orders is delayed by `ms`                    |
+ * | never_match             |                         | the account's orders never match (IOC ends canceled with no fill)      |
+ * | reject_tx               | code (21120), message?  | sendTx answers `code`                                                  |
+ * | rest_errors             | status (500), code?     | REST answers HTTP `status` (JSON `{code, message}`)                    |
+ * | slow_rest               | ms                      | REST answers after `ms`                                                |
+ * | drop_connection         | after_ms? (0)           | sockets closed abruptly (1006-like terminate) `after_ms` after connect (or now) |
+ */
+
+export const FAULT_NAMES = [
+  "refuse_connections", "close_after_connect", "no_connected_frame", "ignore_subscriptions", "reject_auth", "expire_auth",
+  "stall", "stop_book_updates", "book_nonce_gap", "duplicate_frames", "reorder_frames", "delay_frames",
+  "throttle_account_frames", "server_ping", "malformed_frames", "oversized_frames", "withhold_account_orders",
+  "late_report", "late_fill", "never_match", "reject_tx", "rest_errors", "slow_rest", "drop_connection",
+] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
+
+export interface Fault {
+  id: string;
+  name: FaultName;
+  account_index?: bigint;
+  connection?: string;
+  params: Record<string, unknown>;
+  created_at: number;
+}
+
+export interface Scope {
+  account?: bigint | null;
+  connection?: string | null;
+}
+
+export class FaultRegistry {
+  private faults: Fault[] = [];
+  private seq = 0;
+  onChange: ((f: Fault, added: boolean) => void) | null = null;
+
+  add(spec: Record<string, unknown>, now: number): Fault {
+    const name = spec.name;
+    if (typeof name !== "string" || !(FAULT_NAMES as readonly string[]).includes(name)) {
+      throw new RangeError(`unknown fault ${JSON.stringify(name)}; known: ${FAULT_NAMES.join(", ")}`);
+    }
+    const params: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(spec)) if (k !== "name" && k !== "account_index" && k !== "connection") params[k] = v;
+    for (const k of ["ms", "after_ms", "expect_pong_ms", "every_ms", "status", "code", "bytes"]) {
+      if (params[k] !== undefined && (typeof params[k] !== "number" || !Number.isFinite(params[k] as number) || (params[k] as number) < 0)) {
+        throw new RangeError(`fault ${name}: ${k} must be a non-negative number`);
+      }
+    }
+    const f: Fault = { id: `f${++this.seq}`, name: name as FaultName, params, created_at: now };
+    if (spec.account_index !== undefined) {
+      const a = spec.account_index;
+      if (!(typeof a === "number" || typeof a === "string" || typeof a === "bigint") || !/^\d+$/.test(String(a))) throw new RangeError("account_index must be an integer");
+      f.account_index = BigInt(a);
+    }
+    if (spec.connection !== undefined) {
+      if (typeof spec.connection !== "string") throw new RangeError("connection must be a session id string");
+      f.connection = spec.connection;
+    }
+    this.faults.push(f);
+    this.onChange?.(f, true);
+    return f;
+  }
+
+  remove(id: string): boolean {
+    const i = this.faults.findIndex((f) => f.id === id);
+    if (i < 0) return false;
+    const [f] = this.faults.splice(i, 1);
+    this.onChange?.(f!, false);
+    return true;
+  }
+
+  clear(): void {
+    const all = this.faults;
+    this.faults = [];
+    for (const f of all) this.onChange?.(f, false);
+  }
+
+  list(): Fault[] {
+    return [...this.faults];
+  }
+
+  /** The first active fault `name` that applies to `scope`. */
+  find(name: FaultName, scope: Scope = {}): Fault | undefined {
+    return this.faults.find((f) => {
+      if (f.name !== name) return false;
+      if (f.connection !== undefined && f.connection !== scope.connection) return false;
+      if (f.account_index !== undefined && f.account_index !== scope.account) return false;
+      return true;
+    });
+  }
+
+  num(f: Fault | undefined, key: string, def: number): number {
+    const v = f?.params[key];
+    return typeof v === "number" ? v : def;
+  }
+}

@@ -1,0 +1,791 @@
+/**
+ * The local Lighter: one port on 127.0.0.1 serving the WebSocket `/stream`, REST `/api/v1/...`
+ * and the `/_sim/*` control endpoints (accounts, faults, variants, state). Frame shapes, channel
+ * spellings and error codes follow shared/lighter/PROTOCOL.md; where it flags a conflict, both
+ * sides are playable as variants (globally, per account, or chosen per connection from the seed).
+ *
+ * @example
+ * const sim = await startSimulator({ port: 0, seed: 1 });
+ * const acct = sim.createAccount();           // funded, with an API key
+ * ...; await sim.close();
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import type { Duplex } from "node:stream";
+import type { WebSocket as WsSocket, WebSocketServer as WsServer } from "ws";
+import { checkAuthToken, generateKey, readAuthToken } from "./crypto.ts";
+import { Exchange, formatUnits, type SimAccount, type SimOrder, type SimTrade } from "./exchange.ts";
+import { FaultRegistry, type Fault, type FaultName } from "./faults.ts";
+import { exactJson } from "./json.ts";
+import { Rng } from "./random.ts";
+
+const require = createRequire(import.meta.url);
+const { WebSocketServer } = require("ws") as typeof import("ws");
+
+export interface Variants {
+  /** Channel spelling of the account_orders ack: "account_orders:{m}" or "account_orders:{m}:{acct}". */
+  ack_channel: "market" | "market_account";
+  /** {"error":{code,message}} or {"type":"error",code,message}. */
+  error_shape: "wrapped" | "flat";
+  /** Whether subscribed/account_orders is sent at all. */
+  account_orders_ack: boolean;
+  /** Whether the server sends its own {"type":"ping"}. */
+  server_pings: boolean;
+  /** Whether book updates carry begin_nonce (older servers did not). */
+  begin_nonce: boolean;
+  /** {"type":"unsubscribed"} or {"type":"unsubscribed/<family>"}. */
+  unsubscribed_shape: "plain" | "family";
+}
+
+export const DEFAULT_VARIANTS: Variants = {
+  ack_channel: "market",
+  error_shape: "wrapped",
+  account_orders_ack: true,
+  server_pings: false,
+  begin_nonce: true,
+  unsubscribed_shape: "plain",
+};
+
+export interface SimOptions {
+  port?: number;
+  seed?: number;
+  chainId?: number;
+  bookIntervalMs?: number;
+  levelsPerDelta?: number;
+  bookLevels?: number;
+  idleTimeoutMs?: number;
+  executionDelayMs?: number;
+  priceBandBps?: number;
+  serverPingMs?: number;
+  messagesPerMinute?: number;
+  /** Pick variants per connection from the seed instead of the defaults. */
+  randomVariants?: boolean;
+  variants?: Partial<Variants>;
+  faults?: Record<string, unknown>[];
+  accounts?: { index: bigint; apiKeyIndex: number; publicKey: string }[];
+  log?: (line: string) => void;
+}
+
+interface Sub {
+  channel: string; // as the server spells it in frames
+  kind: "order_book" | "account_orders" | "account_all_orders" | "account_all_trades" | "trade";
+  market: number | null;
+  account: bigint | null;
+}
+
+interface Conn {
+  id: string;
+  ws: WsSocket;
+  account: bigint | null;
+  subs: Map<string, Sub>;
+  variants: Variants;
+  lastClientMessageAt: number;
+  messageTimes: number[];
+  held: string | null;
+  pongDeadline: number | null;
+  nextServerPing: number;
+  nextMalformed: number;
+  oversizedSent: boolean;
+  gapPending: boolean;
+  closed: boolean;
+}
+
+export interface Simulator {
+  port: number;
+  rest: string;
+  ws: string;
+  chainId: number;
+  exchange: Exchange;
+  faults: FaultRegistry;
+  createAccount(p?: { accountIndex?: bigint; apiKeyIndex?: number; publicKey?: string; collateral?: bigint }): { account_index: bigint; api_key_index: number; private_key: string | null; public_key: string };
+  setVariants(v: Partial<Variants>, account?: bigint): void;
+  close(): Promise<void>;
+}
+
+const SUB_LIMIT = 500;
+
+export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> {
+  const seed = opts.seed ?? 1;
+  const chainId = opts.chainId ?? 300;
+  const bookIntervalMs = opts.bookIntervalMs ?? 50;
+  const levelsPerDelta = opts.levelsPerDelta ?? 3;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 120_000;
+  const serverPingMs = opts.serverPingMs ?? 10_000;
+  const messagesPerMinute = opts.messagesPerMinute ?? 200;
+  const log = opts.log ?? (() => undefined);
+  const now = () => Date.now();
+  const faults = new FaultRegistry();
+  const rng = new Rng(seed ^ 0x5eed);
+  const globalVariants: Variants = { ...DEFAULT_VARIANTS, ...(opts.variants ?? {}) };
+  const accountVariants = new Map<bigint, Partial<Variants>>();
+  const conns = new Set<Conn>();
+  let connSeq = 0;
+  let offset = 2164;
+
+  const exchange = new Exchange({
+    seed,
+    chainId,
+    executionDelayMs: opts.executionDelayMs ?? 20,
+    priceBandBps: opts.priceBandBps ?? 500,
+    levels: opts.bookLevels ?? 40,
+    now,
+    matchDelay: (a) => faults.num(faults.find("late_fill", { account: a }), "ms", 0),
+    neverMatch: (a) => faults.find("never_match", { account: a }) !== undefined,
+  });
+  for (const a of opts.accounts ?? []) exchange.createAccount({ accountIndex: a.index, apiKeyIndex: a.apiKeyIndex, publicKey: a.publicKey });
+  for (const f of opts.faults ?? []) faults.add(f, now());
+
+  // ------------------------------------------------------------------ frames out
+
+  const scopeOf = (c: Conn) => ({ account: c.account, connection: c.id });
+  const has = (c: Conn, name: FaultName) => faults.find(name, scopeOf(c));
+
+  function rawSend(c: Conn, text: string): void {
+    if (c.closed || c.ws.readyState !== 1) return;
+    c.ws.send(text);
+  }
+
+  /** Every server frame goes through here, so connection-scoped faults apply uniformly. */
+  function send(c: Conn, text: string, kind: "control" | "book" | "account" = "control"): void {
+    if (c.closed) return;
+    if (has(c, "stall")) return;
+    if (kind === "account" && has(c, "throttle_account_frames")) return;
+    const emit = (t: string) => {
+      if (has(c, "reorder_frames")) {
+        if (c.held === null) {
+          c.held = t;
+          return;
+        }
+        const first = c.held;
+        c.held = null;
+        rawSend(c, t);
+        rawSend(c, first);
+        return;
+      }
+      rawSend(c, t);
+      if (has(c, "duplicate_frames")) rawSend(c, t);
+    };
+    const delay = has(c, "delay_frames");
+    if (delay) setTimeout(() => emit(text), faults.num(delay, "ms", 100));
+    else emit(text);
+  }
+
+  function errorFrame(c: Conn, code: number, message: string): string {
+    return c.variants.error_shape === "flat" ? JSON.stringify({ type: "error", code, message }) : JSON.stringify({ error: { code, message } });
+  }
+
+  function variantsFor(account: bigint | null, random: boolean): Variants {
+    const base: Variants = random
+      ? {
+          ack_channel: rng.pick(["market", "market_account"] as const),
+          error_shape: rng.pick(["wrapped", "flat"] as const),
+          account_orders_ack: rng.next() < 0.5,
+          server_pings: rng.next() < 0.5,
+          begin_nonce: rng.next() < 0.7,
+          unsubscribed_shape: rng.pick(["plain", "family"] as const),
+        }
+      : { ...globalVariants };
+    return { ...base, ...(account !== null ? accountVariants.get(account) ?? {} : {}) };
+  }
+
+  function bookSnapshot(market: number): string {
+    const m = exchange.market(market);
+    const l = exchange.levels(market);
+    const fmtLevels = (xs: [number, bigint][]) => xs.map(([p, s]) => ({ price: formatUnits(BigInt(p), m.priceDecimals), size: formatUnits(s, m.sizeDecimals) }));
+    const t = now();
+    return exactJson({
+      channel: `order_book:${market}`,
+      last_updated_at: t * 1000 + 150,
+      offset,
+      order_book: { code: 0, asks: fmtLevels(l.asks), bids: fmtLevels(l.bids), offset, nonce: m.nonce, last_updated_at: t * 1000 + 150, begin_nonce: 0 },
+      timestamp: t,
+      type: "subscribed/order_book",
+    });
+  }
+
+  // Book deltas are batched per market and flushed on the book interval, like the real server.
+  const dirty = new Map<number, Map<string, { isAsk: boolean; price: number }>>();
+  exchange.events = {
+    bookChanged(market, levels) {
+      const d = dirty.get(market) ?? new Map();
+      for (const l of levels) d.set(`${l.isAsk ? "a" : "b"}${l.price}`, l);
+      dirty.set(market, d);
+    },
+    orderUpdated(order) {
+      sendOrderUpdate(order);
+    },
+    trade(trade) {
+      sendTrade(trade);
+    },
+  };
+
+  function flushBook(): void {
+    for (const m of exchange.markets.values()) {
+      const changed = exchange.makerStep(m.id, rng.int(1, levelsPerDelta));
+      const d = dirty.get(m.id) ?? new Map<string, { isAsk: boolean; price: number }>();
+      for (const l of changed) d.set(`${l.isAsk ? "a" : "b"}${l.price}`, l);
+      dirty.delete(m.id);
+      if (d.size === 0) continue;
+      const { begin, nonce } = exchange.bumpNonce(m.id);
+      offset += rng.int(1, 5);
+      const asks: { price: string; size: string }[] = [];
+      const bids: { price: string; size: string }[] = [];
+      for (const l of d.values()) {
+        const entry = { price: formatUnits(BigInt(l.price), m.priceDecimals), size: formatUnits(exchange.levelSize(m.id, l.isAsk, l.price), m.sizeDecimals) };
+        (l.isAsk ? asks : bids).push(entry);
+      }
+      const t = now();
+      const frame = (withBegin: boolean, beginValue: bigint) =>
+        exactJson({
+          channel: `order_book:${m.id}`,
+          last_updated_at: t * 1000 + 309,
+          offset,
+          order_book: withBegin
+            ? { code: 0, asks, bids, offset, nonce, last_updated_at: t * 1000 + 309, begin_nonce: beginValue }
+            : { code: 0, asks, bids, offset, nonce },
+          timestamp: t,
+          type: "update/order_book",
+        });
+      const normal = frame(true, begin);
+      const old = frame(false, begin);
+      for (const c of conns) {
+        if (!c.subs.has(`order_book:${m.id}`) || has(c, "stop_book_updates")) continue;
+        if (has(c, "ignore_subscriptions") && matchesIgnored(c, `order_book/${m.id}`)) continue;
+        if (c.gapPending) {
+          c.gapPending = false;
+          send(c, frame(true, begin + 7n), "book");
+          continue;
+        }
+        send(c, c.variants.begin_nonce ? normal : old, "book");
+      }
+    }
+  }
+
+  function accountChannelFor(c: Conn, market: number, account: bigint): string {
+    return c.variants.ack_channel === "market_account" ? `account_orders:${market}:${account}` : `account_orders:${market}`;
+  }
+
+  function withheld(order: SimOrder): boolean {
+    return faults.find("withhold_account_orders", { account: order.account }) !== undefined;
+  }
+
+  function deliverAccountFrame(account: bigint, fn: () => void): void {
+    const late = faults.find("late_report", { account });
+    if (late) setTimeout(fn, faults.num(late, "ms", 1000));
+    else fn();
+  }
+
+  function sendOrderUpdate(o: SimOrder): void {
+    if (withheld(o)) return;
+    const json = exchange.orderJson(o);
+    deliverAccountFrame(o.account, () => {
+      for (const c of conns) {
+        for (const s of c.subs.values()) {
+          if (s.account !== o.account) continue;
+          if (s.kind === "account_orders" && s.market === o.market) {
+            send(c, exactJson({ account: o.account, channel: accountChannelFor(c, o.market, o.account), nonce: BigInt(exchange.height), orders: { [String(o.market)]: [json] }, type: "update/account_orders" }), "account");
+          } else if (s.kind === "account_all_orders") {
+            send(c, exactJson({ channel: `account_all_orders:${o.account}`, orders: { [String(o.market)]: [json] }, type: "update/account_all_orders" }), "account");
+          }
+        }
+      }
+    });
+  }
+
+  function sendTrade(t: SimTrade): void {
+    const json = exchange.tradeJson(t);
+    const hidden = withheld(t.ask) || withheld(t.bid);
+    for (const c of conns) {
+      for (const s of c.subs.values()) {
+        if (s.kind === "trade" && s.market === t.market && !hidden) {
+          send(c, exactJson({ channel: `trade:${t.market}`, liquidation_trades: [], nonce: BigInt(exchange.height), trades: [json], type: "update/trade" }), "book");
+        }
+      }
+    }
+    for (const side of [t.ask, t.bid]) {
+      if (withheld(side)) continue;
+      deliverAccountFrame(side.account, () => {
+        for (const c of conns) {
+          for (const s of c.subs.values()) {
+            if (s.kind === "account_all_trades" && s.account === side.account) {
+              send(c, exactJson({ channel: `account_all_trades:${side.account}`, trades: { [String(t.market)]: [json] }, type: "update/account_all_trades" }), "account");
+            }
+          }
+        }
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ WebSocket
+
+  const wss: WsServer = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+
+  function matchesIgnored(c: Conn, requested: string): boolean {
+    const f = has(c, "ignore_subscriptions");
+    if (!f) return false;
+    const prefix = typeof f.params.channel === "string" ? f.params.channel : "";
+    return requested.startsWith(prefix);
+  }
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname !== "/stream") {
+      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    const claimed = url.searchParams.get("sim_account");
+    const account = claimed && /^\d+$/.test(claimed) ? BigInt(claimed) : null;
+    const refuse = faults.find("refuse_connections", { account });
+    if (refuse) {
+      const status = faults.num(refuse, "status", 503);
+      socket.end(`HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"code":23003,"message":"Too Many Connections!"}`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, account, url.searchParams.get("sim_variant") === "random" || opts.randomVariants === true));
+  }
+
+  function onConnection(ws: WsSocket, account: bigint | null, random: boolean): void {
+    const id = `${(++connSeq).toString(16).padStart(8, "0")}-80e0-4b77-8763-${seed.toString(16).padStart(12, "0")}`;
+    const c: Conn = {
+      id, ws, account, subs: new Map(), variants: variantsFor(account, random), lastClientMessageAt: now(), messageTimes: [], held: null,
+      pongDeadline: null, nextServerPing: now() + serverPingMs, nextMalformed: now(), oversizedSent: false, gapPending: false, closed: false,
+    };
+    conns.add(c);
+    ws.on("close", () => {
+      c.closed = true;
+      conns.delete(c);
+    });
+    ws.on("error", () => undefined);
+    ws.on("message", (data, isBinary) => onClientMessage(c, isBinary ? "" : data.toString()));
+    if (!has(c, "no_connected_frame")) send(c, JSON.stringify({ session_id: id, type: "connected" }));
+    const cac = has(c, "close_after_connect");
+    if (cac) setTimeout(() => ws.close(faults.num(cac, "code", 1011), "closing on purpose"), 5);
+    const drop = has(c, "drop_connection");
+    if (drop) setTimeout(() => ws.terminate(), faults.num(drop, "after_ms", 0));
+  }
+
+  function onClientMessage(c: Conn, text: string): void {
+    const t = now();
+    c.lastClientMessageAt = t;
+    c.messageTimes.push(t);
+    while (c.messageTimes.length && c.messageTimes[0]! < t - 60_000) c.messageTimes.shift();
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return send(c, errorFrame(c, 30000, "Invalid Json"));
+    }
+    if (!msg || typeof msg !== "object" || Array.isArray(msg)) return send(c, errorFrame(c, 30000, "Invalid Json"));
+    const m = msg as Record<string, unknown>;
+    if (m.type === "pong") {
+      c.pongDeadline = null;
+      return;
+    }
+    if (m.type === "ping") return send(c, JSON.stringify({ type: "pong" }));
+    // sendtx over WS is not rate-counted (PROTOCOL §2.11).
+    if (m.type !== "jsonapi/sendtx" && c.messageTimes.length > messagesPerMinute) return send(c, errorFrame(c, 30009, "Too Many Websocket Messages!"));
+    switch (m.type) {
+      case "subscribe":
+        return subscribe(c, m);
+      case "unsubscribe":
+        return unsubscribe(c, m);
+      case "jsonapi/sendtx": {
+        const data = m.data as Record<string, unknown> | undefined;
+        const info = data && (typeof data.tx_info === "string" ? data.tx_info : data.tx_info !== undefined ? exactJson(data.tx_info) : null);
+        if (!data || typeof data.tx_type !== "number" || info === null) return send(c, errorFrame(c, 30007, "Invalid Data"));
+        const out = exchange.sendTx(data.tx_type, info as string, now());
+        return send(c, exactJson({ ...out.body, ...(data.id !== undefined ? { id: data.id } : {}), type: "jsonapi/sendtx" }));
+      }
+      default:
+        return send(c, errorFrame(c, 30001, "Invalid Type"));
+    }
+  }
+
+  function parseChannel(ch: string): Sub | { error: string } {
+    let mm: RegExpExecArray | null;
+    if ((mm = /^order_book\/(\d+)$/.exec(ch))) return { channel: `order_book:${mm[1]}`, kind: "order_book", market: Number(mm[1]), account: null };
+    if ((mm = /^trade\/(\d+)$/.exec(ch))) return { channel: `trade:${mm[1]}`, kind: "trade", market: Number(mm[1]), account: null };
+    if ((mm = /^account_orders\/(\d+)\/(\d+)$/.exec(ch))) return { channel: `account_orders:${mm[1]}`, kind: "account_orders", market: Number(mm[1]), account: BigInt(mm[2]!) };
+    if ((mm = /^account_all_orders\/(\d+)$/.exec(ch))) return { channel: `account_all_orders:${mm[1]}`, kind: "account_all_orders", market: null, account: BigInt(mm[1]!) };
+    if ((mm = /^account_all_trades\/(\d+)$/.exec(ch))) return { channel: `account_all_trades:${mm[1]}`, kind: "account_all_trades", market: null, account: BigInt(mm[1]!) };
+    return { error: `Invalid Channel:  (${ch.replace(/[^a-z_:/0-9]/gi, "")})` };
+  }
+
+  function subKey(s: Sub): string {
+    return s.kind === "account_orders" ? `${s.channel}:${s.account}` : s.channel;
+  }
+
+  function subscribe(c: Conn, m: Record<string, unknown>): void {
+    const ch = typeof m.channel === "string" ? m.channel : "";
+    const parsed = parseChannel(ch);
+    if ("error" in parsed) return send(c, errorFrame(c, 30005, parsed.error));
+    if (parsed.market !== null && !exchange.markets.has(parsed.market)) return send(c, errorFrame(c, 30005, `Invalid Channel:  (${ch})`));
+    if (c.subs.size >= SUB_LIMIT) return send(c, errorFrame(c, 23001, "Too Many Subscriptions!"));
+    const key = subKey(parsed);
+    if (c.subs.has(key)) return send(c, errorFrame(c, 30003, `Already Subscribed to : ${parsed.channel}`));
+    if (parsed.account !== null) {
+      const auth = typeof m.auth === "string" ? m.auth : null;
+      if (!auth) return send(c, errorFrame(c, 20001, `invalid param : auth field is required: ${parsed.channel}`));
+      const acct = exchange.accounts.get(parsed.account);
+      const tok = readAuthToken(auth);
+      if (!tok || !acct) return send(c, errorFrame(c, 20013, "invalid auth: malformed token"));
+      if (tok.accountIndex !== parsed.account) return send(c, errorFrame(c, 20013, "invalid auth: account mismatch"));
+      c.account = c.account ?? parsed.account;
+      if (has(c, "reject_auth") || has(c, "expire_auth")) return send(c, errorFrame(c, 20013, "invalid auth: invalid deadline"));
+      const key2 = acct.apiKeys.get(tok.apiKeyIndex);
+      if (!key2) return send(c, errorFrame(c, 20013, "invalid auth: api key not found"));
+      const check = checkAuthToken(auth, key2.publicKey, Math.floor(now() / 1000));
+      if (!check.signatureValid) return send(c, errorFrame(c, 20013, "invalid auth: invalid signature"));
+      if (check.expired || check.tooFarAhead) return send(c, errorFrame(c, 20013, "invalid auth: invalid deadline"));
+    }
+    c.subs.set(key, parsed);
+    if (matchesIgnored(c, ch)) return;
+    switch (parsed.kind) {
+      case "order_book":
+        return send(c, bookSnapshot(parsed.market!), "book");
+      case "account_orders": {
+        if (!c.variants.account_orders_ack) return;
+        const acct = exchange.accounts.get(parsed.account!)!;
+        const open = acct.orders.filter((o) => o.market === parsed.market && o.status === "open" && !withheld(o)).map((o) => exchange.orderJson(o));
+        return send(c, exactJson({ account: parsed.account, channel: accountChannelFor(c, parsed.market!, parsed.account!), nonce: BigInt(exchange.height), orders: { [String(parsed.market)]: open }, type: "subscribed/account_orders" }), "account");
+      }
+      case "trade": {
+        const recent = exchange.trades.filter((t) => t.market === parsed.market).slice(-50).map((t) => exchange.tradeJson(t));
+        return send(c, exactJson({ channel: parsed.channel, liquidation_trades: [], nonce: BigInt(exchange.height), trades: recent, type: "subscribed/trade" }), "book");
+      }
+      case "account_all_trades":
+        return send(c, exactJson({ channel: parsed.channel, trades: {}, total_volume: 0, monthly_volume: 0, weekly_volume: 0, daily_volume: 0, type: "subscribed/account_all_trades" }), "account");
+      case "account_all_orders":
+        return;
+    }
+  }
+
+  function unsubscribe(c: Conn, m: Record<string, unknown>): void {
+    const ch = typeof m.channel === "string" ? m.channel : "";
+    const parsed = parseChannel(ch);
+    if ("error" in parsed) return send(c, errorFrame(c, 30005, parsed.error));
+    const key = [...c.subs.keys()].find((k) => c.subs.get(k)!.channel === parsed.channel && (parsed.account === null || c.subs.get(k)!.account === parsed.account));
+    if (!key) return send(c, errorFrame(c, 30002, `Not Subscribed to ${parsed.channel}`));
+    c.subs.delete(key);
+    const family = parsed.channel.split(":")[0];
+    send(c, JSON.stringify({ type: c.variants.unsubscribed_shape === "family" ? `unsubscribed/${family}` : "unsubscribed", channel: parsed.channel }));
+  }
+
+  const MALFORMED = ['{"type":"update/order_book","channel":"order_book:0","order_book":"nope"}', "{not json", '{"type":"update/mystery","channel":"x"}', '{"type":"update/account_orders","orders":{"0":[{"order_index":"x"}]}}', "[]"];
+
+  function housekeepingTick(): void {
+    const t = now();
+    for (const c of conns) {
+      if (t - c.lastClientMessageAt > idleTimeoutMs) {
+        c.ws.close(1000, "idle timeout: no message from the client within the keepalive window");
+        continue;
+      }
+      const sp = has(c, "server_ping");
+      const pingsOn = c.variants.server_pings || sp !== undefined;
+      const every = sp ? faults.num(sp, "every_ms", serverPingMs) : serverPingMs;
+      if (pingsOn && t >= c.nextServerPing) {
+        c.nextServerPing = t + every;
+        rawSend(c, JSON.stringify({ type: "ping" }));
+        if (c.pongDeadline === null) c.pongDeadline = t + (sp ? faults.num(sp, "expect_pong_ms", 5_000) : 30_000);
+      }
+      if (c.pongDeadline !== null && t > c.pongDeadline) {
+        c.ws.close(1008, "no pong");
+        continue;
+      }
+      const mal = has(c, "malformed_frames");
+      if (mal && t >= c.nextMalformed) {
+        c.nextMalformed = t + faults.num(mal, "every_ms", 200);
+        rawSend(c, rng.pick(MALFORMED));
+      }
+      const big = has(c, "oversized_frames");
+      if (big && !c.oversizedSent) {
+        c.oversizedSent = true;
+        rawSend(c, JSON.stringify({ type: "update/oversized", channel: "oversized", padding: "x".repeat(faults.num(big, "bytes", 2 * 1024 * 1024)) }));
+      }
+    }
+  }
+
+  faults.onChange = (f: Fault, added: boolean) => {
+    if (!added) return;
+    for (const c of conns) {
+      const applies = (f.account_index === undefined || f.account_index === c.account) && (f.connection === undefined || f.connection === c.id);
+      if (!applies) continue;
+      if (f.name === "book_nonce_gap") c.gapPending = true;
+      if (f.name === "drop_connection") setTimeout(() => c.ws.terminate(), faults.num(f, "after_ms", 0));
+      if (f.name === "expire_auth") for (const [k, s] of c.subs) if (s.account !== null) c.subs.delete(k);
+    }
+  };
+
+  // ------------------------------------------------------------------ REST
+
+  function json(res: ServerResponse, status: number, body: unknown): void {
+    const text = exactJson(body);
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(text);
+  }
+
+  function readBody(req: IncomingMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size > 1 << 20) {
+          reject(new Error("body too large"));
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      req.on("error", reject);
+    });
+  }
+
+  function parseForm(body: string, contentType: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const mm = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+    if (/multipart\/form-data/i.test(contentType) && mm) {
+      const boundary = `--${mm[1] ?? mm[2]}`;
+      for (const part of body.split(boundary)) {
+        const nm = /name="([^"]+)"\r?\n(?:[^\r\n]*\r?\n)*?\r?\n([\s\S]*?)\r?\n?$/.exec(part);
+        if (nm) out[nm[1]!] = nm[2]!.replace(/\r?\n$/, "");
+      }
+      return out;
+    }
+    for (const [k, v] of new URLSearchParams(body)) out[k] = v;
+    return out;
+  }
+
+  function requestAccount(url: URL, form: Record<string, string> | null): bigint | null {
+    const q = url.searchParams.get("account_index") ?? (url.searchParams.get("by") === "index" ? url.searchParams.get("value") : null);
+    if (q && /^\d+$/.test(q)) return BigInt(q);
+    const info = form?.tx_info;
+    const mm = info ? /"AccountIndex":(\d+)/.exec(info) : null;
+    if (mm) return BigInt(mm[1]!);
+    if (url.searchParams.get("by") === "hash") {
+      const tx = exchange.txs.get(url.searchParams.get("value") ?? "");
+      if (tx) return tx.account;
+    }
+    return null;
+  }
+
+  function authAccount(req: IncomingMessage, url: URL): { account: bigint } | { error: [number, number, string] } {
+    const token = (req.headers.authorization as string | undefined) ?? url.searchParams.get("auth") ?? url.searchParams.get("authorization");
+    if (!token) return { error: [400, 20001, "invalid param : auth is required"] };
+    const tok = readAuthToken(token);
+    const acct = tok ? exchange.accounts.get(tok.accountIndex) : undefined;
+    const key = tok && acct ? acct.apiKeys.get(tok.apiKeyIndex) : undefined;
+    if (!tok || !acct || !key) return { error: [401, 20013, "invalid auth: unknown account or api key"] };
+    if (faults.find("reject_auth", { account: acct.index }) || faults.find("expire_auth", { account: acct.index })) return { error: [401, 20013, "invalid auth: invalid deadline"] };
+    const check = checkAuthToken(token, key.publicKey, Math.floor(now() / 1000));
+    if (!check.signatureValid) return { error: [401, 20013, "invalid auth: invalid signature"] };
+    if (check.expired || check.tooFarAhead) return { error: [401, 20013, "invalid auth: invalid deadline"] };
+    return { account: acct.index };
+  }
+
+  function stateJson(filter: bigint | null): Record<string, unknown> {
+    const accounts = [...exchange.accounts.values()].filter((a) => a.index !== 1n && (filter === null || a.index === filter));
+    return {
+      chain_id: chainId,
+      height: exchange.height,
+      accounts: accounts.map((a) => ({
+        account_index: a.index,
+        api_keys: [...a.apiKeys.entries()].map(([k, v]) => ({ api_key_index: k, public_key: v.publicKey, next_nonce: v.nextNonce })),
+        positions: Object.fromEntries([...a.positions.entries()].map(([m, p]) => [String(m), p.toString()])),
+      })),
+      orders: accounts.flatMap((a) => a.orders.map((o) => ({ ...exchange.orderJson(o), account_index: o.account }))),
+      trades: exchange.trades.filter((t) => filter === null || t.ask.account === filter || t.bid.account === filter).slice(-500).map((t) => exchange.tradeJson(t)),
+      connections: [...conns].map((c) => ({ session_id: c.id, account_index: c.account, subscriptions: [...c.subs.values()].map((s) => s.channel), variants: c.variants })),
+      faults: faults.list().map(faultJson),
+    };
+  }
+
+  function faultJson(f: Fault): Record<string, unknown> {
+    return { id: f.id, name: f.name, ...(f.account_index !== undefined ? { account_index: f.account_index } : {}), ...(f.connection ? { connection: f.connection } : {}), ...f.params };
+  }
+
+  function createAccount(p: { accountIndex?: bigint; apiKeyIndex?: number; publicKey?: string; collateral?: bigint } = {}) {
+    const key = p.publicKey ? { privateKey: null, publicKey: p.publicKey.replace(/^0x/, "").toLowerCase() } : generateKey(() => rng.next());
+    const a: SimAccount = exchange.createAccount({ accountIndex: p.accountIndex, apiKeyIndex: p.apiKeyIndex ?? 3, publicKey: key.publicKey, collateral: p.collateral });
+    return { account_index: a.index, api_key_index: p.apiKeyIndex ?? 3, private_key: key.privateKey, public_key: key.publicKey };
+  }
+
+  async function handleSim(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> {
+    const parts = url.pathname.split("/").filter(Boolean);
+    let payload: Record<string, unknown> = {};
+    if (body.trim()) {
+      try {
+        payload = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        return json(res, 400, { error: "body is not JSON" });
+      }
+    }
+    const resource = parts[1];
+    if (resource === "accounts" && req.method === "POST") {
+      const idx = payload.account_index;
+      const out = createAccount({
+        accountIndex: idx === undefined ? undefined : BigInt(String(idx)),
+        apiKeyIndex: typeof payload.api_key_index === "number" ? payload.api_key_index : undefined,
+        publicKey: typeof payload.public_key === "string" ? payload.public_key : undefined,
+        collateral: payload.collateral === undefined ? undefined : BigInt(Math.round(Number(payload.collateral) * 1e6)),
+      });
+      return json(res, 201, out);
+    }
+    if (resource === "faults") {
+      if (req.method === "POST") {
+        try {
+          const f = faults.add(payload, now());
+          log(`fault on: ${JSON.stringify(faultJson(f), (_, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+          return json(res, 201, faultJson(f));
+        } catch (err) {
+          return json(res, 400, { error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      if (req.method === "GET") return json(res, 200, { faults: faults.list().map(faultJson) });
+      if (req.method === "DELETE") {
+        if (parts[2]) return faults.remove(parts[2]) ? json(res, 200, { removed: parts[2] }) : json(res, 404, { error: `no fault ${parts[2]}` });
+        faults.clear();
+        return json(res, 200, { removed: "all" });
+      }
+    }
+    if (resource === "variants" && (req.method === "POST" || req.method === "PUT")) {
+      const { account_index, ...v } = payload;
+      for (const [k, val] of Object.entries(v)) {
+        if (!(k in DEFAULT_VARIANTS)) return json(res, 400, { error: `unknown variant ${k}; known: ${Object.keys(DEFAULT_VARIANTS).join(", ")}` });
+        if (typeof val !== typeof DEFAULT_VARIANTS[k as keyof Variants]) return json(res, 400, { error: `variant ${k} has the wrong type` });
+      }
+      setVariants(v as Partial<Variants>, account_index === undefined ? undefined : BigInt(String(account_index)));
+      return json(res, 200, { variants: account_index === undefined ? globalVariants : accountVariants.get(BigInt(String(account_index))) });
+    }
+    if (resource === "state" && req.method === "GET") {
+      const a = url.searchParams.get("account_index");
+      return json(res, 200, stateJson(a && /^\d+$/.test(a) ? BigInt(a) : null));
+    }
+    return json(res, 404, { error: `no control endpoint ${req.method} ${url.pathname}` });
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> {
+    const form = req.method === "POST" ? parseForm(body, String(req.headers["content-type"] ?? "")) : null;
+    const account = requestAccount(url, form);
+    const slow = faults.find("slow_rest", { account });
+    if (slow) await new Promise((r) => setTimeout(r, faults.num(slow, "ms", 1000)));
+    const restErr = faults.find("rest_errors", { account });
+    if (restErr) {
+      const status = faults.num(restErr, "status", 500);
+      return json(res, status, { code: faults.num(restErr, "code", status === 429 ? 23000 : 29500), message: status === 429 ? "Too Many Requests!" : "internal server error" });
+    }
+    const q = (k: string) => url.searchParams.get(k);
+    const path = url.pathname;
+    if (path === "/" || path === "") return json(res, 200, { status: 1, network_id: chainId === 304 ? 1 : 2, timestamp: Math.floor(now() / 1000) });
+    switch (path) {
+      case "/api/v1/nextNonce": {
+        const a = exchange.accounts.get(BigInt(q("account_index") ?? "-1"));
+        const k = a?.apiKeys.get(Number(q("api_key_index")));
+        if (!a || !k) return json(res, 400, { code: 21109, message: "api key not found" });
+        return json(res, 200, { code: 200, nonce: k.nextNonce });
+      }
+      case "/api/v1/sendTx": {
+        if (req.method !== "POST" || !form) return json(res, 405, { code: 20001, message: "use POST" });
+        const rej = faults.find("reject_tx", { account });
+        if (rej) return json(res, 400, { code: faults.num(rej, "code", 21120), message: typeof rej.params.message === "string" ? rej.params.message : "rejected on purpose" });
+        const txType = Number(form.tx_type);
+        if (!Number.isInteger(txType) || typeof form.tx_info !== "string") return json(res, 400, { code: 20001, message: "invalid param : tx_type and tx_info are required" });
+        const out = exchange.sendTx(txType, form.tx_info, now());
+        return json(res, out.httpStatus, out.body);
+      }
+      case "/api/v1/orderBooks":
+      case "/api/v1/orderBookDetails": {
+        const id = q("market_id");
+        const list = [...exchange.markets.values()].filter((m) => id === null || id === "255" || String(m.id) === id);
+        if (id !== null && id !== "255" && list.length === 0) return json(res, 400, { code: 21602, message: "invalid market index" });
+        return path === "/api/v1/orderBooks"
+          ? json(res, 200, { code: 200, order_books: list.map((m) => exchange.marketJson(m, false)) })
+          : json(res, 200, { code: 200, order_book_details: list.map((m) => exchange.marketJson(m, true)), spot_order_book_details: [] });
+      }
+      case "/api/v1/apikeys": {
+        const a = exchange.accounts.get(BigInt(q("account_index") ?? "-1"));
+        if (!a) return json(res, 400, { code: 21100, message: "account not found" });
+        const want = Number(q("api_key_index") ?? 255);
+        const keys = [...a.apiKeys.entries()].filter(([k]) => want === 255 || k === want);
+        return json(res, 200, { code: 200, api_keys: keys.map(([k, v]) => ({ account_index: a.index, api_key_index: k, nonce: v.nextNonce, public_key: v.publicKey, transaction_time: 0 })) });
+      }
+      case "/api/v1/account": {
+        if (q("by") !== "index") return json(res, 400, { code: 20001, message: "invalid param : by must be index or l1_address" });
+        const a = exchange.accounts.get(BigInt(q("value") ?? "-1"));
+        if (!a) return json(res, 400, { code: 21100, message: "account not found" });
+        return json(res, 200, { code: 200, total: 1, accounts: [exchange.accountJson(a)] });
+      }
+      case "/api/v1/accountActiveOrders":
+      case "/api/v1/accountInactiveOrders":
+      case "/api/v1/accountOrders": {
+        const auth = authAccount(req, url);
+        if ("error" in auth) return json(res, auth.error[0], { code: auth.error[1], message: auth.error[2] });
+        const a = exchange.accounts.get(BigInt(q("account_index") ?? String(auth.account)))!;
+        if (!a || a.index !== auth.account) return json(res, 401, { code: 20013, message: "invalid auth: account mismatch" });
+        let orders = a.orders;
+        if (path === "/api/v1/accountActiveOrders") orders = orders.filter((o) => o.status === "open" && o.market === Number(q("market_id") ?? o.market));
+        else if (path === "/api/v1/accountInactiveOrders") orders = orders.filter((o) => o.status !== "open").slice(-Number(q("limit") ?? 50));
+        else {
+          const wanted = new Set((q("client_order_indexes") ?? "").split(",").filter((s) => /^\d+$/.test(s)).map((s) => BigInt(s)));
+          orders = orders.filter((o) => wanted.has(o.clientOrderIndex));
+        }
+        return json(res, 200, { code: 200, orders: orders.map((o) => exchange.orderJson(o)), next_cursor: "" });
+      }
+      case "/api/v1/tx": {
+        const tx = q("by") === "hash" ? exchange.txs.get(q("value") ?? "") : undefined;
+        if (!tx) return json(res, 400, { code: 21500, message: "transaction not found" });
+        return json(res, 200, {
+          code: 200, hash: tx.hash, type: tx.type, info: tx.info, event_info: JSON.stringify({ a: Number(tx.account), ae: tx.appError }), status: tx.status,
+          transaction_index: 0, l1_address: "", account_index: tx.account, nonce: tx.nonce, expire_at: 0, block_height: tx.blockHeight,
+          queued_at: tx.queuedAt, executed_at: tx.executedAt, sequence_index: 0, parent_hash: "", api_key_index: tx.apiKeyIndex, transaction_time: tx.queuedAt * 1000,
+        });
+      }
+      default:
+        return json(res, 404, { code: 20001, message: `no endpoint ${path}` });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    readBody(req)
+      .then((body) => (url.pathname.startsWith("/_sim/") ? handleSim(req, res, url, body) : handleApi(req, res, url, body)))
+      .catch((err: unknown) => {
+        if (!res.headersSent) json(res, 500, { code: 29500, message: err instanceof Error ? err.message : "internal server error" });
+      });
+  });
+  server.on("upgrade", onUpgrade);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : 0;
+  const bookTimer = setInterval(flushBook, bookIntervalMs);
+  const hkTimer = setInterval(housekeepingTick, Math.max(20, Math.min(250, bookIntervalMs)));
+
+  function setVariants(v: Partial<Variants>, account?: bigint): void {
+    if (account === undefined) Object.assign(globalVariants, v);
+    else accountVariants.set(account, { ...(accountVariants.get(account) ?? {}), ...v });
+    for (const c of conns) if (account === undefined || c.account === account) Object.assign(c.variants, v);
+  }
+
+  return {
+    port,
+    rest: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}/stream`,
+    chainId,
+    exchange,
+    faults,
+    createAccount,
+    setVariants,
+    async close() {
+      clearInterval(bookTimer);
+      clearInterval(hkTimer);
+      exchange.close();
+      for (const c of conns) c.ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

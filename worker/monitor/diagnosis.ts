@@ -1,0 +1,250 @@
+/**
+ * The vocabulary of a synthetic check: stages, verdicts, diagnoses, and the action text a person
+ * should follow for each diagnosis (from shared/lighter/DIAGNOSTICS.md, with its corrections).
+ */
+
+export const STAGES = [
+  "connect",
+  "book_subscribed",
+  "orders_subscribed",
+  "preflight",
+  "order_accepted",
+  "order_seen",
+  "fill_seen",
+  "processed",
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+export type Verdict = "pass" | "degraded" | "fail" | "skipped";
+export type FlattenOutcome = "ok" | "residual" | "failed" | "skipped";
+
+export type Diagnosis =
+  // connect (DIAGNOSTICS 1, 1b)
+  | "connect_failed"
+  | "connect_timeout"
+  | "connection_limited"
+  | "connection_closed"
+  // book_subscribed (2)
+  | "book_subscribe_rejected"
+  | "book_ack_timeout"
+  | "message_rate_limited"
+  // orders_subscribed (3)
+  | "auth_rejected"
+  | "auth_missing"
+  | "orders_subscribe_rejected"
+  | "orders_ack_timeout"
+  // preflight (skipped)
+  | "dry_run"
+  | "paused"
+  | "config_invalid"
+  | "mainnet_not_allowed"
+  | "api_key_mismatch"
+  | "api_key_unverified"
+  | "book_stale"
+  | "book_crossed"
+  | "spread_too_wide"
+  | "position_not_flat"
+  | "residual_over_cap"
+  | "orders_per_day_cap"
+  | "daily_notional_cap"
+  | "notional_cap"
+  | "market_unknown"
+  // order_accepted (4)
+  | "tx_rejected"
+  | "send_timeout"
+  | "send_failed"
+  | "rest_rate_limited"
+  // order_seen (4)
+  | "order_not_found"
+  | "tx_failed"
+  // fill_seen (5, 5b)
+  | "filled_not_reported_on_ws"
+  | "not_filled"
+  | "fill_timeout"
+  // processed (6)
+  | "fill_amount_mismatch"
+  // degraded
+  | "late_report"
+  | "fill_latency_high"
+  | "orders_ack_assumed"
+  | "reconnect_needed"
+  // interruption and scheduling
+  | "check_interrupted"
+  | "check_already_running"
+  // flatten (alerted separately from the verdict)
+  | "flatten_failed"
+  | "flatten_residual";
+
+/** Which stage a diagnosis belongs to when it is the reason a check failed or was skipped. */
+export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
+  connect_failed: "connect",
+  connect_timeout: "connect",
+  connection_limited: "connect",
+  connection_closed: "connect",
+  book_subscribe_rejected: "book_subscribed",
+  book_ack_timeout: "book_subscribed",
+  message_rate_limited: "book_subscribed",
+  auth_rejected: "orders_subscribed",
+  auth_missing: "orders_subscribed",
+  orders_subscribe_rejected: "orders_subscribed",
+  orders_ack_timeout: "orders_subscribed",
+  dry_run: "preflight",
+  paused: "preflight",
+  config_invalid: "preflight",
+  mainnet_not_allowed: "preflight",
+  api_key_mismatch: "preflight",
+  api_key_unverified: "preflight",
+  book_stale: "preflight",
+  book_crossed: "preflight",
+  spread_too_wide: "preflight",
+  position_not_flat: "preflight",
+  residual_over_cap: "preflight",
+  orders_per_day_cap: "preflight",
+  daily_notional_cap: "preflight",
+  notional_cap: "preflight",
+  market_unknown: "preflight",
+  tx_rejected: "order_accepted",
+  send_timeout: "order_accepted",
+  send_failed: "order_accepted",
+  rest_rate_limited: "order_accepted",
+  order_not_found: "order_seen",
+  tx_failed: "order_seen",
+  filled_not_reported_on_ws: "fill_seen",
+  not_filled: "fill_seen",
+  fill_timeout: "fill_seen",
+  fill_amount_mismatch: "processed",
+  late_report: null,
+  fill_latency_high: null,
+  orders_ack_assumed: null,
+  reconnect_needed: null,
+  check_interrupted: null,
+  check_already_running: "preflight",
+  flatten_failed: null,
+  flatten_residual: null,
+};
+
+/** Meanings of Lighter codes a person may meet in evidence (PROTOCOL.md §2.9, §5.10). */
+export const EXCHANGE_CODES: Record<number, string> = {
+  20001: "invalid param (e.g. auth field is required)",
+  20013: "invalid auth (deadline absolute vs relative, more than 8 h ahead, clock skew, wrong key)",
+  21104: "invalid nonce",
+  21105: "batch nonce not increasing",
+  21108: "invalid public key: run changePubKey",
+  21109: "API key not found",
+  21110: "invalid API key index",
+  21120: "invalid signature",
+  21301: "not enough collateral",
+  21505: "unsupported tx type",
+  21506: "too many pending txs",
+  21602: "invalid market index",
+  21603: "invalid min amounts for market",
+  21702: "invalid price",
+  21706: "invalid order base or quote amount",
+  21711: "invalid expiry",
+  21727: "invalid client order index",
+  21728: "client order index already exists",
+  21732: "reduce only increases position",
+  21733: "order price flagged as an accidental price",
+  21734: "limit order price is too far from the mark price",
+  21739: "not enough margin to create the order",
+  23000: "too many requests",
+  23001: "too many subscriptions",
+  23002: "too many different accounts",
+  23003: "too many connections",
+  30000: "invalid JSON",
+  30001: "invalid type",
+  30002: "not subscribed",
+  30003: "already subscribed (no new snapshot is sent)",
+  30005: "invalid channel (send order_book/{m}; frames say order_book:{m})",
+  30009: "too many websocket messages",
+  30010: "too many inflight messages",
+  30012: "failed to subscribe",
+};
+
+/** What a person should do, per diagnosis. Plain text, names the likely causes in order. */
+export const ACTIONS: Record<Diagnosis, string> = {
+  connect_failed:
+    "No WebSocket connection to Lighter. Check the URL for this network (wss://<host>/stream), the exchange status (GET / on the REST host), and retry; if it persists the exchange may be down or redeploying.",
+  connect_timeout:
+    "The WebSocket did not open (or sent no 'connected' frame) before the deadline. Check the exchange status (GET /) and network reachability from the Worker's colo; fillwatch retries with backoff.",
+  connection_limited:
+    "Lighter refused the connection with a connection or region limit (23003 Too Many Connections / 403). Cloudflare's egress IPs are shared, so the limit may not be yours: set locationHint to move the Durable Object, and retry later.",
+  connection_closed:
+    "The exchange closed the WebSocket during the check. Look at the close code in the evidence; fillwatch reconnects with backoff. Repeated closes point to keepalive or rate-limit problems.",
+  book_subscribe_rejected:
+    "Lighter refused the order_book subscription. Subscribe with 'order_book/{market}' (frames answer 'order_book:{market}'), use the market id from orderBooks (perp ETH is 0; 2048 is spot), and see the exchange code in the evidence.",
+  book_ack_timeout:
+    "Connected, but no order book snapshot arrived before the deadline. Check the market id (orderBooks), the channel spelling order_book/{market}, and message rate limits (30009: the channel can be throttled silently).",
+  message_rate_limited:
+    "Lighter rate-limited the connection's messages (30009/30010). Reduce subscribe/ping traffic on this IP; throttling can also look like a quiet market.",
+  auth_rejected:
+    "account_orders was refused: the auth token is invalid or expired (20013). Tokens are 'deadline:account:apiKey:sig' with the deadline in unix seconds at most 8 h ahead (not a relative number), signed by the API key registered on the exchange. Check the clock, the account index and the API key index.",
+  auth_missing:
+    "account_orders was refused because the auth field was missing (20001). Private channels need {\"type\":\"subscribe\",\"channel\":\"account_orders/{m}/{account}\",\"auth\":\"<token>\"}.",
+  orders_subscribe_rejected:
+    "Lighter refused the account_orders subscription. Check the exchange code in the evidence, the account index and the channel 'account_orders/{market}/{account}'.",
+  orders_ack_timeout:
+    "The order book flows but account_orders never confirmed and no error arrived. This is the silent failure that hides fills: check the token (deadline within 8 h, seconds), the account and API key index, and that the API key is registered (apikeys).",
+  dry_run:
+    "Dry run: no private key is configured for this monitor, so everything but sendTx ran. Set the secret LIGHTER_PRIVATE_KEY__<monitor> to place test orders.",
+  paused: "Checks are paused over the API. POST /resume to continue.",
+  config_invalid: "The monitor's configuration is invalid; /status lists each setting and its fix.",
+  mainnet_not_allowed:
+    "The network's chain id is 304 (mainnet) but allow_mainnet is not set. fillwatch trades real money there only when configured explicitly.",
+  api_key_mismatch:
+    "The public key registered for this API key on the exchange (apikeys) differs from the configured private key's. Use the key pair registered for this account and API key index, or register it with changePubKey.",
+  api_key_unverified:
+    "The API key could not be checked against apikeys (REST error). Trading is refused until the key is verified; see the REST error in the evidence.",
+  book_stale:
+    "The order book has not updated recently, so a marketable price cannot be trusted. Check the order_book subscription and the exchange status.",
+  book_crossed: "The local order book is crossed (best bid >= best ask). fillwatch resubscribes for a fresh snapshot; no order was placed.",
+  spread_too_wide: "The spread is wider than max_spread_bps; a test order would pay too much. No order was placed.",
+  position_not_flat:
+    "On mainnet the account's position on this market is not flat at start. Use a dedicated sub-account, flatten it, or set allow_nonflat_start.",
+  residual_over_cap:
+    "The residual position left by earlier checks is above max_residual_base. Flatten it by hand or raise the cap; checks are refused until then.",
+  orders_per_day_cap: "The daily cap on test orders is reached; checks resume tomorrow (UTC).",
+  daily_notional_cap: "The daily notional budget is used up; checks resume tomorrow (UTC).",
+  notional_cap:
+    "The market's minimum order is above max_notional_per_order_usd. Raise the cap or choose a market with a smaller minimum.",
+  market_unknown: "The configured market id is not in orderBookDetails. Use a perp market id from orderBooks (ETH is 0).",
+  tx_rejected:
+    "sendTx rejected the test order; the exchange code in the evidence says why (21104 nonce: fillwatch refreshes it; 21120 signature: wrong key or chain id; 21603/21706 minimum size; 21728 duplicate client order index; 21739 margin; 23000 rate limit).",
+  send_timeout:
+    "sendTx did not answer before the deadline. fillwatch looked the tx up by hash and will resend the same signed tx only if it never arrived. Check the exchange status and REST latency.",
+  send_failed: "sendTx failed at the HTTP level (see status and body in the evidence). Check the REST URL and exchange status.",
+  rest_rate_limited: "The REST API rate-limited fillwatch (HTTP 429 / 23000). Standard accounts have 60 requests a minute; lengthen the schedule.",
+  order_not_found:
+    "sendTx accepted the tx but the order never appeared, neither on the WebSocket nor over REST (accountOrders by client order index). Look the tx up by hash in the evidence; the tx may have failed inside the sequencer, or went to another account or market.",
+  tx_failed:
+    "The transaction was executed as failed by the exchange (tx status 0). The app error in the evidence says why (e.g. AppErrNotEnoughOrderMargin).",
+  filled_not_reported_on_ws:
+    "The test order FILLED on the exchange (REST shows it) but no WebSocket frame reported the fill. This is the failure that loses money for bots: the account_orders subscription was dropped, throttled or sent to the wrong channel, or the exchange did not deliver. Resubscribe, compare the time of the last account frame in the evidence, and escalate to Lighter with the tx hash.",
+  not_filled:
+    "The test order was seen but did not fill; its final status in the evidence gives the reason (canceled-too-much-slippage, canceled-not-enough-liquidity, canceled-post-only, canceled-margin-not-allowed). Check the book at submit time, max_slippage_bps and the account's margin.",
+  fill_timeout:
+    "The order was seen but neither the WebSocket nor REST showed it finished before the deadline. The exchange may be slow; check the evidence for the last status.",
+  fill_amount_mismatch:
+    "fillwatch's own fault: a fill was reported but the amount fillwatch recorded differs from the exchange's cumulative filled amount. Please report it with the frames in the evidence.",
+  late_report:
+    "The fill was reported on the WebSocket, but only after the deadline. Fills arrive late on this connection; watch for throttling (30009) and exchange delays.",
+  fill_latency_high: "The fill arrived on the WebSocket but slower than fill_latency_degraded_ms.",
+  orders_ack_assumed:
+    "Lighter sent no subscribed/account_orders frame; the subscription was taken as confirmed because no error arrived within the deadline and an account update followed.",
+  reconnect_needed:
+    "The WebSocket dropped during the check and fillwatch reconnected; the order was followed through REST across the gap. Frequent drops point to keepalive, rate limits or exchange redeploys.",
+  check_interrupted: "The check was interrupted (eviction or deploy) and concluded from the state saved before the interruption.",
+  check_already_running:
+    "A new tick arrived while the previous check (or its flatten) was still running; two checks never run at once on one monitor. Lengthen the schedule if this repeats.",
+  flatten_failed:
+    "fillwatch could not flatten the test position; close it by hand (position in the evidence) and check the account's margin.",
+  flatten_residual:
+    "A position below the market minimum remains; fillwatch nets it with the next check's side. Above max_residual_base it needs a manual close.",
+};
+
+/** Human text for an exchange code, e.g. "21104 invalid nonce". */
+export function describeCode(code: number | null | undefined): string | null {
+  if (code === null || code === undefined) return null;
+  const text = EXCHANGE_CODES[code];
+  return text ? `${code} ${text}` : String(code);
+}
