@@ -4,7 +4,7 @@
  * (`LIGHTER_PRIVATE_KEY__<NETWORK>_<ACCOUNT>_<APIKEY>` unless `private_key_secret` names another).
  *
  * Example MONITORS (wrangler.toml [vars]):
- *   [{"network":"testnet","account_index":281474976710700,"api_key_index":3,"markets":[0],
+ *   [{"network":"testnet","account_index":123456,"api_key_index":3,"markets":[0],
  *     "alerts":{"targets":[{"type":"slack","url_secret":"SLACK_WEBHOOK_URL"}]}}]
  */
 import { parseExactJson, type ExactJson } from "./lighter/json.ts";
