@@ -1,0 +1,384 @@
+/**
+ * Every fault and every protocol variant, each scoped to its own account (connections claim their
+ * account with ?sim_account= or by subscribing with its token), and the scope holding: a fault on
+ * one account never touches another.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FAULT_NAMES } from "../../sim/faults.ts";
+import { startSimulator, type Simulator } from "../../sim/server.ts";
+import { RawClient, account, bestPrices, http, isError, isType, sendOrder, sleep, token, type TestAccount } from "./support.ts";
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, seed: 5, bookIntervalMs: 20, executionDelayMs: 10, serverPingMs: 100 });
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+async function fault(spec: Record<string, unknown>): Promise<string> {
+  const r = await http(sim, "/_sim/faults", { method: "POST", body: JSON.stringify(spec) });
+  expect(r.status, r.text).toBe(201);
+  return r.json.id as string;
+}
+
+const wsFor = (a: TestAccount) => `${sim.ws}?sim_account=${a.index}`;
+
+async function subscribedOrders(a: TestAccount): Promise<RawClient> {
+  const c = await RawClient.open(wsFor(a));
+  c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
+  return c;
+}
+
+const tested = new Set<string>();
+function faultIt(name: (typeof FAULT_NAMES)[number], fn: () => Promise<void>) {
+  tested.add(name);
+  it(name, fn);
+}
+
+describe("faults", () => {
+  faultIt("refuse_connections", async () => {
+    const a = account(sim);
+    await fault({ name: "refuse_connections", status: 503, account_index: a.index.toString() });
+    await expect(RawClient.open(wsFor(a))).rejects.toThrow(/503/);
+    const other = await RawClient.open(sim.ws);
+    await other.next(isType("connected"));
+    other.close();
+  });
+
+  faultIt("close_after_connect", async () => {
+    const a = account(sim);
+    await fault({ name: "close_after_connect", code: 4001, account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    expect((await c.waitClosed()).code).toBe(4001);
+  });
+
+  faultIt("no_connected_frame", async () => {
+    const a = account(sim);
+    await fault({ name: "no_connected_frame", account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: "order_book/0" });
+    await c.next(isType("subscribed/order_book"));
+    expect(c.frames.some(isType("connected"))).toBe(false);
+    c.close();
+  });
+
+  faultIt("ignore_subscriptions", async () => {
+    const a = account(sim);
+    await fault({ name: "ignore_subscriptions", channel: "order_book", account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: "order_book/0" });
+    c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
+    await c.next(isType("subscribed/account_orders"));
+    expect(await c.none((f) => /order_book/.test(String(f.json?.type)) || f.json?.error !== undefined, 200, 0)).toBe(true);
+    c.close();
+  });
+
+  faultIt("reject_auth", async () => {
+    const a = account(sim);
+    await fault({ name: "reject_auth", account_index: a.index.toString() });
+    const c = await subscribedOrders(a);
+    const e = await c.next(isError(20013));
+    expect(JSON.stringify(e.json)).toContain("invalid auth");
+    const rest = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=1`, { headers: { authorization: token(a) } });
+    expect(rest.status).toBe(401);
+    c.close();
+  });
+
+  faultIt("expire_auth", async () => {
+    const a = account(sim);
+    const c = await subscribedOrders(a);
+    await c.next(isType("subscribed/account_orders"));
+    await fault({ name: "expire_auth", account_index: a.index.toString() });
+    const { ask } = await bestPrices(sim);
+    const from = c.frames.length;
+    expect((await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false })).json.code).toBe(200);
+    expect(await c.none(isType("update/account_orders"), 200, from)).toBe(true);
+    c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
+    await c.next(isError(20013), 2000, from);
+    c.close();
+  });
+
+  faultIt("stall", async () => {
+    const a = account(sim);
+    const c = await RawClient.open(wsFor(a));
+    await c.next(isType("connected"));
+    await fault({ name: "stall", account_index: a.index.toString() });
+    c.send({ type: "ping" });
+    c.send({ type: "subscribe", channel: "order_book/0" });
+    expect(await c.none(() => true, 200)).toBe(true);
+    expect(c.closed).toBeNull();
+    c.close();
+  });
+
+  faultIt("stop_book_updates", async () => {
+    const a = account(sim);
+    await fault({ name: "stop_book_updates", account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: "order_book/0" });
+    await c.next(isType("subscribed/order_book"));
+    expect(await c.none(isType("update/order_book"), 200)).toBe(true);
+    c.close();
+  });
+
+  faultIt("book_nonce_gap", async () => {
+    const a = account(sim);
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: "order_book/0" });
+    const snap = await c.next(isType("subscribed/order_book"));
+    const first = await c.next(isType("update/order_book"), 2000, c.frames.indexOf(snap) + 1);
+    await fault({ name: "book_nonce_gap", account_index: a.index.toString() });
+    await sleep(100);
+    const ups = c.frames.filter(isType("update/order_book")).map((f) => f.json!.order_book as { nonce: number; begin_nonce: number });
+    const breaks = ups.slice(1).filter((u, i) => u.begin_nonce !== ups[i]!.nonce);
+    expect(first).toBeDefined();
+    expect(breaks.length).toBe(1);
+    c.close();
+  });
+
+  faultIt("duplicate_frames", async () => {
+    const a = account(sim);
+    await fault({ name: "duplicate_frames", account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "ping" });
+    await c.next(isType("pong"));
+    await sleep(50);
+    expect(c.frames.filter(isType("pong")).length).toBe(2);
+    c.close();
+  });
+
+  faultIt("reorder_frames", async () => {
+    const a = account(sim);
+    await fault({ name: "reorder_frames", account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: "order_book/0" });
+    await c.next(isType("update/order_book"), 2000);
+    await sleep(200);
+    const nonces = c.frames.filter((f) => f.json?.type === "update/order_book").map((f) => (f.json!.order_book as { nonce: number }).nonce);
+    expect(nonces.some((n, i) => i > 0 && n < nonces[i - 1]!)).toBe(true);
+    c.close();
+  });
+
+  faultIt("delay_frames", async () => {
+    const a = account(sim);
+    const c = await RawClient.open(wsFor(a));
+    await c.next(isType("connected"));
+    await fault({ name: "delay_frames", ms: 300, account_index: a.index.toString() });
+    const t0 = Date.now();
+    c.send({ type: "ping" });
+    const p = await c.next(isType("pong"), 2000);
+    expect(p.at - t0).toBeGreaterThanOrEqual(280);
+    c.close();
+  });
+
+  faultIt("throttle_account_frames", async () => {
+    const a = account(sim);
+    const c = await subscribedOrders(a);
+    await c.next(isType("subscribed/account_orders"));
+    await fault({ name: "throttle_account_frames", account_index: a.index.toString() });
+    const { ask } = await bestPrices(sim);
+    const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    expect(await c.none(isType("update/account_orders"), 250)).toBe(true);
+    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, { headers: { authorization: token(a) } });
+    expect((ao.json.orders as Record<string, unknown>[])[0]).toMatchObject({ status: "filled" });
+    c.close();
+  });
+
+  faultIt("server_ping", async () => {
+    const a = account(sim);
+    await fault({ name: "server_ping", expect_pong_ms: 150, every_ms: 50, account_index: a.index.toString() });
+    const answered = await RawClient.open(wsFor(a));
+    await answered.next(isType("ping"));
+    answered.send({ type: "pong" });
+    const silent = await RawClient.open(wsFor(a));
+    await silent.next(isType("ping"));
+    const closed = await silent.waitClosed(2000);
+    expect(closed).toEqual({ code: 1008, reason: "no pong" });
+    answered.close();
+  });
+
+  faultIt("malformed_frames", async () => {
+    const a = account(sim);
+    await fault({ name: "malformed_frames", every_ms: 20, account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    await c.next((f) => f.json === null || String(f.json.type).includes("mystery") || f.json.order_book === "nope", 2000);
+    c.close();
+  });
+
+  faultIt("oversized_frames", async () => {
+    const a = account(sim);
+    await fault({ name: "oversized_frames", bytes: 300_000, account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    const big = await c.next((f) => f.text.length >= 300_000, 2000);
+    expect(big.json!.type).toBe("update/oversized");
+    c.close();
+  });
+
+  faultIt("withhold_account_orders", async () => {
+    const a = account(sim);
+    await fault({ name: "withhold_account_orders", account_index: a.index.toString() });
+    const c = await subscribedOrders(a);
+    await c.next(isType("subscribed/account_orders"));
+    const pub = await RawClient.open(sim.ws);
+    pub.send({ type: "subscribe", channel: "trade/0" });
+    await pub.next(isType("subscribed/trade"));
+    const { ask } = await bestPrices(sim);
+    const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    expect(await c.none(isType("update/account_orders"), 250)).toBe(true);
+    expect(r.json.code).toBe(200);
+    expect(pub.frames.some((f) => f.text.includes(`"bid_account_id":${a.index}`))).toBe(false);
+    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, { headers: { authorization: token(a) } });
+    expect((ao.json.orders as Record<string, unknown>[])[0]).toMatchObject({ status: "filled", filled_base_amount: "0.0050" });
+    const acct = await http(sim, `/api/v1/account?by=index&value=${a.index}`);
+    expect(JSON.stringify(acct.json)).toContain('"position":"0.0050"');
+    c.close();
+    pub.close();
+  });
+
+  faultIt("late_report", async () => {
+    const a = account(sim);
+    await fault({ name: "late_report", ms: 400, account_index: a.index.toString() });
+    const c = await subscribedOrders(a);
+    await c.next(isType("subscribed/account_orders"));
+    const { ask } = await bestPrices(sim);
+    const t0 = Date.now();
+    await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    const f = await c.next(isType("update/account_orders"), 3000);
+    expect(f.at - t0).toBeGreaterThanOrEqual(380);
+    c.close();
+  });
+
+  faultIt("late_fill", async () => {
+    const a = account(sim);
+    await fault({ name: "late_fill", ms: 400, account_index: a.index.toString() });
+    const { ask } = await bestPrices(sim);
+    const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    expect((await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`)).json.status).toBe(1);
+    await sleep(600);
+    expect((await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`)).json.status).toBe(2);
+  });
+
+  faultIt("never_match", async () => {
+    const a = account(sim);
+    await fault({ name: "never_match", account_index: a.index.toString() });
+    const c = await subscribedOrders(a);
+    await c.next(isType("subscribed/account_orders"));
+    const { ask } = await bestPrices(sim);
+    await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    const f = await c.next(isType("update/account_orders"));
+    expect(f.text).toMatch(/"status":"canceled-not-enough-liquidity"/);
+    expect(f.text).toContain('"filled_base_amount":"0.0000"');
+    c.close();
+  });
+
+  faultIt("reject_tx", async () => {
+    const a = account(sim);
+    await fault({ name: "reject_tx", code: 21739, account_index: a.index.toString() });
+    const { ask } = await bestPrices(sim);
+    expect((await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false })).json.code).toBe(21739);
+  });
+
+  faultIt("rest_errors", async () => {
+    const a = account(sim);
+    const b = account(sim);
+    await fault({ name: "rest_errors", status: 429, account_index: a.index.toString() });
+    const r = await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=3`);
+    expect(r.status).toBe(429);
+    expect(r.json.code).toBe(23000);
+    expect((await http(sim, `/api/v1/nextNonce?account_index=${b.index}&api_key_index=3`)).status).toBe(200);
+  });
+
+  faultIt("slow_rest", async () => {
+    const a = account(sim);
+    await fault({ name: "slow_rest", ms: 300, account_index: a.index.toString() });
+    const t0 = Date.now();
+    await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=3`);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+  });
+
+  faultIt("drop_connection", async () => {
+    const a = account(sim);
+    await fault({ name: "drop_connection", after_ms: 100, account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    const closed = await c.waitClosed(2000);
+    expect(closed.code).toBe(1006);
+  });
+
+  it("every fault name is exercised, unknown names are refused, faults list and clear", async () => {
+    expect([...tested].sort()).toEqual([...FAULT_NAMES].sort());
+    const r = await http(sim, "/_sim/faults", { method: "POST", body: JSON.stringify({ name: "gremlins" }) });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/unknown fault/);
+    const id = await fault({ name: "slow_rest", ms: 1, account_index: "1" });
+    expect(((await http(sim, "/_sim/faults")).json.faults as { id: string }[]).some((f) => f.id === id)).toBe(true);
+    expect((await http(sim, `/_sim/faults/${id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await http(sim, `/_sim/faults/${id}`, { method: "DELETE" })).status).toBe(404);
+  });
+});
+
+describe("variants (both sides of PROTOCOL.md's conflicts)", () => {
+  async function withVariant(v: Record<string, unknown>) {
+    const a = account(sim);
+    const r = await http(sim, "/_sim/variants", { method: "POST", body: JSON.stringify({ ...v, account_index: a.index.toString() }) });
+    expect(r.status, r.text).toBe(200);
+    return a;
+  }
+
+  it("ack_channel market_account spells account_orders:{m}:{acct}", async () => {
+    const a = await withVariant({ ack_channel: "market_account" });
+    const c = await subscribedOrders(a);
+    expect((await c.next(isType("subscribed/account_orders"))).json!.channel).toBe(`account_orders:0:${a.index}`);
+    c.close();
+  });
+
+  it("error_shape flat sends {type:error, code, message}", async () => {
+    const a = await withVariant({ error_shape: "flat" });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: "order_book:0" });
+    const e = await c.next(isError(30005));
+    expect(e.json!.type).toBe("error");
+    c.close();
+  });
+
+  it("account_orders_ack false sends no subscribed/account_orders, but updates still come", async () => {
+    const a = await withVariant({ account_orders_ack: false });
+    const c = await subscribedOrders(a);
+    const { ask } = await bestPrices(sim);
+    await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    await c.next(isType("update/account_orders"));
+    expect(c.frames.some(isType("subscribed/account_orders"))).toBe(false);
+    c.close();
+  });
+
+  it("server_pings on", async () => {
+    const a = await withVariant({ server_pings: true });
+    const c = await RawClient.open(wsFor(a));
+    await c.next(isType("ping"), 2000);
+    c.send({ type: "pong" });
+    c.close();
+  });
+
+  it("begin_nonce false: book updates without begin_nonce (older servers)", async () => {
+    const a = await withVariant({ begin_nonce: false });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: "order_book/0" });
+    const u = await c.next(isType("update/order_book"));
+    expect(Object.keys(u.json!.order_book as object).sort()).toEqual(["asks", "bids", "code", "nonce", "offset"]);
+    c.close();
+  });
+
+  it("unsubscribed_shape family answers unsubscribed/order_book", async () => {
+    const a = await withVariant({ unsubscribed_shape: "family" });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: "order_book/0" });
+    await c.next(isType("subscribed/order_book"));
+    c.send({ type: "unsubscribe", channel: "order_book/0" });
+    await c.next(isType("unsubscribed/order_book"));
+    c.close();
+  });
+
+  it("unknown variants are refused", async () => {
+    const r = await http(sim, "/_sim/variants", { method: "POST", body: JSON.stringify({ sparkles: true }) });
+    expect(r.status).toBe(400);
+  });
+});
