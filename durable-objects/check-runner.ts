@@ -1051,6 +1051,8 @@ export class CheckRunner {
         auth ? "auth_rejected" : code === 20001 ? "auth_missing" : code === 30009 || code === 30010 ? "message_rate_limited" : "orders_subscribe_rejected",
         evidence,
       );
+      // Say whether the key is even registered: the commonest cause of a refused token.
+      if (auth && this.key) this.spawn(this.annotateKeyCheck(cur.id));
     } else if (code === 23003) {
       cur.evidence.connection_limit = evidence;
       this.writeCheck(cur);
@@ -1286,6 +1288,19 @@ export class CheckRunner {
     this.createOrderRow(cur, plan, spec);
     this.setPhase(cur, "send", this.scale(BASE_MS.send) * 2);
     await this.sendOrder(cur);
+  }
+
+  private async annotateKeyCheck(checkId: string): Promise<void> {
+    let verdict: string;
+    try {
+      verdict = (await this.checkApiKey(this.rest())).ok ? "registered key matches" : "registered key DIFFERS from the configured private key";
+    } catch (err) {
+      verdict = `could not check apikeys: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    const c = this.readCheck(checkId);
+    if (!c) return;
+    c.evidence.api_key_check = verdict;
+    this.writeCheck(c);
   }
 
   private restEvidence(err: unknown): Record<string, unknown> {

@@ -351,6 +351,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       pongDeadline: null, nextServerPing: now() + serverPingMs, nextMalformed: now(), oversizedSent: false, gapPending: false, closed: false,
     };
     conns.add(c);
+    if (has(c, "book_nonce_gap")) c.gapPending = true;
     ws.on("close", () => {
       c.closed = true;
       conns.delete(c);

@@ -40,7 +40,14 @@ const cases: Case[] = [
     fault: { name: "reject_auth" },
     stage: "orders_subscribed",
     diagnosis: "auth_rejected",
-    evidence: (e) => expect(e.exchange_code).toBe(20013),
+    evidence: (e) => {
+      expect(e.exchange_code).toBe(20013);
+      // The outgoing subscribe is in the evidence with its token's signature redacted.
+      const frames = JSON.stringify(e.last_frames);
+      expect(frames).toMatch(/account_orders\/0\/\d+/);
+      expect(frames).toContain(":[redacted]");
+      expect(frames).not.toMatch(/:[0-9a-f]{160}/);
+    },
   },
   {
     scenario: "f_tx",

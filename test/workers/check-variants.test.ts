@@ -1,0 +1,160 @@
+/**
+ * The monitor against every simulator variant (PROTOCOL.md's conflicts) and the harmless faults a
+ * correct client must absorb (duplicates, reordering, book gaps, server pings), plus the verdicts
+ * that are not failures: degraded on a late report, skipped when paused or dry-run, and the
+ * diagnosis of a key that does not match the exchange's.
+ */
+import { describe, expect, it } from "vitest";
+import { addFault, api, clearFault, monitorFor, monitorStatus, runCron, sim, waitFor, waitForVerdict, type CheckJson } from "./helpers.ts";
+
+let tick = 1_800_300_000_000;
+
+async function check(scenario: string): Promise<CheckJson> {
+  const m = monitorFor(scenario);
+  await runCron(scenario, (tick += 300_000));
+  const c = await waitForVerdict(m.id, undefined, 25_000);
+  await waitFor("flatten", async () => ((await waitForVerdict(m.id, c.id)).flatten !== null ? true : null));
+  return c;
+}
+
+async function variant(scenario: string, v: Record<string, unknown>): Promise<void> {
+  const m = monitorFor(scenario);
+  const res = await sim("/_sim/variants", { method: "POST", body: JSON.stringify({ ...v, account_index: m.account_index }) });
+  expect(res.status).toBe(200);
+}
+
+describe("every simulator variant passes", () => {
+  it("ack channel account_orders:{m}:{acct}", async () => {
+    await variant("v_ack_account", { ack_channel: "market_account" });
+    const c = await check("v_ack_account");
+    expect(c.verdict, JSON.stringify(c)).toBe("pass");
+  });
+
+  it("no subscribed/account_orders frame: confirmed by the deadline with no error, then the first update", async () => {
+    await variant("v_no_ack", { account_orders_ack: false });
+    const c = await check("v_no_ack");
+    expect(c.verdict, JSON.stringify(c)).toBe("pass");
+    expect(JSON.stringify(c.stages.orders_subscribed)).toMatch(/no error within deadline|first account update/);
+  });
+
+  it("book updates without begin_nonce", async () => {
+    await variant("v_no_begin_nonce", { begin_nonce: false });
+    expect((await check("v_no_begin_nonce")).verdict).toBe("pass");
+  });
+
+  it("server pings are answered (a silent client would be closed with 1008)", async () => {
+    const m = monitorFor("v_server_pings");
+    await variant("v_server_pings", { server_pings: true });
+    const f = await addFault({ name: "server_ping", every_ms: 100, expect_pong_ms: 400, account_index: m.account_index });
+    try {
+      const c = await check("v_server_pings");
+      expect(c.verdict, JSON.stringify(c)).toBe("pass");
+    } finally {
+      await clearFault(f);
+    }
+  });
+
+  it("flat error frames are understood: a refused token is still auth_rejected with its code", async () => {
+    const m = monitorFor("v_flat_errors");
+    await variant("v_flat_errors", { error_shape: "flat" });
+    const f = await addFault({ name: "reject_auth", account_index: m.account_index });
+    try {
+      const c = await check("v_flat_errors");
+      expect(c.first_failing_stage).toBe("orders_subscribed");
+      expect(c.diagnosis).toBe("auth_rejected");
+      expect(c.evidence.exchange_code).toBe(20013);
+    } finally {
+      await clearFault(f);
+    }
+    expect((await check("v_flat_errors")).verdict).toBe("pass");
+  });
+
+  it("unsubscribed/<family> acks and a book nonce gap: resubscribe (unsubscribe first) and still pass", async () => {
+    const m = monitorFor("v_unsub_family");
+    await variant("v_unsub_family", { unsubscribed_shape: "family" });
+    const f = await addFault({ name: "book_nonce_gap", account_index: m.account_index });
+    try {
+      const c = await check("v_unsub_family");
+      expect(c.verdict, JSON.stringify(c)).toBe("pass");
+      const s = await monitorStatus(m.id);
+      expect((s.counters as Record<string, number>)["book.gaps"]).toBeGreaterThanOrEqual(1);
+    } finally {
+      await clearFault(f);
+    }
+  });
+});
+
+describe("faults a correct client absorbs", () => {
+  it("duplicated frames: one fill recorded, not two", async () => {
+    const m = monitorFor("dup_frames");
+    const f = await addFault({ name: "duplicate_frames", account_index: m.account_index });
+    try {
+      const c = await check("dup_frames");
+      expect(c.verdict, JSON.stringify(c)).toBe("pass");
+      const o = (await (await api(`/orders/${c.client_order_index}?monitor=${encodeURIComponent(m.id)}`)).json()) as { events: { kind: string }[]; ws_filled_base: string; filled_base: string };
+      expect(o.events.filter((e) => e.kind === "fill")).toHaveLength(1);
+      expect(o.ws_filled_base).toBe(o.filled_base);
+    } finally {
+      await clearFault(f);
+    }
+  });
+
+  it("reordered frames", async () => {
+    const m = monitorFor("reorder");
+    const f = await addFault({ name: "reorder_frames", account_index: m.account_index });
+    try {
+      const c = await check("reorder");
+      expect(["pass", "degraded"], JSON.stringify(c)).toContain(c.verdict);
+    } finally {
+      await clearFault(f);
+    }
+  });
+});
+
+describe("verdicts that are not plain failures", () => {
+  it("a fill reported after the deadline is degraded with late_report", async () => {
+    const m = monitorFor("late");
+    // seen + fill deadlines are 3 s at time_scale 0.2; the late window is 2 s more.
+    const f = await addFault({ name: "late_report", ms: 3_800, account_index: m.account_index });
+    try {
+      const c = await check("late");
+      expect(c.verdict, JSON.stringify(c)).toBe("degraded");
+      expect(c.reasons).toContain("late_report");
+      expect(c.first_failing_stage).toBeNull();
+      expect(c.stages.fill_seen).toBeDefined();
+    } finally {
+      await clearFault(f);
+    }
+  });
+
+  it("paused → skipped with the reason; resumed → pass", async () => {
+    const m = monitorFor("paused");
+    expect((await api(`/pause?monitor=${encodeURIComponent(m.id)}`, { method: "POST" })).status).toBe(200);
+    const c = await check("paused");
+    expect(c).toMatchObject({ verdict: "skipped", first_failing_stage: "preflight", diagnosis: "paused" });
+    expect(c.action).toMatch(/resume/i);
+    expect((await api(`/resume?monitor=${encodeURIComponent(m.id)}`, { method: "POST" })).status).toBe(200);
+    expect((await check("paused")).verdict).toBe("pass");
+  });
+
+  it("no private key → dry run: everything but sendTx, skipped with the planned order", async () => {
+    const c = await check("dry_run");
+    expect(c).toMatchObject({ verdict: "skipped", diagnosis: "dry_run" });
+    expect(c.stages.book_subscribed).toBeDefined();
+    const planned = c.evidence.planned_order as Record<string, unknown>;
+    expect(planned.side).toBe("buy");
+    expect(BigInt(String(planned.base_amount))).toBeGreaterThanOrEqual(50n);
+  });
+
+  it("a key that is not the registered one: auth refused, and the evidence says the key differs", async () => {
+    const m = monitorFor("bad_key");
+    const c = await check("bad_key");
+    expect(c).toMatchObject({ verdict: "fail", first_failing_stage: "orders_subscribed", diagnosis: "auth_rejected" });
+    const annotated = await waitFor("key check", async () => {
+      const r = await api(`/checks/${c.id}?monitor=${encodeURIComponent(m.id)}`);
+      const body = (await r.json()) as CheckJson;
+      return body.evidence.api_key_check ? body : null;
+    });
+    expect(String(annotated.evidence.api_key_check)).toMatch(/DIFFERS/);
+  });
+});
