@@ -215,12 +215,14 @@ export class CheckRunner {
   private key: PrivateKey | null = null;
   private keyError: string | null = null;
   private alerting: Alerting;
+  /** Storage write statements issued by this instance (flushed into counters). */
+  private readonly writes = { count: 0 };
 
   constructor(opts: RunnerOptions) {
     this.monitorId = opts.monitorId;
     this.ctx = opts.ctx;
     this.env = opts.env;
-    this.sql = opts.ctx.storage.sql;
+    this.sql = meter(opts.ctx.storage.sql, this.writes);
     this.crash = opts.crash;
     this.cfg = opts.config.config;
     this.problems = opts.config.problems;
@@ -674,6 +676,7 @@ export class CheckRunner {
     }
     const counters = readCounters(this.sql);
     for (const [k, v] of this.frameCounts) counters[`frames.${k}`] = (counters[`frames.${k}`] ?? 0) + v;
+    counters["storage.write_statements"] = (counters["storage.write_statements"] ?? 0) + this.writes.count;
     return {
       colo: null,
       paused: getMeta(this.sql, "paused") === "1",
@@ -1816,7 +1819,17 @@ export class CheckRunner {
     this.spawn(this.armAlarm());
   }
 
+  /** Book frames only touch memory; their counts are written as aggregates here. */
+  private flushCounters(): void {
+    for (const [k, v] of this.frameCounts) if (v > 0) bumpCounter(this.sql, `frames.${k}`, v);
+    this.frameCounts.clear();
+    const w = this.writes.count;
+    this.writes.count = 0;
+    if (w > 0) bumpCounter(this.sql, "storage.write_statements", w + 1);
+  }
+
   private finishCheck(checkId: string): void {
+    this.flushCounters();
     if (this.currentId() === checkId) setMeta(this.sql, "current_check", "");
     if (this.cfg?.mode !== "continuous") setDeadline(this.sql, "session_close", this.now() + this.scale(BASE_MS.sessionGrace));
     this.spawn(this.alerting.heartbeat(checkId));
@@ -1923,6 +1936,22 @@ export class CheckRunner {
 export const CRASH_MARK = "fillwatch test crash";
 function isCrash(err: unknown): boolean {
   return err instanceof Error && err.message.includes(CRASH_MARK);
+}
+
+/** Wraps SqlStorage to count write statements (each writes one row here), for the benchmark. */
+function meter(sql: SqlStorage, writes: { count: number }): SqlStorage {
+  const exec = sql.exec.bind(sql);
+  return new Proxy(sql, {
+    get(target, prop, receiver) {
+      if (prop === "exec") {
+        return (query: string, ...bindings: unknown[]) => {
+          if (/^\s*(INSERT|UPDATE|DELETE)/i.test(query)) writes.count++;
+          return exec(query, ...(bindings as []));
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
 }
 
 function rescale(value: bigint, from: number, to: number): bigint {

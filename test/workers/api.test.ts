@@ -17,7 +17,7 @@ describe("auth", () => {
   });
 
   it("protected routes need the bearer token", async () => {
-    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: `Basic ${API_TOKEN}` }, { Authorization: `Bearer ${API_TOKEN}x` }]) {
+    for (const headers of [{} as Record<string, string>, { Authorization: "Bearer wrong" }, { Authorization: `Basic ${API_TOKEN}` }, { Authorization: `Bearer ${API_TOKEN}x` }]) {
       const res = await exports.default.fetch("http://x/status", { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: { status: 401, message: "missing or invalid bearer token" } });

@@ -11,7 +11,7 @@ import { signTx, type CreateOrderTx } from "../../../worker/lighter/tx.ts";
 import type { Simulator } from "../../sim/server.ts";
 
 const require = createRequire(import.meta.url);
-const WebSocket = require("ws") as typeof import("ws");
+const WebSocket = require("ws") as typeof import("ws").WebSocket;
 
 export interface Frame {
   at: number;
@@ -50,7 +50,7 @@ export class RawClient {
       const ws = new WebSocket(url);
       const c = new RawClient(ws);
       ws.once("open", () => resolve(c));
-      ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once("unexpected-response", (_req: unknown, res: { statusCode?: number }) => reject(new Error(`HTTP ${res.statusCode}`)));
       ws.once("error", reject);
     });
   }

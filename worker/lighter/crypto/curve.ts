@@ -195,9 +195,17 @@ export function multiply(p: Point, k: bigint): Point {
 }
 
 let generatorTable: Point[][] | null = null;
+let generatorUses = 0;
+/**
+ * The fixed-base table costs about 30 ms to build and then saves ~6 ms per multiplication, so it
+ * is built on the third use: a cold Worker's first signatures (one auth token, one order) stay
+ * fast, and a process that keeps signing gets the table (cold start vs steady state).
+ */
+const TABLE_AFTER_USES = 2;
 
-/** k·G with a lazily built fixed-base table: 80 additions, no doublings. */
+/** k·G: the variable-base ladder for the first uses, then a fixed-base table (80 additions). */
 export function multiplyGenerator(k: bigint): Point {
+  if (!generatorTable && ++generatorUses <= TABLE_AFTER_USES) return multiply(GENERATOR, k);
   if (!generatorTable) {
     generatorTable = [];
     let base = GENERATOR;
