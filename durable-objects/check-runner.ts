@@ -1218,9 +1218,18 @@ export class CheckRunner {
     }
     if (!spec) return skip("market_unknown", { market: c.market });
     const book = this.books.get(c.market);
-    const top = book?.top();
+    if (!book?.isReady) {
+      // The book is resyncing (a gap asked for a fresh snapshot): wait for it, do not skip.
+      const cur = this.running();
+      if (!cur || cur.id !== id) return;
+      this.pendingSub = { kind: "book", market: cur.market, sentAt: this.now() };
+      if (!book) this.sendSubscribeBook(cur.market);
+      this.setPhase(cur, "book", this.scale(BASE_MS.ack));
+      return;
+    }
+    const top = book.top();
     const updatedAt = this.bookUpdatedAt.get(c.market) ?? 0;
-    if (!top?.bestBid || !top.bestAsk) return skip("book_stale", { reason: "one side of the book is empty" });
+    if (!top.bestBid || !top.bestAsk) return skip("book_stale", { reason: "one side of the book is empty" });
     if (this.now() - updatedAt > (cfg.thresholds.bookStaleMs ?? this.scale(30_000))) return skip("book_stale", { last_update_at: updatedAt });
     if (top.bestBid.price >= top.bestAsk.price) {
       this.send(unsubscribeFrame(orderBookChannel(c.market)));

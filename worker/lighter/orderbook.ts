@@ -8,7 +8,7 @@ import type { Level, LighterEvent } from "./messages.ts";
 
 export type BookApplyResult =
   | { kind: "ok"; continuity: "checked" | "unchecked" | "snapshot" }
-  | { kind: "ignored"; reason: "no snapshot yet" | "other market" }
+  | { kind: "ignored"; reason: "no snapshot yet" | "other market" | "duplicate" }
   | { kind: "gap"; expected: bigint; got: bigint | null };
 
 export interface BookTop {
@@ -26,7 +26,7 @@ export class OrderBook {
   private bestAskCache: Level | null | undefined = undefined;
   private lastNonce: bigint | null = null;
   private ready = false;
-  private counters = { snapshots: 0, deltas: 0, gaps: 0, ignored: 0, unchecked: 0 };
+  private counters = { snapshots: 0, deltas: 0, gaps: 0, ignored: 0, unchecked: 0, duplicates: 0 };
 
   constructor(market: number) {
     this.market = market;
@@ -55,6 +55,11 @@ export class OrderBook {
       return { kind: "ignored", reason: "no snapshot yet" };
     }
     let continuity: "checked" | "unchecked" = "unchecked";
+    // A delta whose nonce was already applied is a duplicate delivery, not a gap.
+    if (ev.nonce !== null && this.lastNonce !== null && ev.nonce <= this.lastNonce && ev.beginNonce !== this.lastNonce) {
+      this.counters.duplicates++;
+      return { kind: "ignored", reason: "duplicate" };
+    }
     if (ev.beginNonce !== null && this.lastNonce !== null) {
       if (ev.beginNonce !== this.lastNonce) {
         const expected = this.lastNonce;
@@ -146,7 +151,7 @@ export class OrderBook {
     return this.lastNonce;
   }
 
-  stats(): { levels: number; snapshots: number; deltas: number; gaps: number; ignored: number; unchecked: number } {
+  stats(): { levels: number; snapshots: number; deltas: number; gaps: number; ignored: number; unchecked: number; duplicates: number } {
     return { levels: this.bids.size + this.asks.size, ...this.counters };
   }
 }

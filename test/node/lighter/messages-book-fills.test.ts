@@ -81,6 +81,16 @@ describe("OrderBook", () => {
     expect(b.isReady).toBe(false);
     expect(b.stats().gaps).toBe(1);
   });
+  it("a duplicated delta is ignored, not mistaken for a gap", () => {
+    const b = new OrderBook(0);
+    b.apply(book(parseFrame(snapshot)));
+    const d = book(parseFrame(delta(904845, 904850, 10, '{"price":"2300.00","size":"1.0000"}')));
+    expect(b.apply(d)).toEqual({ kind: "ok", continuity: "checked" });
+    expect(b.apply(d)).toEqual({ kind: "ignored", reason: "duplicate" });
+    expect(b.apply(book(parseFrame(delta(904850, 904851, 11, ""))))).toEqual({ kind: "ok", continuity: "checked" });
+    expect(b.stats()).toMatchObject({ gaps: 0, duplicates: 1 });
+  });
+
   it("updates without begin_nonce (older server) apply unchecked", () => {
     const b = new OrderBook(0);
     b.apply(book(parseFrame(snapshot)));
