@@ -176,6 +176,7 @@ const BASE_MS = {
 const AUTH_TOKEN_LIFETIME_S = 7 * 3600;
 /** How long one alarm invocation may hold the session (alarms have a 15 min wall-clock limit). */
 const HOLD_LIMIT_MS = 10 * 60_000;
+const HOLD_OVERRUN_MS = 3 * 60_000;
 const SELF_TRADE_EXPIRE_TAKER = 1;
 const ORDER_TX_VALIDITY_MS = 10 * 60_000 - 1_000;
 const MAX_LAST_FRAMES = 12;
@@ -483,7 +484,8 @@ export class CheckRunner {
     this.holdUntil = until;
     await this.armAlarm();
     try {
-      while (this.active() && this.now() < until) {
+      // Never recycle in the middle of a check: it may overrun the soft cap, not the hard one.
+      while (this.active() && (this.now() < until || (this.running() !== null && this.now() < until + HOLD_OVERRUN_MS))) {
         const next = earliestDeadline(this.sql);
         const wait = Math.max(5, Math.min(1_000, (next ?? this.now() + 1_000) - this.now()));
         await new Promise<void>((resolve) => {
