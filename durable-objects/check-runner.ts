@@ -1402,13 +1402,20 @@ export class CheckRunner {
   private createOrderRow(c: CheckRow, plan: OrderPlan, _spec: MarketSpec): void {
     const coi = this.nextClientOrderIndex();
     c.coi = coi.toString();
+    this.insertOrder(coi, c.id, "test", c.market, plan);
+    this.writeCheck(c);
+  }
+
+  /** The order row before anything is signed or sent (send_state "unsigned"). */
+  private insertOrder(coi: bigint, checkId: string, purpose: "test" | "flatten", market: number, plan: OrderPlan): void {
     const now = this.now();
     this.sql.exec(
       `INSERT INTO orders (coi, check_id, purpose, market, is_ask, base_amount, price, notional_usd, nonce, tx_type, tx_info, tx_hash, send_state, created_at, updated_at)
-       VALUES (?, ?, 'test', ?, ?, ?, ?, ?, '', 14, '', '', 'unsigned', ?, ?)`,
-      c.coi,
-      c.id,
-      c.market,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 14, '', '', 'unsigned', ?, ?)`,
+      coi.toString(),
+      checkId,
+      purpose,
+      market,
       plan.isAsk ? 1 : 0,
       plan.baseAmount.toString(),
       plan.price,
@@ -1416,7 +1423,6 @@ export class CheckRunner {
       now,
       now,
     );
-    this.writeCheck(c);
   }
 
   private async nonce(rest: LighterRestClient, refresh: boolean): Promise<bigint> {
@@ -1914,19 +1920,7 @@ export class CheckRunner {
     const plan = planFlatten(spec, position, opposite, Math.max(this.cfg.thresholds.maxSlippageBps, 50));
     const coi = this.nextClientOrderIndex();
     const now = this.now();
-    this.sql.exec(
-      `INSERT INTO orders (coi, check_id, purpose, market, is_ask, base_amount, price, notional_usd, nonce, tx_type, tx_info, tx_hash, send_state, created_at, updated_at)
-       VALUES (?, ?, 'flatten', ?, ?, ?, ?, ?, '', 14, '', '', 'unsigned', ?, ?)`,
-      coi.toString(),
-      c.id,
-      c.market,
-      plan.isAsk ? 1 : 0,
-      plan.baseAmount.toString(),
-      plan.price,
-      plan.notionalUsd,
-      now,
-      now,
-    );
+    this.insertOrder(coi, c.id, "flatten", c.market, plan);
     setMeta(this.sql, "flatten", JSON.stringify({ ...st, attempt: st.attempt + 1, coi: coi.toString(), sent_at: now }));
     try {
       const row = await this.signAhead(rest, this.readOrder(coi.toString())!, false, true);

@@ -88,6 +88,7 @@ const BIG_FIELDS = new Set(["AccountIndex", "ClientOrderIndex", "BaseAmount", "O
 // ------------------------------------------------------------------------------ ranges
 
 const U48 = (1n << 48n) - 1n;
+const I64_MAX = (1n << 63n) - 1n;
 const MAX_ORDER_INDEX = (1n << 60n) - 1n;
 const MAX_U32 = 0xffffffff;
 const ATTR_NIL: Record<number, bigint> = { 1: 0n, 2: 0n, 3: 0n, 4: 0n, 5: 255n, 6: 0n, 7: 0n };
@@ -109,8 +110,8 @@ export function validate(tx: Tx): void {
     if (!cond) throw new TxError(message, field);
   };
   f(tx.AccountIndex >= -1n && tx.AccountIndex <= U48 - 1n, "AccountIndex", "AccountIndex must be -1 … 2^48-2");
-  f(Number.isInteger(tx.ApiKeyIndex) && tx.ApiKeyIndex >= 0 && tx.ApiKeyIndex <= 254, "ApiKeyIndex", "ApiKeyIndex must be 0 … 254");
-  f(tx.Nonce >= 0n && tx.Nonce <= (1n << 63n) - 1n, "Nonce", "Nonce must be ≥ 0");
+  f(Number.isInteger(tx.ApiKeyIndex) && tx.ApiKeyIndex >= 0 && (tx.ApiKeyIndex <= 254 || (tx.txType === 16 && tx.ApiKeyIndex === 255)), "ApiKeyIndex", "ApiKeyIndex must be 0 … 254 (255 only for cancel-all)");
+  f(tx.Nonce >= 0n && tx.Nonce <= I64_MAX, "Nonce", "Nonce must be ≥ 0");
   f(tx.ExpiredAt >= 0n && tx.ExpiredAt <= U48, "ExpiredAt", "ExpiredAt must be 0 … 2^48-1 (ms)");
   const attrs = normalizeAttributes(tx.L2TxAttributes ?? null);
   switch (tx.txType) {
@@ -128,7 +129,7 @@ export function validate(tx: Tx): void {
       f(tx.ReduceOnly === 0 || tx.ReduceOnly === 1, "ReduceOnly", "ReduceOnly is invalid");
       f(!(tx.ReduceOnly === 1 && !perp), "ReduceOnly", "ReduceOnly is invalid (spot orders cannot be reduce-only)");
       f(Number.isInteger(tx.TriggerPrice) && tx.TriggerPrice >= 0 && tx.TriggerPrice <= MAX_U32, "TriggerPrice", "TriggerPrice is invalid");
-      f(tx.OrderExpiry >= 0n && tx.OrderExpiry <= U48, "OrderExpiry", "OrderExpiry is invalid");
+      f(tx.OrderExpiry >= 0n && tx.OrderExpiry <= I64_MAX, "OrderExpiry", "OrderExpiry is invalid");
       const IOC = 0, GTT = 1;
       switch (tx.Type) {
         case 0: // limit
@@ -168,10 +169,10 @@ export function validate(tx: Tx): void {
       break;
     case 16:
       f(Number.isInteger(tx.TimeInForce) && tx.TimeInForce >= 0 && tx.TimeInForce <= 2, "TimeInForce", "CancelAll TimeInForce is not valid");
-      f(tx.Time >= 0n && tx.Time <= U48, "Time", "CancelAllTime is invalid");
+      f(tx.Time >= 0n && tx.Time <= I64_MAX, "Time", "CancelAllTime is invalid");
       if (tx.TimeInForce !== 1) f(tx.Time === 0n, "Time", "CancelAllTime should be nil");
       else f(tx.Time !== 0n, "Time", "CancelAllTime is required for a scheduled cancel-all");
-      if (attrs.has(5)) f(tx.TimeInForce === 0, "L2TxAttributes", "Cancel all for market index can't be scheduled, TimeInforce must be ImmediateCancelAll");
+      if (attrs.has(5) && attrs.get(5) !== 255n) f(tx.TimeInForce === 0, "L2TxAttributes", "Cancel all for market index can't be scheduled, TimeInforce must be ImmediateCancelAll");
       break;
     case 17:
       f(Number.isInteger(tx.MarketIndex) && (isPerp(tx.MarketIndex) || isSpot(tx.MarketIndex)), "MarketIndex", "MarketIndex is not valid");
@@ -185,22 +186,40 @@ export function validate(tx: Tx): void {
   }
 }
 
-/** Non-nil attributes, validated, by type. */
+/** Allowed value range per attribute type (lighter-go AttributeTypeToConfig). */
+const ATTR_RANGE: Record<number, readonly [bigint, bigint]> = {
+  1: [0n, U48 - 1n], // integrator account index
+  2: [0n, 1_000_000n], // integrator taker fee (FeeTick)
+  3: [0n, 1_000_000n], // integrator maker fee
+  4: [1n, 1n], // skip tx nonce
+  5: [0n, 255n], // cancel-all market index (255 = nil)
+  6: [0n, 3n], // self-trade behaviour: expire maker, expire taker, cancel both, reduce
+  7: [0n, 1n], // self-trade equality: account index, master account index
+};
+
+/**
+ * The attributes as given, validated like the reference's L2TxAttributes.Validate: every present
+ * type is range-checked (so {"4":0} is refused), at most 4, fees need an integrator, self-trade
+ * modes cannot be combined with fees, "reduce" cannot be combined with master-account equality.
+ */
 function normalizeAttributes(attrs: TxAttributes | null): Map<number, bigint> {
   const out = new Map<number, bigint>();
   if (!attrs) return out;
   for (const [k, v] of Object.entries(attrs)) {
     const t = Number(k);
-    if (!Number.isInteger(t) || t < 1 || t > 7) throw new TxError(`unknown L2TxAttributes type ${k}`, "L2TxAttributes");
     if (v === undefined) continue;
+    const range = ATTR_RANGE[t];
+    if (!Number.isInteger(t) || !range) throw new TxError(`unknown L2TxAttributes type ${k}`, "L2TxAttributes");
     const val = BigInt(v);
-    if (val < 0n || val >= 1n << 64n) throw new TxError(`L2TxAttributes ${k} out of range`, "L2TxAttributes");
-    if (t === 4 && val > 1n) throw new TxError("SkipTxNonce attribute must be 0 or 1", "L2TxAttributes");
-    if (t === 6 && val > 3n) throw new TxError("SelfTradeBehaviorMode must be 0 … 3", "L2TxAttributes");
-    if (t === 7 && val > 1n) throw new TxError("SelfTradeEqualityMode must be 0 or 1", "L2TxAttributes");
-    if (val !== ATTR_NIL[t]) out.set(t, val);
+    if (val < range[0] || val > range[1]) throw new TxError(`L2TxAttributes ${k} must be ${range[0]} … ${range[1]}`, "L2TxAttributes");
+    out.set(t, val);
   }
   if (out.size > MAX_ATTRIBUTES) throw new TxError(`at most ${MAX_ATTRIBUTES} L2TxAttributes`, "L2TxAttributes");
+  const isSet = (t: number) => (out.get(t) ?? ATTR_NIL[t]!) !== ATTR_NIL[t];
+  const fees = isSet(2) || isSet(3);
+  if (fees && !isSet(1)) throw new TxError("integrator fees need an integrator account index (attribute 1)", "L2TxAttributes");
+  if (fees && (isSet(6) || isSet(7))) throw new TxError("self-trade modes cannot be combined with integrator fees", "L2TxAttributes");
+  if (out.get(6) === 3n && out.get(7) === 1n) throw new TxError("self-trade mode reduce cannot be combined with master-account equality", "L2TxAttributes");
   return out;
 }
 
@@ -225,12 +244,13 @@ export function hashPreimage(tx: Tx, chainId: number): bigint[] {
   }
 }
 
-/** [t1, v1, …, t4, v4] over the non-nil attributes sorted by type, zero-padded; null if none. */
+/** [t1, v1, …, t4, v4] over the non-zero attributes sorted by type, zero-padded; null if none. */
 export function attributesPreimage(attrs: TxAttributes | null | undefined): bigint[] | null {
   const m = normalizeAttributes(attrs ?? null);
-  if (m.size === 0) return null;
+  const types = [...m.keys()].filter((t) => m.get(t) !== 0n).sort((a, b) => a - b);
+  if (types.length === 0) return null;
   const out: bigint[] = [];
-  for (const t of [...m.keys()].sort((a, b) => a - b)) out.push(BigInt(t), m.get(t)!);
+  for (const t of types) out.push(BigInt(t), m.get(t)!);
   while (out.length < 8) out.push(0n);
   return out;
 }

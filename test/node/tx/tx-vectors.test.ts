@@ -125,6 +125,19 @@ describe("validate", () => {
       }
     }
     expect(() => validate({ ...ok, BaseAmount: 0n, ReduceOnly: 1 } as Tx)).not.toThrow();
+    // L2TxAttributes rules of the reference: ranges, fees need an integrator, no self-trade modes with fees.
+    for (const attrs of [{ 4: 0 }, { 2: 1_000_001, 1: 5 }, { 2: 10 }, { 1: 5, 2: 10, 6: 1 }, { 6: 3, 7: 1 }, { 5: 256 }, { 6: 4 }]) {
+      expect(() => validate({ ...ok, L2TxAttributes: attrs } as Tx), JSON.stringify(attrs)).toThrow(TxError);
+    }
+    for (const attrs of [{ 1: 5, 2: 10, 3: 5 }, { 6: 1 }, { 6: 3 }, { 7: 1 }, { 4: 1 }]) {
+      expect(() => validate({ ...ok, L2TxAttributes: attrs } as Tx), JSON.stringify(attrs)).not.toThrow();
+    }
+    expect(() => validate({ ...ok, OrderExpiry: (1n << 62n), TimeInForce: 1 } as Tx)).not.toThrow();
+    const cancelAll: Tx = { txType: 16, AccountIndex: 1n, ApiKeyIndex: 255, TimeInForce: 0, Time: 0n, ExpiredAt: 1n, Nonce: 0n, L2TxAttributes: null };
+    expect(() => validate(cancelAll)).not.toThrow();
+    expect(() => validate({ ...cancelAll, TimeInForce: 1, Time: 0n } as Tx)).toThrow(TxError);
+    expect(() => validate({ ...cancelAll, TimeInForce: 1, Time: 1n, L2TxAttributes: { 5: 3 } } as Tx)).toThrow(TxError);
+    expect(() => validate({ ...cancelAll, TimeInForce: 1, Time: 1n, L2TxAttributes: { 5: 255 } } as Tx)).not.toThrow();
   });
 });
 
