@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { STAGES } from "../../worker/monitor/diagnosis.ts";
-import { api, monitorFor, monitorStatus, runCron, sim, waitFor, waitForVerdict } from "./helpers.ts";
+import { api, monitorFor, monitorStatus, received, runCron, sim, waitFor, waitForVerdict } from "./helpers.ts";
 
 describe("a passing check", () => {
   it("walks every stage in order and records the fill", async () => {
@@ -36,8 +36,16 @@ describe("a passing check", () => {
       return s.last_check?.flatten ? s.last_check : null;
     });
     expect(flat.flatten).toBe("ok");
-    const state = (await (await sim(`/_sim/state?account_index=${m.account_index}`)).json()) as Record<string, unknown>;
-    expect(JSON.stringify(state)).toBeTruthy();
+    // The exchange agrees: one order for this tick, and the position is flat again.
+    const state = (await (await sim(`/_sim/state?account_index=${m.account_index}`)).json()) as { orders: { client_order_id: string }[]; accounts: { positions: Record<string, string> }[] };
+    expect(state.orders.filter((o) => o.client_order_id === check.client_order_index)).toHaveLength(1);
+    expect(state.accounts[0]!.positions["0"]).toBe("0");
+    // The dead-man's switch was pinged after the completed check.
+    const beats = await waitFor("heartbeat", async () => {
+      const got = await received("/heartbeat/pass");
+      return got.length > 0 ? got : null;
+    });
+    expect(beats[0]!.body).toMatchObject({ monitor: m.id, check_id: check.id });
   });
 
   it("ignores a repeated delivery of the same cron invocation", async () => {

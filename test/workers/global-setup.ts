@@ -52,6 +52,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
     if (scenario === "dry_run") cfg.dry_run = true;
     if (scenario === "continuous") cfg.mode = "continuous";
+    if (scenario === "pass") (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/pass`;
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;
     monitors.push({ id, account_index: Number(account), api_key_index: a.api_key_index, scenario });

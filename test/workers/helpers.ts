@@ -120,8 +120,13 @@ export interface ReceivedAlert {
   body: Record<string, unknown>;
 }
 
-/** What the local webhook receiver got on /hook/<monitor scenario>. */
-export async function receivedAlerts(scenario: string): Promise<ReceivedAlert[]> {
-  const res = await fetch(`${inject("hookUrl")}/_received?path=${encodeURIComponent(`/hook/${scenario}`)}`);
+/** What the local receiver got on `path`. */
+export async function received(path: string): Promise<ReceivedAlert[]> {
+  const res = await fetch(`${inject("hookUrl")}/_received?path=${encodeURIComponent(path)}`);
   return (await res.json()) as ReceivedAlert[];
+}
+
+/** What the local webhook receiver got on /hook/<monitor scenario>. */
+export function receivedAlerts(scenario: string): Promise<ReceivedAlert[]> {
+  return received(`/hook/${scenario}`);
 }

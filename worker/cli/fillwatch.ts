@@ -90,7 +90,8 @@ function txFromJson(text: string): { tx: Tx; chainId: number } {
   if (typeof chain !== "bigint" || chain < 0n || chain > 0xffffffffn) throw new UsageError("ChainId must be an integer (304 mainnet, 300 testnet)");
   if (typeof type !== "bigint" || !TX_FIELDS[Number(type)]) throw new UsageError("TxType must be 14 (CreateOrder), 15 (CancelOrder), 16 (CancelAllOrders) or 17 (ModifyOrder)");
   const fields = TX_FIELDS[Number(type)]!;
-  const allowed = new Set([...fields, "ChainId", "TxType", "L2TxAttributes"]);
+  // Sig / SignedHash may be present when a whole tx_info is pasted: they are ignored (we sign anew).
+  const allowed = new Set([...fields, "ChainId", "TxType", "L2TxAttributes", "Sig", "SignedHash"]);
   for (const k of Object.keys(o)) if (!allowed.has(k)) throw new UsageError(`unknown field ${k} for tx type ${type}`);
   const tx: Record<string, unknown> = { txType: Number(type) };
   for (const f of fields) {
@@ -167,7 +168,9 @@ export async function main(argv: string[]): Promise<number> {
       const apiKey = Number(int(need(f, "api-key"), "api-key", 0n, 254n));
       const deadline = Number(int(need(f, "deadline"), "deadline", 0n, 99_999_999_999n));
       const problems = authPolicy(deadline, Math.floor(Date.now() / 1000));
-      if (problems.length) throw new UsageError(problems.map((p) => p.message).join("; "));
+      const refused = problems.filter((p) => p.severity !== "warning");
+      if (refused.length) throw new UsageError(refused.map((p) => p.message).join("; "));
+      for (const p of problems) err(`warning: ${p.message}`);
       out(createAuthToken(key, { deadline, accountIndex: account, apiKeyIndex: apiKey }));
       return 0;
     }

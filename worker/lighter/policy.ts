@@ -9,6 +9,8 @@ import type { Tx } from "./tx.ts";
 export interface PolicyProblem {
   field: string;
   message: string;
+  /** "warning" problems are reported but do not refuse the operation. */
+  severity?: "error" | "warning";
 }
 
 /** ExpiredAt at most 10 minutes ahead (the SDK default window), not in the past. */
@@ -40,7 +42,7 @@ export function policy(tx: Tx, nowMs: number): PolicyProblem[] {
 /** Auth-token deadline rules: in the future, at most 8 hours ahead. */
 export function authPolicy(deadlineS: number, nowS: number): PolicyProblem[] {
   const out: PolicyProblem[] = [];
-  if (deadlineS <= nowS) out.push({ field: "deadline", message: "the deadline has already passed" });
+  if (deadlineS <= nowS) out.push({ field: "deadline", message: "the deadline has already passed: Lighter will refuse this token", severity: "warning" });
   if (deadlineS - nowS > MAX_AUTH_LIFETIME_S) {
     out.push({ field: "deadline", message: "the deadline is more than 8 hours ahead; Lighter refuses it (20013). Pass an absolute unix time in seconds, not a relative number" });
   }

@@ -21,10 +21,9 @@ function run(args: string[], input?: string) {
 }
 
 beforeAll(() => {
-  if (!existsSync(bin)) {
-    const b = spawnSync(process.execPath, [join(repoRoot, "scripts", "build-cli.mjs")], { encoding: "utf8" });
-    if (b.status !== 0) throw new Error(`CLI build failed: ${b.stderr}`);
-  }
+  // Always test the CLI as built from the current sources (prepare builds it on install).
+  const b = spawnSync(process.execPath, [join(repoRoot, "scripts", "build-cli.mjs")], { encoding: "utf8" });
+  if (b.status !== 0) throw new Error(`CLI build failed: ${b.stderr}`);
 });
 
 describe("fillwatch CLI", () => {
@@ -59,6 +58,12 @@ describe("fillwatch CLI", () => {
     expect(bad.code).toBe(1);
   });
 
+  it("accepts a pasted tx_info with its Sig (ignored: it signs anew)", () => {
+    const r = run(["tx", "sign", "--private-key", det.private_key_hex, "--json", det.create_order.tx_info.replace(/^\{/, '{"ChainId":304,"TxType":14,')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { tx_hash: string }).tx_hash).toBe(det.create_order.hash_hex);
+  });
+
   it("reads integers above 2^53 exactly", () => {
     const r = run(["tx", "sign", "--private-key", det.private_key_hex, "--json", '{"ChainId":304,"TxType":15,"AccountIndex":12345,"ApiKeyIndex":3,"MarketIndex":0,"Index":1152921504606846975,"ExpiredAt":1767220000000,"Nonce":9}']);
     expect(r.code, r.stderr).toBe(0);
@@ -83,6 +88,10 @@ describe("fillwatch CLI", () => {
     const far = run(["auth-token", "create", "--private-key", det.private_key_hex, "--account", "1", "--api-key", "3", "--deadline", String(deadline + 9 * 3600)]);
     expect(far.code).toBe(2);
     expect(far.stderr).toMatch(/8 hours/);
+    const past = run(["auth-token", "create", "--private-key", det.private_key_hex, "--account", "12345", "--api-key", "3", "--deadline", "1767225600"]);
+    expect(past.code, past.stderr).toBe(0);
+    expect(past.stderr).toMatch(/warning: the deadline has already passed/);
+    expect(run(["auth-token", "verify", "--token", past.stdout.trim(), "--public-key", det.public_key_hex]).code).toBe(0);
     const old = run(["auth-token", "verify", "--token", det.auth_token.token, "--public-key", det.public_key_hex]);
     expect(old.code).toBe(0);
     expect(old.stderr).toMatch(/expired/);
