@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import * as F from "../../../worker/lighter/crypto/field.ts";
 import { hashNToMNoPad, hashToQuinticExtension, permute } from "../../../worker/lighter/crypto/poseidon2.ts";
-import { GENERATOR, add, decode, double, encode, encodeToBytes, equals, multiply, multiplyGenerator, toAffine, type Point } from "../../../worker/lighter/crypto/curve.ts";
+import { GENERATOR, add, decode, double, encode, encodeToBytes, equals, multiply, multiplyGenerator, multiplyGeneratorComb, toAffine, type Point } from "../../../worker/lighter/crypto/curve.ts";
 import { N, scalarFromFp5 } from "../../../worker/lighter/crypto/scalar.ts";
 import { schnorrSign, schnorrVerify } from "../../../worker/lighter/crypto/schnorr.ts";
 import { PrivateKey } from "../../../worker/lighter/keys.ts";
@@ -141,6 +141,10 @@ describe("ecgfp5", () => {
   it("fixed-base and variable-base multiplication agree; n·G is the neutral element", () => {
     const k = 0x1234567890abcdef1234567890abcdefn;
     expect(equals(multiplyGenerator(k), multiply(GENERATOR, k))).toBe(true);
+    for (const x of [1n, 2n, N - 1n, (1n << 319n) + 12345n, 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdefn]) {
+      expect(equals(multiplyGeneratorComb(x), multiply(GENERATOR, x)), String(x)).toBe(true);
+    }
+    expect(toAffine(multiplyGeneratorComb(0n))).toBeNull();
     expect(toAffine(multiply(GENERATOR, N))).toBeNull();
   });
 });
