@@ -965,6 +965,17 @@ export class CheckRunner {
   // ---------------------------------------------------------------- frames
 
   private onFrame(text: string, at: number): void {
+    try {
+      this.handleFrame(text, at);
+    } catch (err) {
+      // A frame must never take the object down: record it and go on.
+      if (isCrash(err)) throw err;
+      bumpCounter(this.sql, "frames.handler_failed");
+      this.event("error", "frame.handler_failed", { error: err instanceof Error ? err.message : String(err), frame: redactText(text.slice(0, 500)) }, this.currentId());
+    }
+  }
+
+  private handleFrame(text: string, at: number): void {
     const ev = parseFrame(text);
     const kind = ev.kind;
     this.frameCounts.set(kind, (this.frameCounts.get(kind) ?? 0) + 1);

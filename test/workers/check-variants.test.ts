@@ -99,6 +99,24 @@ describe("faults a correct client absorbs", () => {
     }
   });
 
+  it("malformed and oversized frames are logged as unexpected; the check still passes", async () => {
+    const m = monitorFor("malformed");
+    const f1 = await addFault({ name: "malformed_frames", every_ms: 30, account_index: m.account_index });
+    const f2 = await addFault({ name: "oversized_frames", bytes: 300_000, account_index: m.account_index });
+    try {
+      const c = await check("malformed");
+      expect(c.verdict, JSON.stringify(c)).toBe("pass");
+      const s = await monitorStatus(m.id);
+      expect((s.counters as Record<string, number>)["frames.unexpected"]).toBeGreaterThan(0);
+      const logs = (await (await api(`/logs?monitor=${encodeURIComponent(m.id)}&event=frame.unexpected&limit=5`)).json()) as { events: { event: string; data: { reason: string } }[] };
+      expect(logs.events.length).toBeGreaterThan(0);
+      expect(logs.events[0]!.data.reason.length).toBeGreaterThan(3);
+    } finally {
+      await clearFault(f1);
+      await clearFault(f2);
+    }
+  });
+
   it("reordered frames", async () => {
     const m = monitorFor("reorder");
     const f = await addFault({ name: "reorder_frames", account_index: m.account_index });
