@@ -112,6 +112,8 @@ export interface ExchangeOptions {
   matchDelay: (account: bigint) => number;
   /** never_match for an account. */
   neverMatch: (account: bigint) => boolean;
+  /** fail_tx_execution for an account: the app error to record, or null. */
+  failExecution: (account: bigint) => string | null;
 }
 
 export interface SendTxOutcome {
@@ -353,11 +355,17 @@ export class Exchange {
     const tx: SimTx = { hash: v.txHash, type: txType, info: txInfo, account, apiKeyIndex: Number(apiKeyIndex), nonce, status: 1, appError: "", queuedAt: now, executedAt: 0, blockHeight: 0 };
     this.txs.set(v.txHash, tx);
     const delay = this.opts.executionDelayMs + this.opts.matchDelay(account);
+    const appError = this.opts.failExecution(account);
     this.later(delay, () => {
       this.height++;
-      tx.status = 2;
       tx.executedAt = this.opts.now();
       tx.blockHeight = this.height;
+      if (appError) {
+        tx.status = 0;
+        tx.appError = appError;
+        return;
+      }
+      tx.status = 2;
       execute?.();
     });
     return {

@@ -27,6 +27,7 @@
  * | late_fill               | ms                      | matching of the account's orders is delayed by `ms`                    |
  * | never_match             |                         | the account's orders never match (IOC ends canceled with no fill)      |
  * | reject_tx               | code (21120), message?  | sendTx answers `code`                                                  |
+ * | fail_tx_execution       | app_error?              | sendTx answers 200 but the tx fails in the sequencer: tx status 0 with event_info.ae, no order |
  * | rest_errors             | status (500), code?     | REST answers HTTP `status` (JSON `{code, message}`)                    |
  * | slow_rest               | ms                      | REST answers after `ms`                                                |
  * | drop_connection         | after_ms? (0)           | sockets closed abruptly (1006-like terminate) `after_ms` after connect (or now) |
@@ -36,7 +37,7 @@ export const FAULT_NAMES = [
   "refuse_connections", "close_after_connect", "no_connected_frame", "ignore_subscriptions", "reject_auth", "expire_auth",
   "stall", "stop_book_updates", "book_nonce_gap", "duplicate_frames", "reorder_frames", "delay_frames",
   "throttle_account_frames", "server_ping", "malformed_frames", "oversized_frames", "withhold_account_orders",
-  "late_report", "late_fill", "never_match", "reject_tx", "rest_errors", "slow_rest", "drop_connection",
+  "late_report", "late_fill", "never_match", "reject_tx", "fail_tx_execution", "rest_errors", "slow_rest", "drop_connection",
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 

@@ -131,6 +131,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     now,
     matchDelay: (a) => faults.num(faults.find("late_fill", { account: a }), "ms", 0),
     neverMatch: (a) => faults.find("never_match", { account: a }) !== undefined,
+    failExecution: (a) => {
+      const f = faults.find("fail_tx_execution", { account: a });
+      return f ? (typeof f.params.app_error === "string" ? f.params.app_error : "AppErrNotEnoughOrderMargin") : null;
+    },
   });
   for (const a of opts.accounts ?? []) exchange.createAccount({ accountIndex: a.index, apiKeyIndex: a.apiKeyIndex, publicKey: a.publicKey });
   for (const f of opts.faults ?? []) faults.add(f, now());

@@ -60,6 +60,16 @@ const cases: Case[] = [
     },
   },
   {
+    scenario: "f_txfail",
+    fault: { name: "fail_tx_execution", app_error: "AppErrNotEnoughOrderMargin" },
+    stage: "order_seen",
+    diagnosis: "tx_failed",
+    evidence: (e) => {
+      expect(e.app_error).toBe("AppErrNotEnoughOrderMargin");
+      expect(e.tx_hash).toMatch(/^[0-9a-f]{80}$/);
+    },
+  },
+  {
     scenario: "f_nomatch",
     fault: { name: "never_match" },
     stage: "fill_seen",

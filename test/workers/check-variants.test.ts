@@ -155,6 +155,12 @@ describe("verdicts that are not plain failures", () => {
     expect((await check("paused")).verdict).toBe("pass");
   });
 
+  it("the mainnet gate keys on chain id 304 (here with a loopback URL): skipped without allow_mainnet", async () => {
+    const c = await check("mainnet");
+    expect(c).toMatchObject({ verdict: "skipped", first_failing_stage: "preflight", diagnosis: "mainnet_not_allowed" });
+    expect(c.client_order_index).toBeNull();
+  });
+
   it("no private key → dry run: everything but sendTx, skipped with the planned order", async () => {
     const c = await check("dry_run");
     expect(c).toMatchObject({ verdict: "skipped", diagnosis: "dry_run" });

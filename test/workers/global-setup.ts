@@ -25,7 +25,7 @@ export const SCENARIOS = [
   "f_connect", "f_book", "f_auth", "f_tx", "f_nomatch", "f_withhold", "late",
   "crash_after_write_ahead", "crash_after_send", "crash_after_accept", "crash_after_seen", "crash_after_fill", "evict",
   "v_ack_account", "v_flat_errors", "v_no_ack", "v_server_pings", "v_no_begin_nonce", "v_unsub_family",
-  "dup_frames", "reorder", "gap", "paused", "dry_run", "bad_key", "continuous", "malformed",
+  "dup_frames", "reorder", "gap", "paused", "dry_run", "bad_key", "continuous", "malformed", "f_txfail", "mainnet",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -52,6 +52,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
     if (scenario === "dry_run") cfg.dry_run = true;
     if (scenario === "continuous") cfg.mode = "continuous";
+    if (scenario === "mainnet") cfg.chain_id = 304;
     if (scenario === "pass") (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/pass`;
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;

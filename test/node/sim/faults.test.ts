@@ -278,6 +278,20 @@ describe("faults", () => {
     expect((await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false })).json.code).toBe(21739);
   });
 
+  faultIt("fail_tx_execution", async () => {
+    const a = account(sim);
+    await fault({ name: "fail_tx_execution", app_error: "AppErrNotEnoughOrderMargin", account_index: a.index.toString() });
+    const { ask } = await bestPrices(sim);
+    const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    expect(r.json.code).toBe(200);
+    await sleep(100);
+    const tx = await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`);
+    expect(tx.json.status).toBe(0);
+    expect(String(tx.json.event_info)).toContain("AppErrNotEnoughOrderMargin");
+    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, { headers: { authorization: token(a) } });
+    expect(ao.json.orders).toEqual([]);
+  });
+
   faultIt("rest_errors", async () => {
     const a = account(sim);
     const b = account(sim);
