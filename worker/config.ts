@@ -38,6 +38,8 @@ export interface MonitorConfig {
   timeScale: number;
   alerts: { failAfter: number; resolveAfter: number; degradedCounts: boolean; remindEveryMs: number; targets: AlertTarget[]; heartbeatUrl: string | null };
   locationHint: string | null;
+  /** The cron expression (one of wrangler.toml's [triggers] crons) this monitor runs on; null = every check trigger. */
+  schedule: string | null;
   dryRun: boolean;
   allowMainnet: boolean;
   allowNonflatStart: boolean;
@@ -61,7 +63,7 @@ const KNOWN_KEYS = new Set([
   "network", "rest_url", "ws_url", "chain_id", "account_index", "api_key_index", "markets", "mode",
   "max_notional_per_order_usd", "max_orders_per_day", "max_daily_notional_usd", "max_residual_base",
   "max_spread_bps", "max_slippage_bps", "fill_latency_degraded_ms", "book_stale_ms", "time_scale",
-  "alerts", "location_hint", "dry_run", "allow_mainnet", "allow_nonflat_start", "private_key_secret", "name",
+  "alerts", "location_hint", "dry_run", "allow_mainnet", "allow_nonflat_start", "private_key_secret", "name", "schedule",
 ]);
 
 /** The secret holding a monitor's private key. Non-alphanumerics become "_". */
@@ -243,6 +245,8 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
   if (modeRaw !== "on-demand" && modeRaw !== "continuous") err("mode", `unknown mode ${JSON.stringify(modeRaw)}`, 'use "on-demand" (default) or "continuous"');
   const timeScale = numv("time_scale", 0.001, 100, 1) ?? 1;
   const locationHint = str("location_hint");
+  const schedule = str("schedule");
+  if (schedule !== null && schedule.trim().split(/\s+/).length !== 5) err("schedule", `schedule ${JSON.stringify(schedule)} is not a 5-field cron expression`, 'use one of the crons in wrangler.toml [triggers], e.g. "*/5 * * * *"');
   if (locationHint && !LOCATION_HINTS.has(locationHint)) err("location_hint", `unknown location hint ${locationHint}`, `use one of ${[...LOCATION_HINTS].join(", ")}`);
   const allowMainnet = bool("allow_mainnet", false);
   if (chainId === 304 && !allowMainnet) warn("allow_mainnet", `monitor trades on mainnet (chain id 304) only with "allow_mainnet": true; its checks are skipped until then`, 'add "allow_mainnet": true after reading the safety notes');
@@ -321,6 +325,7 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
     timeScale,
     alerts,
     locationHint,
+    schedule: schedule?.trim() ?? null,
     dryRun: bool("dry_run", false),
     allowMainnet,
     allowNonflatStart: bool("allow_nonflat_start", false),
@@ -378,6 +383,16 @@ export function checkConfigFiles(wranglerTomlText: string, devVarsText: string |
       if (isLoopback(u)) problems.push({ severity: "error", setting: `MONITORS ${m.id} ${k}`, message: "wrangler.toml ships a loopback URL to production", fix: "keep local URLs out of wrangler.toml; npm start passes the simulator's URLs with --var" });
     }
   }
-  if (!/^\s*\[triggers\][\s\S]*?crons\s*=/m.test(wranglerTomlText)) problems.push({ severity: "error", setting: "wrangler.toml [triggers] crons", message: "no cron trigger: no check will ever run", fix: 'add [triggers] crons = ["*/5 * * * *"]' });
+  const cronsMatch = /^\s*crons\s*=\s*\[([^\]]*)\]/m.exec(wranglerTomlText);
+  if (!/^\s*\[triggers\][\s\S]*?crons\s*=/m.test(wranglerTomlText) || !cronsMatch) {
+    problems.push({ severity: "error", setting: "wrangler.toml [triggers] crons", message: "no cron trigger: no check will ever run", fix: 'add [triggers] crons = ["*/5 * * * *"]' });
+  } else {
+    const crons = [...cronsMatch[1]!.matchAll(/"([^"]*)"|'([^']*)'/g)].map((m) => (m[1] ?? m[2] ?? "").trim());
+    for (const m of r.monitors) {
+      if (m.schedule && !crons.includes(m.schedule)) {
+        problems.push({ severity: "error", setting: `MONITORS ${m.id} schedule`, message: `schedule "${m.schedule}" is not one of the cron triggers (${crons.join(", ")}): this monitor would never run`, fix: "add it to [triggers] crons or use one that is there" });
+      }
+    }
+  }
   return { ok: !problems.some((p) => p.severity === "error"), problems };
 }

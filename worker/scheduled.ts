@@ -21,8 +21,10 @@ export async function runScheduled(cron: string, scheduledTime: number, env: Env
     console.warn(JSON.stringify({ event: "scheduled.no_monitors", problems: problems.map((p) => p.setting) }));
     return [];
   }
+  // A monitor with a schedule runs only on its own trigger; the others on every check trigger.
+  const due = cron === HOUSEKEEPING_CRON ? monitors : monitors.filter((m) => m.schedule === null || m.schedule === cron.trim());
   const outcomes = await Promise.all(
-    monitors.map(async (m): Promise<ScheduledOutcome> => {
+    due.map(async (m): Promise<ScheduledOutcome> => {
       const stub = env.FILL_MONITOR.get(env.FILL_MONITOR.idFromName(m.id), m.locationHint ? { locationHint: m.locationHint as DurableObjectLocationHint } : undefined);
       try {
         if (cron === HOUSEKEEPING_CRON) {

@@ -2,7 +2,10 @@
  * A full synthetic check against the simulator, end to end through the real cron handler:
  * every stage timestamped, the fill recorded, the position flattened, /status showing it.
  */
-import { describe, expect, it } from "vitest";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import worker from "../../worker/index.ts";
 import { STAGES } from "../../worker/monitor/diagnosis.ts";
 import { api, monitorFor, monitorStatus, received, runCron, sim, waitFor, waitForVerdict } from "./helpers.ts";
 
@@ -46,6 +49,24 @@ describe("a passing check", () => {
       return got.length > 0 ? got : null;
     });
     expect(beats[0]!.body).toMatchObject({ monitor: m.id, check_id: check.id });
+  });
+
+  it("a monitor with its own schedule runs only on that cron trigger", async () => {
+    const m = monitorFor("status");
+    const cfg = (JSON.parse(inject("monitorsJson")) as { account_index: number }[]).find((c) => c.account_index === m.account_index)!;
+    const scheduled = JSON.stringify([{ ...cfg, schedule: "0 * * * *" }]);
+    const fire = async (cron: string, scheduledTime: number) => {
+      const ctx = createExecutionContext();
+      await worker.scheduled(createScheduledController({ scheduledTime, cron }), { ...(env as object), MONITORS: scheduled } as never, ctx);
+      await waitOnExecutionContext(ctx);
+    };
+    const count = async () => ((await (await api(`/checks?monitor=${encodeURIComponent(m.id)}&limit=50`)).json()) as { checks: unknown[] }).checks.length;
+    const before = await count();
+    await fire("*/5 * * * *", 1_800_000_600_000);
+    expect(await count()).toBe(before);
+    await fire("0 * * * *", 1_800_000_900_000);
+    expect(await count()).toBe(before + 1);
+    await waitForVerdict(m.id);
   });
 
   it("ignores a repeated delivery of the same cron invocation", async () => {

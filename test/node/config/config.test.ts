@@ -64,6 +64,16 @@ describe("config files", () => {
     }
     expect(parseDevVars('# c\nA=1\nB="two words"\n  C = \'3\'\n')).toEqual({ A: "1", B: "two words", C: "3" });
   });
+  it("a monitor's schedule must be one of the cron triggers", () => {
+    const toml = (schedule: string) => `[triggers]\ncrons = ["*/5 * * * *", "17 3 * * *"]\n[vars]\nMONITORS='[{"account_index":5,"api_key_index":3,"schedule":"${schedule}"}]'`;
+    const vars = "API_TOKEN=x\nLIGHTER_PRIVATE_KEY__TESTNET_5_3=0x1";
+    expect(checkConfigFiles(toml("*/5 * * * *"), vars).ok).toBe(true);
+    const bad = checkConfigFiles(toml("*/7 * * * *"), vars);
+    expect(bad.ok).toBe(false);
+    expect(bad.problems.map((p) => p.message).join(" ")).toMatch(/never run/);
+    expect(parseMonitors('[{"account_index":5,"api_key_index":3,"schedule":"often"}]').problems[0]!.setting).toBe("MONITORS[0].schedule");
+  });
+
   it("flags a missing cron and loopback URLs shipped to production", () => {
     const r = checkConfigFiles(`[vars]\nMONITORS='[{"network":"custom","rest_url":"http://127.0.0.1:1","ws_url":"ws://localhost:1/stream","chain_id":300,"account_index":5,"api_key_index":3}]'`, "API_TOKEN=x\nLIGHTER_PRIVATE_KEY__CUSTOM_5_3=0x1");
     expect(r.ok).toBe(false);
