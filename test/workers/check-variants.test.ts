@@ -161,6 +161,15 @@ describe("verdicts that are not plain failures", () => {
     expect(c.client_order_index).toBeNull();
   });
 
+  it("a malformed private key: skipped as config_invalid with a clear message that never echoes the secret", async () => {
+    const m = monitorFor("malformed_key");
+    const c = await check("malformed_key");
+    expect(c).toMatchObject({ verdict: "skipped", diagnosis: "config_invalid" });
+    expect(String(c.evidence.key_error)).toMatch(/private key must be 80 hex characters/);
+    const everything = [JSON.stringify(c), await (await api("/status")).text(), await (await api(`/logs?monitor=${encodeURIComponent(m.id)}&limit=1000`)).text()].join("\n");
+    expect(everything).not.toContain("this-is-not-a-key");
+  });
+
   it("no private key → dry run: everything but sendTx, skipped with the planned order", async () => {
     const c = await check("dry_run");
     expect(c).toMatchObject({ verdict: "skipped", diagnosis: "dry_run" });
