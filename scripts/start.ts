@@ -8,7 +8,7 @@
  * --env-file under .wrangler/ (mode 600) so it never shows in the process list.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,6 +100,11 @@ mkdirSync(join(root, ".wrangler"), { recursive: true });
 const secretsFile = join(root, ".wrangler", "fillwatch-sim.env");
 writeFileSync(secretsFile, `${keyName}="${account.private_key}"\n`, { mode: 0o600 });
 
+// The simulator starts empty every run, so the Durable Object state must too: state left by an
+// earlier run refers to orders and positions of a simulator that no longer exists.
+const persistDir = join(root, ".wrangler", `fillwatch-dev-${DEV_PORT}`);
+rmSync(persistDir, { recursive: true, force: true });
+
 const tokenFile = apiTokenFile();
 const token = readApiToken(tokenFile);
 const dev = spawn(
@@ -111,6 +116,7 @@ const dev = spawn(
     "--env-file", tokenFile,
     "--env-file", secretsFile,
     "--var", `MONITORS:${monitors}`,
+    "--persist-to", persistDir,
     "--show-interactive-dev-session=false",
   ],
   {
