@@ -12,6 +12,8 @@ import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts
 import type { LogLevel } from "./eventlog.ts";
 import { getMeta, setMeta } from "./schema.ts";
 
+export type AlertStream = "checks" | "flatten";
+
 export interface AlertingOptions {
   sql: SqlStorage;
   env: Env;
@@ -29,22 +31,23 @@ export class Alerting {
     this.o = o;
   }
 
-  private state(): AlertState {
-    const raw = getMeta(this.o.sql, "alert_state");
+  /** Two independent streams: check verdicts, and flatten outcomes (which page at once). */
+  private state(stream: AlertStream): AlertState {
+    const raw = getMeta(this.o.sql, stream === "checks" ? "alert_state" : "alert_state_flatten");
     return raw ? (JSON.parse(raw) as AlertState) : initialAlertState();
   }
 
-  onCheck(result: CheckResult): void {
+  onCheck(result: CheckResult, stream: AlertStream = "checks"): void {
     const cfg = this.o.config();
     const policy = {
       ...DEFAULT_POLICY,
-      failAfter: cfg?.alerts.failAfter ?? DEFAULT_POLICY.failAfter,
-      resolveAfter: cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter,
+      failAfter: stream === "flatten" ? 1 : cfg?.alerts.failAfter ?? DEFAULT_POLICY.failAfter,
+      resolveAfter: stream === "flatten" ? 1 : cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter,
       degradedCounts: cfg?.alerts.degradedCounts ?? false,
       remindEveryMs: cfg?.alerts.remindEveryMs ?? DEFAULT_POLICY.remindEveryMs,
     };
-    const { state, notifications } = applyCheck(this.state(), result, this.o.monitorId, policy);
-    setMeta(this.o.sql, "alert_state", JSON.stringify(state));
+    const { state, notifications } = applyCheck(this.state(stream), result, stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:flatten`, policy);
+    setMeta(this.o.sql, stream === "checks" ? "alert_state" : "alert_state_flatten", JSON.stringify(state));
     const targets = cfg?.alerts.targets ?? [];
     for (const n of notifications) {
       this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, { incident_id: n.incidentId, stage: n.stage, diagnosis: n.diagnosis, targets: targets.length });
@@ -115,7 +118,11 @@ export class Alerting {
   }
 
   openIncidents(): unknown[] {
-    const s = this.state();
-    return s.open ? [{ id: s.open.id, opened_at: s.open.openedAt, stage: s.open.stage, diagnosis: s.open.diagnosis, failures: s.open.failures }] : [];
+    const out: unknown[] = [];
+    for (const stream of ["checks", "flatten"] as const) {
+      const s = this.state(stream);
+      if (s.open) out.push({ id: s.open.id, kind: stream, opened_at: s.open.openedAt, stage: s.open.stage, diagnosis: s.open.diagnosis, failures: s.open.failures });
+    }
+    return out;
   }
 }

@@ -1881,20 +1881,26 @@ export class CheckRunner {
       this.writeCheck(c);
       setMeta(this.sql, "flatten", "");
       this.event(outcome === "ok" ? "info" : "warn", "flatten.done", { outcome, ...detail }, c.id);
-      if (outcome !== "ok") {
-        this.alerting.onCheck({
-          checkId: `${c.id}:flatten`,
-          at: this.now(),
-          verdict: "fail",
-          firstFailingStage: null,
-          diagnosis: outcome === "failed" ? "flatten_failed" : "flatten_residual",
-          flatten: outcome,
-          action:
-            outcome === "failed"
-              ? "fillwatch could not flatten the test position; close it by hand (see the position in the evidence) and check the account's margin."
-              : "A position below the market minimum remains; fillwatch nets it with the next check's side. Above max_residual_base it needs a manual close.",
-          evidence: detail,
-        });
+      // A sub-minimum residue is normal (the next check's side nets it): it alerts only above
+      // max_residual_base. A failed flatten always alerts.
+      const cap = this.cfg?.caps.maxResidualBase ?? null;
+      const residualBase = typeof detail.position_base === "string" ? BigInt(detail.position_base) : 0n;
+      const overCap = cap !== null && Number(residualBase < 0n ? -residualBase : residualBase) > cap * 10 ** (typeof detail.size_decimals === "number" ? detail.size_decimals : 0);
+      const alarming = outcome === "failed" || (outcome === "residual" && overCap);
+      if (outcome !== "skipped") {
+        this.alerting.onCheck(
+          {
+            checkId: `${c.id}:flatten`,
+            at: this.now(),
+            verdict: alarming ? "fail" : "pass",
+            firstFailingStage: null,
+            diagnosis: alarming ? (outcome === "failed" ? "flatten_failed" : "flatten_residual") : null,
+            flatten: outcome,
+            action: alarming ? ACTIONS[outcome === "failed" ? "flatten_failed" : "flatten_residual"] : null,
+            evidence: detail,
+          },
+          "flatten",
+        );
       }
       this.finishCheck(c.id);
     };
@@ -1918,7 +1924,7 @@ export class CheckRunner {
       const residual = JSON.parse(getMeta(this.sql, "residual") || "{}") as Record<string, string>;
       residual[String(c.market)] = position.toString();
       setMeta(this.sql, "residual", JSON.stringify(residual));
-      return done("residual", { position_base: position.toString(), min_base: spec.minBase.toString(), carried: true });
+      return done("residual", { position_base: position.toString(), min_base: spec.minBase.toString(), size_decimals: spec.sizeDecimals, carried: true });
     }
     if (st.attempt >= 3) return done("failed", { position_base: position.toString(), attempts: st.attempt });
     const book = this.books.get(c.market)?.top();
