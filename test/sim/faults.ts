@@ -26,7 +26,7 @@
  * | late_report             | ms                      | the account's order/trade frames are sent `ms` after the fill          |
  * | late_fill               | ms                      | matching of the account's orders is delayed by `ms`                    |
  * | never_match             |                         | the account's orders never match (IOC ends canceled with no fill)      |
- * | reject_tx               | code (21120), message?  | sendTx answers `code`                                                  |
+ * | reject_tx               | code (21120), message?, reduce_only? | sendTx answers `code` (only reduce-only txs when reduce_only is true) |
  * | fail_tx_execution       | app_error?              | sendTx answers 200 but the tx fails in the sequencer: tx status 0 with event_info.ae, no order |
  * | rest_errors             | status (500), code?     | REST answers HTTP `status` (JSON `{code, message}`)                    |
  * | slow_rest               | ms                      | REST answers after `ms`                                                |

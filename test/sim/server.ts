@@ -693,7 +693,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       case "/api/v1/sendTx": {
         if (req.method !== "POST" || !form) return json(res, 405, { code: 20001, message: "use POST" });
         const rej = faults.find("reject_tx", { account });
-        if (rej) return json(res, 400, { code: faults.num(rej, "code", 21120), message: typeof rej.params.message === "string" ? rej.params.message : "rejected on purpose" });
+        const onlyReduceOnly = rej?.params.reduce_only === true;
+        if (rej && (!onlyReduceOnly || /"ReduceOnly":1/.test(form.tx_info ?? ""))) {
+          return json(res, 400, { code: faults.num(rej, "code", 21120), message: typeof rej.params.message === "string" ? rej.params.message : "rejected on purpose" });
+        }
         const txType = Number(form.tx_type);
         if (!Number.isInteger(txType) || typeof form.tx_info !== "string") return json(res, 400, { code: 20001, message: "invalid param : tx_type and tx_info are required" });
         const out = exchange.sendTx(txType, form.tx_info, now());

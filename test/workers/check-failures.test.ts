@@ -131,3 +131,42 @@ describe("each failing stage is diagnosed, alerted and resolved", () => {
     });
   }
 });
+
+describe("flatten", () => {
+  it("a flatten the exchange refuses pages at once on its own stream, and resolves when flattening works again", async () => {
+    const m = monitorFor("flatten_fail");
+    const faultId = await addFault({ name: "reject_tx", code: 21739, reduce_only: true, account_index: m.account_index });
+    let first;
+    try {
+      first = await checkOnce("flatten_fail");
+      expect(first.verdict, JSON.stringify(first)).toBe("pass");
+      const done = await waitFor("flatten outcome", async () => {
+        const c = await waitForVerdict(m.id, first!.id);
+        return c.flatten !== null ? c : null;
+      });
+      expect(done.flatten).toBe("failed");
+      const alerts = await waitFor("flatten alert", async () => {
+        const got = await receivedAlerts("flatten_fail");
+        return got.length > 0 ? got : null;
+      });
+      expect(alerts).toHaveLength(1);
+      expect(JSON.stringify(alerts[0]!.body)).toContain("flatten_failed");
+      expect(String((alerts[0]!.body as { incident_id: string }).incident_id)).toContain(":flatten:");
+    } finally {
+      await clearFault(faultId);
+    }
+    // The next check nets the open position (it trades the other side) and flattens cleanly.
+    const next = await checkOnce("flatten_fail");
+    expect(next.verdict).toBe("pass");
+    const healed = await waitFor("flatten ok", async () => {
+      const c = await waitForVerdict(m.id, next.id);
+      return c.flatten !== null ? c : null;
+    });
+    expect(healed.flatten).toBe("ok");
+    const all = await waitFor("flatten resolve", async () => {
+      const got = await receivedAlerts("flatten_fail");
+      return got.length >= 2 ? got : null;
+    });
+    expect(JSON.stringify(all[1]!.body)).toContain("resolve");
+  });
+});

@@ -25,7 +25,7 @@ export const SCENARIOS = [
   "f_connect", "f_book", "f_auth", "f_tx", "f_nomatch", "f_withhold", "late",
   "crash_after_write_ahead", "crash_after_send", "crash_after_accept", "crash_after_seen", "crash_after_fill", "evict",
   "v_ack_account", "v_flat_errors", "v_no_ack", "v_server_pings", "v_no_begin_nonce", "v_unsub_family",
-  "dup_frames", "reorder", "gap", "paused", "dry_run", "bad_key", "continuous", "malformed", "f_txfail", "mainnet", "malformed_key",
+  "dup_frames", "reorder", "gap", "paused", "dry_run", "bad_key", "continuous", "malformed", "f_txfail", "mainnet", "malformed_key", "flatten_fail",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
