@@ -8,7 +8,7 @@
  * deadline in the `deadlines` table behind the one alarm, and `onStart` + `onAlarm` resume a check
  * that an eviction or crash interrupted.
  */
-import { loadConfig, type MonitorConfig } from "../worker/config.ts";
+import type { MonitorConfig } from "../worker/config.ts";
 import type { Env } from "../worker/env.ts";
 import { ACTIONS, DIAGNOSIS_STAGE, STAGES, describeCode, type Diagnosis, type FlattenOutcome, type Stage, type Verdict } from "../worker/monitor/diagnosis.ts";
 import { planFlatten, planTestOrder, spreadBps, type MarketSpec, type OrderPlan } from "../worker/monitor/sizing.ts";
@@ -575,14 +575,14 @@ export class CheckRunner {
     const busy = this.currentId();
     if (busy && busy !== id) {
       const other = this.readCheck(busy);
-      this.concludeNow(c, "skipped", "preflight", "check_already_running" as Diagnosis, {
+      this.conclude(c, "skipped", "preflight", "check_already_running" as Diagnosis, {
         reason: `check ${busy} is still ${other?.state === "running" ? "running" : "flattening"}; two checks never run at once on one monitor`,
       }, false);
       return { checkId: id, duplicate: false };
     }
     setMeta(this.sql, "current_check", id);
     if (!cfg) {
-      this.concludeNow(c, "skipped", "preflight", "config_invalid", { problems: this.problems }, false);
+      this.conclude(c, "skipped", "preflight", "config_invalid", { problems: this.problems }, false);
       return { checkId: id, duplicate: false };
     }
     // The session must be opened from the alarm handler, which then stays alive while the check
@@ -1217,7 +1217,7 @@ export class CheckRunner {
     const id = c.id;
     const skip = (d: Diagnosis, detail: Record<string, unknown>) => {
       const cur = this.running();
-      if (cur && cur.id === id) this.concludeNow(cur, "skipped", "preflight", d, detail, true);
+      if (cur && cur.id === id) this.conclude(cur, "skipped", "preflight", d, detail, true);
     };
     if (getMeta(this.sql, "paused") === "1") return skip("paused", {});
     if (this.problems.some((p) => p.severity === "error")) return skip("config_invalid", { problems: this.problems });
@@ -1310,7 +1310,7 @@ export class CheckRunner {
     if (!cur || cur.id !== id || cur.phase !== "preflight") return;
     this.markStage(cur, "preflight", this.now(), {});
     cur.evidence.planned_order = planEvidence;
-    this.createOrderRow(cur, plan, spec);
+    this.createOrderRow(cur, plan);
     this.setPhase(cur, "send", this.scale(BASE_MS.send) * 2);
     await this.sendOrder(cur);
   }
@@ -1410,7 +1410,7 @@ export class CheckRunner {
     return (BigInt(this.cfg!.apiKeyIndex) << 40n) | next;
   }
 
-  private createOrderRow(c: CheckRow, plan: OrderPlan, _spec: MarketSpec): void {
+  private createOrderRow(c: CheckRow, plan: OrderPlan): void {
     const coi = this.nextClientOrderIndex();
     c.coi = coi.toString();
     this.insertOrder(coi, c.id, "test", c.market, plan);
@@ -1794,10 +1794,6 @@ export class CheckRunner {
     this.conclude(c, "fail", stage, diagnosis, evidence);
   }
 
-  private concludeNow(c: CheckRow, verdict: Verdict, stage: Stage | null, diagnosis: Diagnosis, evidence: Record<string, unknown>, flatten: boolean): void {
-    this.conclude(c, verdict, stage, diagnosis, evidence, flatten);
-  }
-
   private conclude(c: CheckRow, verdict: Verdict, stage: Stage | null, diagnosis: Diagnosis | null, evidence: Record<string, unknown>, flatten = true): void {
     const fresh = this.readCheck(c.id);
     if (fresh && fresh.state === "done") return;
@@ -1994,4 +1990,3 @@ function summarizeEvidence(e: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
-export { loadConfig };

@@ -54,10 +54,15 @@ describe("npm start", () => {
     expect((await fetch(`${base}/status`)).status).toBe(401);
     const trigger = await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
     expect(trigger.status).toBe(200);
-    let last: { verdict: string | null; first_failing_stage: string | null; stages: Record<string, unknown> } | null = null;
+    interface LastCheck {
+      verdict: string | null;
+      first_failing_stage: string | null;
+      stages: Record<string, unknown>;
+    }
+    let last: LastCheck | null = null as LastCheck | null;
     while (Date.now() < until) {
       const res = await fetch(`${base}/status`, { headers: { Authorization: `Bearer ${token}` } });
-      const body = (await res.json()) as { monitors: { last_check: typeof last }[] };
+      const body = (await res.json()) as { monitors: { last_check: LastCheck | null }[] };
       last = body.monitors[0]?.last_check ?? null;
       if (last?.verdict) break;
       await sleep(300);
