@@ -12,7 +12,7 @@ let tick = 1_800_300_000_000;
 async function check(scenario: string): Promise<CheckJson> {
   const m = monitorFor(scenario);
   await runCron(scenario, (tick += 300_000));
-  const c = await waitForVerdict(m.id, undefined, 25_000);
+  const c = await waitForVerdict(m.id, undefined, 30_000);
   await waitFor("flatten", async () => ((await waitForVerdict(m.id, c.id)).flatten !== null ? true : null));
   return c;
 }
@@ -132,8 +132,9 @@ describe("faults a correct client absorbs", () => {
 describe("verdicts that are not plain failures", () => {
   it("a fill reported after the deadline is degraded with late_report", async () => {
     const m = monitorFor("late");
-    // seen + fill deadlines are 3 s at time_scale 0.2; the late window is 2 s more.
-    const f = await addFault({ name: "late_report", ms: 3_800, account_index: m.account_index });
+    // At this scenario's time_scale 0.4 the seen + fill deadlines are 6 s and the late window 4 s
+    // more: a report 8 s after the fill lands in the middle of the window.
+    const f = await addFault({ name: "late_report", ms: 8_000, account_index: m.account_index });
     try {
       const c = await check("late");
       expect(c.verdict, JSON.stringify(c)).toBe("degraded");

@@ -53,6 +53,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (scenario === "dry_run") cfg.dry_run = true;
     if (scenario === "continuous") cfg.mode = "continuous";
     if (scenario === "mainnet") cfg.chain_id = 304;
+    // Wider windows for the late-report case: seen + fill = 6 s, then a 4 s late window.
+    if (scenario === "late") cfg.time_scale = 0.4;
     if (scenario === "pass") (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/pass`;
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;

@@ -250,11 +250,11 @@ describe("faults", () => {
 
   faultIt("late_fill", async () => {
     const a = account(sim);
-    await fault({ name: "late_fill", ms: 400, account_index: a.index.toString() });
+    await fault({ name: "late_fill", ms: 1_500, account_index: a.index.toString() });
     const { ask } = await bestPrices(sim);
     const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
     expect((await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`)).json.status).toBe(1);
-    await sleep(600);
+    await sleep(2_000);
     expect((await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`)).json.status).toBe(2);
   });
 
