@@ -91,6 +91,8 @@ const monitor = {
   api_key_index: account.api_key_index,
   markets: [account.market_index],
   mode: "on-demand",
+  // Local playground: deadlines at 0.3× production, so a failing check concludes in ~8 s.
+  time_scale: 0.3,
   max_slippage_bps: 100,
   alerts: { fail_after: 2, resolve_after: 1, targets: [] },
 };
