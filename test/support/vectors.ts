@@ -1,10 +1,10 @@
-/** Loads the reference vectors from ../shared/lighter/vectors (beside the repository). */
+/** Loads the reference vectors vendored in test/fixtures/lighter (see its README for their origin). */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const vectorsDir = process.env.FILLWATCH_VECTORS_DIR ?? join(repoRoot, "..", "shared", "lighter", "vectors");
+export const vectorsDir = join(repoRoot, "test", "fixtures", "lighter");
 
 /** Vector files are untyped data; tests narrow what they read. */
 // deno-lint-ignore no-explicit-any
