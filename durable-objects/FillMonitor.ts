@@ -30,7 +30,8 @@ export interface StartCheckResult {
 }
 
 /** Crash points on the order path; only reachable from tests through runInDurableObject. */
-export type CrashPoint = "after_write_ahead" | "after_send" | "after_accept" | "after_seen" | "after_fill" | "before_flatten_send";
+export type CrashPoint =
+  "after_write_ahead" | "after_send" | "after_accept" | "after_seen" | "after_fill" | "before_flatten_send";
 
 export class FillMonitor extends DurableObject<Env> {
   private runner: CheckRunner | null = null;
@@ -59,7 +60,10 @@ export class FillMonitor extends DurableObject<Env> {
     const id = monitorId ?? stored;
     if (!id) return null;
     if (stored !== id) {
-      sql.exec(`INSERT INTO meta (key, value) VALUES ('monitor_id', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, id);
+      sql.exec(
+        `INSERT INTO meta (key, value) VALUES ('monitor_id', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+        id,
+      );
     }
     this.runner = new CheckRunner({
       monitorId: id,
@@ -71,7 +75,10 @@ export class FillMonitor extends DurableObject<Env> {
     return this.runner;
   }
 
-  private configFor(id: string): { config: MonitorConfig | null; problems: { setting: string; message: string; fix: string; severity: string }[] } {
+  private configFor(id: string): {
+    config: MonitorConfig | null;
+    problems: { setting: string; message: string; fix: string; severity: string }[];
+  } {
     const { monitors, problems } = loadConfig(this.env as unknown as Record<string, unknown>);
     const config = monitors.find((m) => m.id === id) ?? null;
     return { config, problems };
@@ -108,7 +115,11 @@ export class FillMonitor extends DurableObject<Env> {
     return this.getRunner()?.getOrder(coi) ?? null;
   }
 
-  async logs(q: { limit: number; before: number | null; event: string | null }): Promise<{ events: unknown[]; next_cursor: string | null }> {
+  async logs(q: {
+    limit: number;
+    before: number | null;
+    event: string | null;
+  }): Promise<{ events: unknown[]; next_cursor: string | null }> {
     const r = this.getRunner();
     if (!r) return { events: [], next_cursor: null };
     return r.log.page(q);

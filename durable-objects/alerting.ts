@@ -7,7 +7,13 @@
 import type { MonitorConfig } from "../worker/config.ts";
 import type { Env } from "../worker/env.ts";
 import { deliverOnce, nextAttempt, type OutboxItem } from "../worker/alerts/deliver.ts";
-import { DEFAULT_POLICY, applyCheck, initialAlertState, type AlertState, type CheckResult } from "../worker/alerts/policy.ts";
+import {
+  DEFAULT_POLICY,
+  applyCheck,
+  initialAlertState,
+  type AlertState,
+  type CheckResult,
+} from "../worker/alerts/policy.ts";
 import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts";
 import type { LogLevel } from "./eventlog.ts";
 import { getMeta, setMeta } from "./schema.ts";
@@ -41,18 +47,36 @@ export class Alerting {
     const cfg = this.o.config();
     const policy = {
       ...DEFAULT_POLICY,
-      failAfter: stream === "flatten" ? 1 : cfg?.alerts.failAfter ?? DEFAULT_POLICY.failAfter,
-      resolveAfter: stream === "flatten" ? 1 : cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter,
+      failAfter: stream === "flatten" ? 1 : (cfg?.alerts.failAfter ?? DEFAULT_POLICY.failAfter),
+      resolveAfter: stream === "flatten" ? 1 : (cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter),
       degradedCounts: cfg?.alerts.degradedCounts ?? false,
       remindEveryMs: cfg?.alerts.remindEveryMs ?? DEFAULT_POLICY.remindEveryMs,
     };
-    const { state, notifications } = applyCheck(this.state(stream), result, stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:flatten`, policy);
+    const { state, notifications } = applyCheck(
+      this.state(stream),
+      result,
+      stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:flatten`,
+      policy,
+    );
     setMeta(this.o.sql, stream === "checks" ? "alert_state" : "alert_state_flatten", JSON.stringify(state));
     const targets = cfg?.alerts.targets ?? [];
     for (const n of notifications) {
-      this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, { incident_id: n.incidentId, stage: n.stage, diagnosis: n.diagnosis, targets: targets.length });
+      this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, {
+        incident_id: n.incidentId,
+        stage: n.stage,
+        diagnosis: n.diagnosis,
+        targets: targets.length,
+      });
       targets.forEach((_, i) => {
-        const item: OutboxItem = { id: `${n.idempotencyKey}#${i}`, targetIndex: i, notification: n, attempts: 0, nextAt: result.at, state: "pending", lastError: null };
+        const item: OutboxItem = {
+          id: `${n.idempotencyKey}#${i}`,
+          targetIndex: i,
+          notification: n,
+          attempts: 0,
+          nextAt: result.at,
+          state: "pending",
+          lastError: null,
+        };
         this.o.sql.exec(
           `INSERT INTO outbox (id, created_at, item, state, next_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT(id) DO NOTHING`,
           item.id,
@@ -68,7 +92,8 @@ export class Alerting {
   private resolve(cfg: MonitorConfig, index: number): ResolvedTarget | null {
     const t = cfg.alerts.targets[index];
     if (!t) return null;
-    const read = (name: string | null) => (name && typeof this.o.env[name] === "string" ? (this.o.env[name] as string) : null);
+    const read = (name: string | null) =>
+      name && typeof this.o.env[name] === "string" ? (this.o.env[name] as string) : null;
     return { target: t, url: t.urlSecret ? read(t.urlSecret) : t.url, secret: read(t.secretName) };
   }
 
@@ -77,27 +102,49 @@ export class Alerting {
     this.flushing = true;
     try {
       const cfg = this.o.config();
-      const due = this.o.sql.exec<{ id: string; item: string }>(`SELECT id, item FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY created_at LIMIT 20`, now).toArray();
+      const due = this.o.sql
+        .exec<{ id: string; item: string }>(
+          `SELECT id, item FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY created_at LIMIT 20`,
+          now,
+        )
+        .toArray();
       for (const row of due) {
         const item = JSON.parse(row.item) as OutboxItem;
         const target = cfg ? this.resolve(cfg, item.targetIndex) : null;
         let next: OutboxItem;
         if (!target || (!target.url && target.target.type !== "telegram" && target.target.type !== "pagerduty")) {
-          next = { ...item, attempts: item.attempts + 1, state: "failed", lastError: "alert target or its secret is not configured" };
+          next = {
+            ...item,
+            attempts: item.attempts + 1,
+            state: "failed",
+            lastError: "alert target or its secret is not configured",
+          };
         } else {
           const req = await buildRequest(item.notification, target);
           next = nextAttempt(item, await deliverOnce(req), Date.now());
         }
-        this.o.sql.exec(`UPDATE outbox SET item = ?, state = ?, next_at = ? WHERE id = ?`, JSON.stringify(next), next.state, next.nextAt, item.id);
-        this.o.log(next.state === "failed" ? "error" : next.state === "sent" ? "info" : "warn", `alert.delivery.${next.state}`, {
-          incident_id: item.notification.incidentId,
-          kind: item.notification.kind,
-          target: target?.target.type ?? null,
-          attempts: next.attempts,
-          error: next.lastError,
-        });
+        this.o.sql.exec(
+          `UPDATE outbox SET item = ?, state = ?, next_at = ? WHERE id = ?`,
+          JSON.stringify(next),
+          next.state,
+          next.nextAt,
+          item.id,
+        );
+        this.o.log(
+          next.state === "failed" ? "error" : next.state === "sent" ? "info" : "warn",
+          `alert.delivery.${next.state}`,
+          {
+            incident_id: item.notification.incidentId,
+            kind: item.notification.kind,
+            target: target?.target.type ?? null,
+            attempts: next.attempts,
+            error: next.lastError,
+          },
+        );
       }
-      const pending = this.o.sql.exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'`).toArray()[0]?.at;
+      const pending = this.o.sql
+        .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'`)
+        .toArray()[0]?.at;
       if (pending !== null && pending !== undefined) this.o.schedule(pending);
     } finally {
       this.flushing = false;
@@ -109,7 +156,12 @@ export class Alerting {
     const url = this.o.config()?.alerts.heartbeatUrl;
     if (!url) return;
     try {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ monitor: this.o.monitorId, check_id: checkId }), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ monitor: this.o.monitorId, check_id: checkId }),
+        signal: AbortSignal.timeout(10_000),
+      });
       await res.body?.cancel().catch(() => undefined);
       if (!res.ok) this.o.log("warn", "heartbeat.failed", { status: res.status });
     } catch {
@@ -121,7 +173,15 @@ export class Alerting {
     const out: unknown[] = [];
     for (const stream of ["checks", "flatten"] as const) {
       const s = this.state(stream);
-      if (s.open) out.push({ id: s.open.id, kind: stream, opened_at: s.open.openedAt, stage: s.open.stage, diagnosis: s.open.diagnosis, failures: s.open.failures });
+      if (s.open)
+        out.push({
+          id: s.open.id,
+          kind: stream,
+          opened_at: s.open.openedAt,
+          stage: s.open.stage,
+          diagnosis: s.open.diagnosis,
+          failures: s.open.failures,
+        });
     }
     return out;
   }

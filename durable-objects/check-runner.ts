@@ -10,11 +10,31 @@
  */
 import type { MonitorConfig } from "../worker/config.ts";
 import type { Env } from "../worker/env.ts";
-import { ACTIONS, DIAGNOSIS_STAGE, STAGES, describeCode, type Diagnosis, type FlattenOutcome, type Stage, type Verdict } from "../worker/monitor/diagnosis.ts";
+import {
+  ACTIONS,
+  DIAGNOSIS_STAGE,
+  STAGES,
+  describeCode,
+  type Diagnosis,
+  type FlattenOutcome,
+  type Stage,
+  type Verdict,
+} from "../worker/monitor/diagnosis.ts";
 import { planFlatten, planTestOrder, spreadBps, type MarketSpec, type OrderPlan } from "../worker/monitor/sizing.ts";
 import { createAuthToken } from "../worker/lighter/auth.ts";
 import { PrivateKey } from "../worker/lighter/keys.ts";
-import { parseFrame, subscribeFrame, unsubscribeFrame, pingFrame, pongFrame, orderBookChannel, accountOrdersChannel, redactFrameForLog, type LighterEvent, type Order } from "../worker/lighter/messages.ts";
+import {
+  parseFrame,
+  subscribeFrame,
+  unsubscribeFrame,
+  pingFrame,
+  pongFrame,
+  orderBookChannel,
+  accountOrdersChannel,
+  redactFrameForLog,
+  type LighterEvent,
+  type Order,
+} from "../worker/lighter/messages.ts";
 import { OrderBook } from "../worker/lighter/orderbook.ts";
 import { classifyStatus } from "../worker/lighter/fills.ts";
 import { LighterApiError, LighterRestClient } from "../worker/lighter/rest.ts";
@@ -131,7 +151,14 @@ export interface OrderView {
   ws_filled_base: string;
   seen_at: number | null;
   first_fill_at: number | null;
-  events: { at: number; source: string; kind: string; status: string | null; filled_base: string | null; detail: unknown }[];
+  events: {
+    at: number;
+    source: string;
+    kind: string;
+    status: string | null;
+    filled_base: string | null;
+    detail: unknown;
+  }[];
 }
 
 export interface StatusView {
@@ -150,7 +177,10 @@ export interface RunnerOptions {
   monitorId: string;
   ctx: DurableObjectState;
   env: Env;
-  config: { config: MonitorConfig | null; problems: { setting: string; message: string; fix: string; severity: string }[] };
+  config: {
+    config: MonitorConfig | null;
+    problems: { setting: string; message: string; fix: string; severity: string }[];
+  };
   crash: (point: CrashPoint) => void;
 }
 
@@ -316,7 +346,9 @@ export class CheckRunner {
   // ---------------------------------------------------------------- check rows
 
   private readCheck(id: string): CheckRow | null {
-    const r = this.sql.exec<Record<string, string | number | null>>(`SELECT * FROM checks WHERE id = ?`, id).toArray()[0];
+    const r = this.sql
+      .exec<Record<string, string | number | null>>(`SELECT * FROM checks WHERE id = ?`, id)
+      .toArray()[0];
     if (!r) return null;
     return {
       id: String(r.id),
@@ -437,7 +469,12 @@ export class CheckRunner {
       } catch (err) {
         // An alarm handler records the failure and goes on; it never throws into the runtime.
         if (isCrash(err)) throw err;
-        this.event("error", "alarm.handler_failed", { deadline: d.name, error: err instanceof Error ? err.message : String(err) }, this.currentId());
+        this.event(
+          "error",
+          "alarm.handler_failed",
+          { deadline: d.name, error: err instanceof Error ? err.message : String(err) },
+          this.currentId(),
+        );
       }
     }
   }
@@ -447,7 +484,12 @@ export class CheckRunner {
     task.catch((err: unknown) => {
       if (isCrash(err)) return;
       try {
-        this.event("error", "task.failed", { error: err instanceof Error ? err.message : String(err) }, this.currentId());
+        this.event(
+          "error",
+          "task.failed",
+          { error: err instanceof Error ? err.message : String(err) },
+          this.currentId(),
+        );
       } catch {
         // storage unavailable (the object is shutting down)
       }
@@ -485,7 +527,10 @@ export class CheckRunner {
     await this.armAlarm();
     try {
       // Never recycle in the middle of a check: it may overrun the soft cap, not the hard one.
-      while (this.active() && (this.now() < until || (this.running() !== null && this.now() < until + HOLD_OVERRUN_MS))) {
+      while (
+        this.active() &&
+        (this.now() < until || (this.running() !== null && this.now() < until + HOLD_OVERRUN_MS))
+      ) {
         const next = earliestDeadline(this.sql);
         const wait = Math.max(5, Math.min(1_000, (next ?? this.now() + 1_000) - this.now()));
         await new Promise<void>((resolve) => {
@@ -538,7 +583,9 @@ export class CheckRunner {
 
   startCheck(tickKey: string, trigger: "cron" | "manual"): { checkId: string; duplicate: boolean } {
     const now = this.now();
-    const seen = this.sql.exec<{ check_id: string }>(`SELECT check_id FROM ticks WHERE tick_key = ?`, tickKey).toArray()[0];
+    const seen = this.sql
+      .exec<{ check_id: string }>(`SELECT check_id FROM ticks WHERE tick_key = ?`, tickKey)
+      .toArray()[0];
     if (seen) {
       this.event("info", "check.duplicate_tick", { tick: tickKey, check_id: seen.check_id }, seen.check_id);
       return { checkId: seen.check_id, duplicate: true };
@@ -575,9 +622,16 @@ export class CheckRunner {
     const busy = this.currentId();
     if (busy && busy !== id) {
       const other = this.readCheck(busy);
-      this.conclude(c, "skipped", "preflight", "check_already_running" as Diagnosis, {
-        reason: `check ${busy} is still ${other?.state === "running" ? "running" : "flattening"}; two checks never run at once on one monitor`,
-      }, false);
+      this.conclude(
+        c,
+        "skipped",
+        "preflight",
+        "check_already_running" as Diagnosis,
+        {
+          reason: `check ${busy} is still ${other?.state === "running" ? "running" : "flattening"}; two checks never run at once on one monitor`,
+        },
+        false,
+      );
       return { checkId: id, duplicate: false };
     }
     setMeta(this.sql, "current_check", id);
@@ -620,7 +674,9 @@ export class CheckRunner {
   }
 
   listChecks(limit: number): CheckView[] {
-    const ids = this.sql.exec<{ id: string }>(`SELECT id FROM checks ORDER BY started_at DESC, rowid DESC LIMIT ?`, limit).toArray();
+    const ids = this.sql
+      .exec<{ id: string }>(`SELECT id FROM checks ORDER BY started_at DESC, rowid DESC LIMIT ?`, limit)
+      .toArray();
     return ids.map((r) => this.view(this.readCheck(r.id)!));
   }
 
@@ -628,10 +684,14 @@ export class CheckRunner {
     const o = this.readOrder(coi);
     if (!o) return null;
     const events = this.sql
-      .exec<{ at: number; source: string; kind: string; status: string | null; filled_base: string | null; detail: string | null }>(
-        `SELECT at, source, kind, status, filled_base, detail FROM order_events WHERE coi = ? ORDER BY id`,
-        coi,
-      )
+      .exec<{
+        at: number;
+        source: string;
+        kind: string;
+        status: string | null;
+        filled_base: string | null;
+        detail: string | null;
+      }>(`SELECT at, source, kind, status, filled_base, detail FROM order_events WHERE coi = ? ORDER BY id`, coi)
       .toArray()
       .map((e) => ({ ...e, detail: e.detail ? (JSON.parse(e.detail) as unknown) : null }));
     return {
@@ -658,10 +718,14 @@ export class CheckRunner {
   }
 
   status(): StatusView {
-    const lastId = this.sql.exec<{ id: string }>(`SELECT id FROM checks ORDER BY started_at DESC, rowid DESC LIMIT 1`).toArray()[0]?.id;
+    const lastId = this.sql
+      .exec<{ id: string }>(`SELECT id FROM checks ORDER BY started_at DESC, rowid DESC LIMIT 1`)
+      .toArray()[0]?.id;
     const last = lastId ? this.readCheck(lastId) : null;
     const lat = this.sql
-      .exec<{ ms: number }>(`SELECT fill_latency_ms AS ms FROM checks WHERE fill_latency_ms IS NOT NULL ORDER BY started_at DESC LIMIT 200`)
+      .exec<{ ms: number }>(
+        `SELECT fill_latency_ms AS ms FROM checks WHERE fill_latency_ms IS NOT NULL ORDER BY started_at DESC LIMIT 200`,
+      )
       .toArray()
       .map((r) => r.ms)
       .sort((a, b) => a - b);
@@ -781,7 +845,9 @@ export class CheckRunner {
     const cur = this.running();
     if (!cur || cur.id !== c.id) return;
     if (!cur.stages.connect) {
-      this.markStage(cur, "connect", this.session?.openedAt ?? this.now(), { reused: (this.session?.openedAt ?? 0) < cur.started_at });
+      this.markStage(cur, "connect", this.session?.openedAt ?? this.now(), {
+        reused: (this.session?.openedAt ?? 0) < cur.started_at,
+      });
     }
     this.writeCheck(cur);
     this.subscribeBook(cur);
@@ -816,7 +882,12 @@ export class CheckRunner {
     const res = await session.connect(this.scale(BASE_MS.connect));
     if (!res.ok) {
       bumpCounter(this.sql, "session.connect_failed");
-      this.event("warn", "session.connect_failed", { kind: res.kind, status: res.status ?? null, message: res.message, ms: this.now() - started }, c?.id ?? null);
+      this.event(
+        "warn",
+        "session.connect_failed",
+        { kind: res.kind, status: res.status ?? null, message: res.message, ms: this.now() - started },
+        c?.id ?? null,
+      );
       const cur = this.running();
       if (cur && (cur.phase === "connect" || !cur.stages.connect)) {
         const limited = res.status === 429 || res.status === 403;
@@ -946,7 +1017,9 @@ export class CheckRunner {
 
   private subscribeOrders(c: CheckRow): void {
     if (!this.key) {
-      c.evidence.orders_subscription = this.keyError ? `not attempted: ${this.keyError}` : "not attempted: dry run (no private key)";
+      c.evidence.orders_subscription = this.keyError
+        ? `not attempted: ${this.keyError}`
+        : "not attempted: dry run (no private key)";
       this.setPhase(c, "preflight", null);
       this.spawn(this.preflight(c));
       return;
@@ -971,7 +1044,12 @@ export class CheckRunner {
       // A frame must never take the object down: record it and go on.
       if (isCrash(err)) throw err;
       bumpCounter(this.sql, "frames.handler_failed");
-      this.event("error", "frame.handler_failed", { error: err instanceof Error ? err.message : String(err), frame: redactText(text.slice(0, 500)) }, this.currentId());
+      this.event(
+        "error",
+        "frame.handler_failed",
+        { error: err instanceof Error ? err.message : String(err), frame: redactText(text.slice(0, 500)) },
+        this.currentId(),
+      );
     }
   }
 
@@ -997,14 +1075,22 @@ export class CheckRunner {
         return this.onErrorFrame(ev, at);
       case "unexpected":
         bumpCounter(this.sql, "frames.unexpected");
-        this.event("warn", "frame.unexpected", { reason: ev.reason, frame: redactText(text.slice(0, 2000)) }, this.currentId());
+        this.event(
+          "warn",
+          "frame.unexpected",
+          { reason: ev.reason, frame: redactText(text.slice(0, 2000)) },
+          this.currentId(),
+        );
         return;
       default:
         return;
     }
   }
 
-  private onBookFrame(ev: Extract<LighterEvent, { kind: "order_book_snapshot" | "order_book_update" }>, at: number): void {
+  private onBookFrame(
+    ev: Extract<LighterEvent, { kind: "order_book_snapshot" | "order_book_update" }>,
+    at: number,
+  ): void {
     const market = ev.market;
     let book = this.books.get(market);
     if (!book) {
@@ -1037,7 +1123,12 @@ export class CheckRunner {
     bumpCounter(this.sql, "frames.error");
     const cur = this.running();
     const code = ev.code;
-    this.event("warn", "frame.error", { code, message: ev.message, pending: this.pendingSub?.kind ?? null }, cur?.id ?? null);
+    this.event(
+      "warn",
+      "frame.error",
+      { code, message: ev.message, pending: this.pendingSub?.kind ?? null },
+      cur?.id ?? null,
+    );
     if (!cur) return;
     const evidence = { exchange_code: code, exchange_message: ev.message, code_meaning: describeCode(code), at };
     if (code === 30003) {
@@ -1064,7 +1155,13 @@ export class CheckRunner {
       const auth = code === 20013 || /invalid auth|deadline/i.test(ev.message);
       this.fail(
         cur,
-        auth ? "auth_rejected" : code === 20001 ? "auth_missing" : code === 30009 || code === 30010 ? "message_rate_limited" : "orders_subscribe_rejected",
+        auth
+          ? "auth_rejected"
+          : code === 20001
+            ? "auth_missing"
+            : code === 30009 || code === 30010
+              ? "message_rate_limited"
+              : "orders_subscribe_rejected",
         evidence,
       );
       // Say whether the key is even registered: the commonest cause of a refused token.
@@ -1075,7 +1172,11 @@ export class CheckRunner {
     }
   }
 
-  private onAccountOrders(ev: Extract<LighterEvent, { kind: "account_orders" | "account_all_orders" }>, text: string, at: number): void {
+  private onAccountOrders(
+    ev: Extract<LighterEvent, { kind: "account_orders" | "account_all_orders" }>,
+    text: string,
+    at: number,
+  ): void {
     this.lastAccountFrameAt = at;
     const cur = this.running();
     if (ev.kind === "account_orders") {
@@ -1094,11 +1195,21 @@ export class CheckRunner {
   // ---------------------------------------------------------------- our orders
 
   private readOrder(coi: string): OrderRow | null {
-    const r = this.sql.exec<Record<string, string | number | null>>(`SELECT * FROM orders WHERE coi = ?`, coi).toArray()[0];
+    const r = this.sql
+      .exec<Record<string, string | number | null>>(`SELECT * FROM orders WHERE coi = ?`, coi)
+      .toArray()[0];
     return r ? (r as unknown as OrderRow) : null;
   }
 
-  private orderEvent(coi: string, at: number, source: string, kind: string, status: string | null, filled: string | null, detail: unknown): void {
+  private orderEvent(
+    coi: string,
+    at: number,
+    source: string,
+    kind: string,
+    status: string | null,
+    filled: string | null,
+    detail: unknown,
+  ): void {
     this.sql.exec(
       `INSERT INTO order_events (coi, at, source, kind, status, filled_base, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       coi,
@@ -1120,7 +1231,10 @@ export class CheckRunner {
     const filled = o.filledBase.value;
     const prevWs = toBig(row.ws_filled_base);
     const status = o.status;
-    this.orderEvent(coi, at, "ws", "update", status, filled.toString(), { order_index: o.orderIndex.toString(), frame: redactText(text.slice(0, 1500)) });
+    this.orderEvent(coi, at, "ws", "update", status, filled.toString(), {
+      order_index: o.orderIndex.toString(),
+      frame: redactText(text.slice(0, 1500)),
+    });
     const seenFirst = row.seen_at === null;
     const delta = filled - prevWs;
     const cls = classifyStatus(status);
@@ -1145,9 +1259,25 @@ export class CheckRunner {
     );
     if (delta > 0n) {
       this.orderEvent(coi, at, "ws", "fill", status, filled.toString(), { delta: delta.toString() });
-      this.event("info", "order.filled", { client_order_index: coi, market: row.market, delta_base: delta.toString(), cumulative_base: filled.toString(), status }, row.check_id);
+      this.event(
+        "info",
+        "order.filled",
+        {
+          client_order_index: coi,
+          market: row.market,
+          delta_base: delta.toString(),
+          cumulative_base: filled.toString(),
+          status,
+        },
+        row.check_id,
+      );
     } else if (delta < 0n) {
-      this.event("warn", "order.fill_regressed", { client_order_index: coi, before: prevWs.toString(), now: filled.toString() }, row.check_id);
+      this.event(
+        "warn",
+        "order.fill_regressed",
+        { client_order_index: coi, before: prevWs.toString(), now: filled.toString() },
+        row.check_id,
+      );
     }
     if (row.purpose === "flatten") return;
     const cur = this.running();
@@ -1198,7 +1328,12 @@ export class CheckRunner {
     const ws = toBig(o.ws_filled_base);
     if (ws > 0n) {
       const threshold = this.cfg?.thresholds.fillLatencyDegradedMs ?? null;
-      if (threshold !== null && c.fill_latency_ms !== null && c.fill_latency_ms > threshold && !c.reasons.includes("fill_latency_high")) {
+      if (
+        threshold !== null &&
+        c.fill_latency_ms !== null &&
+        c.fill_latency_ms > threshold &&
+        !c.reasons.includes("fill_latency_high")
+      ) {
         c.reasons.push("fill_latency_high");
       }
       const verdict: Verdict = c.reasons.length > 0 ? "degraded" : "pass";
@@ -1207,7 +1342,12 @@ export class CheckRunner {
       this.conclude(c, verdict, null, c.reasons[0] ?? null, {});
       return;
     }
-    this.fail(c, "not_filled", { final_status: o.status, cancel_reason: classifyStatus(o.status ?? "").reason, order_seen_on_ws: o.seen_at !== null, at });
+    this.fail(c, "not_filled", {
+      final_status: o.status,
+      cancel_reason: classifyStatus(o.status ?? "").reason,
+      order_seen_on_ws: o.seen_at !== null,
+      at,
+    });
   }
 
   // ---------------------------------------------------------------- preflight
@@ -1243,7 +1383,8 @@ export class CheckRunner {
     const top = book.top();
     const updatedAt = this.bookUpdatedAt.get(c.market) ?? 0;
     if (!top.bestBid || !top.bestAsk) return skip("book_stale", { reason: "one side of the book is empty" });
-    if (this.now() - updatedAt > (cfg.thresholds.bookStaleMs ?? this.scale(30_000))) return skip("book_stale", { last_update_at: updatedAt });
+    if (this.now() - updatedAt > (cfg.thresholds.bookStaleMs ?? this.scale(30_000)))
+      return skip("book_stale", { last_update_at: updatedAt });
     if (top.bestBid.price >= top.bestAsk.price) {
       this.send(unsubscribeFrame(orderBookChannel(c.market)));
       this.send(subscribeFrame(orderBookChannel(c.market)));
@@ -1264,10 +1405,19 @@ export class CheckRunner {
       }
     }
     const residualCap = cfg.caps.maxResidualBase;
-    if (residualCap !== null && spec && (position < 0n ? -position : position) > residualCap * 10 ** spec.sizeDecimals) {
+    if (
+      residualCap !== null &&
+      spec &&
+      (position < 0n ? -position : position) > residualCap * 10 ** spec.sizeDecimals
+    ) {
       return skip("residual_over_cap", { position_base: position.toString(), max_residual_base: residualCap });
     }
-    if (cfg.chainId === 304 && position !== 0n && !cfg.allowNonflatStart && getMeta(this.sql, `traded_${c.market}`) !== "1") {
+    if (
+      cfg.chainId === 304 &&
+      position !== 0n &&
+      !cfg.allowNonflatStart &&
+      getMeta(this.sql, `traded_${c.market}`) !== "1"
+    ) {
       return skip("position_not_flat", { position_base: position.toString() });
     }
     const isAsk = position > 0n;
@@ -1280,13 +1430,25 @@ export class CheckRunner {
     }
     const budget = this.budget();
     if (cfg.caps.maxNotionalPerOrderUsd !== null && plan.notionalUsd > cfg.caps.maxNotionalPerOrderUsd) {
-      return skip("notional_cap", { order_notional_usd: plan.notionalUsd, max_notional_per_order_usd: cfg.caps.maxNotionalPerOrderUsd });
+      return skip("notional_cap", {
+        order_notional_usd: plan.notionalUsd,
+        max_notional_per_order_usd: cfg.caps.maxNotionalPerOrderUsd,
+      });
     }
     if (cfg.caps.maxOrdersPerDay !== null && Number(budget.orders_today) >= cfg.caps.maxOrdersPerDay) {
-      return skip("orders_per_day_cap", { orders_today: budget.orders_today, max_orders_per_day: cfg.caps.maxOrdersPerDay });
+      return skip("orders_per_day_cap", {
+        orders_today: budget.orders_today,
+        max_orders_per_day: cfg.caps.maxOrdersPerDay,
+      });
     }
-    if (cfg.caps.maxDailyNotionalUsd !== null && Number(budget.notional_today_usd) + plan.notionalUsd > cfg.caps.maxDailyNotionalUsd) {
-      return skip("daily_notional_cap", { notional_today_usd: budget.notional_today_usd, max_daily_notional_usd: cfg.caps.maxDailyNotionalUsd });
+    if (
+      cfg.caps.maxDailyNotionalUsd !== null &&
+      Number(budget.notional_today_usd) + plan.notionalUsd > cfg.caps.maxDailyNotionalUsd
+    ) {
+      return skip("daily_notional_cap", {
+        notional_today_usd: budget.notional_today_usd,
+        max_daily_notional_usd: cfg.caps.maxDailyNotionalUsd,
+      });
     }
     const planEvidence = {
       side: isAsk ? "sell" : "buy",
@@ -1298,7 +1460,10 @@ export class CheckRunner {
       position_base: position.toString(),
     };
     if (!this.key) {
-      return skip(this.keyError ? "config_invalid" : "dry_run", { planned_order: planEvidence, ...(this.keyError ? { key_error: this.keyError } : {}) });
+      return skip(this.keyError ? "config_invalid" : "dry_run", {
+        planned_order: planEvidence,
+        ...(this.keyError ? { key_error: this.keyError } : {}),
+      });
     }
     try {
       const check = await this.checkApiKey(rest);
@@ -1318,7 +1483,9 @@ export class CheckRunner {
   private async annotateKeyCheck(checkId: string): Promise<void> {
     let verdict: string;
     try {
-      verdict = (await this.checkApiKey(this.rest())).ok ? "registered key matches" : "registered key DIFFERS from the configured private key";
+      verdict = (await this.checkApiKey(this.rest())).ok
+        ? "registered key matches"
+        : "registered key DIFFERS from the configured private key";
     } catch (err) {
       verdict = `could not check apikeys: ${err instanceof Error ? err.message : String(err)}`;
     }
@@ -1330,7 +1497,13 @@ export class CheckRunner {
 
   private restEvidence(err: unknown): Record<string, unknown> {
     if (err instanceof LighterApiError) {
-      return { exchange_code: err.code, exchange_message: err.message, http_status: err.httpStatus, endpoint: err.endpoint, code_meaning: describeCode(err.code) };
+      return {
+        exchange_code: err.code,
+        exchange_message: err.message,
+        http_status: err.httpStatus,
+        endpoint: err.endpoint,
+        code_meaning: describeCode(err.code),
+      };
     }
     return { error: err instanceof Error ? err.message : String(err) };
   }
@@ -1355,7 +1528,14 @@ export class CheckRunner {
       minQuote: minQuote.value,
       quoteDecimals: minQuote.scale,
     };
-    setMeta(this.sql, key, JSON.stringify({ at: this.now(), spec: { ...spec, minBase: spec.minBase.toString(), minQuote: spec.minQuote.toString() } }));
+    setMeta(
+      this.sql,
+      key,
+      JSON.stringify({
+        at: this.now(),
+        spec: { ...spec, minBase: spec.minBase.toString(), minQuote: spec.minQuote.toString() },
+      }),
+    );
     return spec;
   }
 
@@ -1392,7 +1572,10 @@ export class CheckRunner {
     const entry = keys.find((k) => k.apiKeyIndex === cfg.apiKeyIndex);
     const theirs = entry?.publicKey.replace(/^0x/i, "").toLowerCase() ?? null;
     if (theirs !== ours) {
-      return { ok: false, detail: { api_key_index: cfg.apiKeyIndex, registered_public_key: theirs, configured_public_key: ours } };
+      return {
+        ok: false,
+        detail: { api_key_index: cfg.apiKeyIndex, registered_public_key: theirs, configured_public_key: ours },
+      };
     }
     setMeta(this.sql, "apikey_check", JSON.stringify({ at: this.now(), pub: ours }));
     return { ok: true, detail: {} };
@@ -1418,7 +1601,13 @@ export class CheckRunner {
   }
 
   /** The order row before anything is signed or sent (send_state "unsigned"). */
-  private insertOrder(coi: bigint, checkId: string, purpose: "test" | "flatten", market: number, plan: OrderPlan): void {
+  private insertOrder(
+    coi: bigint,
+    checkId: string,
+    purpose: "test" | "flatten",
+    market: number,
+    plan: OrderPlan,
+  ): void {
     const now = this.now();
     this.sql.exec(
       `INSERT INTO orders (coi, check_id, purpose, market, is_ask, base_amount, price, notional_usd, nonce, tx_type, tx_info, tx_hash, send_state, created_at, updated_at)
@@ -1445,7 +1634,12 @@ export class CheckRunner {
   }
 
   /** Signs (once) and persists the tx before sending it: the write-ahead record. */
-  private async signAhead(rest: LighterRestClient, o: OrderRow, refreshNonce: boolean, reduceOnly: boolean): Promise<OrderRow> {
+  private async signAhead(
+    rest: LighterRestClient,
+    o: OrderRow,
+    refreshNonce: boolean,
+    reduceOnly: boolean,
+  ): Promise<OrderRow> {
     const cfg = this.cfg!;
     const nonce = await this.nonce(rest, refreshNonce);
     const signed = signTx(
@@ -1479,7 +1673,10 @@ export class CheckRunner {
       this.now(),
       o.coi,
     );
-    this.orderEvent(o.coi, this.now(), "local", "signed", null, null, { nonce: nonce.toString(), tx_hash: signed.tx_hash });
+    this.orderEvent(o.coi, this.now(), "local", "signed", null, null, {
+      nonce: nonce.toString(),
+      tx_hash: signed.tx_hash,
+    });
     return this.readOrder(o.coi)!;
   }
 
@@ -1512,10 +1709,17 @@ export class CheckRunner {
   }
 
   private async transmit(checkId: string, rest: LighterRestClient, o: OrderRow, retriedNonce: boolean): Promise<void> {
-    this.sql.exec(`UPDATE orders SET send_attempts = send_attempts + 1, updated_at = ? WHERE coi = ?`, this.now(), o.coi);
-    this.orderEvent(o.coi, this.now(), "local", "send", null, null, { attempt: o.send_attempts + 1, tx_hash: o.tx_hash });
-    let code = 0;
-    let message = "";
+    this.sql.exec(
+      `UPDATE orders SET send_attempts = send_attempts + 1, updated_at = ? WHERE coi = ?`,
+      this.now(),
+      o.coi,
+    );
+    this.orderEvent(o.coi, this.now(), "local", "send", null, null, {
+      attempt: o.send_attempts + 1,
+      tx_hash: o.tx_hash,
+    });
+    let code: number;
+    let message: string;
     try {
       const res = await rest.sendTx(o.tx_type, o.tx_info);
       code = res.code;
@@ -1582,9 +1786,22 @@ export class CheckRunner {
   }
 
   private rejectOrder(c: CheckRow, o: OrderRow, code: number, message: string, diagnosis: Diagnosis): void {
-    this.sql.exec(`UPDATE orders SET send_state = 'rejected', send_code = ?, send_message = ?, updated_at = ? WHERE coi = ?`, code, message.slice(0, 500), this.now(), o.coi);
+    this.sql.exec(
+      `UPDATE orders SET send_state = 'rejected', send_code = ?, send_message = ?, updated_at = ? WHERE coi = ?`,
+      code,
+      message.slice(0, 500),
+      this.now(),
+      o.coi,
+    );
     this.orderEvent(o.coi, this.now(), "rest", "rejected", null, null, { code, message: message.slice(0, 500) });
-    this.fail(c, diagnosis, { exchange_code: code, exchange_message: message, code_meaning: describeCode(code), tx_hash: o.tx_hash, client_order_index: o.coi, nonce: o.nonce });
+    this.fail(c, diagnosis, {
+      exchange_code: code,
+      exchange_message: message,
+      code_meaning: describeCode(code),
+      tx_hash: o.tx_hash,
+      client_order_index: o.coi,
+      nonce: o.nonce,
+    });
   }
 
   private afterAccepted(c: CheckRow, o: OrderRow): void {
@@ -1628,7 +1845,10 @@ export class CheckRunner {
       case "connect":
         return this.fail(c, "connect_timeout", { url: this.cfg?.wsUrl ?? null });
       case "book":
-        return this.fail(c, "book_ack_timeout", { channel: `order_book/${c.market}`, waited_ms: this.now() - (this.pendingSub?.sentAt ?? c.started_at) });
+        return this.fail(c, "book_ack_timeout", {
+          channel: `order_book/${c.market}`,
+          waited_ms: this.now() - (this.pendingSub?.sentAt ?? c.started_at),
+        });
       case "orders": {
         // No error within the ack deadline: the ack frame is undocumented and may never come.
         // Proceed; the first account update (or REST reconciliation) settles it.
@@ -1698,7 +1918,9 @@ export class CheckRunner {
         this.now(),
         o.coi,
       );
-      this.orderEvent(o.coi, this.now(), "rest", "reconciled", restOrder.status, filled.toString(), { order_index: restOrder.orderIndex.toString() });
+      this.orderEvent(o.coi, this.now(), "rest", "reconciled", restOrder.status, filled.toString(), {
+        order_index: restOrder.orderIndex.toString(),
+      });
       if (o.send_state !== "accepted") this.acceptOrder(o, 200, "found by reconciliation");
       if (!cur.stages.order_accepted) this.markStage(cur, "order_accepted", this.now(), { via: "reconciliation" });
       o = this.readOrder(o.coi)!;
@@ -1720,12 +1942,18 @@ export class CheckRunner {
         return;
       }
       if (filled > 0n && ws > 0n) {
-        if (ws < filled) cur.evidence.partial_ws_report = { ws_filled_base: ws.toString(), rest_filled_base: filled.toString() };
+        if (ws < filled)
+          cur.evidence.partial_ws_report = { ws_filled_base: ws.toString(), rest_filled_base: filled.toString() };
         return this.concludeFromOrder(cur, this.now());
       }
       const cls = classifyStatus(restOrder.status);
       if (cls.terminal) {
-        return this.fail(cur, "not_filled", { final_status: restOrder.status, cancel_reason: cls.reason, order_seen_on_ws: o.seen_at !== null, tx_hash: o.tx_hash });
+        return this.fail(cur, "not_filled", {
+          final_status: restOrder.status,
+          cancel_reason: cls.reason,
+          order_seen_on_ws: o.seen_at !== null,
+          tx_hash: o.tx_hash,
+        });
       }
       if (first) {
         this.setPhase(cur, "reconcile", this.scale(BASE_MS.fill));
@@ -1741,7 +1969,12 @@ export class CheckRunner {
       cur.evidence.tx_lookup_error = this.restEvidence(err);
     }
     if (tx && tx.status === 0) {
-      return this.fail(cur, "tx_failed", { tx_hash: o.tx_hash, tx_status: tx.status, app_error: tx.appError ?? null, event_info: tx.eventInfo ?? null });
+      return this.fail(cur, "tx_failed", {
+        tx_hash: o.tx_hash,
+        tx_status: tx.status,
+        app_error: tx.appError ?? null,
+        event_info: tx.eventInfo ?? null,
+      });
     }
     if (o.send_state === "sending" || o.send_state === "unsigned") {
       // The send never got an answer and the exchange knows nothing: send the SAME signed tx again.
@@ -1754,7 +1987,12 @@ export class CheckRunner {
       this.setPhase(cur, "reconcile", this.scale(BASE_MS.fill));
       return;
     }
-    return this.fail(cur, "order_not_found", { tx_hash: o.tx_hash, client_order_index: o.coi, tx_found: tx !== null, send_state: o.send_state });
+    return this.fail(cur, "order_not_found", {
+      tx_hash: o.tx_hash,
+      client_order_index: o.coi,
+      tx_found: tx !== null,
+      send_state: o.send_state,
+    });
   }
 
   /** After an eviction or crash: pick the running check up where its state says it was. */
@@ -1794,7 +2032,14 @@ export class CheckRunner {
     this.conclude(c, "fail", stage, diagnosis, evidence);
   }
 
-  private conclude(c: CheckRow, verdict: Verdict, stage: Stage | null, diagnosis: Diagnosis | null, evidence: Record<string, unknown>, flatten = true): void {
+  private conclude(
+    c: CheckRow,
+    verdict: Verdict,
+    stage: Stage | null,
+    diagnosis: Diagnosis | null,
+    evidence: Record<string, unknown>,
+    flatten = true,
+  ): void {
     const fresh = this.readCheck(c.id);
     if (fresh && fresh.state === "done") return;
     const now = this.now();
@@ -1817,13 +2062,18 @@ export class CheckRunner {
       // The session itself is suspect: the next check starts from a fresh connection.
       this.closeSession(`check failed at ${stage}`);
     }
-    this.event(verdict === "fail" ? "error" : verdict === "pass" ? "info" : "warn", "check.verdict", {
-      verdict,
-      first_failing_stage: c.first_failing_stage,
-      diagnosis,
-      reasons: c.reasons,
-      fill_latency_ms: c.fill_latency_ms,
-    }, c.id);
+    this.event(
+      verdict === "fail" ? "error" : verdict === "pass" ? "info" : "warn",
+      "check.verdict",
+      {
+        verdict,
+        first_failing_stage: c.first_failing_stage,
+        diagnosis,
+        reasons: c.reasons,
+        fill_latency_ms: c.fill_latency_ms,
+      },
+      c.id,
+    );
     this.alerting.onCheck({
       checkId: c.id,
       at: now,
@@ -1855,7 +2105,8 @@ export class CheckRunner {
   private finishCheck(checkId: string): void {
     this.flushCounters();
     if (this.currentId() === checkId) setMeta(this.sql, "current_check", "");
-    if (this.cfg?.mode !== "continuous") setDeadline(this.sql, "session_close", this.now() + this.scale(BASE_MS.sessionGrace));
+    if (this.cfg?.mode !== "continuous")
+      setDeadline(this.sql, "session_close", this.now() + this.scale(BASE_MS.sessionGrace));
     this.spawn(this.alerting.heartbeat(checkId));
     this.spawn(this.armAlarm());
   }
@@ -1881,7 +2132,10 @@ export class CheckRunner {
       // max_residual_base. A failed flatten always alerts.
       const cap = this.cfg?.caps.maxResidualBase ?? null;
       const residualBase = typeof detail.position_base === "string" ? BigInt(detail.position_base) : 0n;
-      const overCap = cap !== null && Number(residualBase < 0n ? -residualBase : residualBase) > cap * 10 ** (typeof detail.size_decimals === "number" ? detail.size_decimals : 0);
+      const overCap =
+        cap !== null &&
+        Number(residualBase < 0n ? -residualBase : residualBase) >
+          cap * 10 ** (typeof detail.size_decimals === "number" ? detail.size_decimals : 0);
       const alarming = outcome === "failed" || (outcome === "residual" && overCap);
       if (outcome !== "skipped") {
         this.alerting.onCheck(
@@ -1920,7 +2174,12 @@ export class CheckRunner {
       const residual = JSON.parse(getMeta(this.sql, "residual") || "{}") as Record<string, string>;
       residual[String(c.market)] = position.toString();
       setMeta(this.sql, "residual", JSON.stringify(residual));
-      return done("residual", { position_base: position.toString(), min_base: spec.minBase.toString(), size_decimals: spec.sizeDecimals, carried: true });
+      return done("residual", {
+        position_base: position.toString(),
+        min_base: spec.minBase.toString(),
+        size_decimals: spec.sizeDecimals,
+        carried: true,
+      });
     }
     if (st.attempt >= 3) return done("failed", { position_base: position.toString(), attempts: st.attempt });
     const book = this.books.get(c.market)?.top();
@@ -1984,9 +2243,20 @@ function deleteNonce(sql: SqlStorage): void {
 
 function summarizeEvidence(e: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of ["tx_hash", "client_order_index", "exchange_code", "exchange_message", "code_meaning", "final_status", "rest_filled_base", "ws_filled_base", "last_account_frame_at", "http_status", "error"]) {
+  for (const k of [
+    "tx_hash",
+    "client_order_index",
+    "exchange_code",
+    "exchange_message",
+    "code_meaning",
+    "final_status",
+    "rest_filled_base",
+    "ws_filled_base",
+    "last_account_frame_at",
+    "http_status",
+    "error",
+  ]) {
     if (e[k] !== undefined && e[k] !== null) out[k] = e[k];
   }
   return out;
 }
-

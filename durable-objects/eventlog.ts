@@ -27,7 +27,11 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = SECRET_KEYS.test(k) ? (typeof v === "string" && v.length > 0 ? "[redacted]" : v) : redactValue(v, depth + 1);
+      out[k] = SECRET_KEYS.test(k)
+        ? typeof v === "string" && v.length > 0
+          ? "[redacted]"
+          : v
+        : redactValue(v, depth + 1);
     }
     return out;
   }
@@ -42,7 +46,9 @@ export function redactKeyMaterial(text: string, secrets: readonly string[]): str
     const bare = s.replace(/^0x/i, "");
     if (bare.length >= 16 && bare !== s) out = out.split(bare).join("[redacted]");
   }
-  return out.replace(LONG_HEX_KEY_RE, (m) => (secrets.some((s) => s.replace(/^0x/i, "").toLowerCase() === m.replace(/^0x/i, "").toLowerCase()) ? "[redacted]" : m));
+  return out.replace(LONG_HEX_KEY_RE, (m) =>
+    secrets.some((s) => s.replace(/^0x/i, "").toLowerCase() === m.replace(/^0x/i, "").toLowerCase()) ? "[redacted]" : m,
+  );
 }
 
 export interface LogRow {
@@ -71,7 +77,14 @@ export class EventLog {
   write(level: LogLevel, event: string, data: Record<string, unknown>, checkId: string | null, at: number): void {
     let json = JSON.stringify(redactValue(data));
     if (this.secrets.length > 0) json = redactKeyMaterial(json, this.secrets);
-    this.sql.exec(`INSERT INTO events (at, level, event, check_id, data) VALUES (?, ?, ?, ?, ?)`, at, level, event, checkId, json);
+    this.sql.exec(
+      `INSERT INTO events (at, level, event, check_id, data) VALUES (?, ?, ?, ?, ?)`,
+      at,
+      level,
+      event,
+      checkId,
+      json,
+    );
     if (++this.writes % 200 === 0) this.prune(at);
   }
 
@@ -80,7 +93,10 @@ export class EventLog {
     this.sql.exec(`DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?`, LOG_ROW_CAP);
   }
 
-  page(opts: { limit: number; before: number | null; event: string | null; checkId?: string | null }): { events: LogRow[]; next_cursor: string | null } {
+  page(opts: { limit: number; before: number | null; event: string | null; checkId?: string | null }): {
+    events: LogRow[];
+    next_cursor: string | null;
+  } {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (opts.before !== null) {

@@ -134,7 +134,8 @@ export function bumpCounter(sql: SqlStorage, name: string, by = 1): void {
 
 export function readCounters(sql: SqlStorage): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const row of sql.exec<{ name: string; value: number }>(`SELECT name, value FROM counters`)) out[row.name] = row.value;
+  for (const row of sql.exec<{ name: string; value: number }>(`SELECT name, value FROM counters`))
+    out[row.name] = row.value;
   return out;
 }
 
@@ -163,7 +164,10 @@ export function earliestDeadline(sql: SqlStorage): number | null {
 
 export function takeDueDeadlines(sql: SqlStorage, now: number): { name: string; at: number; data: string }[] {
   const rows = sql
-    .exec<{ name: string; at: number; data: string }>(`SELECT name, at, data FROM deadlines WHERE at <= ? ORDER BY at`, now)
+    .exec<{ name: string; at: number; data: string }>(
+      `SELECT name, at, data FROM deadlines WHERE at <= ? ORDER BY at`,
+      now,
+    )
     .toArray();
   for (const r of rows) sql.exec(`DELETE FROM deadlines WHERE name = ? AND at = ?`, r.name, r.at);
   return rows;

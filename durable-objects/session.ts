@@ -11,8 +11,7 @@ export interface SessionHandlers {
 }
 
 export type ConnectResult =
-  | { ok: true }
-  | { ok: false; kind: "refused" | "http_status" | "error"; status?: number; message: string };
+  { ok: true } | { ok: false; kind: "refused" | "http_status" | "error"; status?: number; message: string };
 
 export class LighterSession {
   readonly id: string;

@@ -26,4 +26,7 @@ export const GENERATOR_COMB: readonly (readonly [readonly bigint[], readonly big
 ${lines.join("\n")}
 ];
 `;
-writeFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "worker", "lighter", "crypto", "generator-comb.ts"), out);
+writeFileSync(
+  join(dirname(fileURLToPath(import.meta.url)), "..", "worker", "lighter", "crypto", "generator-comb.ts"),
+  out,
+);

@@ -41,10 +41,14 @@ process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
 function startSimulator(): Promise<SimAccount> {
-  const sim = spawn(process.execPath, [join(root, "test", "sim", "main.ts"), "--port", String(SIM_PORT), "--seed", "1"], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const sim = spawn(
+    process.execPath,
+    [join(root, "test", "sim", "main.ts"), "--port", String(SIM_PORT), "--seed", "1"],
+    {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   children.push(sim);
   sim.on("exit", (code) => {
     if (!stopping) {
@@ -113,12 +117,18 @@ const dev = spawn(
   bin("wrangler"),
   [
     "dev",
-    "--ip", "127.0.0.1",
-    "--port", String(DEV_PORT),
-    "--env-file", tokenFile,
-    "--env-file", secretsFile,
-    "--var", `MONITORS:${monitors}`,
-    "--persist-to", persistDir,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(DEV_PORT),
+    "--env-file",
+    tokenFile,
+    "--env-file",
+    secretsFile,
+    "--var",
+    `MONITORS:${monitors}`,
+    "--persist-to",
+    persistDir,
     "--show-interactive-dev-session=false",
   ],
   {

@@ -33,10 +33,27 @@ export interface MonitorConfig {
   apiKeyIndex: number;
   markets: number[];
   mode: Mode;
-  caps: { maxNotionalPerOrderUsd: number | null; maxOrdersPerDay: number | null; maxDailyNotionalUsd: number | null; maxResidualBase: number | null };
-  thresholds: { maxSpreadBps: number | null; maxSlippageBps: number; fillLatencyDegradedMs: number | null; bookStaleMs: number | null };
+  caps: {
+    maxNotionalPerOrderUsd: number | null;
+    maxOrdersPerDay: number | null;
+    maxDailyNotionalUsd: number | null;
+    maxResidualBase: number | null;
+  };
+  thresholds: {
+    maxSpreadBps: number | null;
+    maxSlippageBps: number;
+    fillLatencyDegradedMs: number | null;
+    bookStaleMs: number | null;
+  };
   timeScale: number;
-  alerts: { failAfter: number; resolveAfter: number; degradedCounts: boolean; remindEveryMs: number; targets: AlertTarget[]; heartbeatUrl: string | null };
+  alerts: {
+    failAfter: number;
+    resolveAfter: number;
+    degradedCounts: boolean;
+    remindEveryMs: number;
+    targets: AlertTarget[];
+    heartbeatUrl: string | null;
+  };
   locationHint: string | null;
   /** The cron expression (one of wrangler.toml's [triggers] crons) this monitor runs on; null = every check trigger. */
   schedule: string | null;
@@ -54,16 +71,45 @@ export interface ConfigProblem {
 }
 
 export const NETWORKS = {
-  testnet: { rest: "https://testnet.zklighter.elliot.ai", ws: "wss://testnet.zklighter.elliot.ai/stream", chainId: 300 },
-  mainnet: { rest: "https://mainnet.zklighter.elliot.ai", ws: "wss://mainnet.zklighter.elliot.ai/stream", chainId: 304 },
+  testnet: {
+    rest: "https://testnet.zklighter.elliot.ai",
+    ws: "wss://testnet.zklighter.elliot.ai/stream",
+    chainId: 300,
+  },
+  mainnet: {
+    rest: "https://mainnet.zklighter.elliot.ai",
+    ws: "wss://mainnet.zklighter.elliot.ai/stream",
+    chainId: 304,
+  },
 } as const;
 
 const LOCATION_HINTS = new Set(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]);
 const KNOWN_KEYS = new Set([
-  "network", "rest_url", "ws_url", "chain_id", "account_index", "api_key_index", "markets", "mode",
-  "max_notional_per_order_usd", "max_orders_per_day", "max_daily_notional_usd", "max_residual_base",
-  "max_spread_bps", "max_slippage_bps", "fill_latency_degraded_ms", "book_stale_ms", "time_scale",
-  "alerts", "location_hint", "dry_run", "allow_mainnet", "allow_nonflat_start", "private_key_secret", "name", "schedule",
+  "network",
+  "rest_url",
+  "ws_url",
+  "chain_id",
+  "account_index",
+  "api_key_index",
+  "markets",
+  "mode",
+  "max_notional_per_order_usd",
+  "max_orders_per_day",
+  "max_daily_notional_usd",
+  "max_residual_base",
+  "max_spread_bps",
+  "max_slippage_bps",
+  "fill_latency_degraded_ms",
+  "book_stale_ms",
+  "time_scale",
+  "alerts",
+  "location_hint",
+  "dry_run",
+  "allow_mainnet",
+  "allow_nonflat_start",
+  "private_key_secret",
+  "name",
+  "schedule",
 ]);
 
 /** The secret holding a monitor's private key. Non-alphanumerics become "_". */
@@ -89,7 +135,8 @@ const cache = new Map<string, { monitors: MonitorConfig[]; problems: ConfigProbl
  * const { monitors, problems } = loadConfig(env);
  */
 export function loadConfig(env: Record<string, unknown>): { monitors: MonitorConfig[]; problems: ConfigProblem[] } {
-  const raw = typeof env.MONITORS === "string" ? env.MONITORS : env.MONITORS === undefined ? "" : JSON.stringify(env.MONITORS);
+  const raw =
+    typeof env.MONITORS === "string" ? env.MONITORS : env.MONITORS === undefined ? "" : JSON.stringify(env.MONITORS);
   const key = raw;
   let result = cache.get(key);
   if (!result) {
@@ -110,12 +157,23 @@ export function loadConfig(env: Record<string, unknown>): { monitors: MonitorCon
     }
     for (const t of m.alerts.targets) {
       for (const s of [t.urlSecret, t.secretName]) {
-        if (s && typeof env[s] !== "string") problems.push({ severity: "error", setting: s, message: `alert target ${t.type} of ${m.id} names secret ${s}, which is not set`, fix: `wrangler secret put ${s}` });
+        if (s && typeof env[s] !== "string")
+          problems.push({
+            severity: "error",
+            setting: s,
+            message: `alert target ${t.type} of ${m.id} names secret ${s}, which is not set`,
+            fix: `wrangler secret put ${s}`,
+          });
       }
     }
   }
   if (typeof env.API_TOKEN !== "string" || env.API_TOKEN === "") {
-    problems.push({ severity: "warning", setting: "API_TOKEN", message: "API_TOKEN is not set: every protected route answers 503", fix: "wrangler secret put API_TOKEN" });
+    problems.push({
+      severity: "warning",
+      setting: "API_TOKEN",
+      message: "API_TOKEN is not set: every protected route answers 503",
+      fix: "wrangler secret put API_TOKEN",
+    });
   }
   return { monitors: result.monitors, problems };
 }
@@ -123,19 +181,34 @@ export function loadConfig(env: Record<string, unknown>): { monitors: MonitorCon
 export function parseMonitors(raw: string): { monitors: MonitorConfig[]; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   if (raw.trim() === "") {
-    problems.push({ severity: "error", setting: "MONITORS", message: "MONITORS is empty: no monitor is configured", fix: 'set MONITORS in wrangler.toml [vars], e.g. [{"network":"testnet","account_index":123,"api_key_index":3}]' });
+    problems.push({
+      severity: "error",
+      setting: "MONITORS",
+      message: "MONITORS is empty: no monitor is configured",
+      fix: 'set MONITORS in wrangler.toml [vars], e.g. [{"network":"testnet","account_index":123,"api_key_index":3}]',
+    });
     return { monitors: [], problems };
   }
   let parsed: ExactJson;
   try {
     parsed = parseExactJson(raw);
   } catch (err) {
-    problems.push({ severity: "error", setting: "MONITORS", message: `MONITORS is not valid JSON (${err instanceof Error ? err.message : "syntax error"})`, fix: "fix the JSON (a list of monitor objects)" });
+    problems.push({
+      severity: "error",
+      setting: "MONITORS",
+      message: `MONITORS is not valid JSON (${err instanceof Error ? err.message : "syntax error"})`,
+      fix: "fix the JSON (a list of monitor objects)",
+    });
     return { monitors: [], problems };
   }
   const list = Array.isArray(parsed) ? parsed : parsed && typeof parsed === "object" ? [parsed] : null;
   if (!list) {
-    problems.push({ severity: "error", setting: "MONITORS", message: "MONITORS must be a JSON list of monitor objects", fix: 'e.g. [{"network":"testnet","account_index":123,"api_key_index":3}]' });
+    problems.push({
+      severity: "error",
+      setting: "MONITORS",
+      message: "MONITORS must be a JSON list of monitor objects",
+      fix: 'e.g. [{"network":"testnet","account_index":123,"api_key_index":3}]',
+    });
     return { monitors: [], problems };
   }
   const monitors: MonitorConfig[] = [];
@@ -144,7 +217,12 @@ export function parseMonitors(raw: string): { monitors: MonitorConfig[]; problem
     const m = parseMonitor(item, `MONITORS[${i}]`, problems);
     if (!m) return;
     if (ids.has(m.id)) {
-      problems.push({ severity: "error", setting: `MONITORS[${i}]`, message: `duplicate monitor ${m.id}: one monitor per (network, account, API key) owns that key's nonces`, fix: "remove the duplicate or merge its markets" });
+      problems.push({
+        severity: "error",
+        setting: `MONITORS[${i}]`,
+        message: `duplicate monitor ${m.id}: one monitor per (network, account, API key) owns that key's nonces`,
+        fix: "remove the duplicate or merge its markets",
+      });
       return;
     }
     ids.add(m.id);
@@ -155,14 +233,27 @@ export function parseMonitors(raw: string): { monitors: MonitorConfig[]; problem
 
 function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): MonitorConfig | null {
   if (!item || typeof item !== "object" || Array.isArray(item)) {
-    problems.push({ severity: "error", setting: at, message: "a monitor must be a JSON object", fix: 'e.g. {"network":"testnet","account_index":123,"api_key_index":3}' });
+    problems.push({
+      severity: "error",
+      setting: at,
+      message: "a monitor must be a JSON object",
+      fix: 'e.g. {"network":"testnet","account_index":123,"api_key_index":3}',
+    });
     return null;
   }
   const o = item as Record<string, ExactJson>;
   const before = problems.length;
-  const err = (setting: string, message: string, fix: string) => problems.push({ severity: "error", setting: `${at}.${setting}`, message, fix });
-  const warn = (setting: string, message: string, fix: string) => problems.push({ severity: "warning", setting: `${at}.${setting}`, message, fix });
-  for (const k of Object.keys(o)) if (!KNOWN_KEYS.has(k)) warn(k, `unknown setting ${k} is ignored`, `remove it or check its spelling (known: ${[...KNOWN_KEYS].join(", ")})`);
+  const err = (setting: string, message: string, fix: string) =>
+    problems.push({ severity: "error", setting: `${at}.${setting}`, message, fix });
+  const warn = (setting: string, message: string, fix: string) =>
+    problems.push({ severity: "warning", setting: `${at}.${setting}`, message, fix });
+  for (const k of Object.keys(o))
+    if (!KNOWN_KEYS.has(k))
+      warn(
+        k,
+        `unknown setting ${k} is ignored`,
+        `remove it or check its spelling (known: ${[...KNOWN_KEYS].join(", ")})`,
+      );
 
   const int = (k: string, min: number, max: number, def: number | null): number | null => {
     const v = o[k];
@@ -213,14 +304,23 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
     wsUrl = w ?? "";
     chainId = c ?? 0;
   } else {
-    err("network", `unknown network ${JSON.stringify(network)}`, 'use "testnet" (default), "mainnet" or "custom" with rest_url, ws_url and chain_id');
+    err(
+      "network",
+      `unknown network ${JSON.stringify(network)}`,
+      'use "testnet" (default), "mainnet" or "custom" with rest_url, ws_url and chain_id',
+    );
   }
-  for (const [k, u, schemes] of [["rest_url", restUrl, ["http:", "https:"]], ["ws_url", wsUrl, ["ws:", "wss:"]]] as const) {
+  for (const [k, u, schemes] of [
+    ["rest_url", restUrl, ["http:", "https:"]],
+    ["ws_url", wsUrl, ["ws:", "wss:"]],
+  ] as const) {
     if (!u) continue;
     try {
       const p = new URL(u);
-      if (!(schemes as readonly string[]).includes(p.protocol)) err(k, `${k} must use ${schemes.join(" or ")}`, `fix the scheme of ${k}`);
-      if (k === "ws_url" && !p.pathname.endsWith("/stream")) warn(k, "Lighter's WebSocket path is /stream", "end ws_url with /stream");
+      if (!(schemes as readonly string[]).includes(p.protocol))
+        err(k, `${k} must use ${schemes.join(" or ")}`, `fix the scheme of ${k}`);
+      if (k === "ws_url" && !p.pathname.endsWith("/stream"))
+        warn(k, "Lighter's WebSocket path is /stream", "end ws_url with /stream");
     } catch {
       err(k, `${k} is not a URL`, `set ${k} to a full URL`);
     }
@@ -229,35 +329,80 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
   const acctRaw = o.account_index;
   let accountIndex = 0n;
   if (typeof acctRaw === "bigint" && acctRaw >= 1n && acctRaw <= (1n << 48n) - 2n) accountIndex = acctRaw;
-  else if (typeof acctRaw === "string" && /^\d{1,15}$/.test(acctRaw) && BigInt(acctRaw) >= 1n) accountIndex = BigInt(acctRaw);
-  else err("account_index", "account_index must be an integer from 1 to 2^48-2", "find it with GET /api/v1/accountsByL1Address?l1_address=0x…");
+  else if (typeof acctRaw === "string" && /^\d{1,15}$/.test(acctRaw) && BigInt(acctRaw) >= 1n)
+    accountIndex = BigInt(acctRaw);
+  else
+    err(
+      "account_index",
+      "account_index must be an integer from 1 to 2^48-2",
+      "find it with GET /api/v1/accountsByL1Address?l1_address=0x…",
+    );
   const apiKeyIndex = int("api_key_index", 0, 254, null);
-  if (apiKeyIndex === null) err("api_key_index", "api_key_index is required (0 … 254)", "use the index of the API key you registered (3 or above)");
-  else if (apiKeyIndex <= 2) warn("api_key_index", `API key index ${apiKeyIndex} is reserved for Lighter's own apps (0 desktop, 1 PWA, 2 mobile)`, "register a key at index 3 … 254 for fillwatch");
+  if (apiKeyIndex === null)
+    err(
+      "api_key_index",
+      "api_key_index is required (0 … 254)",
+      "use the index of the API key you registered (3 or above)",
+    );
+  else if (apiKeyIndex <= 2)
+    warn(
+      "api_key_index",
+      `API key index ${apiKeyIndex} is reserved for Lighter's own apps (0 desktop, 1 PWA, 2 mobile)`,
+      "register a key at index 3 … 254 for fillwatch",
+    );
 
   let markets: number[] = [0];
   if (o.markets !== undefined) {
-    if (Array.isArray(o.markets) && o.markets.length > 0 && o.markets.every((x) => typeof x === "bigint" && (x <= 254n || (x >= 2048n && x <= 4094n)) && x >= 0n)) {
+    if (
+      Array.isArray(o.markets) &&
+      o.markets.length > 0 &&
+      o.markets.every((x) => typeof x === "bigint" && (x <= 254n || (x >= 2048n && x <= 4094n)) && x >= 0n)
+    ) {
       markets = (o.markets as bigint[]).map(Number);
-    } else err("markets", "markets must be a non-empty list of market ids (perp 0 … 254)", 'e.g. "markets": [0] for ETH');
+    } else
+      err("markets", "markets must be a non-empty list of market ids (perp 0 … 254)", 'e.g. "markets": [0] for ETH');
   }
   const modeRaw = str("mode") ?? "on-demand";
-  if (modeRaw !== "on-demand" && modeRaw !== "continuous") err("mode", `unknown mode ${JSON.stringify(modeRaw)}`, 'use "on-demand" (default) or "continuous"');
+  if (modeRaw !== "on-demand" && modeRaw !== "continuous")
+    err("mode", `unknown mode ${JSON.stringify(modeRaw)}`, 'use "on-demand" (default) or "continuous"');
   const timeScale = numv("time_scale", 0.001, 100, 1) ?? 1;
   const locationHint = str("location_hint");
   const schedule = str("schedule");
-  if (schedule !== null && schedule.trim().split(/\s+/).length !== 5) err("schedule", `schedule ${JSON.stringify(schedule)} is not a 5-field cron expression`, 'use one of the crons in wrangler.toml [triggers], e.g. "*/5 * * * *"');
-  if (locationHint && !LOCATION_HINTS.has(locationHint)) err("location_hint", `unknown location hint ${locationHint}`, `use one of ${[...LOCATION_HINTS].join(", ")}`);
+  if (schedule !== null && schedule.trim().split(/\s+/).length !== 5)
+    err(
+      "schedule",
+      `schedule ${JSON.stringify(schedule)} is not a 5-field cron expression`,
+      'use one of the crons in wrangler.toml [triggers], e.g. "*/5 * * * *"',
+    );
+  if (locationHint && !LOCATION_HINTS.has(locationHint))
+    err("location_hint", `unknown location hint ${locationHint}`, `use one of ${[...LOCATION_HINTS].join(", ")}`);
   const allowMainnet = bool("allow_mainnet", false);
-  if (chainId === 304 && !allowMainnet) warn("allow_mainnet", `monitor trades on mainnet (chain id 304) only with "allow_mainnet": true; its checks are skipped until then`, 'add "allow_mainnet": true after reading the safety notes');
+  if (chainId === 304 && !allowMainnet)
+    warn(
+      "allow_mainnet",
+      `monitor trades on mainnet (chain id 304) only with "allow_mainnet": true; its checks are skipped until then`,
+      'add "allow_mainnet": true after reading the safety notes',
+    );
   if (network === "mainnet" || chainId === 304) {
-    for (const [k, u] of [["rest_url", restUrl], ["ws_url", wsUrl]] as const) if (isLoopback(u)) warn(k, "a mainnet monitor points at a loopback address", `check ${k}`);
+    for (const [k, u] of [
+      ["rest_url", restUrl],
+      ["ws_url", wsUrl],
+    ] as const)
+      if (isLoopback(u)) warn(k, "a mainnet monitor points at a loopback address", `check ${k}`);
   }
 
   const alertsRaw = o.alerts;
-  const alerts: MonitorConfig["alerts"] = { failAfter: 2, resolveAfter: 1, degradedCounts: false, remindEveryMs: 3_600_000, targets: [], heartbeatUrl: null };
+  const alerts: MonitorConfig["alerts"] = {
+    failAfter: 2,
+    resolveAfter: 1,
+    degradedCounts: false,
+    remindEveryMs: 3_600_000,
+    targets: [],
+    heartbeatUrl: null,
+  };
   if (alertsRaw !== undefined && alertsRaw !== null) {
-    if (typeof alertsRaw !== "object" || Array.isArray(alertsRaw)) err("alerts", "alerts must be an object", 'e.g. "alerts": {"fail_after": 2, "targets": [...]}');
+    if (typeof alertsRaw !== "object" || Array.isArray(alertsRaw))
+      err("alerts", "alerts must be an object", 'e.g. "alerts": {"fail_after": 2, "targets": [...]}');
     else {
       const a = alertsRaw as Record<string, ExactJson>;
       const ai = (k: string, min: number, max: number, def: number) => {
@@ -273,26 +418,62 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
       if (a.degraded_counts !== undefined) alerts.degradedCounts = a.degraded_counts === true;
       if (typeof a.heartbeat_url === "string") alerts.heartbeatUrl = a.heartbeat_url;
       if (a.targets !== undefined) {
-        if (!Array.isArray(a.targets)) err("alerts.targets", "alerts.targets must be a list", 'e.g. [{"type":"webhook","url":"https://…"}]');
+        if (!Array.isArray(a.targets))
+          err("alerts.targets", "alerts.targets must be a list", 'e.g. [{"type":"webhook","url":"https://…"}]');
         else
           a.targets.forEach((t, j) => {
             const where = `alerts.targets[${j}]`;
-            if (!t || typeof t !== "object" || Array.isArray(t)) return err(where, "an alert target must be an object", 'e.g. {"type":"slack","url_secret":"SLACK_WEBHOOK_URL"}');
+            if (!t || typeof t !== "object" || Array.isArray(t))
+              return err(
+                where,
+                "an alert target must be an object",
+                'e.g. {"type":"slack","url_secret":"SLACK_WEBHOOK_URL"}',
+              );
             const tt = t as Record<string, ExactJson>;
             const type = tt.type;
-            if (type !== "webhook" && type !== "slack" && type !== "discord" && type !== "telegram" && type !== "pagerduty") {
-              return err(`${where}.type`, `unknown alert target type ${JSON.stringify(type)}`, "use webhook, slack, discord, telegram or pagerduty");
+            if (
+              type !== "webhook" &&
+              type !== "slack" &&
+              type !== "discord" &&
+              type !== "telegram" &&
+              type !== "pagerduty"
+            ) {
+              return err(
+                `${where}.type`,
+                `unknown alert target type ${JSON.stringify(type)}`,
+                "use webhook, slack, discord, telegram or pagerduty",
+              );
             }
             const target: AlertTarget = {
               type,
               url: typeof tt.url === "string" ? tt.url : null,
               urlSecret: typeof tt.url_secret === "string" ? tt.url_secret : null,
               secretName: typeof tt.secret_name === "string" ? tt.secret_name : null,
-              chatId: typeof tt.chat_id === "string" ? tt.chat_id : typeof tt.chat_id === "bigint" ? tt.chat_id.toString() : null,
+              chatId:
+                typeof tt.chat_id === "string"
+                  ? tt.chat_id
+                  : typeof tt.chat_id === "bigint"
+                    ? tt.chat_id.toString()
+                    : null,
             };
-            if ((type === "webhook" || type === "slack" || type === "discord") && !target.url && !target.urlSecret) err(where, `a ${type} target needs url or url_secret`, 'add "url_secret": "<SECRET NAME>" (the URL is a credential)');
-            if (type === "telegram" && (!target.secretName || !target.chatId)) err(where, "a telegram target needs secret_name (bot token) and chat_id", 'add "secret_name" and "chat_id"');
-            if (type === "pagerduty" && !target.secretName) err(where, "a pagerduty target needs secret_name (the routing key)", 'add "secret_name": "PAGERDUTY_ROUTING_KEY"');
+            if ((type === "webhook" || type === "slack" || type === "discord") && !target.url && !target.urlSecret)
+              err(
+                where,
+                `a ${type} target needs url or url_secret`,
+                'add "url_secret": "<SECRET NAME>" (the URL is a credential)',
+              );
+            if (type === "telegram" && (!target.secretName || !target.chatId))
+              err(
+                where,
+                "a telegram target needs secret_name (bot token) and chat_id",
+                'add "secret_name" and "chat_id"',
+              );
+            if (type === "pagerduty" && !target.secretName)
+              err(
+                where,
+                "a pagerduty target needs secret_name (the routing key)",
+                'add "secret_name": "PAGERDUTY_ROUTING_KEY"',
+              );
             alerts.targets.push(target);
           });
       }
@@ -368,29 +549,56 @@ export function parseDevVars(text: string): Record<string, string> {
  * @example
  * checkConfigFiles(readFileSync("wrangler.toml", "utf8"), null).ok
  */
-export function checkConfigFiles(wranglerTomlText: string, devVarsText: string | null): { ok: boolean; problems: ConfigProblem[] } {
+export function checkConfigFiles(
+  wranglerTomlText: string,
+  devVarsText: string | null,
+): { ok: boolean; problems: ConfigProblem[] } {
   const monitors = monitorsFromToml(wranglerTomlText);
   const problems: ConfigProblem[] = [];
   if (monitors === null) {
-    problems.push({ severity: "error", setting: "wrangler.toml [vars] MONITORS", message: "no MONITORS in wrangler.toml [vars]", fix: "add MONITORS = '[{\"network\":\"testnet\",\"account_index\":…,\"api_key_index\":…}]'" });
+    problems.push({
+      severity: "error",
+      setting: "wrangler.toml [vars] MONITORS",
+      message: "no MONITORS in wrangler.toml [vars]",
+      fix: 'add MONITORS = \'[{"network":"testnet","account_index":…,"api_key_index":…}]\'',
+    });
     return { ok: false, problems };
   }
   const env: Record<string, unknown> = { MONITORS: monitors, ...(devVarsText ? parseDevVars(devVarsText) : {}) };
   const r = loadConfig(env);
   problems.push(...r.problems);
   for (const m of r.monitors) {
-    for (const [k, u] of [["rest_url", m.restUrl], ["ws_url", m.wsUrl]] as const) {
-      if (isLoopback(u)) problems.push({ severity: "error", setting: `MONITORS ${m.id} ${k}`, message: "wrangler.toml ships a loopback URL to production", fix: "keep local URLs out of wrangler.toml; npm start passes the simulator's URLs with --var" });
+    for (const [k, u] of [
+      ["rest_url", m.restUrl],
+      ["ws_url", m.wsUrl],
+    ] as const) {
+      if (isLoopback(u))
+        problems.push({
+          severity: "error",
+          setting: `MONITORS ${m.id} ${k}`,
+          message: "wrangler.toml ships a loopback URL to production",
+          fix: "keep local URLs out of wrangler.toml; npm start passes the simulator's URLs with --var",
+        });
     }
   }
   const cronsMatch = /^\s*crons\s*=\s*\[([^\]]*)\]/m.exec(wranglerTomlText);
   if (!/^\s*\[triggers\][\s\S]*?crons\s*=/m.test(wranglerTomlText) || !cronsMatch) {
-    problems.push({ severity: "error", setting: "wrangler.toml [triggers] crons", message: "no cron trigger: no check will ever run", fix: 'add [triggers] crons = ["*/5 * * * *"]' });
+    problems.push({
+      severity: "error",
+      setting: "wrangler.toml [triggers] crons",
+      message: "no cron trigger: no check will ever run",
+      fix: 'add [triggers] crons = ["*/5 * * * *"]',
+    });
   } else {
     const crons = [...cronsMatch[1]!.matchAll(/"([^"]*)"|'([^']*)'/g)].map((m) => (m[1] ?? m[2] ?? "").trim());
     for (const m of r.monitors) {
       if (m.schedule && !crons.includes(m.schedule)) {
-        problems.push({ severity: "error", setting: `MONITORS ${m.id} schedule`, message: `schedule "${m.schedule}" is not one of the cron triggers (${crons.join(", ")}): this monitor would never run`, fix: "add it to [triggers] crons or use one that is there" });
+        problems.push({
+          severity: "error",
+          setting: `MONITORS ${m.id} schedule`,
+          message: `schedule "${m.schedule}" is not one of the cron triggers (${crons.join(", ")}): this monitor would never run`,
+          fix: "add it to [triggers] crons or use one that is there",
+        });
       }
     }
   }

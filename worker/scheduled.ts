@@ -22,10 +22,14 @@ export async function runScheduled(cron: string, scheduledTime: number, env: Env
     return [];
   }
   // A monitor with a schedule runs only on its own trigger; the others on every check trigger.
-  const due = cron === HOUSEKEEPING_CRON ? monitors : monitors.filter((m) => m.schedule === null || m.schedule === cron.trim());
+  const due =
+    cron === HOUSEKEEPING_CRON ? monitors : monitors.filter((m) => m.schedule === null || m.schedule === cron.trim());
   const outcomes = await Promise.all(
     due.map(async (m): Promise<ScheduledOutcome> => {
-      const stub = env.FILL_MONITOR.get(env.FILL_MONITOR.idFromName(m.id), m.locationHint ? { locationHint: m.locationHint as DurableObjectLocationHint } : undefined);
+      const stub = env.FILL_MONITOR.get(
+        env.FILL_MONITOR.idFromName(m.id),
+        m.locationHint ? { locationHint: m.locationHint as DurableObjectLocationHint } : undefined,
+      );
       try {
         if (cron === HOUSEKEEPING_CRON) {
           await stub.housekeeping(m.id);

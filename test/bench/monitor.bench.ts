@@ -45,7 +45,10 @@ async function captureFrames(): Promise<{ book: string[]; orders: string[] }> {
     await sleep(300);
     c.close();
     const frames = c.frames.map((f) => f.text);
-    return { book: frames.filter((f) => f.includes('"order_book"')), orders: frames.filter((f) => f.includes('"update/account_orders"')) };
+    return {
+      book: frames.filter((f) => f.includes('"order_book"')),
+      orders: frames.filter((f) => f.includes('"update/account_orders"')),
+    };
   } finally {
     await sim.close();
   }
@@ -75,11 +78,20 @@ function cpuRows(frames: { book: string[]; orders: string[] }): BenchRow[] {
     if (s.kind === "order_book_snapshot") b.apply(s);
     for (const f of book) {
       const ev = parseFrame(f);
-      if (ev.kind === "order_book_update" && b.apply(ev).kind === "gap") b.apply(s.kind === "order_book_snapshot" ? s : ev);
+      if (ev.kind === "order_book_update" && b.apply(ev).kind === "gap")
+        b.apply(s.kind === "order_book_snapshot" ? s : ev);
     }
   });
   const per = (ms: number) => (ms * 1000) / book.length;
-  rows.push({ suite: "monitor", name: "book delta: parse + apply (Node)", value: per(processBook), unit: "µs/frame", baseline: { name: "JSON.parse", value: per(parseOnly) }, ratio: processBook / parseOnly, note: `overhead ${(per(processBook) - per(parseOnly)).toFixed(2)} µs/frame over ${book.length} frames` });
+  rows.push({
+    suite: "monitor",
+    name: "book delta: parse + apply (Node)",
+    value: per(processBook),
+    unit: "µs/frame",
+    baseline: { name: "JSON.parse", value: per(parseOnly) },
+    ratio: processBook / parseOnly,
+    note: `overhead ${(per(processBook) - per(parseOnly)).toFixed(2)} µs/frame over ${book.length} frames`,
+  });
   const orders = rep(frames.orders, 5_000);
   const parseOrders = measure(() => {
     for (const f of orders) JSON.parse(f);
@@ -93,7 +105,15 @@ function cpuRows(frames: { book: string[]; orders: string[] }): BenchRow[] {
     }
   });
   const perO = (ms: number) => (ms * 1000) / orders.length;
-  rows.push({ suite: "monitor", name: "order update: parse + fill tracking (Node)", value: perO(processOrders), unit: "µs/frame", baseline: { name: "JSON.parse", value: perO(parseOrders) }, ratio: processOrders / parseOrders, note: `overhead ${(perO(processOrders) - perO(parseOrders)).toFixed(2)} µs/frame` });
+  rows.push({
+    suite: "monitor",
+    name: "order update: parse + fill tracking (Node)",
+    value: perO(processOrders),
+    unit: "µs/frame",
+    baseline: { name: "JSON.parse", value: perO(parseOrders) },
+    ratio: processOrders / parseOrders,
+    note: `overhead ${(perO(processOrders) - perO(parseOrders)).toFixed(2)} µs/frame`,
+  });
   return rows;
 }
 
@@ -102,13 +122,28 @@ async function workerdRows(): Promise<BenchRow[]> {
   const b = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", out], {
     cwd: root,
     encoding: "utf8",
-    env: { ...process.env, PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" },
+    env: {
+      ...process.env,
+      PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_HIDE_BANNER: "true",
+    },
   });
   if (b.status !== 0) throw new Error(`wrangler dry-run failed: ${b.stderr}`);
   const sim = await startSimulator({ port: 0, seed: 9, bookIntervalMs: 50, executionDelayMs: 5 });
   const acct = sim.createAccount({ collateral: 1_000_000_000n });
-  const monitor = { network: "custom", rest_url: sim.rest, ws_url: sim.ws, chain_id: sim.chainId, account_index: Number(acct.account_index), api_key_index: acct.api_key_index, markets: [0], time_scale: 0.3, max_slippage_bps: 100 };
-  const id = `custom:${acct.account_index}:${acct.api_key_index}`;
+  const monitor = {
+    network: "custom",
+    rest_url: sim.rest,
+    ws_url: sim.ws,
+    chain_id: sim.chainId,
+    account_index: Number(acct.account_index),
+    api_key_index: acct.api_key_index,
+    markets: [0],
+    time_scale: 0.3,
+    max_slippage_bps: 100,
+  };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       name: "bench",
@@ -117,11 +152,18 @@ async function workerdRows(): Promise<BenchRow[]> {
       modulesRoot: out,
       compatibilityDate: "2026-11-01",
       durableObjects: { FILL_MONITOR: { className: "FillMonitor", useSQLite: true } },
-      bindings: { MONITORS: JSON.stringify([monitor]), API_TOKEN: "bench", [privateKeySecretName("custom", acct.account_index, acct.api_key_index)]: acct.private_key! },
+      bindings: {
+        MONITORS: JSON.stringify([monitor]),
+        API_TOKEN: "bench",
+        [privateKeySecretName("custom", acct.account_index, acct.api_key_index)]: acct.private_key!,
+      },
     } as never),
   );
   const api = async (path: string, init: RequestInit = {}) => {
-    const res = await mf.dispatchFetch(`http://bench${path}`, { ...init, headers: { Authorization: "Bearer bench" } } as never);
+    const res = await mf.dispatchFetch(`http://bench${path}`, {
+      ...init,
+      headers: { Authorization: "Bearer bench" },
+    } as never);
     return (await res.json()) as Record<string, unknown>;
   };
   try {
@@ -143,12 +185,26 @@ async function workerdRows(): Promise<BenchRow[]> {
     }
     const status = (await api("/status")) as { monitors: { counters: Record<string, number> }[] };
     const counters = status.monitors[0]!.counters;
-    const frames = Object.entries(counters).filter(([k]) => k.startsWith("frames.")).reduce((s, [, v]) => s + v, 0);
+    const frames = Object.entries(counters)
+      .filter(([k]) => k.startsWith("frames."))
+      .reduce((s, [, v]) => s + v, 0);
     const writes = counters["storage.write_statements"] ?? 0;
     return [
-      { suite: "monitor", name: "fill detection latency p50 (simulator execution → fill in SQLite, workerd)", value: pct(latencies, 50), unit: "ms", note: `${latencies.length} checks` },
+      {
+        suite: "monitor",
+        name: "fill detection latency p50 (simulator execution → fill in SQLite, workerd)",
+        value: pct(latencies, 50),
+        unit: "ms",
+        note: `${latencies.length} checks`,
+      },
       { suite: "monitor", name: "fill detection latency p99 (workerd)", value: pct(latencies, 99), unit: "ms" },
-      { suite: "monitor", name: "storage write statements per 1,000 frames (workerd, whole checks)", value: frames ? (writes * 1000) / frames : 0, unit: "writes", note: `${writes} writes over ${frames} frames in ${n} checks (book frames write none)` },
+      {
+        suite: "monitor",
+        name: "storage write statements per 1,000 frames (workerd, whole checks)",
+        value: frames ? (writes * 1000) / frames : 0,
+        unit: "writes",
+        note: `${writes} writes over ${frames} frames in ${n} checks (book frames write none)`,
+      },
     ];
   } finally {
     await mf.dispose();

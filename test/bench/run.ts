@@ -11,7 +11,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const wanted = new Set(process.argv.slice(2));
 
-const files = readdirSync(here).filter((f) => f.endsWith(".bench.ts")).sort();
+const files = readdirSync(here)
+  .filter((f) => f.endsWith(".bench.ts"))
+  .sort();
 const rows: BenchRow[] = [];
 for (const file of files) {
   const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: BenchSuite };

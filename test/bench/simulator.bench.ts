@@ -38,7 +38,9 @@ async function rawWsRate(subscribers: number, ms: number, frame: string): Promis
     for (const c of wss.clients) c.send(frame);
   }, 1);
   try {
-    const clients = await Promise.all(Array.from({ length: subscribers }, () => RawClient.open(`ws://127.0.0.1:${port}`)));
+    const clients = await Promise.all(
+      Array.from({ length: subscribers }, () => RawClient.open(`ws://127.0.0.1:${port}`)),
+    );
     const start = clients.map((c) => c.frames.length);
     await sleep(ms);
     const got = clients.reduce((s, c, i) => s + c.frames.length - start[i]!, 0);
@@ -54,11 +56,34 @@ const suite: BenchSuite = {
   name: "simulator",
   async run(): Promise<BenchRow[]> {
     const rows: BenchRow[] = [];
-    const frame = JSON.stringify({ channel: "order_book:0", offset: 1, order_book: { code: 0, asks: [{ price: "2350.05", size: "1.2000" }], bids: [{ price: "2349.95", size: "0.5000" }, { price: "2349.90", size: "0.0000" }], offset: 1, nonce: 2, begin_nonce: 1 }, timestamp: 1, type: "update/order_book" });
+    const frame = JSON.stringify({
+      channel: "order_book:0",
+      offset: 1,
+      order_book: {
+        code: 0,
+        asks: [{ price: "2350.05", size: "1.2000" }],
+        bids: [
+          { price: "2349.95", size: "0.5000" },
+          { price: "2349.90", size: "0.0000" },
+        ],
+        offset: 1,
+        nonce: 2,
+        begin_nonce: 1,
+      },
+      timestamp: 1,
+      type: "update/order_book",
+    });
     for (const n of [1, 20]) {
       const sim = await bookRate(n, 1500);
       const raw = await rawWsRate(n, 1500, frame);
-      rows.push({ suite: "simulator", name: `book deltas/s delivered to ${n} subscriber${n > 1 ? "s" : ""} (1 ms book interval)`, value: sim, unit: "frames/s", baseline: { name: "bare ws, same frame, 1 ms timer", value: raw }, ratio: sim / raw });
+      rows.push({
+        suite: "simulator",
+        name: `book deltas/s delivered to ${n} subscriber${n > 1 ? "s" : ""} (1 ms book interval)`,
+        value: sim,
+        unit: "frames/s",
+        baseline: { name: "bare ws, same frame, 1 ms timer", value: raw },
+        ratio: sim / raw,
+      });
     }
     const sim = await startSimulator({ port: 0, seed: 4, bookIntervalMs: 50, executionDelayMs: 0 });
     const server = createServer((_req, res) => res.end("{}"));
@@ -66,7 +91,11 @@ const suite: BenchSuite = {
     try {
       const a = account(sim);
       const c = await RawClient.open(sim.ws);
-      c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: (await import("../node/sim/support.ts")).token(a) });
+      c.send({
+        type: "subscribe",
+        channel: `account_orders/0/${a.index}`,
+        auth: (await import("../node/sim/support.ts")).token(a),
+      });
       await c.next(isType("subscribed/account_orders"));
       const n = 100;
       const t0 = performance.now();
@@ -84,7 +113,15 @@ const suite: BenchSuite = {
       const t1 = performance.now();
       for (let i = 0; i < n; i++) await (await fetch(`http://127.0.0.1:${port}/`)).text();
       const httpRate = n / ((performance.now() - t1) / 1000);
-      rows.push({ suite: "simulator", name: "order round trips/s (signed sendTx → account_orders frame)", value: simRate, unit: "orders/s", baseline: { name: "bare node:http round trip", value: httpRate }, ratio: simRate / httpRate, note: "includes signing each order (~1.7 ms) and verifying it (~6 ms)" });
+      rows.push({
+        suite: "simulator",
+        name: "order round trips/s (signed sendTx → account_orders frame)",
+        value: simRate,
+        unit: "orders/s",
+        baseline: { name: "bare node:http round trip", value: httpRate },
+        ratio: simRate / httpRate,
+        note: "includes signing each order (~1.7 ms) and verifying it (~6 ms)",
+      });
       c.close();
     } finally {
       server.close();

@@ -39,7 +39,12 @@ describe("npm start", () => {
       cwd: repoRoot,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PATH: `${join(repoRoot, "node_modules", ".bin")}:${process.env.PATH ?? ""}`, FILLWATCH_SIM_PORT: String(simPort), FILLWATCH_DEV_PORT: String(devPort) },
+      env: {
+        ...process.env,
+        PATH: `${join(repoRoot, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+        FILLWATCH_SIM_PORT: String(simPort),
+        FILLWATCH_DEV_PORT: String(devPort),
+      },
     });
     group = child.pid!;
     let output = "";
@@ -68,7 +73,16 @@ describe("npm start", () => {
       await sleep(300);
     }
     expect(last?.verdict, JSON.stringify(last)).toBe("pass");
-    expect(Object.keys(last!.stages)).toEqual(["connect", "book_subscribed", "orders_subscribed", "preflight", "order_accepted", "order_seen", "fill_seen", "processed"]);
+    expect(Object.keys(last!.stages)).toEqual([
+      "connect",
+      "book_subscribed",
+      "orders_subscribed",
+      "preflight",
+      "order_accepted",
+      "order_seen",
+      "fill_seen",
+      "processed",
+    ]);
     // The private key went through an env-file, never the command line.
     expect(output).not.toMatch(/LIGHTER_PRIVATE_KEY__\S+=0x[0-9a-f]{80}/);
   }, 120_000);

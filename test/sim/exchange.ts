@@ -27,8 +27,26 @@ export interface MarketSpec {
 }
 
 export const DEFAULT_MARKETS: MarketSpec[] = [
-  { id: 0, symbol: "ETH", sizeDecimals: 4, priceDecimals: 2, minBase: 50n, minQuote: 10_000_000n, mid: 235_000, step: 5 },
-  { id: 1, symbol: "BTC", sizeDecimals: 5, priceDecimals: 1, minBase: 20n, minQuote: 10_000_000n, mid: 950_000, step: 10 },
+  {
+    id: 0,
+    symbol: "ETH",
+    sizeDecimals: 4,
+    priceDecimals: 2,
+    minBase: 50n,
+    minQuote: 10_000_000n,
+    mid: 235_000,
+    step: 5,
+  },
+  {
+    id: 1,
+    symbol: "BTC",
+    sizeDecimals: 5,
+    priceDecimals: 1,
+    minBase: 20n,
+    minQuote: 10_000_000n,
+    mid: 950_000,
+    step: 10,
+  },
 ];
 
 export interface SimOrder {
@@ -128,7 +146,10 @@ const MAX_EXPIRED_AHEAD_MS = 10 * 60_000 + 5_000;
 export class Exchange {
   readonly opts: ExchangeOptions;
   readonly rng: Rng;
-  readonly markets = new Map<number, MarketSpec & { nonce: bigint; asks: Map<number, SimOrder[]>; bids: Map<number, SimOrder[]> }>();
+  readonly markets = new Map<
+    number,
+    MarketSpec & { nonce: bigint; asks: Map<number, SimOrder[]>; bids: Map<number, SimOrder[]> }
+  >();
   readonly accounts = new Map<bigint, SimAccount>();
   readonly txs = new Map<string, SimTx>();
   readonly trades: SimTrade[] = [];
@@ -142,9 +163,21 @@ export class Exchange {
   constructor(opts: ExchangeOptions) {
     this.opts = opts;
     this.rng = new Rng(opts.seed);
-    this.accounts.set(MARKET_MAKER, { index: MARKET_MAKER, apiKeys: new Map(), collateral: 10n ** 15n, positions: new Map(), orders: [], clientIndexes: new Set() });
+    this.accounts.set(MARKET_MAKER, {
+      index: MARKET_MAKER,
+      apiKeys: new Map(),
+      collateral: 10n ** 15n,
+      positions: new Map(),
+      orders: [],
+      clientIndexes: new Set(),
+    });
     for (const spec of opts.markets ?? DEFAULT_MARKETS) {
-      const m = { ...spec, nonce: BigInt(904_845 + spec.id * 1000), asks: new Map<number, SimOrder[]>(), bids: new Map<number, SimOrder[]>() };
+      const m = {
+        ...spec,
+        nonce: BigInt(904_845 + spec.id * 1000),
+        asks: new Map<number, SimOrder[]>(),
+        bids: new Map<number, SimOrder[]>(),
+      };
       this.markets.set(spec.id, m);
       for (let k = 1; k <= opts.levels; k++) {
         this.placeMaker(m, true, spec.mid + k * spec.step, this.makerSize(spec));
@@ -178,9 +211,28 @@ export class Exchange {
   private placeMaker(m: ReturnType<Exchange["market"]>, isAsk: boolean, price: number, size: bigint): void {
     const now = this.opts.now();
     const o: SimOrder = {
-      orderIndex: this.nextOrderIndex(), clientOrderIndex: 0n, market: m.id, account: MARKET_MAKER, isAsk, type: "limit", tif: "good-till-time",
-      reduceOnly: false, price, triggerPrice: 0, initialBase: size, remaining: size, filledBase: 0n, filledQuoteRaw: 0n, status: "open",
-      nonce: 0n, orderExpiry: BigInt(now + 28 * 86_400_000), selfTrade: 0, createdAt: now, updatedAt: now, txHash: "", blockHeight: this.height,
+      orderIndex: this.nextOrderIndex(),
+      clientOrderIndex: 0n,
+      market: m.id,
+      account: MARKET_MAKER,
+      isAsk,
+      type: "limit",
+      tif: "good-till-time",
+      reduceOnly: false,
+      price,
+      triggerPrice: 0,
+      initialBase: size,
+      remaining: size,
+      filledBase: 0n,
+      filledQuoteRaw: 0n,
+      status: "open",
+      nonce: 0n,
+      orderExpiry: BigInt(now + 28 * 86_400_000),
+      selfTrade: 0,
+      createdAt: now,
+      updatedAt: now,
+      txHash: "",
+      blockHeight: this.height,
     };
     const side = isAsk ? m.asks : m.bids;
     const q = side.get(price) ?? [];
@@ -197,7 +249,10 @@ export class Exchange {
   /** Aggregated levels, sorted (asks ascending, bids descending). */
   levels(id: number): { asks: [number, bigint][]; bids: [number, bigint][] } {
     const m = this.market(id);
-    const agg = (side: Map<number, SimOrder[]>) => [...side.entries()].map(([p, q]) => [p, q.reduce((s, o) => s + o.remaining, 0n)] as [number, bigint]).filter(([, s]) => s > 0n);
+    const agg = (side: Map<number, SimOrder[]>) =>
+      [...side.entries()]
+        .map(([p, q]) => [p, q.reduce((s, o) => s + o.remaining, 0n)] as [number, bigint])
+        .filter(([, s]) => s > 0n);
     return { asks: agg(m.asks).sort((a, b) => a[0] - b[0]), bids: agg(m.bids).sort((a, b) => b[0] - a[0]) };
   }
 
@@ -247,10 +302,22 @@ export class Exchange {
 
   // ---------------------------------------------------------------- accounts
 
-  createAccount(p: { accountIndex?: bigint; apiKeyIndex?: number; publicKey: string; collateral?: bigint }): SimAccount {
+  createAccount(p: {
+    accountIndex?: bigint;
+    apiKeyIndex?: number;
+    publicKey: string;
+    collateral?: bigint;
+  }): SimAccount {
     const index = p.accountIndex ?? (1n << 47n) + 1000n + ++this.accountSeq * 13n;
     const existing = this.accounts.get(index);
-    const acct: SimAccount = existing ?? { index, apiKeys: new Map(), collateral: p.collateral ?? 1_000_000_000n, positions: new Map(), orders: [], clientIndexes: new Set() };
+    const acct: SimAccount = existing ?? {
+      index,
+      apiKeys: new Map(),
+      collateral: p.collateral ?? 1_000_000_000n,
+      positions: new Map(),
+      orders: [],
+      clientIndexes: new Set(),
+    };
     acct.apiKeys.set(p.apiKeyIndex ?? 3, { publicKey: p.publicKey.replace(/^0x/, "").toLowerCase(), nextNonce: 0n });
     this.accounts.set(index, acct);
     return acct;
@@ -263,7 +330,10 @@ export class Exchange {
   // ---------------------------------------------------------------- sendTx
 
   sendTx(txType: number, txInfo: string, now: number): SendTxOutcome {
-    const fail = (code: number, message: string, httpStatus = 400): SendTxOutcome => ({ httpStatus, body: { code, message } });
+    const fail = (code: number, message: string, httpStatus = 400): SendTxOutcome => ({
+      httpStatus,
+      body: { code, message },
+    });
     if (![14, 15, 16, 17].includes(txType)) return fail(21505, "unsupported tx type");
     let info: Record<string, unknown>;
     try {
@@ -278,7 +348,8 @@ export class Exchange {
     const apiKeyIndex = big("ApiKeyIndex");
     const nonce = big("Nonce");
     const expiredAt = big("ExpiredAt");
-    if (account === null || apiKeyIndex === null || nonce === null || expiredAt === null) return fail(21501, "invalid tx info");
+    if (account === null || apiKeyIndex === null || nonce === null || expiredAt === null)
+      return fail(21501, "invalid tx info");
     const acct = this.accounts.get(account);
     if (!acct) return fail(21100, "account not found");
     const key = acct.apiKeys.get(Number(apiKeyIndex));
@@ -319,19 +390,37 @@ export class Exchange {
       if (!reduceOnly && quote < market.minQuote) return fail(21706, "invalid order base or quote amount");
       const best = this.bestPrices(market.id);
       const ref = best.bid !== null && best.ask !== null ? (best.bid + best.ask) / 2 : market.mid;
-      if (type === 0 && Math.abs(price - ref) * 10_000 > ref * this.opts.priceBandBps) return fail(21734, "limit order price is too far from the mark price");
+      if (type === 0 && Math.abs(price - ref) * 10_000 > ref * this.opts.priceBandBps)
+        return fail(21734, "limit order price is too far from the mark price");
       const notional = (base * BigInt(Math.round(ref))) / 10n ** BigInt(market.sizeDecimals + market.priceDecimals - 6);
       if (!reduceOnly && notional > acct.collateral * 10n) return fail(21739, "not enough margin to create the order");
       if (coi !== 0n) acct.clientIndexes.add(coi);
-      const selfTrade = isObj(info.L2TxAttributes) && typeof info.L2TxAttributes["6"] === "bigint" ? Number(info.L2TxAttributes["6"]) : 0;
+      const selfTrade =
+        isObj(info.L2TxAttributes) && typeof info.L2TxAttributes["6"] === "bigint"
+          ? Number(info.L2TxAttributes["6"])
+          : 0;
       execute = () =>
         this.executeCreate({
-          account, market: market.id, coi, base, price, isAsk, reduceOnly, type, tif, selfTrade,
-          triggerPrice: Number(big("TriggerPrice") ?? 0n), orderExpiry: big("OrderExpiry") ?? 0n, nonce, txHash: v.txHash,
+          account,
+          market: market.id,
+          coi,
+          base,
+          price,
+          isAsk,
+          reduceOnly,
+          type,
+          tif,
+          selfTrade,
+          triggerPrice: Number(big("TriggerPrice") ?? 0n),
+          orderExpiry: big("OrderExpiry") ?? 0n,
+          nonce,
+          txHash: v.txHash,
         });
     } else if (txType === 15) {
       const index = big("Index") ?? 0n;
-      const target = acct.orders.find((o) => (o.clientOrderIndex === index || o.orderIndex === index) && o.status === "open");
+      const target = acct.orders.find(
+        (o) => (o.clientOrderIndex === index || o.orderIndex === index) && o.status === "open",
+      );
       if (!target) return fail(21600, "given order is not an active limit order");
       execute = () => this.cancel(target, "canceled");
     } else if (txType === 16) {
@@ -340,7 +429,9 @@ export class Exchange {
       };
     } else if (txType === 17) {
       const index = big("Index") ?? 0n;
-      const target = acct.orders.find((o) => (o.clientOrderIndex === index || o.orderIndex === index) && o.status === "open");
+      const target = acct.orders.find(
+        (o) => (o.clientOrderIndex === index || o.orderIndex === index) && o.status === "open",
+      );
       if (!target) return fail(21600, "given order is not an active limit order");
       execute = () => {
         this.removeFromBook(target);
@@ -352,7 +443,19 @@ export class Exchange {
       };
     }
     key.nextNonce = skipNonce ? nonce + 1n : key.nextNonce + 1n;
-    const tx: SimTx = { hash: v.txHash, type: txType, info: txInfo, account, apiKeyIndex: Number(apiKeyIndex), nonce, status: 1, appError: "", queuedAt: now, executedAt: 0, blockHeight: 0 };
+    const tx: SimTx = {
+      hash: v.txHash,
+      type: txType,
+      info: txInfo,
+      account,
+      apiKeyIndex: Number(apiKeyIndex),
+      nonce,
+      status: 1,
+      appError: "",
+      queuedAt: now,
+      executedAt: 0,
+      blockHeight: 0,
+    };
     this.txs.set(v.txHash, tx);
     const delay = this.opts.executionDelayMs + this.opts.matchDelay(account);
     const appError = this.opts.failExecution(account);
@@ -370,13 +473,31 @@ export class Exchange {
     });
     return {
       httpStatus: 200,
-      body: { code: 200, message: '{"ratelimit": "didn\'t use volume quota"}', tx_hash: v.txHash, predicted_execution_time_ms: now + delay, volume_quota_remaining: 9999 },
+      body: {
+        code: 200,
+        message: '{"ratelimit": "didn\'t use volume quota"}',
+        tx_hash: v.txHash,
+        predicted_execution_time_ms: now + delay,
+        volume_quota_remaining: 9999,
+      },
     };
   }
 
   private executeCreate(p: {
-    account: bigint; market: number; coi: bigint; base: bigint; price: number; isAsk: boolean; reduceOnly: boolean; type: number; tif: number;
-    selfTrade: number; triggerPrice: number; orderExpiry: bigint; nonce: bigint; txHash: string;
+    account: bigint;
+    market: number;
+    coi: bigint;
+    base: bigint;
+    price: number;
+    isAsk: boolean;
+    reduceOnly: boolean;
+    type: number;
+    tif: number;
+    selfTrade: number;
+    triggerPrice: number;
+    orderExpiry: bigint;
+    nonce: bigint;
+    txHash: string;
   }): void {
     const now = this.opts.now();
     const acct = this.accounts.get(p.account)!;
@@ -388,11 +509,30 @@ export class Exchange {
       if (base === 0n || base > abs) base = abs;
     }
     const o: SimOrder = {
-      orderIndex: this.nextOrderIndex(), clientOrderIndex: p.coi, market: p.market, account: p.account, isAsk: p.isAsk,
-      type: ["limit", "market", "stop-loss", "stop-loss-limit", "take-profit", "take-profit-limit", "twap"][p.type] ?? "limit",
-      tif: ["immediate-or-cancel", "good-till-time", "post-only"][p.tif] ?? "Unknown", reduceOnly: p.reduceOnly, price: p.price,
-      triggerPrice: p.triggerPrice, initialBase: base, remaining: base, filledBase: 0n, filledQuoteRaw: 0n, status: "open", nonce: p.nonce,
-      orderExpiry: p.orderExpiry, selfTrade: p.selfTrade, createdAt: now, updatedAt: now, txHash: p.txHash, blockHeight: this.height,
+      orderIndex: this.nextOrderIndex(),
+      clientOrderIndex: p.coi,
+      market: p.market,
+      account: p.account,
+      isAsk: p.isAsk,
+      type:
+        ["limit", "market", "stop-loss", "stop-loss-limit", "take-profit", "take-profit-limit", "twap"][p.type] ??
+        "limit",
+      tif: ["immediate-or-cancel", "good-till-time", "post-only"][p.tif] ?? "Unknown",
+      reduceOnly: p.reduceOnly,
+      price: p.price,
+      triggerPrice: p.triggerPrice,
+      initialBase: base,
+      remaining: base,
+      filledBase: 0n,
+      filledQuoteRaw: 0n,
+      status: "open",
+      nonce: p.nonce,
+      orderExpiry: p.orderExpiry,
+      selfTrade: p.selfTrade,
+      createdAt: now,
+      updatedAt: now,
+      txHash: p.txHash,
+      blockHeight: this.height,
     };
     acct.orders.push(o);
     const crosses = (restPrice: number) => (p.isAsk ? restPrice >= p.price : restPrice <= p.price);
@@ -462,7 +602,18 @@ export class Exchange {
     }
     const ask = taker.isAsk ? taker : maker;
     const bid = taker.isAsk ? maker : taker;
-    const trade: SimTrade = { tradeId: ++this.tradeSeq, txHash: taker.txHash, market: taker.market, size, price, ask, bid, isMakerAsk: !taker.isAsk, timestamp: now, blockHeight: this.height };
+    const trade: SimTrade = {
+      tradeId: ++this.tradeSeq,
+      txHash: taker.txHash,
+      market: taker.market,
+      size,
+      price,
+      ask,
+      bid,
+      isMakerAsk: !taker.isAsk,
+      timestamp: now,
+      blockHeight: this.height,
+    };
     this.trades.push(trade);
     if (this.trades.length > 5000) this.trades.splice(0, 1000);
     this.events?.trade(trade);
@@ -509,15 +660,43 @@ export class Exchange {
     const fmt = (v: bigint, d: number) => formatUnits(v, d);
     const quoteScale = m.sizeDecimals + m.priceDecimals;
     return {
-      order_index: o.orderIndex, client_order_index: o.clientOrderIndex, order_id: o.orderIndex.toString(), client_order_id: o.clientOrderIndex.toString(),
-      market_index: o.market, owner_account_index: o.account, initial_base_amount: fmt(o.initialBase, m.sizeDecimals), price: fmt(BigInt(o.price), m.priceDecimals),
-      nonce: o.nonce, remaining_base_amount: fmt(o.remaining, m.sizeDecimals), is_ask: o.isAsk, base_size: Number(o.initialBase), base_price: o.price,
-      filled_base_amount: fmt(o.filledBase, m.sizeDecimals), filled_quote_amount: fmt(o.filledQuoteRaw / 10n ** BigInt(Math.max(0, quoteScale - 6)), 6),
-      side: o.isAsk ? "sell" : "buy", type: o.type, time_in_force: o.tif, reduce_only: o.reduceOnly, trigger_price: fmt(BigInt(o.triggerPrice), m.priceDecimals),
-      order_expiry: o.orderExpiry, status: o.status, trigger_status: "na", trigger_time: 0, parent_order_index: 0, parent_order_id: "0",
-      to_trigger_order_id_0: "0", to_trigger_order_id_1: "0", to_cancel_order_id_0: "0", integrator_fee_collector_index: "0",
-      integrator_taker_fee: "0", integrator_maker_fee: "0", block_height: o.blockHeight, timestamp: o.updatedAt, created_at: o.createdAt,
-      updated_at: o.updatedAt, transaction_time: o.updatedAt * 1000 + 735,
+      order_index: o.orderIndex,
+      client_order_index: o.clientOrderIndex,
+      order_id: o.orderIndex.toString(),
+      client_order_id: o.clientOrderIndex.toString(),
+      market_index: o.market,
+      owner_account_index: o.account,
+      initial_base_amount: fmt(o.initialBase, m.sizeDecimals),
+      price: fmt(BigInt(o.price), m.priceDecimals),
+      nonce: o.nonce,
+      remaining_base_amount: fmt(o.remaining, m.sizeDecimals),
+      is_ask: o.isAsk,
+      base_size: Number(o.initialBase),
+      base_price: o.price,
+      filled_base_amount: fmt(o.filledBase, m.sizeDecimals),
+      filled_quote_amount: fmt(o.filledQuoteRaw / 10n ** BigInt(Math.max(0, quoteScale - 6)), 6),
+      side: o.isAsk ? "sell" : "buy",
+      type: o.type,
+      time_in_force: o.tif,
+      reduce_only: o.reduceOnly,
+      trigger_price: fmt(BigInt(o.triggerPrice), m.priceDecimals),
+      order_expiry: o.orderExpiry,
+      status: o.status,
+      trigger_status: "na",
+      trigger_time: 0,
+      parent_order_index: 0,
+      parent_order_id: "0",
+      to_trigger_order_id_0: "0",
+      to_trigger_order_id_1: "0",
+      to_cancel_order_id_0: "0",
+      integrator_fee_collector_index: "0",
+      integrator_taker_fee: "0",
+      integrator_maker_fee: "0",
+      block_height: o.blockHeight,
+      timestamp: o.updatedAt,
+      created_at: o.createdAt,
+      updated_at: o.updatedAt,
+      transaction_time: o.updatedAt * 1000 + 735,
     };
   }
 
@@ -525,12 +704,28 @@ export class Exchange {
     const m = this.market(t.market);
     const usd = (t.size * BigInt(t.price)) / 10n ** BigInt(Math.max(0, m.sizeDecimals + m.priceDecimals - 6));
     return {
-      trade_id: t.tradeId, trade_id_str: t.tradeId.toString(), tx_hash: t.txHash, type: "trade", market_id: t.market,
-      size: formatUnits(t.size, m.sizeDecimals), price: formatUnits(BigInt(t.price), m.priceDecimals), usd_amount: formatUnits(usd, 6),
-      ask_id: t.ask.orderIndex, ask_id_str: t.ask.orderIndex.toString(), bid_id: t.bid.orderIndex, bid_id_str: t.bid.orderIndex.toString(),
-      ask_client_id: t.ask.clientOrderIndex, ask_client_id_str: t.ask.clientOrderIndex.toString(), bid_client_id: t.bid.clientOrderIndex,
-      bid_client_id_str: t.bid.clientOrderIndex.toString(), ask_account_id: t.ask.account, bid_account_id: t.bid.account, is_maker_ask: t.isMakerAsk,
-      block_height: t.blockHeight, timestamp: t.timestamp, transaction_time: t.timestamp * 1000 + 65,
+      trade_id: t.tradeId,
+      trade_id_str: t.tradeId.toString(),
+      tx_hash: t.txHash,
+      type: "trade",
+      market_id: t.market,
+      size: formatUnits(t.size, m.sizeDecimals),
+      price: formatUnits(BigInt(t.price), m.priceDecimals),
+      usd_amount: formatUnits(usd, 6),
+      ask_id: t.ask.orderIndex,
+      ask_id_str: t.ask.orderIndex.toString(),
+      bid_id: t.bid.orderIndex,
+      bid_id_str: t.bid.orderIndex.toString(),
+      ask_client_id: t.ask.clientOrderIndex,
+      ask_client_id_str: t.ask.clientOrderIndex.toString(),
+      bid_client_id: t.bid.clientOrderIndex,
+      bid_client_id_str: t.bid.clientOrderIndex.toString(),
+      ask_account_id: t.ask.account,
+      bid_account_id: t.bid.account,
+      is_maker_ask: t.isMakerAsk,
+      block_height: t.blockHeight,
+      timestamp: t.timestamp,
+      transaction_time: t.timestamp * 1000 + 65,
     };
   }
 
@@ -538,29 +733,79 @@ export class Exchange {
     const best = this.bestPrices(m.id);
     const mid = best.bid !== null && best.ask !== null ? (best.bid + best.ask) / 2 : m.mid;
     const base: Record<string, unknown> = {
-      symbol: m.symbol, market_id: m.id, market_type: "perp", base_asset_id: m.id + 1, quote_asset_id: 3, status: "active",
-      taker_fee: "0.0000", maker_fee: "0.0000", liquidation_fee: "1.0000", min_base_amount: formatUnits(m.minBase, m.sizeDecimals),
-      min_quote_amount: formatUnits(m.minQuote, 6), order_quote_limit: "", supported_size_decimals: m.sizeDecimals,
-      supported_price_decimals: m.priceDecimals, supported_quote_decimals: 6, created_at: 1717777777,
+      symbol: m.symbol,
+      market_id: m.id,
+      market_type: "perp",
+      base_asset_id: m.id + 1,
+      quote_asset_id: 3,
+      status: "active",
+      taker_fee: "0.0000",
+      maker_fee: "0.0000",
+      liquidation_fee: "1.0000",
+      min_base_amount: formatUnits(m.minBase, m.sizeDecimals),
+      min_quote_amount: formatUnits(m.minQuote, 6),
+      order_quote_limit: "",
+      supported_size_decimals: m.sizeDecimals,
+      supported_price_decimals: m.priceDecimals,
+      supported_quote_decimals: 6,
+      created_at: 1717777777,
     };
     if (!detailed) return base;
     return {
-      ...base, size_decimals: m.sizeDecimals, price_decimals: m.priceDecimals, quote_multiplier: 1, default_initial_margin_fraction: 500,
-      min_initial_margin_fraction: 200, maintenance_margin_fraction: 120, closeout_margin_fraction: 80,
-      last_trade_price: formatUnits(BigInt(Math.round(mid)), m.priceDecimals), mark_price: formatUnits(BigInt(Math.round(mid)), m.priceDecimals),
-      index_price: formatUnits(BigInt(Math.round(mid)), m.priceDecimals), daily_trades_count: this.trades.length, open_interest: "0",
+      ...base,
+      size_decimals: m.sizeDecimals,
+      price_decimals: m.priceDecimals,
+      quote_multiplier: 1,
+      default_initial_margin_fraction: 500,
+      min_initial_margin_fraction: 200,
+      maintenance_margin_fraction: 120,
+      closeout_margin_fraction: 80,
+      last_trade_price: formatUnits(BigInt(Math.round(mid)), m.priceDecimals),
+      mark_price: formatUnits(BigInt(Math.round(mid)), m.priceDecimals),
+      index_price: formatUnits(BigInt(Math.round(mid)), m.priceDecimals),
+      daily_trades_count: this.trades.length,
+      open_interest: "0",
     };
   }
 
   accountJson(a: SimAccount): Record<string, unknown> {
     const positions = [...a.positions.entries()].map(([mid, pos]) => {
       const m = this.market(mid);
-      return { market_id: mid, symbol: m.symbol, initial_margin_fraction: "20.00", open_order_count: a.orders.filter((o) => o.market === mid && o.status === "open").length, pending_order_count: 0, position_tied_order_count: 0, sign: pos < 0n ? -1 : 1, position: formatUnits(pos < 0n ? -pos : pos, m.sizeDecimals), avg_entry_price: "0", position_value: "0", unrealized_pnl: "0", realized_pnl: "0", liquidation_price: "0", margin_mode: 0, allocated_margin: "0" };
+      return {
+        market_id: mid,
+        symbol: m.symbol,
+        initial_margin_fraction: "20.00",
+        open_order_count: a.orders.filter((o) => o.market === mid && o.status === "open").length,
+        pending_order_count: 0,
+        position_tied_order_count: 0,
+        sign: pos < 0n ? -1 : 1,
+        position: formatUnits(pos < 0n ? -pos : pos, m.sizeDecimals),
+        avg_entry_price: "0",
+        position_value: "0",
+        unrealized_pnl: "0",
+        realized_pnl: "0",
+        liquidation_price: "0",
+        margin_mode: 0,
+        allocated_margin: "0",
+      };
     });
     return {
-      code: 0, account_type: 0, index: a.index, account_index: a.index, l1_address: `0x${a.index.toString(16).padStart(40, "0")}`, cancel_all_time: 0,
-      total_order_count: a.orders.length, total_isolated_order_count: 0, pending_order_count: 0, available_balance: formatUnits(a.collateral, 6),
-      status: 1, collateral: formatUnits(a.collateral, 6), positions, total_asset_value: formatUnits(a.collateral, 6), cross_asset_value: formatUnits(a.collateral, 6), assets: [],
+      code: 0,
+      account_type: 0,
+      index: a.index,
+      account_index: a.index,
+      l1_address: `0x${a.index.toString(16).padStart(40, "0")}`,
+      cancel_all_time: 0,
+      total_order_count: a.orders.length,
+      total_isolated_order_count: 0,
+      pending_order_count: 0,
+      available_balance: formatUnits(a.collateral, 6),
+      status: 1,
+      collateral: formatUnits(a.collateral, 6),
+      positions,
+      total_asset_value: formatUnits(a.collateral, 6),
+      cross_asset_value: formatUnits(a.collateral, 6),
+      assets: [],
     };
   }
 }

@@ -34,10 +34,31 @@
  */
 
 export const FAULT_NAMES = [
-  "refuse_connections", "close_after_connect", "no_connected_frame", "ignore_subscriptions", "reject_auth", "expire_auth",
-  "stall", "stop_book_updates", "book_nonce_gap", "duplicate_frames", "reorder_frames", "delay_frames",
-  "throttle_account_frames", "server_ping", "malformed_frames", "oversized_frames", "withhold_account_orders",
-  "late_report", "late_fill", "never_match", "reject_tx", "fail_tx_execution", "rest_errors", "slow_rest", "drop_connection",
+  "refuse_connections",
+  "close_after_connect",
+  "no_connected_frame",
+  "ignore_subscriptions",
+  "reject_auth",
+  "expire_auth",
+  "stall",
+  "stop_book_updates",
+  "book_nonce_gap",
+  "duplicate_frames",
+  "reorder_frames",
+  "delay_frames",
+  "throttle_account_frames",
+  "server_ping",
+  "malformed_frames",
+  "oversized_frames",
+  "withhold_account_orders",
+  "late_report",
+  "late_fill",
+  "never_match",
+  "reject_tx",
+  "fail_tx_execution",
+  "rest_errors",
+  "slow_rest",
+  "drop_connection",
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -66,16 +87,21 @@ export class FaultRegistry {
       throw new RangeError(`unknown fault ${JSON.stringify(name)}; known: ${FAULT_NAMES.join(", ")}`);
     }
     const params: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(spec)) if (k !== "name" && k !== "account_index" && k !== "connection") params[k] = v;
+    for (const [k, v] of Object.entries(spec))
+      if (k !== "name" && k !== "account_index" && k !== "connection") params[k] = v;
     for (const k of ["ms", "after_ms", "expect_pong_ms", "every_ms", "status", "code", "bytes"]) {
-      if (params[k] !== undefined && (typeof params[k] !== "number" || !Number.isFinite(params[k] as number) || (params[k] as number) < 0)) {
+      if (
+        params[k] !== undefined &&
+        (typeof params[k] !== "number" || !Number.isFinite(params[k] as number) || (params[k] as number) < 0)
+      ) {
         throw new RangeError(`fault ${name}: ${k} must be a non-negative number`);
       }
     }
     const f: Fault = { id: `f${++this.seq}`, name: name as FaultName, params, created_at: now };
     if (spec.account_index !== undefined) {
       const a = spec.account_index;
-      if (!(typeof a === "number" || typeof a === "string" || typeof a === "bigint") || !/^\d+$/.test(String(a))) throw new RangeError("account_index must be an integer");
+      if (!(typeof a === "number" || typeof a === "string" || typeof a === "bigint") || !/^\d+$/.test(String(a)))
+        throw new RangeError("account_index must be an integer");
       f.account_index = BigInt(a);
     }
     if (spec.connection !== undefined) {

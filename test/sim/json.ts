@@ -21,7 +21,8 @@ type Reviver = (this: unknown, key: string, value: unknown, context?: { source?:
 
 export function parseExact(text: string): unknown {
   const reviver: Reviver = (_key, value, context) => {
-    if (typeof value === "number" && context?.source !== undefined && /^-?\d+$/.test(context.source)) return BigInt(context.source);
+    if (typeof value === "number" && context?.source !== undefined && /^-?\d+$/.test(context.source))
+      return BigInt(context.source);
     return value;
   };
   return JSON.parse(text, reviver as Parameters<typeof JSON.parse>[1]);

@@ -28,15 +28,41 @@ for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   const v = args[i + 1];
   switch (a) {
-    case "--port": opts.port = num(a, v); i++; break;
-    case "--seed": opts.seed = num(a, v); i++; break;
-    case "--chain-id": opts.chainId = num(a, v); i++; break;
-    case "--book-interval-ms": opts.bookIntervalMs = num(a, v); i++; break;
-    case "--levels-per-delta": opts.levelsPerDelta = num(a, v); i++; break;
-    case "--idle-timeout-ms": opts.idleTimeoutMs = num(a, v); i++; break;
-    case "--execution-delay-ms": opts.executionDelayMs = num(a, v); i++; break;
-    case "--price-band-bps": opts.priceBandBps = num(a, v); i++; break;
-    case "--random-variants": opts.randomVariants = true; break;
+    case "--port":
+      opts.port = num(a, v);
+      i++;
+      break;
+    case "--seed":
+      opts.seed = num(a, v);
+      i++;
+      break;
+    case "--chain-id":
+      opts.chainId = num(a, v);
+      i++;
+      break;
+    case "--book-interval-ms":
+      opts.bookIntervalMs = num(a, v);
+      i++;
+      break;
+    case "--levels-per-delta":
+      opts.levelsPerDelta = num(a, v);
+      i++;
+      break;
+    case "--idle-timeout-ms":
+      opts.idleTimeoutMs = num(a, v);
+      i++;
+      break;
+    case "--execution-delay-ms":
+      opts.executionDelayMs = num(a, v);
+      i++;
+      break;
+    case "--price-band-bps":
+      opts.priceBandBps = num(a, v);
+      i++;
+      break;
+    case "--random-variants":
+      opts.randomVariants = true;
+      break;
     case "--account": {
       const m = /^(\d+):(\d+):(0x)?([0-9a-fA-F]{80})$/.exec(v ?? "");
       if (!m) fail("--account needs INDEX:APIKEY:PUBKEYHEX (80 hex)");
@@ -61,15 +87,19 @@ for (let i = 0; i < args.length; i++) {
     }
     case "--variant": {
       const m = /^([a-z_]+)=(.+)$/.exec(v ?? "");
-      if (!m || !(m[1]! in DEFAULT_VARIANTS)) fail(`--variant needs key=value with key one of ${Object.keys(DEFAULT_VARIANTS).join(", ")}`);
+      if (!m || !(m[1]! in DEFAULT_VARIANTS))
+        fail(`--variant needs key=value with key one of ${Object.keys(DEFAULT_VARIANTS).join(", ")}`);
       const cur = DEFAULT_VARIANTS[m[1] as keyof Variants];
       (variants as Record<string, unknown>)[m[1]!] = typeof cur === "boolean" ? m[2] === "true" : m[2];
       i++;
       break;
     }
     case "--help":
-      process.stderr.write("usage: npm run sim -- --port N --seed S [--chain-id C] [--fault 'name:{json}'] [--variant key=value] [--account INDEX:APIKEY:PUBKEY]\n");
+      process.stderr.write(
+        "usage: npm run sim -- --port N --seed S [--chain-id C] [--fault 'name:{json}'] [--variant key=value] [--account INDEX:APIKEY:PUBKEY]\n",
+      );
       process.exit(0);
+      break;
     default:
       fail(`unknown flag ${a} (try --help)`);
   }

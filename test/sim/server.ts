@@ -97,7 +97,12 @@ export interface Simulator {
   chainId: number;
   exchange: Exchange;
   faults: FaultRegistry;
-  createAccount(p?: { accountIndex?: bigint; apiKeyIndex?: number; publicKey?: string; collateral?: bigint }): { account_index: bigint; api_key_index: number; private_key: string | null; public_key: string };
+  createAccount(p?: { accountIndex?: bigint; apiKeyIndex?: number; publicKey?: string; collateral?: bigint }): {
+    account_index: bigint;
+    api_key_index: number;
+    private_key: string | null;
+    public_key: string;
+  };
   setVariants(v: Partial<Variants>, account?: bigint): void;
   close(): Promise<void>;
 }
@@ -136,7 +141,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       return f ? (typeof f.params.app_error === "string" ? f.params.app_error : "AppErrNotEnoughOrderMargin") : null;
     },
   });
-  for (const a of opts.accounts ?? []) exchange.createAccount({ accountIndex: a.index, apiKeyIndex: a.apiKeyIndex, publicKey: a.publicKey });
+  for (const a of opts.accounts ?? [])
+    exchange.createAccount({ accountIndex: a.index, apiKeyIndex: a.apiKeyIndex, publicKey: a.publicKey });
   for (const f of opts.faults ?? []) faults.add(f, now());
 
   // ------------------------------------------------------------------ frames out
@@ -175,7 +181,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   }
 
   function errorFrame(c: Conn, code: number, message: string): string {
-    return c.variants.error_shape === "flat" ? JSON.stringify({ type: "error", code, message }) : JSON.stringify({ error: { code, message } });
+    return c.variants.error_shape === "flat"
+      ? JSON.stringify({ type: "error", code, message })
+      : JSON.stringify({ error: { code, message } });
   }
 
   function variantsFor(account: bigint | null, random: boolean): Variants {
@@ -189,19 +197,28 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           unsubscribed_shape: rng.pick(["plain", "family"] as const),
         }
       : { ...globalVariants };
-    return { ...base, ...(account !== null ? accountVariants.get(account) ?? {} : {}) };
+    return { ...base, ...(account !== null ? (accountVariants.get(account) ?? {}) : {}) };
   }
 
   function bookSnapshot(market: number): string {
     const m = exchange.market(market);
     const l = exchange.levels(market);
-    const fmtLevels = (xs: [number, bigint][]) => xs.map(([p, s]) => ({ price: formatUnits(BigInt(p), m.priceDecimals), size: formatUnits(s, m.sizeDecimals) }));
+    const fmtLevels = (xs: [number, bigint][]) =>
+      xs.map(([p, s]) => ({ price: formatUnits(BigInt(p), m.priceDecimals), size: formatUnits(s, m.sizeDecimals) }));
     const t = now();
     return exactJson({
       channel: `order_book:${market}`,
       last_updated_at: t * 1000 + 150,
       offset,
-      order_book: { code: 0, asks: fmtLevels(l.asks), bids: fmtLevels(l.bids), offset, nonce: m.nonce, last_updated_at: t * 1000 + 150, begin_nonce: 0 },
+      order_book: {
+        code: 0,
+        asks: fmtLevels(l.asks),
+        bids: fmtLevels(l.bids),
+        offset,
+        nonce: m.nonce,
+        last_updated_at: t * 1000 + 150,
+        begin_nonce: 0,
+      },
       timestamp: t,
       type: "subscribed/order_book",
     });
@@ -235,7 +252,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       const asks: { price: string; size: string }[] = [];
       const bids: { price: string; size: string }[] = [];
       for (const l of d.values()) {
-        const entry = { price: formatUnits(BigInt(l.price), m.priceDecimals), size: formatUnits(exchange.levelSize(m.id, l.isAsk, l.price), m.sizeDecimals) };
+        const entry = {
+          price: formatUnits(BigInt(l.price), m.priceDecimals),
+          size: formatUnits(exchange.levelSize(m.id, l.isAsk, l.price), m.sizeDecimals),
+        };
         (l.isAsk ? asks : bids).push(entry);
       }
       const t = now();
@@ -266,7 +286,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   }
 
   function accountChannelFor(c: Conn, market: number, account: bigint): string {
-    return c.variants.ack_channel === "market_account" ? `account_orders:${market}:${account}` : `account_orders:${market}`;
+    return c.variants.ack_channel === "market_account"
+      ? `account_orders:${market}:${account}`
+      : `account_orders:${market}`;
   }
 
   function withheld(order: SimOrder): boolean {
@@ -287,9 +309,27 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         for (const s of c.subs.values()) {
           if (s.account !== o.account) continue;
           if (s.kind === "account_orders" && s.market === o.market) {
-            send(c, exactJson({ account: o.account, channel: accountChannelFor(c, o.market, o.account), nonce: BigInt(exchange.height), orders: { [String(o.market)]: [json] }, type: "update/account_orders" }), "account");
+            send(
+              c,
+              exactJson({
+                account: o.account,
+                channel: accountChannelFor(c, o.market, o.account),
+                nonce: BigInt(exchange.height),
+                orders: { [String(o.market)]: [json] },
+                type: "update/account_orders",
+              }),
+              "account",
+            );
           } else if (s.kind === "account_all_orders") {
-            send(c, exactJson({ channel: `account_all_orders:${o.account}`, orders: { [String(o.market)]: [json] }, type: "update/account_all_orders" }), "account");
+            send(
+              c,
+              exactJson({
+                channel: `account_all_orders:${o.account}`,
+                orders: { [String(o.market)]: [json] },
+                type: "update/account_all_orders",
+              }),
+              "account",
+            );
           }
         }
       }
@@ -302,7 +342,17 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     for (const c of conns) {
       for (const s of c.subs.values()) {
         if (s.kind === "trade" && s.market === t.market && !hidden) {
-          send(c, exactJson({ channel: `trade:${t.market}`, liquidation_trades: [], nonce: BigInt(exchange.height), trades: [json], type: "update/trade" }), "book");
+          send(
+            c,
+            exactJson({
+              channel: `trade:${t.market}`,
+              liquidation_trades: [],
+              nonce: BigInt(exchange.height),
+              trades: [json],
+              type: "update/trade",
+            }),
+            "book",
+          );
         }
       }
     }
@@ -312,7 +362,15 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         for (const c of conns) {
           for (const s of c.subs.values()) {
             if (s.kind === "account_all_trades" && s.account === side.account) {
-              send(c, exactJson({ channel: `account_all_trades:${side.account}`, trades: { [String(t.market)]: [json] }, type: "update/account_all_trades" }), "account");
+              send(
+                c,
+                exactJson({
+                  channel: `account_all_trades:${side.account}`,
+                  trades: { [String(t.market)]: [json] },
+                  type: "update/account_all_trades",
+                }),
+                "account",
+              );
             }
           }
         }
@@ -342,17 +400,33 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     const refuse = faults.find("refuse_connections", { account });
     if (refuse) {
       const status = faults.num(refuse, "status", 503);
-      socket.end(`HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"code":23003,"message":"Too Many Connections!"}`);
+      socket.end(
+        `HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"code":23003,"message":"Too Many Connections!"}`,
+      );
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, account, url.searchParams.get("sim_variant") === "random" || opts.randomVariants === true));
+    wss.handleUpgrade(req, socket, head, (ws) =>
+      onConnection(ws, account, url.searchParams.get("sim_variant") === "random" || opts.randomVariants === true),
+    );
   }
 
   function onConnection(ws: WsSocket, account: bigint | null, random: boolean): void {
     const id = `${(++connSeq).toString(16).padStart(8, "0")}-80e0-4b77-8763-${seed.toString(16).padStart(12, "0")}`;
     const c: Conn = {
-      id, ws, account, subs: new Map(), variants: variantsFor(account, random), lastClientMessageAt: now(), messageTimes: [], held: null,
-      pongDeadline: null, nextServerPing: now() + serverPingMs, nextMalformed: now(), oversizedSent: false, gapPending: false, closed: false,
+      id,
+      ws,
+      account,
+      subs: new Map(),
+      variants: variantsFor(account, random),
+      lastClientMessageAt: now(),
+      messageTimes: [],
+      held: null,
+      pongDeadline: null,
+      nextServerPing: now() + serverPingMs,
+      nextMalformed: now(),
+      oversizedSent: false,
+      gapPending: false,
+      closed: false,
     };
     conns.add(c);
     if (has(c, "book_nonce_gap")) c.gapPending = true;
@@ -388,7 +462,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     }
     if (m.type === "ping") return send(c, JSON.stringify({ type: "pong" }));
     // sendtx over WS is not rate-counted (PROTOCOL §2.11).
-    if (m.type !== "jsonapi/sendtx" && c.messageTimes.length > messagesPerMinute) return send(c, errorFrame(c, 30009, "Too Many Websocket Messages!"));
+    if (m.type !== "jsonapi/sendtx" && c.messageTimes.length > messagesPerMinute)
+      return send(c, errorFrame(c, 30009, "Too Many Websocket Messages!"));
     switch (m.type) {
       case "subscribe":
         return subscribe(c, m);
@@ -396,10 +471,20 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         return unsubscribe(c, m);
       case "jsonapi/sendtx": {
         const data = m.data as Record<string, unknown> | undefined;
-        const info = data && (typeof data.tx_info === "string" ? data.tx_info : data.tx_info !== undefined ? exactJson(data.tx_info) : null);
-        if (!data || typeof data.tx_type !== "number" || info === null) return send(c, errorFrame(c, 30007, "Invalid Data"));
+        const info =
+          data &&
+          (typeof data.tx_info === "string"
+            ? data.tx_info
+            : data.tx_info !== undefined
+              ? exactJson(data.tx_info)
+              : null);
+        if (!data || typeof data.tx_type !== "number" || info === null)
+          return send(c, errorFrame(c, 30007, "Invalid Data"));
         const out = exchange.sendTx(data.tx_type, info as string, now());
-        return send(c, exactJson({ ...out.body, ...(data.id !== undefined ? { id: data.id } : {}), type: "jsonapi/sendtx" }));
+        return send(
+          c,
+          exactJson({ ...out.body, ...(data.id !== undefined ? { id: data.id } : {}), type: "jsonapi/sendtx" }),
+        );
       }
       default:
         return send(c, errorFrame(c, 30001, "Invalid Type"));
@@ -408,11 +493,31 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
 
   function parseChannel(ch: string): Sub | { error: string } {
     let mm: RegExpExecArray | null;
-    if ((mm = /^order_book\/(\d+)$/.exec(ch))) return { channel: `order_book:${mm[1]}`, kind: "order_book", market: Number(mm[1]), account: null };
-    if ((mm = /^trade\/(\d+)$/.exec(ch))) return { channel: `trade:${mm[1]}`, kind: "trade", market: Number(mm[1]), account: null };
-    if ((mm = /^account_orders\/(\d+)\/(\d+)$/.exec(ch))) return { channel: `account_orders:${mm[1]}`, kind: "account_orders", market: Number(mm[1]), account: BigInt(mm[2]!) };
-    if ((mm = /^account_all_orders\/(\d+)$/.exec(ch))) return { channel: `account_all_orders:${mm[1]}`, kind: "account_all_orders", market: null, account: BigInt(mm[1]!) };
-    if ((mm = /^account_all_trades\/(\d+)$/.exec(ch))) return { channel: `account_all_trades:${mm[1]}`, kind: "account_all_trades", market: null, account: BigInt(mm[1]!) };
+    if ((mm = /^order_book\/(\d+)$/.exec(ch)))
+      return { channel: `order_book:${mm[1]}`, kind: "order_book", market: Number(mm[1]), account: null };
+    if ((mm = /^trade\/(\d+)$/.exec(ch)))
+      return { channel: `trade:${mm[1]}`, kind: "trade", market: Number(mm[1]), account: null };
+    if ((mm = /^account_orders\/(\d+)\/(\d+)$/.exec(ch)))
+      return {
+        channel: `account_orders:${mm[1]}`,
+        kind: "account_orders",
+        market: Number(mm[1]),
+        account: BigInt(mm[2]!),
+      };
+    if ((mm = /^account_all_orders\/(\d+)$/.exec(ch)))
+      return {
+        channel: `account_all_orders:${mm[1]}`,
+        kind: "account_all_orders",
+        market: null,
+        account: BigInt(mm[1]!),
+      };
+    if ((mm = /^account_all_trades\/(\d+)$/.exec(ch)))
+      return {
+        channel: `account_all_trades:${mm[1]}`,
+        kind: "account_all_trades",
+        market: null,
+        account: BigInt(mm[1]!),
+      };
     return { error: `Invalid Channel:  (${ch.replace(/[^a-z_:/0-9]/gi, "")})` };
   }
 
@@ -424,7 +529,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     const ch = typeof m.channel === "string" ? m.channel : "";
     const parsed = parseChannel(ch);
     if ("error" in parsed) return send(c, errorFrame(c, 30005, parsed.error));
-    if (parsed.market !== null && !exchange.markets.has(parsed.market)) return send(c, errorFrame(c, 30005, `Invalid Channel:  (${ch})`));
+    if (parsed.market !== null && !exchange.markets.has(parsed.market))
+      return send(c, errorFrame(c, 30005, `Invalid Channel:  (${ch})`));
     if (c.subs.size >= SUB_LIMIT) return send(c, errorFrame(c, 23001, "Too Many Subscriptions!"));
     const key = subKey(parsed);
     if (c.subs.has(key)) return send(c, errorFrame(c, 30003, `Already Subscribed to : ${parsed.channel}`));
@@ -436,7 +542,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       if (!tok || !acct) return send(c, errorFrame(c, 20013, "invalid auth: malformed token"));
       if (tok.accountIndex !== parsed.account) return send(c, errorFrame(c, 20013, "invalid auth: account mismatch"));
       c.account = c.account ?? parsed.account;
-      if (has(c, "reject_auth") || has(c, "expire_auth")) return send(c, errorFrame(c, 20013, "invalid auth: invalid deadline"));
+      if (has(c, "reject_auth") || has(c, "expire_auth"))
+        return send(c, errorFrame(c, 20013, "invalid auth: invalid deadline"));
       const key2 = acct.apiKeys.get(tok.apiKeyIndex);
       if (!key2) return send(c, errorFrame(c, 20013, "invalid auth: api key not found"));
       const check = checkAuthToken(auth, key2.publicKey, Math.floor(now() / 1000));
@@ -451,15 +558,52 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       case "account_orders": {
         if (!c.variants.account_orders_ack) return;
         const acct = exchange.accounts.get(parsed.account!)!;
-        const open = acct.orders.filter((o) => o.market === parsed.market && o.status === "open" && !withheld(o)).map((o) => exchange.orderJson(o));
-        return send(c, exactJson({ account: parsed.account, channel: accountChannelFor(c, parsed.market!, parsed.account!), nonce: BigInt(exchange.height), orders: { [String(parsed.market)]: open }, type: "subscribed/account_orders" }), "account");
+        const open = acct.orders
+          .filter((o) => o.market === parsed.market && o.status === "open" && !withheld(o))
+          .map((o) => exchange.orderJson(o));
+        return send(
+          c,
+          exactJson({
+            account: parsed.account,
+            channel: accountChannelFor(c, parsed.market!, parsed.account!),
+            nonce: BigInt(exchange.height),
+            orders: { [String(parsed.market)]: open },
+            type: "subscribed/account_orders",
+          }),
+          "account",
+        );
       }
       case "trade": {
-        const recent = exchange.trades.filter((t) => t.market === parsed.market).slice(-50).map((t) => exchange.tradeJson(t));
-        return send(c, exactJson({ channel: parsed.channel, liquidation_trades: [], nonce: BigInt(exchange.height), trades: recent, type: "subscribed/trade" }), "book");
+        const recent = exchange.trades
+          .filter((t) => t.market === parsed.market)
+          .slice(-50)
+          .map((t) => exchange.tradeJson(t));
+        return send(
+          c,
+          exactJson({
+            channel: parsed.channel,
+            liquidation_trades: [],
+            nonce: BigInt(exchange.height),
+            trades: recent,
+            type: "subscribed/trade",
+          }),
+          "book",
+        );
       }
       case "account_all_trades":
-        return send(c, exactJson({ channel: parsed.channel, trades: {}, total_volume: 0, monthly_volume: 0, weekly_volume: 0, daily_volume: 0, type: "subscribed/account_all_trades" }), "account");
+        return send(
+          c,
+          exactJson({
+            channel: parsed.channel,
+            trades: {},
+            total_volume: 0,
+            monthly_volume: 0,
+            weekly_volume: 0,
+            daily_volume: 0,
+            type: "subscribed/account_all_trades",
+          }),
+          "account",
+        );
       case "account_all_orders":
         return;
     }
@@ -469,14 +613,30 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     const ch = typeof m.channel === "string" ? m.channel : "";
     const parsed = parseChannel(ch);
     if ("error" in parsed) return send(c, errorFrame(c, 30005, parsed.error));
-    const key = [...c.subs.keys()].find((k) => c.subs.get(k)!.channel === parsed.channel && (parsed.account === null || c.subs.get(k)!.account === parsed.account));
+    const key = [...c.subs.keys()].find(
+      (k) =>
+        c.subs.get(k)!.channel === parsed.channel &&
+        (parsed.account === null || c.subs.get(k)!.account === parsed.account),
+    );
     if (!key) return send(c, errorFrame(c, 30002, `Not Subscribed to ${parsed.channel}`));
     c.subs.delete(key);
     const family = parsed.channel.split(":")[0];
-    send(c, JSON.stringify({ type: c.variants.unsubscribed_shape === "family" ? `unsubscribed/${family}` : "unsubscribed", channel: parsed.channel }));
+    send(
+      c,
+      JSON.stringify({
+        type: c.variants.unsubscribed_shape === "family" ? `unsubscribed/${family}` : "unsubscribed",
+        channel: parsed.channel,
+      }),
+    );
   }
 
-  const MALFORMED = ['{"type":"update/order_book","channel":"order_book:0","order_book":"nope"}', "{not json", '{"type":"update/mystery","channel":"x"}', '{"type":"update/account_orders","orders":{"0":[{"order_index":"x"}]}}', "[]"];
+  const MALFORMED = [
+    '{"type":"update/order_book","channel":"order_book:0","order_book":"nope"}',
+    "{not json",
+    '{"type":"update/mystery","channel":"x"}',
+    '{"type":"update/account_orders","orders":{"0":[{"order_index":"x"}]}}',
+    "[]",
+  ];
 
   function housekeepingTick(): void {
     const t = now();
@@ -505,7 +665,14 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       const big = has(c, "oversized_frames");
       if (big && !c.oversizedSent) {
         c.oversizedSent = true;
-        rawSend(c, JSON.stringify({ type: "update/oversized", channel: "oversized", padding: "x".repeat(faults.num(big, "bytes", 2 * 1024 * 1024)) }));
+        rawSend(
+          c,
+          JSON.stringify({
+            type: "update/oversized",
+            channel: "oversized",
+            padding: "x".repeat(faults.num(big, "bytes", 2 * 1024 * 1024)),
+          }),
+        );
       }
     }
   }
@@ -513,7 +680,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   faults.onChange = (f: Fault, added: boolean) => {
     if (!added) return;
     for (const c of conns) {
-      const applies = (f.account_index === undefined || f.account_index === c.account) && (f.connection === undefined || f.connection === c.id);
+      const applies =
+        (f.account_index === undefined || f.account_index === c.account) &&
+        (f.connection === undefined || f.connection === c.id);
       if (!applies) continue;
       if (f.name === "book_nonce_gap") c.gapPending = true;
       if (f.name === "drop_connection") setTimeout(() => c.ws.terminate(), faults.num(f, "after_ms", 0));
@@ -563,7 +732,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   }
 
   function requestAccount(url: URL, form: Record<string, string> | null): bigint | null {
-    const q = url.searchParams.get("account_index") ?? (url.searchParams.get("by") === "index" ? url.searchParams.get("value") : null);
+    const q =
+      url.searchParams.get("account_index") ??
+      (url.searchParams.get("by") === "index" ? url.searchParams.get("value") : null);
     if (q && /^\d+$/.test(q)) return BigInt(q);
     const info = form?.tx_info;
     const mm = info ? /"AccountIndex":(\d+)/.exec(info) : null;
@@ -576,13 +747,17 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   }
 
   function authAccount(req: IncomingMessage, url: URL): { account: bigint } | { error: [number, number, string] } {
-    const token = (req.headers.authorization as string | undefined) ?? url.searchParams.get("auth") ?? url.searchParams.get("authorization");
+    const token =
+      (req.headers.authorization as string | undefined) ??
+      url.searchParams.get("auth") ??
+      url.searchParams.get("authorization");
     if (!token) return { error: [400, 20001, "invalid param : auth is required"] };
     const tok = readAuthToken(token);
     const acct = tok ? exchange.accounts.get(tok.accountIndex) : undefined;
     const key = tok && acct ? acct.apiKeys.get(tok.apiKeyIndex) : undefined;
     if (!tok || !acct || !key) return { error: [401, 20013, "invalid auth: unknown account or api key"] };
-    if (faults.find("reject_auth", { account: acct.index }) || faults.find("expire_auth", { account: acct.index })) return { error: [401, 20013, "invalid auth: invalid deadline"] };
+    if (faults.find("reject_auth", { account: acct.index }) || faults.find("expire_auth", { account: acct.index }))
+      return { error: [401, 20013, "invalid auth: invalid deadline"] };
     const check = checkAuthToken(token, key.publicKey, Math.floor(now() / 1000));
     if (!check.signatureValid) return { error: [401, 20013, "invalid auth: invalid signature"] };
     if (check.expired || check.tooFarAhead) return { error: [401, 20013, "invalid auth: invalid deadline"] };
@@ -590,30 +765,64 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   }
 
   function stateJson(filter: bigint | null): Record<string, unknown> {
-    const accounts = [...exchange.accounts.values()].filter((a) => a.index !== 1n && (filter === null || a.index === filter));
+    const accounts = [...exchange.accounts.values()].filter(
+      (a) => a.index !== 1n && (filter === null || a.index === filter),
+    );
     return {
       chain_id: chainId,
       height: exchange.height,
       accounts: accounts.map((a) => ({
         account_index: a.index,
-        api_keys: [...a.apiKeys.entries()].map(([k, v]) => ({ api_key_index: k, public_key: v.publicKey, next_nonce: v.nextNonce })),
+        api_keys: [...a.apiKeys.entries()].map(([k, v]) => ({
+          api_key_index: k,
+          public_key: v.publicKey,
+          next_nonce: v.nextNonce,
+        })),
         positions: Object.fromEntries([...a.positions.entries()].map(([m, p]) => [String(m), p.toString()])),
       })),
       orders: accounts.flatMap((a) => a.orders.map((o) => ({ ...exchange.orderJson(o), account_index: o.account }))),
-      trades: exchange.trades.filter((t) => filter === null || t.ask.account === filter || t.bid.account === filter).slice(-500).map((t) => exchange.tradeJson(t)),
-      connections: [...conns].map((c) => ({ session_id: c.id, account_index: c.account, subscriptions: [...c.subs.values()].map((s) => s.channel), variants: c.variants })),
+      trades: exchange.trades
+        .filter((t) => filter === null || t.ask.account === filter || t.bid.account === filter)
+        .slice(-500)
+        .map((t) => exchange.tradeJson(t)),
+      connections: [...conns].map((c) => ({
+        session_id: c.id,
+        account_index: c.account,
+        subscriptions: [...c.subs.values()].map((s) => s.channel),
+        variants: c.variants,
+      })),
       faults: faults.list().map(faultJson),
     };
   }
 
   function faultJson(f: Fault): Record<string, unknown> {
-    return { id: f.id, name: f.name, ...(f.account_index !== undefined ? { account_index: f.account_index } : {}), ...(f.connection ? { connection: f.connection } : {}), ...f.params };
+    return {
+      id: f.id,
+      name: f.name,
+      ...(f.account_index !== undefined ? { account_index: f.account_index } : {}),
+      ...(f.connection ? { connection: f.connection } : {}),
+      ...f.params,
+    };
   }
 
-  function createAccount(p: { accountIndex?: bigint; apiKeyIndex?: number; publicKey?: string; collateral?: bigint } = {}) {
-    const key = p.publicKey ? { privateKey: null, publicKey: p.publicKey.replace(/^0x/, "").toLowerCase() } : generateKey(() => rng.next());
-    const a: SimAccount = exchange.createAccount({ accountIndex: p.accountIndex, apiKeyIndex: p.apiKeyIndex ?? 3, publicKey: key.publicKey, collateral: p.collateral });
-    return { account_index: a.index, api_key_index: p.apiKeyIndex ?? 3, private_key: key.privateKey, public_key: key.publicKey };
+  function createAccount(
+    p: { accountIndex?: bigint; apiKeyIndex?: number; publicKey?: string; collateral?: bigint } = {},
+  ) {
+    const key = p.publicKey
+      ? { privateKey: null, publicKey: p.publicKey.replace(/^0x/, "").toLowerCase() }
+      : generateKey(() => rng.next());
+    const a: SimAccount = exchange.createAccount({
+      accountIndex: p.accountIndex,
+      apiKeyIndex: p.apiKeyIndex ?? 3,
+      publicKey: key.publicKey,
+      collateral: p.collateral,
+    });
+    return {
+      account_index: a.index,
+      api_key_index: p.apiKeyIndex ?? 3,
+      private_key: key.privateKey,
+      public_key: key.publicKey,
+    };
   }
 
   async function handleSim(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> {
@@ -649,7 +858,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       }
       if (req.method === "GET") return json(res, 200, { faults: faults.list().map(faultJson) });
       if (req.method === "DELETE") {
-        if (parts[2]) return faults.remove(parts[2]) ? json(res, 200, { removed: parts[2] }) : json(res, 404, { error: `no fault ${parts[2]}` });
+        if (parts[2])
+          return faults.remove(parts[2])
+            ? json(res, 200, { removed: parts[2] })
+            : json(res, 404, { error: `no fault ${parts[2]}` });
         faults.clear();
         return json(res, 200, { removed: "all" });
       }
@@ -657,11 +869,15 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     if (resource === "variants" && (req.method === "POST" || req.method === "PUT")) {
       const { account_index, ...v } = payload;
       for (const [k, val] of Object.entries(v)) {
-        if (!(k in DEFAULT_VARIANTS)) return json(res, 400, { error: `unknown variant ${k}; known: ${Object.keys(DEFAULT_VARIANTS).join(", ")}` });
-        if (typeof val !== typeof DEFAULT_VARIANTS[k as keyof Variants]) return json(res, 400, { error: `variant ${k} has the wrong type` });
+        if (!(k in DEFAULT_VARIANTS))
+          return json(res, 400, { error: `unknown variant ${k}; known: ${Object.keys(DEFAULT_VARIANTS).join(", ")}` });
+        if (typeof val !== typeof DEFAULT_VARIANTS[k as keyof Variants])
+          return json(res, 400, { error: `variant ${k} has the wrong type` });
       }
       setVariants(v as Partial<Variants>, account_index === undefined ? undefined : BigInt(String(account_index)));
-      return json(res, 200, { variants: account_index === undefined ? globalVariants : accountVariants.get(BigInt(String(account_index))) });
+      return json(res, 200, {
+        variants: account_index === undefined ? globalVariants : accountVariants.get(BigInt(String(account_index))),
+      });
     }
     if (resource === "state" && req.method === "GET") {
       const a = url.searchParams.get("account_index");
@@ -678,11 +894,15 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     const restErr = faults.find("rest_errors", { account });
     if (restErr) {
       const status = faults.num(restErr, "status", 500);
-      return json(res, status, { code: faults.num(restErr, "code", status === 429 ? 23000 : 29500), message: status === 429 ? "Too Many Requests!" : "internal server error" });
+      return json(res, status, {
+        code: faults.num(restErr, "code", status === 429 ? 23000 : 29500),
+        message: status === 429 ? "Too Many Requests!" : "internal server error",
+      });
     }
     const q = (k: string) => url.searchParams.get(k);
     const path = url.pathname;
-    if (path === "/" || path === "") return json(res, 200, { status: 1, network_id: chainId === 304 ? 1 : 2, timestamp: Math.floor(now() / 1000) });
+    if (path === "/" || path === "")
+      return json(res, 200, { status: 1, network_id: chainId === 304 ? 1 : 2, timestamp: Math.floor(now() / 1000) });
     switch (path) {
       case "/api/v1/nextNonce": {
         const a = exchange.accounts.get(BigInt(q("account_index") ?? "-1"));
@@ -695,10 +915,14 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         const rej = faults.find("reject_tx", { account });
         const onlyReduceOnly = rej?.params.reduce_only === true;
         if (rej && (!onlyReduceOnly || /"ReduceOnly":1/.test(form.tx_info ?? ""))) {
-          return json(res, 400, { code: faults.num(rej, "code", 21120), message: typeof rej.params.message === "string" ? rej.params.message : "rejected on purpose" });
+          return json(res, 400, {
+            code: faults.num(rej, "code", 21120),
+            message: typeof rej.params.message === "string" ? rej.params.message : "rejected on purpose",
+          });
         }
         const txType = Number(form.tx_type);
-        if (!Number.isInteger(txType) || typeof form.tx_info !== "string") return json(res, 400, { code: 20001, message: "invalid param : tx_type and tx_info are required" });
+        if (!Number.isInteger(txType) || typeof form.tx_info !== "string")
+          return json(res, 400, { code: 20001, message: "invalid param : tx_type and tx_info are required" });
         const out = exchange.sendTx(txType, form.tx_info, now());
         return json(res, out.httpStatus, out.body);
       }
@@ -706,20 +930,35 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       case "/api/v1/orderBookDetails": {
         const id = q("market_id");
         const list = [...exchange.markets.values()].filter((m) => id === null || id === "255" || String(m.id) === id);
-        if (id !== null && id !== "255" && list.length === 0) return json(res, 400, { code: 21602, message: "invalid market index" });
+        if (id !== null && id !== "255" && list.length === 0)
+          return json(res, 400, { code: 21602, message: "invalid market index" });
         return path === "/api/v1/orderBooks"
           ? json(res, 200, { code: 200, order_books: list.map((m) => exchange.marketJson(m, false)) })
-          : json(res, 200, { code: 200, order_book_details: list.map((m) => exchange.marketJson(m, true)), spot_order_book_details: [] });
+          : json(res, 200, {
+              code: 200,
+              order_book_details: list.map((m) => exchange.marketJson(m, true)),
+              spot_order_book_details: [],
+            });
       }
       case "/api/v1/apikeys": {
         const a = exchange.accounts.get(BigInt(q("account_index") ?? "-1"));
         if (!a) return json(res, 400, { code: 21100, message: "account not found" });
         const want = Number(q("api_key_index") ?? 255);
         const keys = [...a.apiKeys.entries()].filter(([k]) => want === 255 || k === want);
-        return json(res, 200, { code: 200, api_keys: keys.map(([k, v]) => ({ account_index: a.index, api_key_index: k, nonce: v.nextNonce, public_key: v.publicKey, transaction_time: 0 })) });
+        return json(res, 200, {
+          code: 200,
+          api_keys: keys.map(([k, v]) => ({
+            account_index: a.index,
+            api_key_index: k,
+            nonce: v.nextNonce,
+            public_key: v.publicKey,
+            transaction_time: 0,
+          })),
+        });
       }
       case "/api/v1/account": {
-        if (q("by") !== "index") return json(res, 400, { code: 20001, message: "invalid param : by must be index or l1_address" });
+        if (q("by") !== "index")
+          return json(res, 400, { code: 20001, message: "invalid param : by must be index or l1_address" });
         const a = exchange.accounts.get(BigInt(q("value") ?? "-1"));
         if (!a) return json(res, 400, { code: 21100, message: "account not found" });
         return json(res, 200, { code: 200, total: 1, accounts: [exchange.accountJson(a)] });
@@ -730,12 +969,20 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         const auth = authAccount(req, url);
         if ("error" in auth) return json(res, auth.error[0], { code: auth.error[1], message: auth.error[2] });
         const a = exchange.accounts.get(BigInt(q("account_index") ?? String(auth.account)))!;
-        if (!a || a.index !== auth.account) return json(res, 401, { code: 20013, message: "invalid auth: account mismatch" });
+        if (!a || a.index !== auth.account)
+          return json(res, 401, { code: 20013, message: "invalid auth: account mismatch" });
         let orders = a.orders;
-        if (path === "/api/v1/accountActiveOrders") orders = orders.filter((o) => o.status === "open" && o.market === Number(q("market_id") ?? o.market));
-        else if (path === "/api/v1/accountInactiveOrders") orders = orders.filter((o) => o.status !== "open").slice(-Number(q("limit") ?? 50));
+        if (path === "/api/v1/accountActiveOrders")
+          orders = orders.filter((o) => o.status === "open" && o.market === Number(q("market_id") ?? o.market));
+        else if (path === "/api/v1/accountInactiveOrders")
+          orders = orders.filter((o) => o.status !== "open").slice(-Number(q("limit") ?? 50));
         else {
-          const wanted = new Set((q("client_order_indexes") ?? "").split(",").filter((s) => /^\d+$/.test(s)).map((s) => BigInt(s)));
+          const wanted = new Set(
+            (q("client_order_indexes") ?? "")
+              .split(",")
+              .filter((s) => /^\d+$/.test(s))
+              .map((s) => BigInt(s)),
+          );
           orders = orders.filter((o) => wanted.has(o.clientOrderIndex));
         }
         return json(res, 200, { code: 200, orders: orders.map((o) => exchange.orderJson(o)), next_cursor: "" });
@@ -744,9 +991,24 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         const tx = q("by") === "hash" ? exchange.txs.get(q("value") ?? "") : undefined;
         if (!tx) return json(res, 400, { code: 21500, message: "transaction not found" });
         return json(res, 200, {
-          code: 200, hash: tx.hash, type: tx.type, info: tx.info, event_info: JSON.stringify({ a: Number(tx.account), ae: tx.appError }), status: tx.status,
-          transaction_index: 0, l1_address: "", account_index: tx.account, nonce: tx.nonce, expire_at: 0, block_height: tx.blockHeight,
-          queued_at: tx.queuedAt, executed_at: tx.executedAt, sequence_index: 0, parent_hash: "", api_key_index: tx.apiKeyIndex, transaction_time: tx.queuedAt * 1000,
+          code: 200,
+          hash: tx.hash,
+          type: tx.type,
+          info: tx.info,
+          event_info: JSON.stringify({ a: Number(tx.account), ae: tx.appError }),
+          status: tx.status,
+          transaction_index: 0,
+          l1_address: "",
+          account_index: tx.account,
+          nonce: tx.nonce,
+          expire_at: 0,
+          block_height: tx.blockHeight,
+          queued_at: tx.queuedAt,
+          executed_at: tx.executedAt,
+          sequence_index: 0,
+          parent_hash: "",
+          api_key_index: tx.apiKeyIndex,
+          transaction_time: tx.queuedAt * 1000,
         });
       }
       default:
@@ -757,9 +1019,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     readBody(req)
-      .then((body) => (url.pathname.startsWith("/_sim/") ? handleSim(req, res, url, body) : handleApi(req, res, url, body)))
+      .then((body) =>
+        url.pathname.startsWith("/_sim/") ? handleSim(req, res, url, body) : handleApi(req, res, url, body),
+      )
       .catch((err: unknown) => {
-        if (!res.headersSent) json(res, 500, { code: 29500, message: err instanceof Error ? err.message : "internal server error" });
+        if (!res.headersSent)
+          json(res, 500, { code: 29500, message: err instanceof Error ? err.message : "internal server error" });
       });
   });
   server.on("upgrade", onUpgrade);

@@ -7,9 +7,11 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", ".."
 export const vectorsDir = join(repoRoot, "test", "fixtures", "lighter");
 
 /** Vector files are untyped data; tests narrow what they read. */
-// deno-lint-ignore no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
-export function loadVectors(name: "primitives.json" | "signer-vectors.json" | "deterministic.json" | "poseidon2-constants.json"): Json {
+export function loadVectors(
+  name: "primitives.json" | "signer-vectors.json" | "deterministic.json" | "poseidon2-constants.json",
+): Json {
   return JSON.parse(readFileSync(join(vectorsDir, name), "utf8")) as Json;
 }

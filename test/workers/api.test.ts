@@ -17,7 +17,12 @@ describe("auth", () => {
   });
 
   it("protected routes need the bearer token", async () => {
-    for (const headers of [{} as Record<string, string>, { Authorization: "Bearer wrong" }, { Authorization: `Basic ${API_TOKEN}` }, { Authorization: `Bearer ${API_TOKEN}x` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { Authorization: "Bearer wrong" },
+      { Authorization: `Basic ${API_TOKEN}` },
+      { Authorization: `Bearer ${API_TOKEN}x` },
+    ]) {
       const res = await exports.default.fetch("http://x/status", { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: { status: 401, message: "missing or invalid bearer token" } });
@@ -26,7 +31,11 @@ describe("auth", () => {
 
   it("no API_TOKEN configured → 503, never open", async () => {
     const ctx = createExecutionContext();
-    const res = await worker.fetch(new Request("http://x/status", { headers: { Authorization: "Bearer anything" } }), { ...(env as object), API_TOKEN: undefined } as never, ctx);
+    const res = await worker.fetch(
+      new Request("http://x/status", { headers: { Authorization: "Bearer anything" } }),
+      { ...(env as object), API_TOKEN: undefined } as never,
+      ctx,
+    );
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/API_TOKEN not configured/);
   });
@@ -35,7 +44,14 @@ describe("auth", () => {
 describe("API", () => {
   it("one JSON error envelope for unknown routes and bad parameters", async () => {
     const m = monitorFor("status");
-    for (const [path, status] of [["/nope", 404], [`/checks?monitor=${encodeURIComponent(m.id)}&limit=abc`, 400], [`/orders/0?monitor=${encodeURIComponent(m.id)}`, 400], ["/checks", 400], ["/checks?monitor=nope", 404], [`/logs?monitor=${encodeURIComponent(m.id)}&cursor=x`, 400]] as const) {
+    for (const [path, status] of [
+      ["/nope", 404],
+      [`/checks?monitor=${encodeURIComponent(m.id)}&limit=abc`, 400],
+      [`/orders/0?monitor=${encodeURIComponent(m.id)}`, 400],
+      ["/checks", 400],
+      ["/checks?monitor=nope", 404],
+      [`/logs?monitor=${encodeURIComponent(m.id)}&cursor=x`, 400],
+    ] as const) {
       const res = await api(path);
       expect(res.status, path).toBe(status);
       const body = (await res.json()) as { error: { status: number; message: string } };
@@ -51,17 +67,37 @@ describe("API", () => {
     const { check_id } = (await res.json()) as { check_id: string };
     const c = await waitForVerdict(m.id, check_id);
     expect(c.verdict).toBe("pass");
-    const status = (await (await api("/status")).json()) as { monitors: Record<string, unknown>[]; config: { ok: boolean } };
+    const status = (await (await api("/status")).json()) as {
+      monitors: Record<string, unknown>[];
+      config: { ok: boolean };
+    };
     const mine = status.monitors.find((x) => x.id === m.id)!;
-    for (const k of ["id", "network", "chain_id", "markets", "mode", "colo", "session", "last_check"]) expect(mine, k).toHaveProperty(k);
+    for (const k of ["id", "network", "chain_id", "markets", "mode", "colo", "session", "last_check"])
+      expect(mine, k).toHaveProperty(k);
     const last = mine.last_check as Record<string, unknown>;
-    for (const k of ["id", "state", "verdict", "first_failing_stage", "diagnosis", "stages", "evidence", "action", "flatten"]) expect(last, k).toHaveProperty(k);
+    for (const k of [
+      "id",
+      "state",
+      "verdict",
+      "first_failing_stage",
+      "diagnosis",
+      "stages",
+      "evidence",
+      "action",
+      "flatten",
+    ])
+      expect(last, k).toHaveProperty(k);
     expect(typeof last.id).toBe("string");
     expect(mine.network).toBe("custom");
-    const page1 = (await (await api(`/logs?monitor=${encodeURIComponent(m.id)}&limit=3`)).json()) as { events: { id: number }[]; next_cursor: string | null };
+    const page1 = (await (await api(`/logs?monitor=${encodeURIComponent(m.id)}&limit=3`)).json()) as {
+      events: { id: number }[];
+      next_cursor: string | null;
+    };
     expect(page1.events).toHaveLength(3);
     expect(page1.next_cursor).not.toBeNull();
-    const page2 = (await (await api(`/logs?monitor=${encodeURIComponent(m.id)}&limit=3&cursor=${page1.next_cursor}`)).json()) as { events: { id: number }[] };
+    const page2 = (await (
+      await api(`/logs?monitor=${encodeURIComponent(m.id)}&limit=3&cursor=${page1.next_cursor}`)
+    ).json()) as { events: { id: number }[] };
     expect(Math.max(...page2.events.map((e) => e.id))).toBeLessThan(Math.min(...page1.events.map((e) => e.id)));
   });
 
@@ -71,7 +107,13 @@ describe("API", () => {
     const secrets = Object.values(inject("secrets")).map((s) => s.replace(/^0x/, ""));
     const last = await waitForVerdict(m.id);
     const bodies = await Promise.all(
-      ["/status", `/checks?monitor=${encodeURIComponent(m.id)}`, `/checks/${last.id}?monitor=${encodeURIComponent(m.id)}`, `/orders/${last.client_order_index}?monitor=${encodeURIComponent(m.id)}`, `/logs?monitor=${encodeURIComponent(m.id)}&limit=1000`].map(async (p) => (await api(p)).text()),
+      [
+        "/status",
+        `/checks?monitor=${encodeURIComponent(m.id)}`,
+        `/checks/${last.id}?monitor=${encodeURIComponent(m.id)}`,
+        `/orders/${last.client_order_index}?monitor=${encodeURIComponent(m.id)}`,
+        `/logs?monitor=${encodeURIComponent(m.id)}&limit=1000`,
+      ].map(async (p) => (await api(p)).text()),
     );
     for (const b of bodies) {
       expect(b).not.toContain(API_TOKEN);

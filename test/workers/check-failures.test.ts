@@ -34,7 +34,12 @@ interface Case {
 
 const cases: Case[] = [
   { scenario: "f_connect", fault: { name: "refuse_connections" }, stage: "connect", diagnosis: "connect_failed" },
-  { scenario: "f_book", fault: { name: "ignore_subscriptions", channel: "order_book" }, stage: "book_subscribed", diagnosis: "book_ack_timeout" },
+  {
+    scenario: "f_book",
+    fault: { name: "ignore_subscriptions", channel: "order_book" },
+    stage: "book_subscribed",
+    diagnosis: "book_ack_timeout",
+  },
   {
     scenario: "f_auth",
     fault: { name: "reject_auth" },
@@ -135,7 +140,12 @@ describe("each failing stage is diagnosed, alerted and resolved", () => {
 describe("flatten", () => {
   it("a flatten the exchange refuses pages at once on its own stream, and resolves when flattening works again", async () => {
     const m = monitorFor("flatten_fail");
-    const faultId = await addFault({ name: "reject_tx", code: 21739, reduce_only: true, account_index: m.account_index });
+    const faultId = await addFault({
+      name: "reject_tx",
+      code: 21739,
+      reduce_only: true,
+      account_index: m.account_index,
+    });
     let first;
     try {
       first = await checkOnce("flatten_fail");

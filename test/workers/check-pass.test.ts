@@ -28,7 +28,12 @@ describe("a passing check", () => {
 
     const res = await api(`/orders/${check.client_order_index}?monitor=${encodeURIComponent(m.id)}`);
     expect(res.status).toBe(200);
-    const o = (await res.json()) as { send_state: string; filled_base: string; ws_filled_base: string; events: { kind: string }[] };
+    const o = (await res.json()) as {
+      send_state: string;
+      filled_base: string;
+      ws_filled_base: string;
+      events: { kind: string }[];
+    };
     expect(o.send_state).toBe("accepted");
     expect(BigInt(o.ws_filled_base)).toBeGreaterThan(0n);
     expect(o.events.some((e) => e.kind === "fill")).toBe(true);
@@ -40,7 +45,10 @@ describe("a passing check", () => {
     });
     expect(flat.flatten).toBe("ok");
     // The exchange agrees: one order for this tick, and the position is flat again.
-    const state = (await (await sim(`/_sim/state?account_index=${m.account_index}`)).json()) as { orders: { client_order_id: string }[]; accounts: { positions: Record<string, string> }[] };
+    const state = (await (await sim(`/_sim/state?account_index=${m.account_index}`)).json()) as {
+      orders: { client_order_id: string }[];
+      accounts: { positions: Record<string, string> }[];
+    };
     expect(state.orders.filter((o) => o.client_order_id === check.client_order_index)).toHaveLength(1);
     expect(state.accounts[0]!.positions["0"]).toBe("0");
     // The dead-man's switch was pinged after the completed check.
@@ -53,14 +61,22 @@ describe("a passing check", () => {
 
   it("a monitor with its own schedule runs only on that cron trigger", async () => {
     const m = monitorFor("status");
-    const cfg = (JSON.parse(inject("monitorsJson")) as { account_index: number }[]).find((c) => c.account_index === m.account_index)!;
+    const cfg = (JSON.parse(inject("monitorsJson")) as { account_index: number }[]).find(
+      (c) => c.account_index === m.account_index,
+    )!;
     const scheduled = JSON.stringify([{ ...cfg, schedule: "0 * * * *" }]);
     const fire = async (cron: string, scheduledTime: number) => {
       const ctx = createExecutionContext();
-      await worker.scheduled(createScheduledController({ scheduledTime, cron }), { ...(env as object), MONITORS: scheduled } as never, ctx);
+      await worker.scheduled(
+        createScheduledController({ scheduledTime, cron }),
+        { ...(env as object), MONITORS: scheduled } as never,
+        ctx,
+      );
       await waitOnExecutionContext(ctx);
     };
-    const count = async () => ((await (await api(`/checks?monitor=${encodeURIComponent(m.id)}&limit=50`)).json()) as { checks: unknown[] }).checks.length;
+    const count = async () =>
+      ((await (await api(`/checks?monitor=${encodeURIComponent(m.id)}&limit=50`)).json()) as { checks: unknown[] })
+        .checks.length;
     const before = await count();
     await fire("*/5 * * * *", 1_800_000_600_000);
     expect(await count()).toBe(before);

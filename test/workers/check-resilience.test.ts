@@ -43,9 +43,13 @@ describe("interruptions never place a second order and never lose a fill", () =>
       await runCron(`crash_${point}`, (tick += 300_000));
       const check = await waitForVerdict(m.id, undefined, 30_000);
       expect(["pass", "degraded"], JSON.stringify(check, null, 2)).toContain(check.verdict);
-      const testOrders = (await simOrdersFor(m.account_index)).slice(before).filter((o) => o.client_order_id === check.client_order_index);
+      const testOrders = (await simOrdersFor(m.account_index))
+        .slice(before)
+        .filter((o) => o.client_order_id === check.client_order_index);
       expect(testOrders).toHaveLength(1);
-      const order = (await (await api(`/orders/${check.client_order_index}?monitor=${encodeURIComponent(m.id)}`)).json()) as { filled_base: string };
+      const order = (await (
+        await api(`/orders/${check.client_order_index}?monitor=${encodeURIComponent(m.id)}`)
+      ).json()) as { filled_base: string };
       expect(BigInt(order.filled_base)).toBeGreaterThan(0n);
     });
   }

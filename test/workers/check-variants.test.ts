@@ -5,7 +5,18 @@
  * diagnosis of a key that does not match the exchange's.
  */
 import { describe, expect, it } from "vitest";
-import { addFault, api, clearFault, monitorFor, monitorStatus, runCron, sim, waitFor, waitForVerdict, type CheckJson } from "./helpers.ts";
+import {
+  addFault,
+  api,
+  clearFault,
+  monitorFor,
+  monitorStatus,
+  runCron,
+  sim,
+  waitFor,
+  waitForVerdict,
+  type CheckJson,
+} from "./helpers.ts";
 
 let tick = 1_800_300_000_000;
 
@@ -19,7 +30,10 @@ async function check(scenario: string): Promise<CheckJson> {
 
 async function variant(scenario: string, v: Record<string, unknown>): Promise<void> {
   const m = monitorFor(scenario);
-  const res = await sim("/_sim/variants", { method: "POST", body: JSON.stringify({ ...v, account_index: m.account_index }) });
+  const res = await sim("/_sim/variants", {
+    method: "POST",
+    body: JSON.stringify({ ...v, account_index: m.account_index }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -45,7 +59,12 @@ describe("every simulator variant passes", () => {
   it("server pings are answered (a silent client would be closed with 1008)", async () => {
     const m = monitorFor("v_server_pings");
     await variant("v_server_pings", { server_pings: true });
-    const f = await addFault({ name: "server_ping", every_ms: 100, expect_pong_ms: 400, account_index: m.account_index });
+    const f = await addFault({
+      name: "server_ping",
+      every_ms: 100,
+      expect_pong_ms: 400,
+      account_index: m.account_index,
+    });
     try {
       const c = await check("v_server_pings");
       expect(c.verdict, JSON.stringify(c)).toBe("pass");
@@ -91,7 +110,11 @@ describe("faults a correct client absorbs", () => {
     try {
       const c = await check("dup_frames");
       expect(c.verdict, JSON.stringify(c)).toBe("pass");
-      const o = (await (await api(`/orders/${c.client_order_index}?monitor=${encodeURIComponent(m.id)}`)).json()) as { events: { kind: string }[]; ws_filled_base: string; filled_base: string };
+      const o = (await (await api(`/orders/${c.client_order_index}?monitor=${encodeURIComponent(m.id)}`)).json()) as {
+        events: { kind: string }[];
+        ws_filled_base: string;
+        filled_base: string;
+      };
       expect(o.events.filter((e) => e.kind === "fill")).toHaveLength(1);
       expect(o.ws_filled_base).toBe(o.filled_base);
     } finally {
@@ -108,7 +131,9 @@ describe("faults a correct client absorbs", () => {
       expect(c.verdict, JSON.stringify(c)).toBe("pass");
       const s = await monitorStatus(m.id);
       expect((s.counters as Record<string, number>)["frames.unexpected"]).toBeGreaterThan(0);
-      const logs = (await (await api(`/logs?monitor=${encodeURIComponent(m.id)}&event=frame.unexpected&limit=5`)).json()) as { events: { event: string; data: { reason: string } }[] };
+      const logs = (await (
+        await api(`/logs?monitor=${encodeURIComponent(m.id)}&event=frame.unexpected&limit=5`)
+      ).json()) as { events: { event: string; data: { reason: string } }[] };
       expect(logs.events.length).toBeGreaterThan(0);
       expect(logs.events[0]!.data.reason.length).toBeGreaterThan(3);
     } finally {
@@ -167,7 +192,11 @@ describe("verdicts that are not plain failures", () => {
     const c = await check("malformed_key");
     expect(c).toMatchObject({ verdict: "skipped", diagnosis: "config_invalid" });
     expect(String(c.evidence.key_error)).toMatch(/private key must be 80 hex characters/);
-    const everything = [JSON.stringify(c), await (await api("/status")).text(), await (await api(`/logs?monitor=${encodeURIComponent(m.id)}&limit=1000`)).text()].join("\n");
+    const everything = [
+      JSON.stringify(c),
+      await (await api("/status")).text(),
+      await (await api(`/logs?monitor=${encodeURIComponent(m.id)}&limit=1000`)).text(),
+    ].join("\n");
     expect(everything).not.toContain("this-is-not-a-key");
   });
 

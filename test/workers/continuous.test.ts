@@ -16,11 +16,17 @@ describe("continuous mode", () => {
     const f = await addFault({ name: "drop_connection", account_index: m.account_index });
     await new Promise((r) => setTimeout(r, 100));
     await clearFault(f);
-    const after = await waitFor("reconnected", async () => {
-      const s = await monitorStatus(m.id);
-      const session = s.session as { state: string; reconnects: number; subscriptions: { order_book: string[] } };
-      return session.state === "open" && session.reconnects > before && session.subscriptions.order_book.length > 0 ? session : null;
-    }, 15_000);
+    const after = await waitFor(
+      "reconnected",
+      async () => {
+        const s = await monitorStatus(m.id);
+        const session = s.session as { state: string; reconnects: number; subscriptions: { order_book: string[] } };
+        return session.state === "open" && session.reconnects > before && session.subscriptions.order_book.length > 0
+          ? session
+          : null;
+      },
+      15_000,
+    );
     expect(after.subscriptions.order_book).toEqual(["order_book:0"]);
   });
 });

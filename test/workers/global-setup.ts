@@ -21,11 +21,41 @@ declare module "vitest" {
 }
 
 export const SCENARIOS = [
-  "pass", "duplicate", "manual", "status",
-  "f_connect", "f_book", "f_auth", "f_tx", "f_nomatch", "f_withhold", "late",
-  "crash_after_write_ahead", "crash_after_send", "crash_after_accept", "crash_after_seen", "crash_after_fill", "evict",
-  "v_ack_account", "v_flat_errors", "v_no_ack", "v_server_pings", "v_no_begin_nonce", "v_unsub_family",
-  "dup_frames", "reorder", "gap", "paused", "dry_run", "bad_key", "continuous", "malformed", "f_txfail", "mainnet", "malformed_key", "flatten_fail",
+  "pass",
+  "duplicate",
+  "manual",
+  "status",
+  "f_connect",
+  "f_book",
+  "f_auth",
+  "f_tx",
+  "f_nomatch",
+  "f_withhold",
+  "late",
+  "crash_after_write_ahead",
+  "crash_after_send",
+  "crash_after_accept",
+  "crash_after_seen",
+  "crash_after_fill",
+  "evict",
+  "v_ack_account",
+  "v_flat_errors",
+  "v_no_ack",
+  "v_server_pings",
+  "v_no_begin_nonce",
+  "v_unsub_family",
+  "dup_frames",
+  "reorder",
+  "gap",
+  "paused",
+  "dry_run",
+  "bad_key",
+  "continuous",
+  "malformed",
+  "f_txfail",
+  "mainnet",
+  "malformed_key",
+  "flatten_fail",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -59,8 +89,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;
     monitors.push({ id, account_index: Number(account), api_key_index: a.api_key_index, scenario });
-    if (scenario === "bad_key") secrets[privateKeySecretName("custom", account, a.api_key_index)] = `0x${"12".repeat(40)}`;
-    else if (scenario === "malformed_key") secrets[privateKeySecretName("custom", account, a.api_key_index)] = "0xthis-is-not-a-key-but-a-secret-value-77";
+    if (scenario === "bad_key")
+      secrets[privateKeySecretName("custom", account, a.api_key_index)] = `0x${"12".repeat(40)}`;
+    else if (scenario === "malformed_key")
+      secrets[privateKeySecretName("custom", account, a.api_key_index)] = "0xthis-is-not-a-key-but-a-secret-value-77";
     else if (scenario !== "dry_run") secrets[privateKeySecretName("custom", account, a.api_key_index)] = a.private_key!;
   }
   project.provide("simRest", sim.rest);

@@ -63,16 +63,25 @@ export interface CheckJson {
   client_order_index: string | null;
 }
 
-export async function monitorStatus(monitorId: string): Promise<Record<string, unknown> & { last_check: CheckJson | null }> {
+export async function monitorStatus(
+  monitorId: string,
+): Promise<Record<string, unknown> & { last_check: CheckJson | null }> {
   const res = await api("/status");
   if (res.status !== 200) throw new Error(`/status answered ${res.status}: ${await res.text()}`);
-  const body = (await res.json()) as { monitors: (Record<string, unknown> & { id: string; last_check: CheckJson | null })[] };
+  const body = (await res.json()) as {
+    monitors: (Record<string, unknown> & { id: string; last_check: CheckJson | null })[];
+  };
   const m = body.monitors.find((x) => x.id === monitorId);
   if (!m) throw new Error(`monitor ${monitorId} not in /status`);
   return m;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown = null;
   while (Date.now() < until) {
@@ -89,13 +98,17 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
 
 /** Waits until the monitor's check `checkId` (or its latest) is done, and returns it. */
 export async function waitForVerdict(monitorId: string, checkId?: string, timeoutMs = 20_000): Promise<CheckJson> {
-  return waitFor(`verdict of ${checkId ?? "last check"} on ${monitorId}`, async () => {
-    const s = await monitorStatus(monitorId);
-    const c = s.last_check;
-    if (!c || c.state !== "done") return null;
-    if (checkId && c.id !== checkId) return null;
-    return c;
-  }, timeoutMs);
+  return waitFor(
+    `verdict of ${checkId ?? "last check"} on ${monitorId}`,
+    async () => {
+      const s = await monitorStatus(monitorId);
+      const c = s.last_check;
+      if (!c || c.state !== "done") return null;
+      if (checkId && c.id !== checkId) return null;
+      return c;
+    },
+    timeoutMs,
+  );
 }
 
 export async function sim(path: string, init: RequestInit = {}): Promise<Response> {
@@ -103,7 +116,11 @@ export async function sim(path: string, init: RequestInit = {}): Promise<Respons
 }
 
 export async function addFault(fault: Record<string, unknown>): Promise<string> {
-  const res = await sim("/_sim/faults", { method: "POST", body: JSON.stringify(fault), headers: { "content-type": "application/json" } });
+  const res = await sim("/_sim/faults", {
+    method: "POST",
+    body: JSON.stringify(fault),
+    headers: { "content-type": "application/json" },
+  });
   if (res.status >= 300) throw new Error(`fault ${JSON.stringify(fault)} refused: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { id: string };
   return body.id;

@@ -35,7 +35,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     if (url.pathname === "/_received") {
       const path = url.searchParams.get("path");
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify(received.filter((r) => path === null || r.path === path || r.path.startsWith(`${path}/`))));
+      res.end(
+        JSON.stringify(received.filter((r) => path === null || r.path === path || r.path.startsWith(`${path}/`))),
+      );
       return;
     }
     if (url.pathname === "/_fail") {

@@ -19,15 +19,27 @@ export const MAX_ATTEMPTS = 8;
 const BASE_DELAY_MS = 2_000;
 const MAX_DELAY_MS = 10 * 60_000;
 
-export type DeliveryResult = { ok: true; status: number } | { ok: false; status: number | null; retryAfterMs: number | null; final: boolean; error: string };
+export type DeliveryResult =
+  | { ok: true; status: number }
+  | { ok: false; status: number | null; retryAfterMs: number | null; final: boolean; error: string };
 
-export async function deliverOnce(req: ProviderRequest, fetchFn: typeof fetch = fetch, timeoutMs = 10_000): Promise<DeliveryResult> {
+export async function deliverOnce(
+  req: ProviderRequest,
+  fetchFn: typeof fetch = fetch,
+  timeoutMs = 10_000,
+): Promise<DeliveryResult> {
   let res: Response;
   try {
     res = await fetchFn(req.url, { ...req.init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const name = err instanceof Error ? err.name : "";
-    return { ok: false, status: null, retryAfterMs: null, final: false, error: name === "TimeoutError" ? "timed out" : "network error" };
+    return {
+      ok: false,
+      status: null,
+      retryAfterMs: null,
+      final: false,
+      error: name === "TimeoutError" ? "timed out" : "network error",
+    };
   }
   await res.body?.cancel().catch(() => undefined);
   if (res.ok) return { ok: true, status: res.status };
@@ -38,7 +50,12 @@ export async function deliverOnce(req: ProviderRequest, fetchFn: typeof fetch = 
 }
 
 /** The outbox item after an attempt (pure). */
-export function nextAttempt(item: OutboxItem, result: DeliveryResult, now: number, random: () => number = Math.random): OutboxItem {
+export function nextAttempt(
+  item: OutboxItem,
+  result: DeliveryResult,
+  now: number,
+  random: () => number = Math.random,
+): OutboxItem {
   const attempts = item.attempts + 1;
   if (result.ok) return { ...item, attempts, state: "sent", lastError: null };
   if (result.final || attempts >= MAX_ATTEMPTS) return { ...item, attempts, state: "failed", lastError: result.error };

@@ -79,7 +79,17 @@ function isFailure(r: CheckResult, cfg: PolicyConfig): boolean {
 
 function evidenceLine(e: Record<string, unknown>): string {
   const parts: string[] = [];
-  for (const k of ["exchange_code", "code_meaning", "tx_hash", "client_order_index", "final_status", "rest_filled_base", "ws_filled_base", "http_status", "error"]) {
+  for (const k of [
+    "exchange_code",
+    "code_meaning",
+    "tx_hash",
+    "client_order_index",
+    "final_status",
+    "rest_filled_base",
+    "ws_filled_base",
+    "http_status",
+    "error",
+  ]) {
     const v = e[k];
     if (v !== undefined && v !== null && v !== "") parts.push(`${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
   }
@@ -88,8 +98,8 @@ function evidenceLine(e: Record<string, unknown>): string {
 
 function notification(monitorId: string, inc: Incident, kind: Notification["kind"], r: CheckResult): Notification {
   const sequence = kind === "trigger" ? 0 : inc.sequence;
-  const stage = kind === "resolve" ? inc.stage : r.firstFailingStage ?? inc.stage;
-  const diagnosis = kind === "resolve" ? inc.diagnosis : r.diagnosis ?? inc.diagnosis;
+  const stage = kind === "resolve" ? inc.stage : (r.firstFailingStage ?? inc.stage);
+  const diagnosis = kind === "resolve" ? inc.diagnosis : (r.diagnosis ?? inc.diagnosis);
   const title =
     kind === "resolve"
       ? `RESOLVED fillwatch ${monitorId}: fills detected again (was ${stage ?? "?"} / ${diagnosis ?? "?"})`
@@ -121,9 +131,18 @@ function notification(monitorId: string, inc: Incident, kind: Notification["kind
  * @example
  * const { state, notifications } = applyCheck(state, result, "testnet:123:3", DEFAULT_POLICY);
  */
-export function applyCheck(prev: AlertState, r: CheckResult, monitorId: string, cfg: PolicyConfig): { state: AlertState; notifications: Notification[] } {
+export function applyCheck(
+  prev: AlertState,
+  r: CheckResult,
+  monitorId: string,
+  cfg: PolicyConfig,
+): { state: AlertState; notifications: Notification[] } {
   if (prev.applied.includes(r.checkId)) return { state: prev, notifications: [] };
-  const state: AlertState = { ...prev, open: prev.open ? { ...prev.open } : null, applied: [...prev.applied, r.checkId].slice(-200) };
+  const state: AlertState = {
+    ...prev,
+    open: prev.open ? { ...prev.open } : null,
+    applied: [...prev.applied, r.checkId].slice(-200),
+  };
   const out: Notification[] = [];
   if (r.verdict === "skipped") return { state, notifications: out };
   if (isFailure(r, cfg)) {

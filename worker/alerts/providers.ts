@@ -21,7 +21,13 @@ export interface ResolvedTarget {
 }
 
 async function hmacHex(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
   return [...sig].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -29,7 +35,11 @@ async function hmacHex(secret: string, body: string): Promise<string> {
 export async function buildRequest(n: Notification, t: ResolvedTarget): Promise<ProviderRequest> {
   const json = (url: string, body: unknown, headers: Record<string, string> = {}): ProviderRequest => ({
     url,
-    init: { method: "POST", headers: { "content-type": "application/json", "x-fillwatch-idempotency-key": n.idempotencyKey, ...headers }, body: JSON.stringify(body) },
+    init: {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-fillwatch-idempotency-key": n.idempotencyKey, ...headers },
+      body: JSON.stringify(body),
+    },
   });
   switch (t.target.type) {
     case "webhook": {
@@ -47,7 +57,10 @@ export async function buildRequest(n: Notification, t: ResolvedTarget): Promise<
         evidence: n.evidence,
         at: new Date(n.at).toISOString(),
       });
-      const headers: Record<string, string> = { "content-type": "application/json", "x-fillwatch-idempotency-key": n.idempotencyKey };
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "x-fillwatch-idempotency-key": n.idempotencyKey,
+      };
       if (t.secret) headers["x-fillwatch-signature"] = `sha256=${await hmacHex(t.secret, body)}`;
       return { url: t.url!, init: { method: "POST", headers, body } };
     }
@@ -62,11 +75,21 @@ export async function buildRequest(n: Notification, t: ResolvedTarget): Promise<
     case "discord":
       return json(t.url!, {
         content: n.title.slice(0, 1900),
-        embeds: [{ title: n.title.slice(0, 250), description: n.text.slice(0, 4000), color: n.kind === "resolve" ? 0x2ecc71 : 0xe74c3c }],
+        embeds: [
+          {
+            title: n.title.slice(0, 250),
+            description: n.text.slice(0, 4000),
+            color: n.kind === "resolve" ? 0x2ecc71 : 0xe74c3c,
+          },
+        ],
       });
     case "telegram": {
       const base = (t.url ?? "https://api.telegram.org").replace(/\/+$/, "");
-      return json(`${base}/bot${t.secret}/sendMessage`, { chat_id: t.target.chatId, text: n.text.slice(0, 4000), disable_web_page_preview: true });
+      return json(`${base}/bot${t.secret}/sendMessage`, {
+        chat_id: t.target.chatId,
+        text: n.text.slice(0, 4000),
+        disable_web_page_preview: true,
+      });
     }
     case "pagerduty": {
       const base = (t.url ?? "https://events.pagerduty.com").replace(/\/+$/, "");
@@ -77,7 +100,12 @@ export async function buildRequest(n: Notification, t: ResolvedTarget): Promise<
               routing_key: t.secret,
               event_action: "trigger",
               dedup_key: n.incidentId,
-              payload: { summary: n.title.slice(0, 1000), source: `fillwatch:${n.monitorId}`, severity: n.diagnosis === "filled_not_reported_on_ws" ? "critical" : "error", custom_details: { stage: n.stage, diagnosis: n.diagnosis, action: n.action, evidence: n.evidence } },
+              payload: {
+                summary: n.title.slice(0, 1000),
+                source: `fillwatch:${n.monitorId}`,
+                severity: n.diagnosis === "filled_not_reported_on_ws" ? "critical" : "error",
+                custom_details: { stage: n.stage, diagnosis: n.diagnosis, action: n.action, evidence: n.evidence },
+              },
             };
       return json(`${base}/v2/enqueue`, body);
     }

@@ -16,7 +16,9 @@ app.onError((err, c) => {
   if (err instanceof HTTPException) {
     return c.json({ error: { status: err.status, message: err.message } }, err.status);
   }
-  console.error(JSON.stringify({ event: "api.error", path: c.req.path, error: err instanceof Error ? err.message : String(err) }));
+  console.error(
+    JSON.stringify({ event: "api.error", path: c.req.path, error: err instanceof Error ? err.message : String(err) }),
+  );
   return c.json({ error: { status: 500, message: "internal error" } }, 500);
 });
 
@@ -30,7 +32,10 @@ app.use("*", async (c, next) => {
 });
 
 function monitorStub(env: Env, m: MonitorConfig) {
-  return env.FILL_MONITOR.get(env.FILL_MONITOR.idFromName(m.id), m.locationHint ? { locationHint: m.locationHint as DurableObjectLocationHint } : undefined);
+  return env.FILL_MONITOR.get(
+    env.FILL_MONITOR.idFromName(m.id),
+    m.locationHint ? { locationHint: m.locationHint as DurableObjectLocationHint } : undefined,
+  );
 }
 
 function findMonitor(env: Env, id: string | undefined): MonitorConfig {
@@ -38,7 +43,9 @@ function findMonitor(env: Env, id: string | undefined): MonitorConfig {
   if (monitors.length === 0) throw new HTTPException(409, { message: "no monitor is configured (MONITORS)" });
   if (id === undefined) {
     if (monitors.length === 1) return monitors[0]!;
-    throw new HTTPException(400, { message: `several monitors are configured; pass ?monitor=<id> (one of ${monitors.map((m) => m.id).join(", ")})` });
+    throw new HTTPException(400, {
+      message: `several monitors are configured; pass ?monitor=<id> (one of ${monitors.map((m) => m.id).join(", ")})`,
+    });
   }
   const m = monitors.find((x) => x.id === id);
   if (!m) throw new HTTPException(404, { message: `unknown monitor ${JSON.stringify(id)}` });
@@ -61,7 +68,13 @@ app.get("/status", async (c) => {
         const s = await monitorStub(c.env, m).status(m.id);
         return { ...base, ...(s as unknown as Record<string, unknown>) };
       } catch (err) {
-        return { ...base, colo: null, session: { state: "unknown" }, last_check: null, error: err instanceof Error ? err.message : String(err) };
+        return {
+          ...base,
+          colo: null,
+          session: { state: "unknown" },
+          last_check: null,
+          error: err instanceof Error ? err.message : String(err),
+        };
       }
     }),
   );
@@ -73,7 +86,11 @@ app.get("/status", async (c) => {
 
 app.post("/checks/run", async (c) => {
   const m = findMonitor(c.env, c.req.query("monitor"));
-  const r = await monitorStub(c.env, m).startCheck({ monitorId: m.id, tickKey: `manual:${Date.now()}:${crypto.randomUUID()}`, trigger: "manual" });
+  const r = await monitorStub(c.env, m).startCheck({
+    monitorId: m.id,
+    tickKey: `manual:${Date.now()}:${crypto.randomUUID()}`,
+    trigger: "manual",
+  });
   return c.json({ check_id: r.checkId, duplicate: r.duplicate }, 202);
 });
 
@@ -88,13 +105,15 @@ app.get("/checks", async (c) => {
   const m = findMonitor(c.env, c.req.query("monitor"));
   const limitRaw = c.req.query("limit") ?? "20";
   const limit = Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HTTPException(400, { message: "limit must be an integer from 1 to 200" });
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+    throw new HTTPException(400, { message: "limit must be an integer from 1 to 200" });
   return c.json({ checks: await monitorStub(c.env, m).listChecks(limit) });
 });
 
 app.get("/orders/:coi", async (c) => {
   const coi = c.req.param("coi");
-  if (!/^[1-9][0-9]{0,14}$/.test(coi)) throw new HTTPException(400, { message: "client order index must be a positive integer below 2^48" });
+  if (!/^[1-9][0-9]{0,14}$/.test(coi))
+    throw new HTTPException(400, { message: "client order index must be a positive integer below 2^48" });
   const m = findMonitor(c.env, c.req.query("monitor"));
   const order = await monitorStub(c.env, m).getOrder(coi);
   if (!order) throw new HTTPException(404, { message: `no order with client order index ${coi}` });
@@ -104,10 +123,18 @@ app.get("/orders/:coi", async (c) => {
 app.get("/logs", async (c) => {
   const m = findMonitor(c.env, c.req.query("monitor"));
   const limit = Number(c.req.query("limit") ?? "100");
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HTTPException(400, { message: "limit must be an integer from 1 to 1000" });
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new HTTPException(400, { message: "limit must be an integer from 1 to 1000" });
   const before = c.req.query("cursor");
-  if (before !== undefined && !/^[0-9]+$/.test(before)) throw new HTTPException(400, { message: "cursor must be the next_cursor of a previous page" });
-  return c.json(await monitorStub(c.env, m).logs({ limit, before: before === undefined ? null : Number(before), event: c.req.query("event") ?? null }));
+  if (before !== undefined && !/^[0-9]+$/.test(before))
+    throw new HTTPException(400, { message: "cursor must be the next_cursor of a previous page" });
+  return c.json(
+    await monitorStub(c.env, m).logs({
+      limit,
+      before: before === undefined ? null : Number(before),
+      event: c.req.query("event") ?? null,
+    }),
+  );
 });
 
 app.post("/pause", async (c) => {

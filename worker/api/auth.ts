@@ -16,7 +16,9 @@ async function digest(text: string): Promise<Uint8Array> {
 /** Constant-time equality of two strings via their SHA-256 digests. */
 export async function tokensEqual(given: string, expected: string): Promise<boolean> {
   const [a, b] = await Promise.all([digest(given), digest(expected)]);
-  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (x: ArrayBufferView, y: ArrayBufferView) => boolean };
+  const subtle = crypto.subtle as SubtleCrypto & {
+    timingSafeEqual?: (x: ArrayBufferView, y: ArrayBufferView) => boolean;
+  };
   if (typeof subtle.timingSafeEqual === "function") return subtle.timingSafeEqual(a, b);
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
@@ -27,7 +29,9 @@ export function requireBearer(): MiddlewareHandler<{ Bindings: Env }> {
   return async (c, next) => {
     const expected = typeof c.env.API_TOKEN === "string" ? c.env.API_TOKEN : "";
     if (expected === "") {
-      throw new HTTPException(503, { message: "API_TOKEN not configured: set it with `wrangler secret put API_TOKEN`" });
+      throw new HTTPException(503, {
+        message: "API_TOKEN not configured: set it with `wrangler secret put API_TOKEN`",
+      });
     }
     const header = c.req.header("Authorization") ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());

@@ -68,12 +68,46 @@ function int(text: string, name: string, min: bigint, max: bigint): bigint {
 }
 
 const TX_FIELDS: Record<number, string[]> = {
-  14: ["AccountIndex", "ApiKeyIndex", "MarketIndex", "ClientOrderIndex", "BaseAmount", "Price", "IsAsk", "Type", "TimeInForce", "ReduceOnly", "TriggerPrice", "OrderExpiry", "ExpiredAt", "Nonce"],
+  14: [
+    "AccountIndex",
+    "ApiKeyIndex",
+    "MarketIndex",
+    "ClientOrderIndex",
+    "BaseAmount",
+    "Price",
+    "IsAsk",
+    "Type",
+    "TimeInForce",
+    "ReduceOnly",
+    "TriggerPrice",
+    "OrderExpiry",
+    "ExpiredAt",
+    "Nonce",
+  ],
   15: ["AccountIndex", "ApiKeyIndex", "MarketIndex", "Index", "ExpiredAt", "Nonce"],
   16: ["AccountIndex", "ApiKeyIndex", "TimeInForce", "Time", "ExpiredAt", "Nonce"],
-  17: ["AccountIndex", "ApiKeyIndex", "MarketIndex", "Index", "BaseAmount", "Price", "TriggerPrice", "ExpiredAt", "Nonce"],
+  17: [
+    "AccountIndex",
+    "ApiKeyIndex",
+    "MarketIndex",
+    "Index",
+    "BaseAmount",
+    "Price",
+    "TriggerPrice",
+    "ExpiredAt",
+    "Nonce",
+  ],
 };
-const BIG = new Set(["AccountIndex", "ClientOrderIndex", "BaseAmount", "OrderExpiry", "ExpiredAt", "Nonce", "Index", "Time"]);
+const BIG = new Set([
+  "AccountIndex",
+  "ClientOrderIndex",
+  "BaseAmount",
+  "OrderExpiry",
+  "ExpiredAt",
+  "Nonce",
+  "Index",
+  "Time",
+]);
 const OPTIONAL_ZERO = new Set(["TriggerPrice", "ReduceOnly", "Time"]);
 
 function txFromJson(text: string): { tx: Tx; chainId: number } {
@@ -87,8 +121,10 @@ function txFromJson(text: string): { tx: Tx; chainId: number } {
   const o = v as Record<string, ExactJson>;
   const chain = o.ChainId;
   const type = o.TxType;
-  if (typeof chain !== "bigint" || chain < 0n || chain > 0xffffffffn) throw new UsageError("ChainId must be an integer (304 mainnet, 300 testnet)");
-  if (typeof type !== "bigint" || !TX_FIELDS[Number(type)]) throw new UsageError("TxType must be 14 (CreateOrder), 15 (CancelOrder), 16 (CancelAllOrders) or 17 (ModifyOrder)");
+  if (typeof chain !== "bigint" || chain < 0n || chain > 0xffffffffn)
+    throw new UsageError("ChainId must be an integer (304 mainnet, 300 testnet)");
+  if (typeof type !== "bigint" || !TX_FIELDS[Number(type)])
+    throw new UsageError("TxType must be 14 (CreateOrder), 15 (CancelOrder), 16 (CancelAllOrders) or 17 (ModifyOrder)");
   const fields = TX_FIELDS[Number(type)]!;
   // Sig / SignedHash may be present when a whole tx_info is pasted: they are ignored (we sign anew).
   const allowed = new Set([...fields, "ChainId", "TxType", "L2TxAttributes", "Sig", "SignedHash"]);
@@ -104,7 +140,8 @@ function txFromJson(text: string): { tx: Tx; chainId: number } {
   }
   const attrs = o.L2TxAttributes;
   if (attrs !== undefined && attrs !== null) {
-    if (typeof attrs !== "object" || Array.isArray(attrs)) throw new UsageError("L2TxAttributes must be an object like {\"4\":1}");
+    if (typeof attrs !== "object" || Array.isArray(attrs))
+      throw new UsageError('L2TxAttributes must be an object like {"4":1}');
     const a: Record<string, bigint> = {};
     for (const [k, x] of Object.entries(attrs)) {
       if (typeof x !== "bigint") throw new UsageError(`L2TxAttributes.${k} must be an integer`);
@@ -182,7 +219,9 @@ export async function main(argv: string[]): Promise<number> {
         err("invalid signature");
         return 1;
       }
-      err(`signature valid; deadline ${r.deadline} ${r.expired ? "has passed (expired)" : "has not passed"}${r.tooFarAhead ? "; more than 8 hours ahead: Lighter refuses it (20013)" : ""}`);
+      err(
+        `signature valid; deadline ${r.deadline} ${r.expired ? "has passed (expired)" : "has not passed"}${r.tooFarAhead ? "; more than 8 hours ahead: Lighter refuses it (20013)" : ""}`,
+      );
       return 0;
     }
     case "config check": {

@@ -31,9 +31,14 @@ export function authMessageHash(message: string): Uint8Array {
  * createAuthToken(key, { deadline: Math.floor(Date.now() / 1000) + 3600, accountIndex: 12345n, apiKeyIndex: 3 })
  * // "1767225600:12345:3:6f30…"
  */
-export function createAuthToken(key: PrivateKey, p: { deadline: number; accountIndex: bigint | number; apiKeyIndex: number }): string {
-  if (!Number.isSafeInteger(p.deadline) || p.deadline < 0) throw new RangeError("deadline must be a unix time in seconds");
-  if (!Number.isInteger(p.apiKeyIndex) || p.apiKeyIndex < 0 || p.apiKeyIndex > 255) throw new RangeError("apiKeyIndex must be 0 … 255");
+export function createAuthToken(
+  key: PrivateKey,
+  p: { deadline: number; accountIndex: bigint | number; apiKeyIndex: number },
+): string {
+  if (!Number.isSafeInteger(p.deadline) || p.deadline < 0)
+    throw new RangeError("deadline must be a unix time in seconds");
+  if (!Number.isInteger(p.apiKeyIndex) || p.apiKeyIndex < 0 || p.apiKeyIndex > 255)
+    throw new RangeError("apiKeyIndex must be 0 … 255");
   const message = `${p.deadline}:${BigInt(p.accountIndex).toString()}:${p.apiKeyIndex}`;
   const sig = schnorrSign(key, authMessageHash(message));
   return `${message}:${bytesToHex(sig)}`;

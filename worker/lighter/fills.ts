@@ -9,9 +9,24 @@ import type { Order, Trade } from "./messages.ts";
 import { rescale, type Decimal } from "./decimal.ts";
 
 export type StatusReason =
-  | "open" | "filled" | "canceled" | "in-progress" | "pending" | "unknown"
-  | "post-only" | "reduce-only" | "position-not-allowed" | "margin-not-allowed" | "too-much-slippage"
-  | "not-enough-liquidity" | "self-trade" | "expired" | "oco" | "child" | "liquidation" | "invalid-balance";
+  | "open"
+  | "filled"
+  | "canceled"
+  | "in-progress"
+  | "pending"
+  | "unknown"
+  | "post-only"
+  | "reduce-only"
+  | "position-not-allowed"
+  | "margin-not-allowed"
+  | "too-much-slippage"
+  | "not-enough-liquidity"
+  | "self-trade"
+  | "expired"
+  | "oco"
+  | "child"
+  | "liquidation"
+  | "invalid-balance";
 
 /**
  * @example
@@ -32,7 +47,20 @@ export function classifyStatus(status: string): { terminal: boolean; reason: Sta
   }
   if (status.startsWith("canceled-")) {
     const r = status.slice("canceled-".length);
-    const known: StatusReason[] = ["post-only", "reduce-only", "position-not-allowed", "margin-not-allowed", "too-much-slippage", "not-enough-liquidity", "self-trade", "expired", "oco", "child", "liquidation", "invalid-balance"];
+    const known: StatusReason[] = [
+      "post-only",
+      "reduce-only",
+      "position-not-allowed",
+      "margin-not-allowed",
+      "too-much-slippage",
+      "not-enough-liquidity",
+      "self-trade",
+      "expired",
+      "oco",
+      "child",
+      "liquidation",
+      "invalid-balance",
+    ];
     return { terminal: true, reason: (known as string[]).includes(r) ? (r as StatusReason) : "canceled" };
   }
   return { terminal: false, reason: "unknown" };
@@ -55,9 +83,21 @@ export interface TrackedOrder {
 
 export type FillEvent =
   | { kind: "seen"; clientOrderIndex: bigint; orderIndex: bigint; status: string }
-  | { kind: "fill"; clientOrderIndex: bigint; deltaBase: bigint; cumulativeBase: bigint; cumulativeQuote: bigint; status: string }
+  | {
+      kind: "fill";
+      clientOrderIndex: bigint;
+      deltaBase: bigint;
+      cumulativeBase: bigint;
+      cumulativeQuote: bigint;
+      status: string;
+    }
   | { kind: "status"; clientOrderIndex: bigint; status: string; terminal: boolean; reason: StatusReason }
-  | { kind: "anomaly"; clientOrderIndex: bigint; anomaly: "filled_decreased" | "trade_sum_exceeds_cumulative" | "unknown_status"; detail: string }
+  | {
+      kind: "anomaly";
+      clientOrderIndex: bigint;
+      anomaly: "filled_decreased" | "trade_sum_exceeds_cumulative" | "unknown_status";
+      detail: string;
+    }
   | { kind: "trade"; clientOrderIndex: bigint; tradeId: bigint; size: bigint; duplicate: boolean };
 
 /** State over our orders, keyed by client order index (and by order index once seen). */
@@ -68,7 +108,19 @@ export class FillTracker {
   track(clientOrderIndex: bigint, market: number): TrackedOrder {
     let t = this.byCoi.get(clientOrderIndex);
     if (!t) {
-      t = { clientOrderIndex, orderIndex: null, market, status: null, filledBase: 0n, filledQuote: 0n, scale: 0, quoteScale: 0, tradeIds: new Set(), tradeBase: 0n, terminal: false };
+      t = {
+        clientOrderIndex,
+        orderIndex: null,
+        market,
+        status: null,
+        filledBase: 0n,
+        filledQuote: 0n,
+        scale: 0,
+        quoteScale: 0,
+        tradeIds: new Set(),
+        tradeBase: 0n,
+        terminal: false,
+      };
       this.byCoi.set(clientOrderIndex, t);
     }
     return t;
@@ -100,15 +152,28 @@ export class FillTracker {
       const qs = Math.max(t.quoteScale, o.filledQuote.scale);
       t.filledQuote = rescale(o.filledQuote, qs);
       t.quoteScale = qs;
-      out.push({ kind: "fill", clientOrderIndex: coi, deltaBase: now - prev, cumulativeBase: now, cumulativeQuote: t.filledQuote, status: o.status });
+      out.push({
+        kind: "fill",
+        clientOrderIndex: coi,
+        deltaBase: now - prev,
+        cumulativeBase: now,
+        cumulativeQuote: t.filledQuote,
+        status: o.status,
+      });
     } else if (now < prev) {
-      out.push({ kind: "anomaly", clientOrderIndex: coi, anomaly: "filled_decreased", detail: `filled_base went from ${prev} to ${now} (scale ${scale})` });
+      out.push({
+        kind: "anomaly",
+        clientOrderIndex: coi,
+        anomaly: "filled_decreased",
+        detail: `filled_base went from ${prev} to ${now} (scale ${scale})`,
+      });
     }
     if (o.status !== t.status) {
       const c = classifyStatus(o.status);
       t.status = o.status;
       t.terminal = t.terminal || c.terminal;
-      if (c.reason === "unknown") out.push({ kind: "anomaly", clientOrderIndex: coi, anomaly: "unknown_status", detail: o.status });
+      if (c.reason === "unknown")
+        out.push({ kind: "anomaly", clientOrderIndex: coi, anomaly: "unknown_status", detail: o.status });
       out.push({ kind: "status", clientOrderIndex: coi, status: o.status, terminal: c.terminal, reason: c.reason });
     }
     return out;
@@ -117,7 +182,10 @@ export class FillTracker {
   /** A trade touching our orders: evidence, de-duplicated by trade id. */
   applyTrade(tr: Trade): FillEvent[] {
     const out: FillEvent[] = [];
-    for (const [clientId, id] of [[tr.askClientId, tr.askId], [tr.bidClientId, tr.bidId]] as const) {
+    for (const [clientId, id] of [
+      [tr.askClientId, tr.askId],
+      [tr.bidClientId, tr.bidId],
+    ] as const) {
       const coi = clientId !== 0n && this.byCoi.has(clientId) ? clientId : this.byIndex.get(id);
       if (coi === undefined) continue;
       const t = this.byCoi.get(coi)!;
@@ -129,7 +197,12 @@ export class FillTracker {
       }
       out.push({ kind: "trade", clientOrderIndex: coi, tradeId: tr.tradeId, size: tr.size.value, duplicate });
       if (!duplicate && t.tradeBase > t.filledBase && t.filledBase > 0n) {
-        out.push({ kind: "anomaly", clientOrderIndex: coi, anomaly: "trade_sum_exceeds_cumulative", detail: `trades sum ${t.tradeBase} > cumulative ${t.filledBase}` });
+        out.push({
+          kind: "anomaly",
+          clientOrderIndex: coi,
+          anomaly: "trade_sum_exceeds_cumulative",
+          detail: `trades sum ${t.tradeBase} > cumulative ${t.filledBase}`,
+        });
       }
     }
     return out;

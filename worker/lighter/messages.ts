@@ -90,7 +90,14 @@ export type LighterEvent =
       offset: number | null;
       timestamp: number | null;
     }
-  | { kind: "account_orders"; subscribed: boolean; channel: string; market: number | null; account: bigint | null; orders: Order[] }
+  | {
+      kind: "account_orders";
+      subscribed: boolean;
+      channel: string;
+      market: number | null;
+      account: bigint | null;
+      orders: Order[];
+    }
   | { kind: "account_all_orders"; subscribed: boolean; channel: string; orders: Order[] }
   | { kind: "trades"; subscribed: boolean; channel: string; family: "trade" | "account_all_trades"; trades: Trade[] }
   | { kind: "ping" }
@@ -104,9 +111,26 @@ export type LighterEvent =
 type Obj = Record<string, unknown>;
 
 const KNOWN_FAMILIES = new Set([
-  "account_all_orders", "trade", "ticker", "market_stats", "spot_market_stats", "account_all", "account_tx", "user_stats",
-  "account_all_trades", "account_all_positions", "account_all_assets", "height", "pool_data", "pool_info", "notification",
-  "account_spot_avg_entry_prices", "account_market", "order_book", "account_orders", "candle",
+  "account_all_orders",
+  "trade",
+  "ticker",
+  "market_stats",
+  "spot_market_stats",
+  "account_all",
+  "account_tx",
+  "user_stats",
+  "account_all_trades",
+  "account_all_positions",
+  "account_all_assets",
+  "height",
+  "pool_data",
+  "pool_info",
+  "notification",
+  "account_spot_avg_entry_prices",
+  "account_market",
+  "order_book",
+  "account_orders",
+  "candle",
 ]);
 
 class FrameError extends Error {}
@@ -127,7 +151,9 @@ function exactId(o: Obj, numKey: string, strKey: string | null, required = true)
   if (typeof n === "number" && Number.isSafeInteger(n)) return BigInt(n);
   if (typeof n === "string" && /^-?\d+$/.test(n)) return BigInt(n);
   if (!required && (n === undefined || n === null)) return 0n;
-  throw new FrameError(typeof n === "number" ? `${numKey} ${n} exceeds 2^53 and has no exact string twin` : `${numKey} missing`);
+  throw new FrameError(
+    typeof n === "number" ? `${numKey} ${n} exceeds 2^53 and has no exact string twin` : `${numKey} missing`,
+  );
 }
 
 function decimalField(o: Obj, key: string, required = true): Decimal {
@@ -268,7 +294,13 @@ function classify(d: Obj, frame: string): LighterEvent {
     case "jsonapi/sendtxbatch": {
       const code = num(d.code);
       if (code === null) throw new FrameError("sendtx response has no code");
-      return { kind: "sendtx_result", code, message: typeof d.message === "string" ? d.message : null, txHash: typeof d.tx_hash === "string" ? d.tx_hash : null, id: typeof d.id === "string" ? d.id : d.id === undefined ? null : String(d.id) };
+      return {
+        kind: "sendtx_result",
+        code,
+        message: typeof d.message === "string" ? d.message : null,
+        txHash: typeof d.tx_hash === "string" ? d.tx_hash : null,
+        id: typeof d.id === "string" ? d.id : d.id === undefined ? null : String(d.id),
+      };
     }
   }
   const slash = type.indexOf("/");
@@ -276,7 +308,8 @@ function classify(d: Obj, frame: string): LighterEvent {
   const verb = type.slice(0, slash);
   const family = type.slice(slash + 1);
   if (verb === "unsubscribed") return { kind: "unsubscribed", channel: channel || null };
-  if (verb !== "subscribed" && verb !== "update") return { kind: "unexpected", reason: `unknown type ${type}`, raw: frame };
+  if (verb !== "subscribed" && verb !== "update")
+    return { kind: "unexpected", reason: `unknown type ${type}`, raw: frame };
   const subscribed = verb === "subscribed";
   switch (family) {
     case "order_book": {
@@ -304,13 +337,25 @@ function classify(d: Obj, frame: string): LighterEvent {
       return { kind: "account_orders", subscribed, channel, market: channelMarket(channel), account, orders };
     }
     case "account_all_orders":
-      return { kind: "account_all_orders", subscribed, channel, orders: d.orders === undefined ? [] : parseOrdersMap(d.orders) };
+      return {
+        kind: "account_all_orders",
+        subscribed,
+        channel,
+        orders: d.orders === undefined ? [] : parseOrdersMap(d.orders),
+      };
     case "trade":
-      return { kind: "trades", subscribed, channel, family: "trade", trades: [...parseTradesField(d.trades), ...parseTradesField(d.liquidation_trades)] };
+      return {
+        kind: "trades",
+        subscribed,
+        channel,
+        family: "trade",
+        trades: [...parseTradesField(d.trades), ...parseTradesField(d.liquidation_trades)],
+      };
     case "account_all_trades":
       return { kind: "trades", subscribed, channel, family: "account_all_trades", trades: parseTradesField(d.trades) };
     default:
-      if (KNOWN_FAMILIES.has(family)) return { kind: subscribed ? "subscribed_other" : "update_other", type, channel: channel || null };
+      if (KNOWN_FAMILIES.has(family))
+        return { kind: subscribed ? "subscribed_other" : "update_other", type, channel: channel || null };
       return { kind: "unexpected", reason: `unknown type ${type}`, raw: frame };
   }
 }

@@ -56,7 +56,12 @@ export class OrderBook {
     }
     let continuity: "checked" | "unchecked" = "unchecked";
     // A delta whose nonce was already applied is a duplicate delivery, not a gap.
-    if (ev.nonce !== null && this.lastNonce !== null && ev.nonce <= this.lastNonce && ev.beginNonce !== this.lastNonce) {
+    if (
+      ev.nonce !== null &&
+      this.lastNonce !== null &&
+      ev.nonce <= this.lastNonce &&
+      ev.beginNonce !== this.lastNonce
+    ) {
       this.counters.duplicates++;
       return { kind: "ignored", reason: "duplicate" };
     }
@@ -151,7 +156,15 @@ export class OrderBook {
     return this.lastNonce;
   }
 
-  stats(): { levels: number; snapshots: number; deltas: number; gaps: number; ignored: number; unchecked: number; duplicates: number } {
+  stats(): {
+    levels: number;
+    snapshots: number;
+    deltas: number;
+    gaps: number;
+    ignored: number;
+    unchecked: number;
+    duplicates: number;
+  } {
     return { levels: this.bids.size + this.asks.size, ...this.counters };
   }
 }

@@ -12,7 +12,13 @@ export interface ReplaySummary {
   subscribed: string[];
   errors: { code: number | null; message: string }[];
   books: Record<string, { best_bid: string | null; best_ask: string | null; continuity_breaks: number }>;
-  orders: { client_order_index: string; order_index: string; market: number; statuses: string[]; filled_base: string }[];
+  orders: {
+    client_order_index: string;
+    order_index: string;
+    market: number;
+    statuses: string[];
+    filled_base: string;
+  }[];
   unexpected: number;
 }
 
@@ -42,9 +48,19 @@ function frameType(line: string, ev: LighterEvent): string {
  * @example
  * const { summary } = replayFrames(readFileSync("frames.ndjson", "utf8").split("\n"), {});
  */
-export function replayFrames(lines: Iterable<string>, opts: { account?: bigint }): { events: object[]; summary: ReplaySummary } {
+export function replayFrames(
+  lines: Iterable<string>,
+  opts: { account?: bigint },
+): { events: object[]; summary: ReplaySummary } {
   const events: object[] = [];
-  const summary: ReplaySummary = { frames_by_type: {}, subscribed: [], errors: [], books: {}, orders: [], unexpected: 0 };
+  const summary: ReplaySummary = {
+    frames_by_type: {},
+    subscribed: [],
+    errors: [],
+    books: {},
+    orders: [],
+    unexpected: 0,
+  };
   const books = new Map<number, OrderBook>();
   const breaks = new Map<number, number>();
   const orders = new Map<string, ReplaySummary["orders"][number] & { scale: number; filled: bigint }>();
@@ -69,7 +85,8 @@ export function replayFrames(lines: Iterable<string>, opts: { account?: bigint }
           b = new OrderBook(ev.market);
           books.set(ev.market, b);
         }
-        if (ev.kind === "order_book_snapshot" && !summary.subscribed.includes(ev.channel)) summary.subscribed.push(ev.channel);
+        if (ev.kind === "order_book_snapshot" && !summary.subscribed.includes(ev.channel))
+          summary.subscribed.push(ev.channel);
         const r = b.apply(ev);
         if (r.kind === "gap") breaks.set(ev.market, (breaks.get(ev.market) ?? 0) + 1);
         break;
@@ -77,15 +94,31 @@ export function replayFrames(lines: Iterable<string>, opts: { account?: bigint }
       case "account_orders":
       case "account_all_orders":
       case "trades":
-        if (ev.subscribed && ev.channel && !summary.subscribed.includes(ev.channel)) summary.subscribed.push(ev.channel);
+        if (ev.subscribed && ev.channel && !summary.subscribed.includes(ev.channel))
+          summary.subscribed.push(ev.channel);
         if (ev.kind === "trades") break;
-        if (ev.kind === "account_orders" && opts.account !== undefined && ev.account !== null && ev.account !== opts.account) break;
+        if (
+          ev.kind === "account_orders" &&
+          opts.account !== undefined &&
+          ev.account !== null &&
+          ev.account !== opts.account
+        )
+          break;
         for (const o of ev.orders) {
-          if (opts.account !== undefined && o.ownerAccountIndex !== null && o.ownerAccountIndex !== opts.account) continue;
+          if (opts.account !== undefined && o.ownerAccountIndex !== null && o.ownerAccountIndex !== opts.account)
+            continue;
           const key = o.orderIndex.toString();
           let rec = orders.get(key);
           if (!rec) {
-            rec = { client_order_index: o.clientOrderIndex.toString(), order_index: key, market: o.marketIndex, statuses: [], filled_base: "0", scale: o.filledBase.scale, filled: 0n };
+            rec = {
+              client_order_index: o.clientOrderIndex.toString(),
+              order_index: key,
+              market: o.marketIndex,
+              statuses: [],
+              filled_base: "0",
+              scale: o.filledBase.scale,
+              filled: 0n,
+            };
             orders.set(key, rec);
           }
           if (!rec.statuses.includes(o.status)) rec.statuses.push(o.status);
@@ -105,7 +138,11 @@ export function replayFrames(lines: Iterable<string>, opts: { account?: bigint }
   }
   for (const [m, b] of books) {
     const t = b.top();
-    summary.books[String(m)] = { best_bid: t.bestBid?.priceText ?? null, best_ask: t.bestAsk?.priceText ?? null, continuity_breaks: breaks.get(m) ?? 0 };
+    summary.books[String(m)] = {
+      best_bid: t.bestBid?.priceText ?? null,
+      best_ask: t.bestAsk?.priceText ?? null,
+      continuity_breaks: breaks.get(m) ?? 0,
+    };
   }
   summary.orders = [...orders.values()].map(({ scale: _s, filled: _f, ...rest }) => rest);
   return { events, summary };

@@ -92,12 +92,22 @@ export class LighterRestClient {
     this.authToken = opts.authToken;
   }
 
-  private async request(endpoint: string, query: Record<string, string | undefined>, init: { method?: string; body?: string; auth?: boolean } = {}): Promise<Obj> {
+  private async request(
+    endpoint: string,
+    query: Record<string, string | undefined>,
+    init: { method?: string; body?: string; auth?: boolean } = {},
+  ): Promise<Obj> {
     const url = new URL(`${this.base}${endpoint}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const headers: Record<string, string> = { accept: "application/json" };
     if (init.auth) {
-      if (!this.authToken) throw new LighterApiError({ code: null, message: `${endpoint} needs an auth token and none is configured`, httpStatus: 0, endpoint });
+      if (!this.authToken)
+        throw new LighterApiError({
+          code: null,
+          message: `${endpoint} needs an auth token and none is configured`,
+          httpStatus: 0,
+          endpoint,
+        });
       const token = await this.authToken();
       headers.authorization = token;
       url.searchParams.set("auth", token);
@@ -105,13 +115,20 @@ export class LighterRestClient {
     if (init.body !== undefined) headers["content-type"] = "application/x-www-form-urlencoded";
     let res: Response;
     try {
-      res = await this.fetchFn(url.toString(), { method: init.method ?? "GET", headers, body: init.body, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await this.fetchFn(url.toString(), {
+        method: init.method ?? "GET",
+        headers,
+        body: init.body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (err) {
       const name = err instanceof Error ? err.name : "";
       const timeout = name === "TimeoutError" || name === "AbortError";
       throw new LighterApiError({
         code: null,
-        message: timeout ? `${endpoint} timed out after ${this.timeoutMs} ms` : `${endpoint} failed: ${redactAuth(err instanceof Error ? err.message : String(err))}`,
+        message: timeout
+          ? `${endpoint} timed out after ${this.timeoutMs} ms`
+          : `${endpoint} failed: ${redactAuth(err instanceof Error ? err.message : String(err))}`,
         httpStatus: 0,
         endpoint,
       });
@@ -121,13 +138,23 @@ export class LighterRestClient {
     try {
       body = JSON.parse(text);
     } catch {
-      throw new LighterApiError({ code: null, message: `${endpoint} answered HTTP ${res.status} with a body that is not JSON: ${redactAuth(text.slice(0, 200))}`, httpStatus: res.status, endpoint });
+      throw new LighterApiError({
+        code: null,
+        message: `${endpoint} answered HTTP ${res.status} with a body that is not JSON: ${redactAuth(text.slice(0, 200))}`,
+        httpStatus: res.status,
+        endpoint,
+      });
     }
     const obj = (typeof body === "object" && body !== null ? body : {}) as Obj;
     const code = typeof obj.code === "number" ? obj.code : null;
     if (!res.ok || (code !== null && code !== 200)) {
       const message = typeof obj.message === "string" ? obj.message : `HTTP ${res.status}`;
-      throw new LighterApiError({ code: code ?? (res.status === 429 ? 23000 : null), message: redactAuth(message), httpStatus: res.status, endpoint });
+      throw new LighterApiError({
+        code: code ?? (res.status === 429 ? 23000 : null),
+        message: redactAuth(message),
+        httpStatus: res.status,
+        endpoint,
+      });
     }
     return obj;
   }
@@ -137,9 +164,18 @@ export class LighterRestClient {
   }
 
   async nextNonce(accountIndex: bigint | number, apiKeyIndex: number): Promise<bigint> {
-    const r = await this.request("/api/v1/nextNonce", { account_index: String(accountIndex), api_key_index: String(apiKeyIndex) });
+    const r = await this.request("/api/v1/nextNonce", {
+      account_index: String(accountIndex),
+      api_key_index: String(apiKeyIndex),
+    });
     const n = r.nonce;
-    if (typeof n !== "number" && typeof n !== "string") throw new LighterApiError({ code: null, message: "nextNonce has no nonce", httpStatus: 200, endpoint: "/api/v1/nextNonce" });
+    if (typeof n !== "number" && typeof n !== "string")
+      throw new LighterApiError({
+        code: null,
+        message: "nextNonce has no nonce",
+        httpStatus: 200,
+        endpoint: "/api/v1/nextNonce",
+      });
     return BigInt(n);
   }
 
@@ -151,22 +187,30 @@ export class LighterRestClient {
       code: typeof r.code === "number" ? r.code : 200,
       message: typeof r.message === "string" ? r.message : null,
       txHash: typeof r.tx_hash === "string" ? r.tx_hash : null,
-      predictedExecutionTimeMs: typeof r.predicted_execution_time_ms === "number" ? r.predicted_execution_time_ms : null,
+      predictedExecutionTimeMs:
+        typeof r.predicted_execution_time_ms === "number" ? r.predicted_execution_time_ms : null,
     };
   }
 
   async orderBooks(marketId?: number): Promise<MarketDetails[]> {
-    const r = await this.request("/api/v1/orderBooks", { market_id: marketId === undefined ? undefined : String(marketId) });
+    const r = await this.request("/api/v1/orderBooks", {
+      market_id: marketId === undefined ? undefined : String(marketId),
+    });
     return listOf(r.order_books).map((d) => marketDetails(d, "supported_"));
   }
 
   async orderBookDetails(marketId?: number): Promise<MarketDetails[]> {
-    const r = await this.request("/api/v1/orderBookDetails", { market_id: marketId === undefined ? undefined : String(marketId) });
+    const r = await this.request("/api/v1/orderBookDetails", {
+      market_id: marketId === undefined ? undefined : String(marketId),
+    });
     return [...listOf(r.order_book_details), ...listOf(r.spot_order_book_details)].map((d) => marketDetails(d, ""));
   }
 
   async apikeys(accountIndex: bigint | number, apiKeyIndex = 255): Promise<ApiKeyInfo[]> {
-    const r = await this.request("/api/v1/apikeys", { account_index: String(accountIndex), api_key_index: String(apiKeyIndex) });
+    const r = await this.request("/api/v1/apikeys", {
+      account_index: String(accountIndex),
+      api_key_index: String(apiKeyIndex),
+    });
     return listOf(r.api_keys).map((k) => ({
       accountIndex: BigInt(String(k.account_index ?? accountIndex)),
       apiKeyIndex: Number(k.api_key_index),
@@ -178,26 +222,51 @@ export class LighterRestClient {
   async account(accountIndex: bigint | number): Promise<{ index: bigint; positions: Position[]; raw: Obj }> {
     const r = await this.request("/api/v1/account", { by: "index", value: String(accountIndex) });
     const acct = listOf(r.accounts)[0];
-    if (!acct) throw new LighterApiError({ code: null, message: `account ${accountIndex} not found`, httpStatus: 200, endpoint: "/api/v1/account" });
+    if (!acct)
+      throw new LighterApiError({
+        code: null,
+        message: `account ${accountIndex} not found`,
+        httpStatus: 200,
+        endpoint: "/api/v1/account",
+      });
     return {
       index: BigInt(String(acct.account_index ?? acct.index ?? accountIndex)),
-      positions: listOf(acct.positions).map((p) => ({ marketId: Number(p.market_id), sign: Number(p.sign ?? 1), position: String(p.position ?? "0") })),
+      positions: listOf(acct.positions).map((p) => ({
+        marketId: Number(p.market_id),
+        sign: Number(p.sign ?? 1),
+        position: String(p.position ?? "0"),
+      })),
       raw: acct,
     };
   }
 
   async accountActiveOrders(accountIndex: bigint | number, marketId: number): Promise<Order[]> {
-    const r = await this.request("/api/v1/accountActiveOrders", { account_index: String(accountIndex), market_id: String(marketId) }, { auth: true });
+    const r = await this.request(
+      "/api/v1/accountActiveOrders",
+      { account_index: String(accountIndex), market_id: String(marketId) },
+      { auth: true },
+    );
     return listOf(r.orders).map((o) => parseOrder(o));
   }
 
-  async accountInactiveOrders(accountIndex: bigint | number, opts: { limit?: number; marketId?: number; cursor?: string } = {}): Promise<{ orders: Order[]; nextCursor: string | null }> {
+  async accountInactiveOrders(
+    accountIndex: bigint | number,
+    opts: { limit?: number; marketId?: number; cursor?: string } = {},
+  ): Promise<{ orders: Order[]; nextCursor: string | null }> {
     const r = await this.request(
       "/api/v1/accountInactiveOrders",
-      { account_index: String(accountIndex), limit: String(opts.limit ?? 50), market_id: opts.marketId === undefined ? undefined : String(opts.marketId), cursor: opts.cursor },
+      {
+        account_index: String(accountIndex),
+        limit: String(opts.limit ?? 50),
+        market_id: opts.marketId === undefined ? undefined : String(opts.marketId),
+        cursor: opts.cursor,
+      },
       { auth: true },
     );
-    return { orders: listOf(r.orders).map((o) => parseOrder(o)), nextCursor: typeof r.next_cursor === "string" && r.next_cursor ? r.next_cursor : null };
+    return {
+      orders: listOf(r.orders).map((o) => parseOrder(o)),
+      nextCursor: typeof r.next_cursor === "string" && r.next_cursor ? r.next_cursor : null,
+    };
   }
 
   async accountOrders(accountIndex: bigint | number, clientOrderIndexes: bigint[]): Promise<Order[]> {

@@ -78,12 +78,46 @@ export class TxError extends Error {
 
 // Field order of the Go structs (tx_info is Go's encoding/json of them).
 const FIELDS: Record<TxType, readonly string[]> = {
-  14: ["AccountIndex", "ApiKeyIndex", "MarketIndex", "ClientOrderIndex", "BaseAmount", "Price", "IsAsk", "Type", "TimeInForce", "ReduceOnly", "TriggerPrice", "OrderExpiry", "ExpiredAt", "Nonce"],
+  14: [
+    "AccountIndex",
+    "ApiKeyIndex",
+    "MarketIndex",
+    "ClientOrderIndex",
+    "BaseAmount",
+    "Price",
+    "IsAsk",
+    "Type",
+    "TimeInForce",
+    "ReduceOnly",
+    "TriggerPrice",
+    "OrderExpiry",
+    "ExpiredAt",
+    "Nonce",
+  ],
   15: ["AccountIndex", "ApiKeyIndex", "MarketIndex", "Index", "ExpiredAt", "Nonce"],
   16: ["AccountIndex", "ApiKeyIndex", "TimeInForce", "Time", "ExpiredAt", "Nonce"],
-  17: ["AccountIndex", "ApiKeyIndex", "MarketIndex", "Index", "BaseAmount", "Price", "TriggerPrice", "ExpiredAt", "Nonce"],
+  17: [
+    "AccountIndex",
+    "ApiKeyIndex",
+    "MarketIndex",
+    "Index",
+    "BaseAmount",
+    "Price",
+    "TriggerPrice",
+    "ExpiredAt",
+    "Nonce",
+  ],
 };
-const BIG_FIELDS = new Set(["AccountIndex", "ClientOrderIndex", "BaseAmount", "OrderExpiry", "ExpiredAt", "Nonce", "Index", "Time"]);
+const BIG_FIELDS = new Set([
+  "AccountIndex",
+  "ClientOrderIndex",
+  "BaseAmount",
+  "OrderExpiry",
+  "ExpiredAt",
+  "Nonce",
+  "Index",
+  "Time",
+]);
 
 // ------------------------------------------------------------------------------ ranges
 
@@ -110,31 +144,59 @@ export function validate(tx: Tx): void {
     if (!cond) throw new TxError(message, field);
   };
   f(tx.AccountIndex >= -1n && tx.AccountIndex <= U48 - 1n, "AccountIndex", "AccountIndex must be -1 … 2^48-2");
-  f(Number.isInteger(tx.ApiKeyIndex) && tx.ApiKeyIndex >= 0 && (tx.ApiKeyIndex <= 254 || (tx.txType === 16 && tx.ApiKeyIndex === 255)), "ApiKeyIndex", "ApiKeyIndex must be 0 … 254 (255 only for cancel-all)");
+  f(
+    Number.isInteger(tx.ApiKeyIndex) &&
+      tx.ApiKeyIndex >= 0 &&
+      (tx.ApiKeyIndex <= 254 || (tx.txType === 16 && tx.ApiKeyIndex === 255)),
+    "ApiKeyIndex",
+    "ApiKeyIndex must be 0 … 254 (255 only for cancel-all)",
+  );
   f(tx.Nonce >= 0n && tx.Nonce <= I64_MAX, "Nonce", "Nonce must be ≥ 0");
   f(tx.ExpiredAt >= 0n && tx.ExpiredAt <= U48, "ExpiredAt", "ExpiredAt must be 0 … 2^48-1 (ms)");
   const attrs = normalizeAttributes(tx.L2TxAttributes ?? null);
   switch (tx.txType) {
     case 14: {
       const perp = isPerp(tx.MarketIndex);
-      f(Number.isInteger(tx.MarketIndex) && (perp || isSpot(tx.MarketIndex)), "MarketIndex", "MarketIndex is not valid (perp 0 … 254, spot 2048 … 4094)");
-      f(tx.ClientOrderIndex >= 0n && tx.ClientOrderIndex <= U48, "ClientOrderIndex", "ClientOrderIndex must be 0 (nil) or 1 … 2^48-1");
+      f(
+        Number.isInteger(tx.MarketIndex) && (perp || isSpot(tx.MarketIndex)),
+        "MarketIndex",
+        "MarketIndex is not valid (perp 0 … 254, spot 2048 … 4094)",
+      );
+      f(
+        tx.ClientOrderIndex >= 0n && tx.ClientOrderIndex <= U48,
+        "ClientOrderIndex",
+        "ClientOrderIndex must be 0 (nil) or 1 … 2^48-1",
+      );
       f(tx.BaseAmount <= U48, "BaseAmount", `BaseAmount should not be larger than ${U48}`);
-      f(tx.BaseAmount >= 1n || (tx.BaseAmount === 0n && tx.ReduceOnly === 1), "BaseAmount", "BaseAmount must be ≥ 1 (0 only with ReduceOnly)");
+      f(
+        tx.BaseAmount >= 1n || (tx.BaseAmount === 0n && tx.ReduceOnly === 1),
+        "BaseAmount",
+        "BaseAmount must be ≥ 1 (0 only with ReduceOnly)",
+      );
       f(Number.isInteger(tx.Price) && tx.Price >= 1, "Price", "OrderPrice should not be less than 1");
       f(tx.Price <= MAX_U32, "Price", "OrderPrice should not be larger than 2^32-1");
       f(tx.IsAsk === 0 || tx.IsAsk === 1, "IsAsk", "IsAsk must be 0 or 1");
       f(Number.isInteger(tx.Type) && tx.Type >= 0 && tx.Type <= 6, "Type", "OrderType is not valid (0 … 6)");
-      f(Number.isInteger(tx.TimeInForce) && tx.TimeInForce >= 0 && tx.TimeInForce <= 2, "TimeInForce", "OrderTimeInForce is not valid");
+      f(
+        Number.isInteger(tx.TimeInForce) && tx.TimeInForce >= 0 && tx.TimeInForce <= 2,
+        "TimeInForce",
+        "OrderTimeInForce is not valid",
+      );
       f(tx.ReduceOnly === 0 || tx.ReduceOnly === 1, "ReduceOnly", "ReduceOnly is invalid");
       f(!(tx.ReduceOnly === 1 && !perp), "ReduceOnly", "ReduceOnly is invalid (spot orders cannot be reduce-only)");
-      f(Number.isInteger(tx.TriggerPrice) && tx.TriggerPrice >= 0 && tx.TriggerPrice <= MAX_U32, "TriggerPrice", "TriggerPrice is invalid");
+      f(
+        Number.isInteger(tx.TriggerPrice) && tx.TriggerPrice >= 0 && tx.TriggerPrice <= MAX_U32,
+        "TriggerPrice",
+        "TriggerPrice is invalid",
+      );
       f(tx.OrderExpiry >= 0n && tx.OrderExpiry <= I64_MAX, "OrderExpiry", "OrderExpiry is invalid");
-      const IOC = 0, GTT = 1;
+      const IOC = 0,
+        GTT = 1;
       switch (tx.Type) {
         case 0: // limit
           f(tx.TriggerPrice === 0, "TriggerPrice", "TriggerPrice is invalid (limit orders have none)");
-          if (tx.TimeInForce === IOC) f(tx.OrderExpiry === 0n, "OrderExpiry", "OrderExpiry is invalid (IOC orders have none)");
+          if (tx.TimeInForce === IOC)
+            f(tx.OrderExpiry === 0n, "OrderExpiry", "OrderExpiry is invalid (IOC orders have none)");
           else f(tx.OrderExpiry !== 0n, "OrderExpiry", "OrderExpiry is invalid (GTT and post-only orders need one)");
           break;
         case 1: // market
@@ -164,22 +226,47 @@ export function validate(tx: Tx): void {
       break;
     }
     case 15:
-      f(Number.isInteger(tx.MarketIndex) && (isPerp(tx.MarketIndex) || isSpot(tx.MarketIndex)), "MarketIndex", "MarketIndex is not valid");
-      f(tx.Index >= 1n && tx.Index <= MAX_ORDER_INDEX, "Index", "OrderIndex must be a client order index (1 … 2^48-1) or an order index (2^48 … 2^60-1)");
+      f(
+        Number.isInteger(tx.MarketIndex) && (isPerp(tx.MarketIndex) || isSpot(tx.MarketIndex)),
+        "MarketIndex",
+        "MarketIndex is not valid",
+      );
+      f(
+        tx.Index >= 1n && tx.Index <= MAX_ORDER_INDEX,
+        "Index",
+        "OrderIndex must be a client order index (1 … 2^48-1) or an order index (2^48 … 2^60-1)",
+      );
       break;
     case 16:
-      f(Number.isInteger(tx.TimeInForce) && tx.TimeInForce >= 0 && tx.TimeInForce <= 2, "TimeInForce", "CancelAll TimeInForce is not valid");
+      f(
+        Number.isInteger(tx.TimeInForce) && tx.TimeInForce >= 0 && tx.TimeInForce <= 2,
+        "TimeInForce",
+        "CancelAll TimeInForce is not valid",
+      );
       f(tx.Time >= 0n && tx.Time <= I64_MAX, "Time", "CancelAllTime is invalid");
       if (tx.TimeInForce !== 1) f(tx.Time === 0n, "Time", "CancelAllTime should be nil");
       else f(tx.Time !== 0n, "Time", "CancelAllTime is required for a scheduled cancel-all");
-      if (attrs.has(5) && attrs.get(5) !== 255n) f(tx.TimeInForce === 0, "L2TxAttributes", "Cancel all for market index can't be scheduled, TimeInforce must be ImmediateCancelAll");
+      if (attrs.has(5) && attrs.get(5) !== 255n)
+        f(
+          tx.TimeInForce === 0,
+          "L2TxAttributes",
+          "Cancel all for market index can't be scheduled, TimeInforce must be ImmediateCancelAll",
+        );
       break;
     case 17:
-      f(Number.isInteger(tx.MarketIndex) && (isPerp(tx.MarketIndex) || isSpot(tx.MarketIndex)), "MarketIndex", "MarketIndex is not valid");
+      f(
+        Number.isInteger(tx.MarketIndex) && (isPerp(tx.MarketIndex) || isSpot(tx.MarketIndex)),
+        "MarketIndex",
+        "MarketIndex is not valid",
+      );
       f(tx.Index >= 1n && tx.Index <= MAX_ORDER_INDEX, "Index", "OrderIndex must be 1 … 2^60-1");
       f(tx.BaseAmount >= 0n && tx.BaseAmount <= U48, "BaseAmount", `BaseAmount should not be larger than ${U48}`);
       f(Number.isInteger(tx.Price) && tx.Price >= 1 && tx.Price <= MAX_U32, "Price", "OrderPrice must be 1 … 2^32-1");
-      f(Number.isInteger(tx.TriggerPrice) && tx.TriggerPrice >= 0 && tx.TriggerPrice <= MAX_U32, "TriggerPrice", "TriggerPrice is invalid");
+      f(
+        Number.isInteger(tx.TriggerPrice) && tx.TriggerPrice >= 0 && tx.TriggerPrice <= MAX_U32,
+        "TriggerPrice",
+        "TriggerPrice is invalid",
+      );
       break;
     default:
       throw new TxError(`unsupported tx type ${String((tx as { txType: unknown }).txType)}`, "TxType");
@@ -211,15 +298,19 @@ function normalizeAttributes(attrs: TxAttributes | null): Map<number, bigint> {
     const range = ATTR_RANGE[t];
     if (!Number.isInteger(t) || !range) throw new TxError(`unknown L2TxAttributes type ${k}`, "L2TxAttributes");
     const val = BigInt(v);
-    if (val < range[0] || val > range[1]) throw new TxError(`L2TxAttributes ${k} must be ${range[0]} … ${range[1]}`, "L2TxAttributes");
+    if (val < range[0] || val > range[1])
+      throw new TxError(`L2TxAttributes ${k} must be ${range[0]} … ${range[1]}`, "L2TxAttributes");
     out.set(t, val);
   }
   if (out.size > MAX_ATTRIBUTES) throw new TxError(`at most ${MAX_ATTRIBUTES} L2TxAttributes`, "L2TxAttributes");
   const isSet = (t: number) => (out.get(t) ?? ATTR_NIL[t]!) !== ATTR_NIL[t];
   const fees = isSet(2) || isSet(3);
-  if (fees && !isSet(1)) throw new TxError("integrator fees need an integrator account index (attribute 1)", "L2TxAttributes");
-  if (fees && (isSet(6) || isSet(7))) throw new TxError("self-trade modes cannot be combined with integrator fees", "L2TxAttributes");
-  if (out.get(6) === 3n && out.get(7) === 1n) throw new TxError("self-trade mode reduce cannot be combined with master-account equality", "L2TxAttributes");
+  if (fees && !isSet(1))
+    throw new TxError("integrator fees need an integrator account index (attribute 1)", "L2TxAttributes");
+  if (fees && (isSet(6) || isSet(7)))
+    throw new TxError("self-trade modes cannot be combined with integrator fees", "L2TxAttributes");
+  if (out.get(6) === 3n && out.get(7) === 1n)
+    throw new TxError("self-trade mode reduce cannot be combined with master-account equality", "L2TxAttributes");
   return out;
 }
 
@@ -231,10 +322,29 @@ function u64(x: bigint | number): bigint {
 }
 
 export function hashPreimage(tx: Tx, chainId: number): bigint[] {
-  const head = [u64(chainId), u64(tx.txType), u64(tx.Nonce), u64(tx.ExpiredAt), u64(tx.AccountIndex), u64(tx.ApiKeyIndex)];
+  const head = [
+    u64(chainId),
+    u64(tx.txType),
+    u64(tx.Nonce),
+    u64(tx.ExpiredAt),
+    u64(tx.AccountIndex),
+    u64(tx.ApiKeyIndex),
+  ];
   switch (tx.txType) {
     case 14:
-      return [...head, u64(tx.MarketIndex), u64(tx.ClientOrderIndex), u64(tx.BaseAmount), u64(tx.Price), u64(tx.IsAsk), u64(tx.Type), u64(tx.TimeInForce), u64(tx.ReduceOnly), u64(tx.TriggerPrice), u64(tx.OrderExpiry)];
+      return [
+        ...head,
+        u64(tx.MarketIndex),
+        u64(tx.ClientOrderIndex),
+        u64(tx.BaseAmount),
+        u64(tx.Price),
+        u64(tx.IsAsk),
+        u64(tx.Type),
+        u64(tx.TimeInForce),
+        u64(tx.ReduceOnly),
+        u64(tx.TriggerPrice),
+        u64(tx.OrderExpiry),
+      ];
     case 15:
       return [...head, u64(tx.MarketIndex), u64(tx.Index)];
     case 16:
@@ -348,18 +458,24 @@ function smallInt(v: ExactJson | undefined, field: string): number {
  * parseTxInfo(14, txInfoJson).ClientOrderIndex // bigint
  */
 export function parseTxInfo(txType: number, txInfoJson: string): Tx & { Sig: Uint8Array | null } {
-  if (txType !== 14 && txType !== 15 && txType !== 16 && txType !== 17) throw new TxError(`unsupported tx type ${txType}`, "TxType");
+  if (txType !== 14 && txType !== 15 && txType !== 16 && txType !== 17)
+    throw new TxError(`unsupported tx type ${txType}`, "TxType");
   let parsed: ExactJson;
   try {
     parsed = parseExactJson(txInfoJson);
   } catch (err) {
-    throw new TxError(err instanceof JsonSyntaxError ? `tx_info is not valid JSON: ${err.message}` : "tx_info is not valid JSON", null);
+    throw new TxError(
+      err instanceof JsonSyntaxError ? `tx_info is not valid JSON: ${err.message}` : "tx_info is not valid JSON",
+      null,
+    );
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new TxError("tx_info must be a JSON object", null);
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new TxError("tx_info must be a JSON object", null);
   const obj = parsed as Record<string, ExactJson>;
   const fields = FIELDS[txType as TxType];
   const allowed = new Set([...fields, "Sig", "L2TxAttributes", "SignedHash"]);
-  for (const k of Object.keys(obj)) if (!allowed.has(k)) throw new TxError(`unknown field ${k} for tx type ${txType}`, k);
+  for (const k of Object.keys(obj))
+    if (!allowed.has(k)) throw new TxError(`unknown field ${k} for tx type ${txType}`, k);
   const out: Record<string, unknown> = { txType };
   for (const f of fields) {
     if (!(f in obj)) throw new TxError(`missing field ${f}`, f);
@@ -423,7 +539,8 @@ export function verifyTx(txType: number, txInfoJson: string, publicKeyHex: strin
     return { ok: false, reason: "invalid", message: err instanceof Error ? err.message : String(err) };
   }
   if (!tx.Sig) return { ok: false, reason: "bad_signature", message: "tx_info has no Sig", txHash: hash };
-  if (!schnorrVerify(pub, hexToBytes(hash), tx.Sig)) return { ok: false, reason: "bad_signature", message: "signature does not verify", txHash: hash };
+  if (!schnorrVerify(pub, hexToBytes(hash), tx.Sig))
+    return { ok: false, reason: "bad_signature", message: "signature does not verify", txHash: hash };
   const { Sig: _sig, ...plain } = tx;
   return { ok: true, txHash: hash, tx: plain as Tx };
 }

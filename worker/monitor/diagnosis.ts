@@ -180,7 +180,7 @@ export const ACTIONS: Record<Diagnosis, string> = {
   auth_rejected:
     "account_orders was refused: the auth token is invalid or expired (20013). Tokens are 'deadline:account:apiKey:sig' with the deadline in unix seconds at most 8 h ahead (not a relative number), signed by the API key registered on the exchange. Check the clock, the account index and the API key index.",
   auth_missing:
-    "account_orders was refused because the auth field was missing (20001). Private channels need {\"type\":\"subscribe\",\"channel\":\"account_orders/{m}/{account}\",\"auth\":\"<token>\"}.",
+    'account_orders was refused because the auth field was missing (20001). Private channels need {"type":"subscribe","channel":"account_orders/{m}/{account}","auth":"<token>"}.',
   orders_subscribe_rejected:
     "Lighter refused the account_orders subscription. Check the exchange code in the evidence, the account index and the channel 'account_orders/{market}/{account}'.",
   orders_ack_timeout:
@@ -197,7 +197,8 @@ export const ACTIONS: Record<Diagnosis, string> = {
     "The API key could not be checked against apikeys (REST error). Trading is refused until the key is verified; see the REST error in the evidence.",
   book_stale:
     "The order book has not updated recently, so a marketable price cannot be trusted. Check the order_book subscription and the exchange status.",
-  book_crossed: "The local order book is crossed (best bid >= best ask). fillwatch resubscribes for a fresh snapshot; no order was placed.",
+  book_crossed:
+    "The local order book is crossed (best bid >= best ask). fillwatch resubscribes for a fresh snapshot; no order was placed.",
   spread_too_wide: "The spread is wider than max_spread_bps; a test order would pay too much. No order was placed.",
   position_not_flat:
     "On mainnet the account's position on this market is not flat at start. Use a dedicated sub-account, flatten it, or set allow_nonflat_start.",
@@ -207,13 +208,16 @@ export const ACTIONS: Record<Diagnosis, string> = {
   daily_notional_cap: "The daily notional budget is used up; checks resume tomorrow (UTC).",
   notional_cap:
     "The market's minimum order is above max_notional_per_order_usd. Raise the cap or choose a market with a smaller minimum.",
-  market_unknown: "The configured market id is not in orderBookDetails. Use a perp market id from orderBooks (ETH is 0).",
+  market_unknown:
+    "The configured market id is not in orderBookDetails. Use a perp market id from orderBooks (ETH is 0).",
   tx_rejected:
     "sendTx rejected the test order; the exchange code in the evidence says why (21104 nonce: fillwatch refreshes it; 21120 signature: wrong key or chain id; 21603/21706 minimum size; 21728 duplicate client order index; 21739 margin; 23000 rate limit).",
   send_timeout:
     "sendTx did not answer before the deadline. fillwatch looked the tx up by hash and will resend the same signed tx only if it never arrived. Check the exchange status and REST latency.",
-  send_failed: "sendTx failed at the HTTP level (see status and body in the evidence). Check the REST URL and exchange status.",
-  rest_rate_limited: "The REST API rate-limited fillwatch (HTTP 429 / 23000). Standard accounts have 60 requests a minute; lengthen the schedule.",
+  send_failed:
+    "sendTx failed at the HTTP level (see status and body in the evidence). Check the REST URL and exchange status.",
+  rest_rate_limited:
+    "The REST API rate-limited fillwatch (HTTP 429 / 23000). Standard accounts have 60 requests a minute; lengthen the schedule.",
   order_not_found:
     "sendTx accepted the tx but the order never appeared, neither on the WebSocket nor over REST (accountOrders by client order index). Look the tx up by hash in the evidence; the tx may have failed inside the sequencer, or went to another account or market.",
   tx_failed:
@@ -233,7 +237,8 @@ export const ACTIONS: Record<Diagnosis, string> = {
     "Lighter sent no subscribed/account_orders frame; the subscription was taken as confirmed because no error arrived within the deadline and an account update followed.",
   reconnect_needed:
     "The WebSocket dropped during the check and fillwatch reconnected; the order was followed through REST across the gap. Frequent drops point to keepalive, rate limits or exchange redeploys.",
-  check_interrupted: "The check was interrupted (eviction or deploy) and concluded from the state saved before the interruption.",
+  check_interrupted:
+    "The check was interrupted (eviction or deploy) and concluded from the state saved before the interruption.",
   check_already_running:
     "A new tick arrived while the previous check (or its flatten) was still running; two checks never run at once on one monitor. Lengthen the schedule if this repeats.",
   flatten_failed:

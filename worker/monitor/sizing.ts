@@ -39,7 +39,12 @@ function ceilDiv(a: bigint, b: bigint): bigint {
  * @example
  * planTestOrder(eth, false, 235274n, 50) // buy 0.0050 ETH up to 2352.74 × 1.005
  */
-export function planTestOrder(market: MarketSpec, isAsk: boolean, bestOpposite: bigint, slippageBps: number): OrderPlan {
+export function planTestOrder(
+  market: MarketSpec,
+  isAsk: boolean,
+  bestOpposite: bigint,
+  slippageBps: number,
+): OrderPlan {
   if (bestOpposite <= 0n) throw new RangeError("no opposite price to trade against");
   const slip = BigInt(Math.max(0, Math.floor(slippageBps)));
   const limit = isAsk ? (bestOpposite * (BPS - slip)) / BPS : ceilDiv(bestOpposite * (BPS + slip), BPS);
@@ -61,13 +66,24 @@ export function planTestOrder(market: MarketSpec, isAsk: boolean, bestOpposite: 
 }
 
 /** Plans a reduce-only IOC that closes `positionBase` (signed, size units): long → sell. */
-export function planFlatten(market: MarketSpec, positionBase: bigint, bestOpposite: bigint, slippageBps: number): OrderPlan {
+export function planFlatten(
+  market: MarketSpec,
+  positionBase: bigint,
+  bestOpposite: bigint,
+  slippageBps: number,
+): OrderPlan {
   const isAsk = positionBase > 0n;
   const size = positionBase < 0n ? -positionBase : positionBase;
   const slip = BigInt(Math.max(0, Math.floor(slippageBps)));
   const limit = isAsk ? (bestOpposite * (BPS - slip)) / BPS : ceilDiv(bestOpposite * (BPS + slip), BPS);
   const clamped = limit < 1n ? 1n : limit > 0xffffffffn ? 0xffffffffn : limit;
-  return { isAsk, baseAmount: size, price: Number(clamped), referencePrice: bestOpposite, notionalUsd: notionalUsd(market, size, bestOpposite) };
+  return {
+    isAsk,
+    baseAmount: size,
+    price: Number(clamped),
+    referencePrice: bestOpposite,
+    notionalUsd: notionalUsd(market, size, bestOpposite),
+  };
 }
 
 export function notionalUsd(market: MarketSpec, base: bigint, priceTicks: bigint): number {

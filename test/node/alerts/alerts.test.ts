@@ -3,11 +3,22 @@ import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import { deliverOnce, nextAttempt, type OutboxItem } from "../../../worker/alerts/deliver.ts";
-import { DEFAULT_POLICY, applyCheck, initialAlertState, type AlertState, type CheckResult, type Notification } from "../../../worker/alerts/policy.ts";
+import {
+  DEFAULT_POLICY,
+  applyCheck,
+  initialAlertState,
+  type AlertState,
+  type CheckResult,
+  type Notification,
+} from "../../../worker/alerts/policy.ts";
 import { buildRequest } from "../../../worker/alerts/providers.ts";
 
 let n = 0;
-const result = (verdict: CheckResult["verdict"], diagnosis: string | null = verdict === "fail" ? "not_filled" : null, at = 1_000 + n * 60_000): CheckResult => ({
+const result = (
+  verdict: CheckResult["verdict"],
+  diagnosis: string | null = verdict === "fail" ? "not_filled" : null,
+  at = 1_000 + n * 60_000,
+): CheckResult => ({
   checkId: `c${++n}`,
   at,
   verdict,
@@ -42,13 +53,26 @@ describe("alert policy", () => {
   it("a pass between failures breaks the streak; degraded counts only when configured", () => {
     expect(run([result("fail"), result("pass"), result("fail")]).sent).toEqual([]);
     expect(run([result("degraded", "late_report"), result("degraded", "late_report")]).sent).toEqual([]);
-    expect(run([result("degraded", "late_report"), result("degraded", "late_report")], { ...DEFAULT_POLICY, degradedCounts: true }).sent.map((s) => s.kind)).toEqual(["trigger"]);
+    expect(
+      run([result("degraded", "late_report"), result("degraded", "late_report")], {
+        ...DEFAULT_POLICY,
+        degradedCounts: true,
+      }).sent.map((s) => s.kind),
+    ).toEqual(["trigger"]);
   });
   it("filled_not_reported_on_ws alerts immediately", () => {
     expect(run([result("fail", "filled_not_reported_on_ws")]).sent.map((s) => s.kind)).toEqual(["trigger"]);
   });
   it("reminds at the interval while failing; a new outage is a new incident; replaying a check sends nothing", () => {
-    const seq = [result("fail"), result("fail"), result("fail"), result("fail", "not_filled", 1_000 + (n + 1) * 60_000 + 3_600_000), result("pass"), result("fail"), result("fail")];
+    const seq = [
+      result("fail"),
+      result("fail"),
+      result("fail"),
+      result("fail", "not_filled", 1_000 + (n + 1) * 60_000 + 3_600_000),
+      result("pass"),
+      result("fail"),
+      result("fail"),
+    ];
     const { sent } = run(seq);
     expect(sent.map((s) => s.kind)).toEqual(["trigger", "remind", "resolve", "trigger"]);
     expect(sent[3]!.incidentId).not.toBe(sent[0]!.incidentId);
@@ -63,25 +87,67 @@ describe("alert policy", () => {
 describe("providers", () => {
   const note = run([result("fail", "filled_not_reported_on_ws")]).sent[0]!;
   it("webhook: JSON with the incident, signed with HMAC-SHA256 over the body", async () => {
-    const req = await buildRequest(note, { target: { type: "webhook", url: "http://h", urlSecret: null, secretName: "S", chatId: null }, url: "http://h/x", secret: "hmac-key" });
+    const req = await buildRequest(note, {
+      target: { type: "webhook", url: "http://h", urlSecret: null, secretName: "S", chatId: null },
+      url: "http://h/x",
+      secret: "hmac-key",
+    });
     const body = JSON.parse(req.init.body) as Record<string, unknown>;
-    expect(body).toMatchObject({ kind: "trigger", stage: "fill_seen", diagnosis: "filled_not_reported_on_ws", monitor: "testnet:1:3" });
-    expect(req.init.headers["x-fillwatch-signature"]).toBe(`sha256=${createHmac("sha256", "hmac-key").update(req.init.body).digest("hex")}`);
+    expect(body).toMatchObject({
+      kind: "trigger",
+      stage: "fill_seen",
+      diagnosis: "filled_not_reported_on_ws",
+      monitor: "testnet:1:3",
+    });
+    expect(req.init.headers["x-fillwatch-signature"]).toBe(
+      `sha256=${createHmac("sha256", "hmac-key").update(req.init.body).digest("hex")}`,
+    );
     expect(req.init.body).not.toContain("hmac-key");
   });
   it("slack, discord, telegram and pagerduty shapes; secrets only in URL or routing key", async () => {
-    const slack = await buildRequest(note, { target: { type: "slack", url: null, urlSecret: "U", secretName: null, chatId: null }, url: "https://hooks/x", secret: null });
+    const slack = await buildRequest(note, {
+      target: { type: "slack", url: null, urlSecret: "U", secretName: null, chatId: null },
+      url: "https://hooks/x",
+      secret: null,
+    });
     expect(JSON.parse(slack.init.body)).toHaveProperty("blocks");
-    const discord = await buildRequest(note, { target: { type: "discord", url: "https://d", urlSecret: null, secretName: null, chatId: null }, url: "https://d", secret: null });
+    const discord = await buildRequest(note, {
+      target: { type: "discord", url: "https://d", urlSecret: null, secretName: null, chatId: null },
+      url: "https://d",
+      secret: null,
+    });
     expect(JSON.parse(discord.init.body).embeds[0].title).toContain("FAILING");
-    const tg = await buildRequest(note, { target: { type: "telegram", url: "http://127.0.0.1:9", urlSecret: null, secretName: "T", chatId: "42" }, url: "http://127.0.0.1:9", secret: "bot-token" });
+    const tg = await buildRequest(note, {
+      target: { type: "telegram", url: "http://127.0.0.1:9", urlSecret: null, secretName: "T", chatId: "42" },
+      url: "http://127.0.0.1:9",
+      secret: "bot-token",
+    });
     expect(tg.url).toBe("http://127.0.0.1:9/botbot-token/sendMessage");
     expect(JSON.parse(tg.init.body)).toMatchObject({ chat_id: "42" });
     expect(tg.init.body).not.toContain("bot-token");
-    const pd = await buildRequest(note, { target: { type: "pagerduty", url: null, urlSecret: null, secretName: "P", chatId: null }, url: null, secret: "rk" });
-    expect(JSON.parse(pd.init.body)).toMatchObject({ routing_key: "rk", event_action: "trigger", dedup_key: note.incidentId, payload: { severity: "critical" } });
+    const pd = await buildRequest(note, {
+      target: { type: "pagerduty", url: null, urlSecret: null, secretName: "P", chatId: null },
+      url: null,
+      secret: "rk",
+    });
+    expect(JSON.parse(pd.init.body)).toMatchObject({
+      routing_key: "rk",
+      event_action: "trigger",
+      dedup_key: note.incidentId,
+      payload: { severity: "critical" },
+    });
     const [trig, resolve] = run([result("fail", "filled_not_reported_on_ws"), result("pass")]).sent;
-    expect(JSON.parse((await buildRequest(resolve!, { target: { type: "pagerduty", url: null, urlSecret: null, secretName: "P", chatId: null }, url: null, secret: "rk" })).init.body)).toEqual({ routing_key: "rk", event_action: "resolve", dedup_key: trig!.incidentId });
+    expect(
+      JSON.parse(
+        (
+          await buildRequest(resolve!, {
+            target: { type: "pagerduty", url: null, urlSecret: null, secretName: "P", chatId: null },
+            url: null,
+            secret: "rk",
+          })
+        ).init.body,
+      ),
+    ).toEqual({ routing_key: "rk", event_action: "resolve", dedup_key: trig!.incidentId });
   });
 });
 
@@ -97,8 +163,20 @@ describe("delivery against a real local receiver", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
     const note = run([result("fail", "filled_not_reported_on_ws")]).sent[0]!;
-    const req = await buildRequest(note, { target: { type: "webhook", url, urlSecret: null, secretName: null, chatId: null }, url, secret: null });
-    let item: OutboxItem = { id: "i", targetIndex: 0, notification: note, attempts: 0, nextAt: 0, state: "pending", lastError: null };
+    const req = await buildRequest(note, {
+      target: { type: "webhook", url, urlSecret: null, secretName: null, chatId: null },
+      url,
+      secret: null,
+    });
+    let item: OutboxItem = {
+      id: "i",
+      targetIndex: 0,
+      notification: note,
+      attempts: 0,
+      nextAt: 0,
+      state: "pending",
+      lastError: null,
+    };
     try {
       item = nextAttempt(item, await deliverOnce(req), 1_000, () => 0.5);
       expect(item).toMatchObject({ state: "pending", attempts: 1, lastError: "HTTP 500" });

@@ -1,6 +1,13 @@
 /** MONITORS validation: every problem names the setting and the fix; exact account indexes. */
 import { describe, expect, it } from "vitest";
-import { checkConfigFiles, loadConfig, monitorsFromToml, parseDevVars, parseMonitors, privateKeySecretName } from "../../../worker/config.ts";
+import {
+  checkConfigFiles,
+  loadConfig,
+  monitorsFromToml,
+  parseDevVars,
+  parseMonitors,
+  privateKeySecretName,
+} from "../../../worker/config.ts";
 
 const ok = (extra = "") => `[{"network":"testnet","account_index":123456,"api_key_index":3${extra}}]`;
 
@@ -8,7 +15,15 @@ describe("parseMonitors", () => {
   it("defaults: testnet URLs and chain 300, market 0, on-demand, caps", () => {
     const { monitors, problems } = parseMonitors(ok());
     expect(problems.filter((p) => p.severity === "error")).toEqual([]);
-    expect(monitors[0]).toMatchObject({ id: "testnet:123456:3", chainId: 300, restUrl: "https://testnet.zklighter.elliot.ai", wsUrl: "wss://testnet.zklighter.elliot.ai/stream", markets: [0], mode: "on-demand", timeScale: 1 });
+    expect(monitors[0]).toMatchObject({
+      id: "testnet:123456:3",
+      chainId: 300,
+      restUrl: "https://testnet.zklighter.elliot.ai",
+      wsUrl: "wss://testnet.zklighter.elliot.ai/stream",
+      markets: [0],
+      mode: "on-demand",
+      timeScale: 1,
+    });
     expect(monitors[0]!.privateKeySecretName).toBe("LIGHTER_PRIVATE_KEY__TESTNET_123456_3");
   });
 
@@ -24,8 +39,14 @@ describe("parseMonitors", () => {
       ['[{"account_index":1,"api_key_index":3,"markets":[]}]', "MONITORS[0].markets"],
       ['[{"account_index":1,"api_key_index":3,"mode":"always"}]', "MONITORS[0].mode"],
       ['[{"account_index":1,"api_key_index":3,"location_hint":"mars"}]', "MONITORS[0].location_hint"],
-      ['[{"account_index":1,"api_key_index":3,"alerts":{"targets":[{"type":"pigeon"}]}}]', "MONITORS[0].alerts.targets[0].type"],
-      ['[{"account_index":1,"api_key_index":3,"alerts":{"targets":[{"type":"pagerduty"}]}}]', "MONITORS[0].alerts.targets[0]"],
+      [
+        '[{"account_index":1,"api_key_index":3,"alerts":{"targets":[{"type":"pigeon"}]}}]',
+        "MONITORS[0].alerts.targets[0].type",
+      ],
+      [
+        '[{"account_index":1,"api_key_index":3,"alerts":{"targets":[{"type":"pagerduty"}]}}]',
+        "MONITORS[0].alerts.targets[0]",
+      ],
       ['[{"account_index":1,"api_key_index":3},{"account_index":1,"api_key_index":3}]', "MONITORS[1]"],
     ];
     for (const [raw, setting] of cases) {
@@ -38,7 +59,9 @@ describe("parseMonitors", () => {
   });
 
   it("the mainnet gate keys on chain id 304, whatever the URL", () => {
-    const { monitors, problems } = parseMonitors('[{"network":"custom","rest_url":"https://example.test","ws_url":"wss://example.test/stream","chain_id":304,"account_index":7,"api_key_index":3}]');
+    const { monitors, problems } = parseMonitors(
+      '[{"network":"custom","rest_url":"https://example.test","ws_url":"wss://example.test/stream","chain_id":304,"account_index":7,"api_key_index":3}]',
+    );
     expect(monitors[0]!.allowMainnet).toBe(false);
     expect(problems.some((p) => p.setting.endsWith("allow_mainnet"))).toBe(true);
   });
@@ -50,10 +73,21 @@ describe("parseMonitors", () => {
   });
 
   it("loadConfig reports missing secrets by name, never by value", () => {
-    const r = loadConfig({ MONITORS: ok(',"alerts":{"targets":[{"type":"slack","url_secret":"SLACK_URL"}]}'), API_TOKEN: "t" });
-    expect(r.problems.map((p) => p.setting)).toEqual(expect.arrayContaining(["LIGHTER_PRIVATE_KEY__TESTNET_123456_3", "SLACK_URL"]));
-    const withKey = loadConfig({ MONITORS: ok(), API_TOKEN: "t", [privateKeySecretName("testnet", 123456n, 3)]: "0xsecret-value-here" });
-    expect(JSON.stringify(withKey, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).not.toContain("secret-value-here");
+    const r = loadConfig({
+      MONITORS: ok(',"alerts":{"targets":[{"type":"slack","url_secret":"SLACK_URL"}]}'),
+      API_TOKEN: "t",
+    });
+    expect(r.problems.map((p) => p.setting)).toEqual(
+      expect.arrayContaining(["LIGHTER_PRIVATE_KEY__TESTNET_123456_3", "SLACK_URL"]),
+    );
+    const withKey = loadConfig({
+      MONITORS: ok(),
+      API_TOKEN: "t",
+      [privateKeySecretName("testnet", 123456n, 3)]: "0xsecret-value-here",
+    });
+    expect(JSON.stringify(withKey, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).not.toContain(
+      "secret-value-here",
+    );
   });
 });
 
@@ -62,21 +96,32 @@ describe("config files", () => {
     for (const lit of [`'${ok()}'`, `'''${ok()}'''`, JSON.stringify(ok())]) {
       expect(monitorsFromToml(`name="x"\n[vars]\nMONITORS = ${lit}\n[other]\nMONITORS='no'`)).toBe(ok());
     }
-    expect(parseDevVars('# c\nA=1\nB="two words"\n  C = \'3\'\n')).toEqual({ A: "1", B: "two words", C: "3" });
+    expect(parseDevVars("# c\nA=1\nB=\"two words\"\n  C = '3'\n")).toEqual({ A: "1", B: "two words", C: "3" });
   });
   it("a monitor's schedule must be one of the cron triggers", () => {
-    const toml = (schedule: string) => `[triggers]\ncrons = ["*/5 * * * *", "17 3 * * *"]\n[vars]\nMONITORS='[{"account_index":5,"api_key_index":3,"schedule":"${schedule}"}]'`;
+    const toml = (schedule: string) =>
+      `[triggers]\ncrons = ["*/5 * * * *", "17 3 * * *"]\n[vars]\nMONITORS='[{"account_index":5,"api_key_index":3,"schedule":"${schedule}"}]'`;
     const vars = "API_TOKEN=x\nLIGHTER_PRIVATE_KEY__TESTNET_5_3=0x1";
     expect(checkConfigFiles(toml("*/5 * * * *"), vars).ok).toBe(true);
     const bad = checkConfigFiles(toml("*/7 * * * *"), vars);
     expect(bad.ok).toBe(false);
     expect(bad.problems.map((p) => p.message).join(" ")).toMatch(/never run/);
-    expect(parseMonitors('[{"account_index":5,"api_key_index":3,"schedule":"often"}]').problems[0]!.setting).toBe("MONITORS[0].schedule");
+    expect(parseMonitors('[{"account_index":5,"api_key_index":3,"schedule":"often"}]').problems[0]!.setting).toBe(
+      "MONITORS[0].schedule",
+    );
   });
 
   it("flags a missing cron and loopback URLs shipped to production", () => {
-    const r = checkConfigFiles(`[vars]\nMONITORS='[{"network":"custom","rest_url":"http://127.0.0.1:1","ws_url":"ws://localhost:1/stream","chain_id":300,"account_index":5,"api_key_index":3}]'`, "API_TOKEN=x\nLIGHTER_PRIVATE_KEY__CUSTOM_5_3=0x1");
+    const r = checkConfigFiles(
+      `[vars]\nMONITORS='[{"network":"custom","rest_url":"http://127.0.0.1:1","ws_url":"ws://localhost:1/stream","chain_id":300,"account_index":5,"api_key_index":3}]'`,
+      "API_TOKEN=x\nLIGHTER_PRIVATE_KEY__CUSTOM_5_3=0x1",
+    );
     expect(r.ok).toBe(false);
-    expect(r.problems.filter((p) => p.severity === "error").map((p) => p.message).join(" ")).toMatch(/loopback.*loopback.*cron|cron.*loopback/s);
+    expect(
+      r.problems
+        .filter((p) => p.severity === "error")
+        .map((p) => p.message)
+        .join(" "),
+    ).toMatch(/loopback.*loopback.*cron|cron.*loopback/s);
   });
 });

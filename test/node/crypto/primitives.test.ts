@@ -2,7 +2,20 @@
 import { describe, expect, it } from "vitest";
 import * as F from "../../../worker/lighter/crypto/field.ts";
 import { hashNToMNoPad, hashToQuinticExtension, permute } from "../../../worker/lighter/crypto/poseidon2.ts";
-import { GENERATOR, add, decode, double, encode, encodeToBytes, equals, multiply, multiplyGenerator, multiplyGeneratorComb, toAffine, type Point } from "../../../worker/lighter/crypto/curve.ts";
+import {
+  GENERATOR,
+  add,
+  decode,
+  double,
+  encode,
+  encodeToBytes,
+  equals,
+  multiply,
+  multiplyGenerator,
+  multiplyGeneratorComb,
+  toAffine,
+  type Point,
+} from "../../../worker/lighter/crypto/curve.ts";
 import { N, scalarFromFp5 } from "../../../worker/lighter/crypto/scalar.ts";
 import { schnorrSign, schnorrVerify } from "../../../worker/lighter/crypto/schnorr.ts";
 import { PrivateKey } from "../../../worker/lighter/keys.ts";
@@ -70,7 +83,13 @@ describe("GF(p^5)", () => {
     }
   });
   it("inverse and square root round trips", () => {
-    const a = fp5(["1311768467294899695", "1147797409030816545", "1234605616436508552", "9833440827789222417", "12302652060662169617"]);
+    const a = fp5([
+      "1311768467294899695",
+      "1147797409030816545",
+      "1234605616436508552",
+      "9833440827789222417",
+      "12302652060662169617",
+    ]);
     expect(F.fp5Mul(a, F.fp5Inv(a))).toEqual(F.FP5_ONE);
     expect(F.fp5Inv(F.FP5_ZERO)).toEqual(F.FP5_ZERO);
     const sq = F.fp5Square(a);
@@ -95,10 +114,13 @@ describe("Poseidon2", () => {
     expect(z.map(String)).toEqual(det["permute(zero_state)"]);
   });
   it("sponge hashes, including non-canonical inputs and short chunks", () => {
-    for (const v of prim.poseidon2_hash_n_to_hash_no_pad as Json[]) expect(hashNToMNoPad(big(v.input), 4).map(String)).toEqual(v.output);
-    for (const v of prim.poseidon2_hash_two_to_one as Json[]) expect(hashNToMNoPad(big([...v.left, ...v.right]), 4).map(String)).toEqual(v.output);
+    for (const v of prim.poseidon2_hash_n_to_hash_no_pad as Json[])
+      expect(hashNToMNoPad(big(v.input), 4).map(String)).toEqual(v.output);
+    for (const v of prim.poseidon2_hash_two_to_one as Json[])
+      expect(hashNToMNoPad(big([...v.left, ...v.right]), 4).map(String)).toEqual(v.output);
     for (const group of ["poseidon2_hash_to_quintic_extension", "hash_to_quintic_extension_wasm"]) {
-      for (const v of prim[group] as Json[]) expect(bytesToHex(hashToQuinticExtension(big(v.input)))).toBe(v.output_le_hex);
+      for (const v of prim[group] as Json[])
+        expect(bytesToHex(hashToQuinticExtension(big(v.input)))).toBe(v.output_le_hex);
     }
     expect(bytesToHex(hashToQuinticExtension([]))).toBe("00".repeat(40));
     expect(hashNToMNoPad([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n], 5).map(String)).toEqual(det["hash_to_quintic([1..8])"]);
@@ -141,7 +163,13 @@ describe("ecgfp5", () => {
   it("fixed-base and variable-base multiplication agree; n·G is the neutral element", () => {
     const k = 0x1234567890abcdef1234567890abcdefn;
     expect(equals(multiplyGenerator(k), multiply(GENERATOR, k))).toBe(true);
-    for (const x of [1n, 2n, N - 1n, (1n << 319n) + 12345n, 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdefn]) {
+    for (const x of [
+      1n,
+      2n,
+      N - 1n,
+      (1n << 319n) + 12345n,
+      0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdefn,
+    ]) {
       expect(equals(multiplyGeneratorComb(x), multiply(GENERATOR, x)), String(x)).toBe(true);
     }
     expect(toAffine(multiplyGeneratorComb(0n))).toBeNull();
@@ -151,7 +179,8 @@ describe("ecgfp5", () => {
 
 describe("scalars, keys and Schnorr", () => {
   it("scalar from GF(p^5) and sub mod n", () => {
-    for (const v of prim.scalar_from_gfp5 as Json[]) expect(scalarFromFp5(fp5(v.gfp5))).toBe(limbsToScalar(v.scalar_limbs));
+    for (const v of prim.scalar_from_gfp5 as Json[])
+      expect(scalarFromFp5(fp5(v.gfp5))).toBe(limbsToScalar(v.scalar_limbs));
     for (const v of prim.scalar_sub_mod_n as Json[]) {
       const r = (((limbsToScalar(v.a_limbs) - limbsToScalar(v.b_limbs)) % N) + N) % N;
       expect(r).toBe(limbsToScalar(v.result_limbs));
@@ -175,6 +204,12 @@ describe("scalars, keys and Schnorr", () => {
     const key = PrivateKey.fromHex(det.private_key_hex);
     const sig = schnorrSign(key, hexToBytes(det.create_order.hash_hex), hexToBytes(det.fixed_k_hex));
     expect(bytesToHex(sig)).toBe(det.create_order.sig_hex);
-    expect(bytesToHex(encodeToBytes(multiplyGenerator(BigInt(`0x${Buffer.from(hexToBytes(det.fixed_k_hex)).reverse().toString("hex")}`))))).toBe(det.fixed_k_times_G_encoded_hex);
+    expect(
+      bytesToHex(
+        encodeToBytes(
+          multiplyGenerator(BigInt(`0x${Buffer.from(hexToBytes(det.fixed_k_hex)).reverse().toString("hex")}`)),
+        ),
+      ),
+    ).toBe(det.fixed_k_times_G_encoded_hex);
   });
 });

@@ -49,12 +49,22 @@ describe("keys", () => {
 describe("recorded signatures", () => {
   it("every tx signature verifies against its tx hash", () => {
     for (const c of signed) {
-      expect(schnorrVerify(hexToBytes(c.public_key_hex), hexToBytes(c.outputs.tx_hash), hexToBytes(c.outputs.signature_hex)), c.id).toBe(true);
+      expect(
+        schnorrVerify(hexToBytes(c.public_key_hex), hexToBytes(c.outputs.tx_hash), hexToBytes(c.outputs.signature_hex)),
+        c.id,
+      ).toBe(true);
     }
   });
   it("every auth-token signature verifies against its message hash", () => {
     for (const c of v.auth_token as Json[]) {
-      expect(schnorrVerify(hexToBytes(c.public_key_hex), hexToBytes(c.derived.signed_message_hex), hexToBytes(c.outputs.signature_hex)), c.id).toBe(true);
+      expect(
+        schnorrVerify(
+          hexToBytes(c.public_key_hex),
+          hexToBytes(c.derived.signed_message_hex),
+          hexToBytes(c.outputs.signature_hex),
+        ),
+        c.id,
+      ).toBe(true);
     }
   });
   it("tampered hash, signature or key fails", () => {
@@ -70,7 +80,17 @@ describe("recorded signatures", () => {
     expect(schnorrVerify(pk, flip(msg, 3), sig)).toBe(false);
     expect(schnorrVerify(pk, msg, flip(sig, 5))).toBe(false);
     expect(schnorrVerify(pk, msg, flip(sig, 45))).toBe(false);
-    expect(schnorrVerify(hexToBytes(signed[1].public_key_hex === c.public_key_hex ? (v.keys as Json[]).at(-1).public_key_hex : signed[1].public_key_hex), msg, sig)).toBe(false);
+    expect(
+      schnorrVerify(
+        hexToBytes(
+          signed[1].public_key_hex === c.public_key_hex
+            ? (v.keys as Json[]).at(-1).public_key_hex
+            : signed[1].public_key_hex,
+        ),
+        msg,
+        sig,
+      ),
+    ).toBe(false);
     expect(schnorrVerify(flip(pk, 0), msg, sig)).toBe(false);
     expect(schnorrVerify(pk, msg, new Uint8Array(79))).toBe(false);
   });
@@ -79,16 +99,20 @@ describe("recorded signatures", () => {
 describe("sign → verify round trips", () => {
   it("random keys and messages", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 40, maxLength: 40 }), fc.uint8Array({ minLength: 40, maxLength: 40 }), (keyBytes, msg) => {
-        keyBytes[39] = keyBytes[39]! & 0x0f;
-        const key = PrivateKey.fromHex(bytesToHex(keyBytes));
-        if (key.isZero()) return;
-        const sig = schnorrSign(key, msg);
-        expect(schnorrVerify(key.publicKey(), msg, sig)).toBe(true);
-        const other = msg.slice();
-        other[0] = other[0]! ^ 0x80;
-        expect(schnorrVerify(key.publicKey(), other, sig)).toBe(false);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 40, maxLength: 40 }),
+        fc.uint8Array({ minLength: 40, maxLength: 40 }),
+        (keyBytes, msg) => {
+          keyBytes[39] = keyBytes[39]! & 0x0f;
+          const key = PrivateKey.fromHex(bytesToHex(keyBytes));
+          if (key.isZero()) return;
+          const sig = schnorrSign(key, msg);
+          expect(schnorrVerify(key.publicKey(), msg, sig)).toBe(true);
+          const other = msg.slice();
+          other[0] = other[0]! ^ 0x80;
+          expect(schnorrVerify(key.publicKey(), other, sig)).toBe(false);
+        },
+      ),
       { numRuns: 12 },
     );
   });

@@ -4,7 +4,13 @@ import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import { parseDecimal, formatDecimal } from "../../../worker/lighter/decimal.ts";
 import { FillTracker, classifyStatus } from "../../../worker/lighter/fills.ts";
-import { ORDER_STATUSES, parseFrame, redactFrameForLog, subscribeFrame, type LighterEvent } from "../../../worker/lighter/messages.ts";
+import {
+  ORDER_STATUSES,
+  parseFrame,
+  redactFrameForLog,
+  subscribeFrame,
+  type LighterEvent,
+} from "../../../worker/lighter/messages.ts";
 import { OrderBook } from "../../../worker/lighter/orderbook.ts";
 import { LighterApiError, LighterRestClient } from "../../../worker/lighter/rest.ts";
 
@@ -16,23 +22,49 @@ const accountUpdate = (filled: string, status: string, coi = "42") =>
   `{"type":"update/account_orders","channel":"account_orders:0","account":1234,"nonce":9182390020,"orders":{"0":[{"order_index":${bigOrderIndex},"client_order_index":${coi},"order_id":"${bigOrderIndex}","client_order_id":"${coi}","market_index":0,"owner_account_index":1234,"initial_base_amount":"0.0050","price":"2352.74","nonce":281474720725346,"remaining_base_amount":"0.0030","is_ask":true,"base_size":50,"base_price":235274,"filled_base_amount":"${filled}","filled_quote_amount":"4.705480","side":"sell","type":"limit","time_in_force":"immediate-or-cancel","reduce_only":false,"trigger_price":"0.00","order_expiry":0,"status":"${status}","trigger_status":"na","trigger_time":0,"parent_order_index":0,"block_height":1,"timestamp":1777941383576,"created_at":1777941383576,"updated_at":1777941383900,"transaction_time":1777941383576735}]}}`;
 
 function book(ev: LighterEvent) {
-  if (ev.kind !== "order_book_snapshot" && ev.kind !== "order_book_update") throw new Error(`not a book frame: ${ev.kind}`);
+  if (ev.kind !== "order_book_snapshot" && ev.kind !== "order_book_update")
+    throw new Error(`not a book frame: ${ev.kind}`);
   return ev;
 }
 
 describe("parseFrame", () => {
   it("connected, ping, pong, sendtx, unsubscribed in both spellings", () => {
-    expect(parseFrame('{"session_id": "8d354239", "type": "connected"}')).toEqual({ kind: "connected", sessionId: "8d354239" });
+    expect(parseFrame('{"session_id": "8d354239", "type": "connected"}')).toEqual({
+      kind: "connected",
+      sessionId: "8d354239",
+    });
     expect(parseFrame('{"type":"ping"}').kind).toBe("ping");
     expect(parseFrame('{"type":"pong"}').kind).toBe("pong");
-    expect(parseFrame('{"code":200,"id":"1786459718284","predicted_execution_time_ms":1786459719662,"tx_hash":"9959","type":"jsonapi/sendtx"}')).toMatchObject({ kind: "sendtx_result", code: 200, txHash: "9959", id: "1786459718284" });
-    expect(parseFrame('{"type":"unsubscribed","channel":"order_book:0"}')).toEqual({ kind: "unsubscribed", channel: "order_book:0" });
-    expect(parseFrame('{"type":"unsubscribed/order_book","channel":"order_book:0"}')).toEqual({ kind: "unsubscribed", channel: "order_book:0" });
+    expect(
+      parseFrame(
+        '{"code":200,"id":"1786459718284","predicted_execution_time_ms":1786459719662,"tx_hash":"9959","type":"jsonapi/sendtx"}',
+      ),
+    ).toMatchObject({ kind: "sendtx_result", code: 200, txHash: "9959", id: "1786459718284" });
+    expect(parseFrame('{"type":"unsubscribed","channel":"order_book:0"}')).toEqual({
+      kind: "unsubscribed",
+      channel: "order_book:0",
+    });
+    expect(parseFrame('{"type":"unsubscribed/order_book","channel":"order_book:0"}')).toEqual({
+      kind: "unsubscribed",
+      channel: "order_book:0",
+    });
   });
   it("errors in both shapes", () => {
-    expect(parseFrame('{"error":{"code":30003,"message":"Already Subscribed to : order_book:0"}}')).toMatchObject({ kind: "error", code: 30003, shape: "wrapped" });
-    expect(parseFrame('{"type": "error", "code": 30012, "message": "failed to subscribe"}')).toMatchObject({ kind: "error", code: 30012, shape: "flat" });
-    expect(parseFrame('{"type":"error","message":"invalid auth: invalid deadline"}')).toMatchObject({ kind: "error", code: null, message: "invalid auth: invalid deadline" });
+    expect(parseFrame('{"error":{"code":30003,"message":"Already Subscribed to : order_book:0"}}')).toMatchObject({
+      kind: "error",
+      code: 30003,
+      shape: "wrapped",
+    });
+    expect(parseFrame('{"type": "error", "code": 30012, "message": "failed to subscribe"}')).toMatchObject({
+      kind: "error",
+      code: 30012,
+      shape: "flat",
+    });
+    expect(parseFrame('{"type":"error","message":"invalid auth: invalid deadline"}')).toMatchObject({
+      kind: "error",
+      code: null,
+      message: "invalid auth: invalid deadline",
+    });
   });
   it("account orders: ids above 2^53 exact, amounts exact, either ack channel spelling", () => {
     const ev = parseFrame(accountUpdate("0.0020", "open"));
@@ -53,7 +85,9 @@ describe("parseFrame", () => {
     expect(parseFrame('{"type":"weird/thing"}').kind).toBe("unexpected");
     expect(parseFrame('{"type":"update/order_book","channel":"order_book:0"}').kind).toBe("unexpected");
     fc.assert(fc.property(fc.string(), (s) => void parseFrame(s)));
-    fc.assert(fc.property(fc.jsonValue(), (v) => void parseFrame(JSON.stringify({ type: "update/account_orders", orders: v }))));
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => void parseFrame(JSON.stringify({ type: "update/account_orders", orders: v }))),
+    );
   });
   it("redacts the auth token of an outgoing subscribe", () => {
     const token = `1767225600:12345:3:${"ab".repeat(80)}`;
@@ -70,7 +104,10 @@ describe("OrderBook", () => {
     b.apply(book(parseFrame(snapshot)));
     expect(b.top().bestAsk!.priceText).toBe("2325.00");
     expect(b.top().bestBid!.priceText).toBe("2000.00");
-    expect(b.apply(book(parseFrame(delta(904845, 904850, 10, '{"price":"2300.00","size":"1.0000"}'))))).toEqual({ kind: "ok", continuity: "checked" });
+    expect(b.apply(book(parseFrame(delta(904845, 904850, 10, '{"price":"2300.00","size":"1.0000"}'))))).toEqual({
+      kind: "ok",
+      continuity: "checked",
+    });
     expect(b.top().bestAsk!.priceText).toBe("2300.00");
     // offset jumping backwards is not a gap
     b.apply(book(parseFrame(delta(904850, 904851, 3, '{"price":"2300.00","size":"0.0000"}'))));
@@ -117,7 +154,7 @@ describe("fills", () => {
     expect(f2.find((e) => e.kind === "fill")).toMatchObject({ deltaBase: 10n });
     expect(f2.find((e) => e.kind === "status")).toMatchObject({ terminal: true, reason: "not-enough-liquidity" });
     expect(t.applyOrder(ord("0.0010", "canceled")).some((e) => e.kind === "anomaly")).toBe(true);
-    expect(t.applyOrder(ord("0.0010", "filled", )).length).toBeGreaterThanOrEqual(0);
+    expect(t.applyOrder(ord("0.0010", "filled")).length).toBeGreaterThanOrEqual(0);
     // Orders we do not track are ignored.
     const other = parseFrame(accountUpdate("0.0050", "filled", "7"));
     expect(other.kind === "account_orders" && t.applyOrder(other.orders[0]!)).toEqual([]);
@@ -136,14 +173,21 @@ describe("fills", () => {
     const ev = parseFrame(accountUpdate("0.0020", "open"));
     if (ev.kind !== "account_orders") throw new Error("bad");
     t.applyOrder(ev.orders[0]!);
-    const trade = (id: string, size: string) => parseFrame(`{"type":"update/account_all_trades","channel":"account_all_trades:1234","trades":{"0":[{"trade_id":${id},"trade_id_str":"${id}","tx_hash":"aa","type":"trade","market_id":0,"size":"${size}","price":"2352.74","usd_amount":"4.70","ask_id":${bigOrderIndex},"ask_id_str":"${bigOrderIndex}","bid_id":1,"ask_client_id":42,"bid_client_id":0,"ask_account_id":1234,"bid_account_id":9,"is_maker_ask":false,"timestamp":1}]}}`);
+    const trade = (id: string, size: string) =>
+      parseFrame(
+        `{"type":"update/account_all_trades","channel":"account_all_trades:1234","trades":{"0":[{"trade_id":${id},"trade_id_str":"${id}","tx_hash":"aa","type":"trade","market_id":0,"size":"${size}","price":"2352.74","usd_amount":"4.70","ask_id":${bigOrderIndex},"ask_id_str":"${bigOrderIndex}","bid_id":1,"ask_client_id":42,"bid_client_id":0,"ask_account_id":1234,"bid_account_id":9,"is_maker_ask":false,"timestamp":1}]}}`,
+      );
     const tr1 = trade("16164557907", "0.0020");
     if (tr1.kind !== "trades") throw new Error(`bad trade ${JSON.stringify(tr1)}`);
-    expect(t.applyTrade(tr1.trades[0]!)).toEqual([{ kind: "trade", clientOrderIndex: 42n, tradeId: 16164557907n, size: 20n, duplicate: false }]);
+    expect(t.applyTrade(tr1.trades[0]!)).toEqual([
+      { kind: "trade", clientOrderIndex: 42n, tradeId: 16164557907n, size: 20n, duplicate: false },
+    ]);
     expect(t.applyTrade(tr1.trades[0]!)[0]).toMatchObject({ duplicate: true });
     const tr2 = trade("16164557908", "0.0010");
     if (tr2.kind !== "trades") throw new Error("bad");
-    expect(t.applyTrade(tr2.trades[0]!).some((e) => e.kind === "anomaly" && e.anomaly === "trade_sum_exceeds_cumulative")).toBe(true);
+    expect(
+      t.applyTrade(tr2.trades[0]!).some((e) => e.kind === "anomaly" && e.anomaly === "trade_sum_exceeds_cumulative"),
+    ).toBe(true);
   });
   it("decimals are exact", () => {
     expect(parseDecimal("10.000000")).toEqual({ value: 10000000n, scale: 6 });
@@ -163,7 +207,12 @@ describe("LighterRestClient over real HTTP", () => {
         res.setHeader("content-type", "application/json");
         if (req.url?.startsWith("/api/v1/sendTx")) return res.end('{"code":21104,"message":"invalid nonce"}');
         if (req.url?.startsWith("/api/v1/nextNonce")) return res.end('{"code":200,"nonce":42}');
-        if (req.url?.startsWith("/api/v1/accountOrders")) return res.end(`{"code":200,"orders":[${JSON.parse(accountUpdate("0.0050", "filled")).orders["0"].map((o: unknown) => JSON.stringify(o)).join(",")}]}`);
+        if (req.url?.startsWith("/api/v1/accountOrders"))
+          return res.end(
+            `{"code":200,"orders":[${JSON.parse(accountUpdate("0.0050", "filled"))
+              .orders["0"].map((o: unknown) => JSON.stringify(o))
+              .join(",")}]}`,
+          );
         if (req.url?.startsWith("/slow")) return;
         res.statusCode = 500;
         res.end("<html>oops</html>");
@@ -187,7 +236,9 @@ describe("LighterRestClient over real HTTP", () => {
       expect(seen.find((s) => s.url.startsWith("/api/v1/accountOrders"))!.auth).toBe(token);
       const e500 = await rest.orderBookDetails(0).catch((e: unknown) => e);
       expect(e500).toMatchObject({ httpStatus: 500 });
-      const slow = await (rest as unknown as { request: (e: string, q: object) => Promise<unknown> }).request("/slow", {}).catch((e: unknown) => e);
+      const slow = await (rest as unknown as { request: (e: string, q: object) => Promise<unknown> })
+        .request("/slow", {})
+        .catch((e: unknown) => e);
       expect(String((slow as Error).message)).toMatch(/timed out/);
       for (const e of [err, e500, slow]) expect(String((e as Error).message)).not.toContain("cdcd");
     } finally {

@@ -4,7 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../sim/server.ts";
-import { RawClient, account, bestPrices, http, isError, isType, orderTx, sendOrder, sleep, token, type TestAccount } from "./support.ts";
+import {
+  RawClient,
+  account,
+  bestPrices,
+  http,
+  isError,
+  isType,
+  orderTx,
+  sendOrder,
+  token,
+  type TestAccount,
+} from "./support.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -43,10 +54,25 @@ describe("WebSocket basics", () => {
     const c = await RawClient.open(sim.ws);
     c.send({ type: "subscribe", channel: "order_book/0" });
     const snap = await c.next(isType("subscribed/order_book"));
-    expect(Object.keys(snap.json!).sort()).toEqual(["channel", "last_updated_at", "offset", "order_book", "timestamp", "type"]);
+    expect(Object.keys(snap.json!).sort()).toEqual([
+      "channel",
+      "last_updated_at",
+      "offset",
+      "order_book",
+      "timestamp",
+      "type",
+    ]);
     expect(snap.json!.channel).toBe("order_book:0");
     const ob = snap.json!.order_book as Record<string, unknown>;
-    expect(Object.keys(ob).sort()).toEqual(["asks", "begin_nonce", "bids", "code", "last_updated_at", "nonce", "offset"]);
+    expect(Object.keys(ob).sort()).toEqual([
+      "asks",
+      "begin_nonce",
+      "bids",
+      "code",
+      "last_updated_at",
+      "nonce",
+      "offset",
+    ]);
     const level = (ob.asks as Record<string, unknown>[])[0]!;
     expect(Object.keys(level).sort()).toEqual(["price", "size"]);
     expect(level.price).toMatch(/^\d+\.\d{2}$/);
@@ -78,9 +104,17 @@ describe("WebSocket basics", () => {
     c.send({ type: "subscribe", channel: `account_orders/0/${a.index}` });
     const e1 = await c.next(isError(20001));
     expect(JSON.stringify(e1.json)).toContain("auth field is required");
-    c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a).replace(/.$/, (ch) => (ch === "0" ? "1" : "0")) });
+    c.send({
+      type: "subscribe",
+      channel: `account_orders/0/${a.index}`,
+      auth: token(a).replace(/.$/, (ch) => (ch === "0" ? "1" : "0")),
+    });
     await c.next(isError(20013));
-    c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a, Math.floor(Date.now() / 1000) + 9 * 3600) });
+    c.send({
+      type: "subscribe",
+      channel: `account_orders/0/${a.index}`,
+      auth: token(a, Math.floor(Date.now() / 1000) + 9 * 3600),
+    });
     const far = await c.next(isError(20013), 2000, c.frames.length - 0);
     expect(JSON.stringify(far.json)).toContain("deadline");
     c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
@@ -105,10 +139,20 @@ describe("orders, fills and trades", () => {
   afterAll(() => c.close());
 
   it("REST: nextNonce, orderBookDetails, apikeys, account", async () => {
-    expect((await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=${a.apiKey}`)).json).toEqual({ code: 200, nonce: 0 });
+    expect((await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=${a.apiKey}`)).json).toEqual({
+      code: 200,
+      nonce: 0,
+    });
     const d = await http(sim, "/api/v1/orderBookDetails?market_id=0");
     const eth = (d.json.order_book_details as Record<string, unknown>[])[0]!;
-    expect(eth).toMatchObject({ symbol: "ETH", market_id: 0, size_decimals: 4, price_decimals: 2, min_base_amount: "0.0050", min_quote_amount: "10.000000" });
+    expect(eth).toMatchObject({
+      symbol: "ETH",
+      market_id: 0,
+      size_decimals: 4,
+      price_decimals: 2,
+      min_base_amount: "0.0050",
+      min_quote_amount: "10.000000",
+    });
     const k = await http(sim, `/api/v1/apikeys?account_index=${a.index}&api_key_index=${a.apiKey}`);
     expect((k.json.api_keys as Record<string, unknown>[])[0]!.public_key).toBe(a.key.publicKeyHex());
     const acct = await http(sim, `/api/v1/account?by=index&value=${a.index}`);
@@ -125,38 +169,69 @@ describe("orders, fills and trades", () => {
     expect(typeof r.json.message).toBe("string");
     const upd = await c.next((f) => f.json?.type === "update/account_orders", 2000, from);
     const order = ((upd.json!.orders as Record<string, Record<string, unknown>[]>)["0"] ?? [])[0]!;
-    expect(order).toMatchObject({ client_order_id: String(r.tx.coi), status: "filled", filled_base_amount: "0.0050", is_ask: false, time_in_force: "immediate-or-cancel", market_index: 0 });
+    expect(order).toMatchObject({
+      client_order_id: String(r.tx.coi),
+      status: "filled",
+      filled_base_amount: "0.0050",
+      is_ask: false,
+      time_in_force: "immediate-or-cancel",
+      market_index: 0,
+    });
     // order_index is above 2^53: the raw text carries it exactly, equal to the string twin.
     expect(BigInt(order.order_id as string)).toBeGreaterThan(2n ** 53n);
     expect(upd.text).toContain(`"order_index":${order.order_id as string},`);
-    const trade = await c.next((f) => f.json?.type === "update/trade" && f.text.includes(`"bid_client_id":${r.tx.coi}`), 2000, from);
+    const trade = await c.next(
+      (f) => f.json?.type === "update/trade" && f.text.includes(`"bid_client_id":${r.tx.coi}`),
+      2000,
+      from,
+    );
     const t = (trade.json!.trades as Record<string, unknown>[])[0]!;
     expect(t).toMatchObject({ bid_account_id: Number(a.index), size: "0.0050", type: "trade", tx_hash: r.tx.tx_hash });
     expect(trade.text).toContain(`"bid_id":${order.order_id as string}`);
     const tx = await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`);
     expect(tx.json).toMatchObject({ code: 200, hash: r.tx.tx_hash, status: 2, type: 14 });
     const acct = await http(sim, `/api/v1/account?by=index&value=${a.index}`);
-    expect((acct.json.accounts as Record<string, unknown>[])[0]!.positions).toEqual([expect.objectContaining({ market_id: 0, sign: 1, position: "0.0050" })]);
-    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, { headers: { authorization: token(a) } });
-    expect((ao.json.orders as Record<string, unknown>[])[0]).toMatchObject({ status: "filled", client_order_id: String(r.tx.coi) });
-    expect((await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=1`)).json.code).toBe(20001);
+    expect((acct.json.accounts as Record<string, unknown>[])[0]!.positions).toEqual([
+      expect.objectContaining({ market_id: 0, sign: 1, position: "0.0050" }),
+    ]);
+    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, {
+      headers: { authorization: token(a) },
+    });
+    expect((ao.json.orders as Record<string, unknown>[])[0]).toMatchObject({
+      status: "filled",
+      client_order_id: String(r.tx.coi),
+    });
+    expect((await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=1`)).json.code).toBe(
+      20001,
+    );
   });
 
   it("sendTx error codes: 21104 nonce, 21120 signature, 21728 duplicate index, 21603/21706 minimums, 21732 reduce-only, 21734 price band", async () => {
     const { ask, bid } = await bestPrices(sim);
-    expect((await sendOrder(sim, a, { base: 50n, price: ask, isAsk: false, nonce: a.nonce + 5n })).json.code).toBe(21104);
+    expect((await sendOrder(sim, a, { base: 50n, price: ask, isAsk: false, nonce: a.nonce + 5n })).json.code).toBe(
+      21104,
+    );
     const t = orderTx(sim, a, { base: 50n, price: ask, isAsk: false });
     const tampered = t.tx_info.replace(/"BaseAmount":50/, '"BaseAmount":51');
-    const bad = await http(sim, "/api/v1/sendTx", { method: "POST", body: new URLSearchParams({ tx_type: "14", tx_info: tampered }) });
+    const bad = await http(sim, "/api/v1/sendTx", {
+      method: "POST",
+      body: new URLSearchParams({ tx_type: "14", tx_info: tampered }),
+    });
     expect(bad.json.code).toBe(21120);
     const ok = await sendOrder(sim, a, { base: 50n, price: ask + 50, isAsk: false });
     expect(ok.json.code).toBe(200);
-    expect((await sendOrder(sim, a, { base: 50n, price: ask + 50, isAsk: false, coi: ok.tx.coi })).json.code).toBe(21728);
+    expect((await sendOrder(sim, a, { base: 50n, price: ask + 50, isAsk: false, coi: ok.tx.coi })).json.code).toBe(
+      21728,
+    );
     expect((await sendOrder(sim, a, { base: 10n, price: ask + 50, isAsk: false })).json.code).toBe(21603);
     expect((await sendOrder(sim, a, { base: 50n, price: 1000, isAsk: false, type: 1 })).json.code).toBe(21706);
     const fresh = account(sim);
-    expect((await sendOrder(sim, fresh, { base: 50n, price: bid - 50, isAsk: true, reduceOnly: true })).json.code).toBe(21732);
-    expect((await sendOrder(sim, a, { base: 50n, price: Math.round(ask * 1.2), isAsk: false, tif: 1 })).json.code).toBe(21734);
+    expect((await sendOrder(sim, fresh, { base: 50n, price: bid - 50, isAsk: true, reduceOnly: true })).json.code).toBe(
+      21732,
+    );
+    expect((await sendOrder(sim, a, { base: 50n, price: Math.round(ask * 1.2), isAsk: false, tif: 1 })).json.code).toBe(
+      21734,
+    );
   });
 
   it("limit GTT rests open; post-only crossing ends canceled-post-only; IOC beyond the top level partially fills and ends canceled-* with its fill", async () => {
@@ -165,7 +240,14 @@ describe("orders, fills and trades", () => {
     const rest = await sendOrder(sim, a, { base: 50n, price: bid - 200, isAsk: false, tif: 1 });
     const po = await sendOrder(sim, a, { base: 50n, price: ask + 10, isAsk: false, tif: 2 });
     const statusOf = async (coi: bigint, want: RegExp) => {
-      const f = await c.next((x) => x.json?.type === "update/account_orders" && x.text.includes(`"client_order_id":"${coi}"`) && want.test(x.text), 2000, from);
+      const f = await c.next(
+        (x) =>
+          x.json?.type === "update/account_orders" &&
+          x.text.includes(`"client_order_id":"${coi}"`) &&
+          want.test(x.text),
+        2000,
+        from,
+      );
       return ((f.json!.orders as Record<string, Record<string, unknown>[]>)["0"] ?? [])[0]!;
     };
     expect((await statusOf(rest.tx.coi, /"status":"open"/)).remaining_base_amount).toBe("0.0050");

@@ -6,7 +6,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAULT_NAMES } from "../../sim/faults.ts";
 import { startSimulator, type Simulator } from "../../sim/server.ts";
-import { RawClient, account, bestPrices, http, isError, isType, sendOrder, sleep, token, type TestAccount } from "./support.ts";
+import {
+  RawClient,
+  account,
+  bestPrices,
+  http,
+  isError,
+  isType,
+  sendOrder,
+  sleep,
+  token,
+  type TestAccount,
+} from "./support.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -70,7 +81,9 @@ describe("faults", () => {
     c.send({ type: "subscribe", channel: "order_book/0" });
     c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
     await c.next(isType("subscribed/account_orders"));
-    expect(await c.none((f) => /order_book/.test(String(f.json?.type)) || f.json?.error !== undefined, 200, 0)).toBe(true);
+    expect(await c.none((f) => /order_book/.test(String(f.json?.type)) || f.json?.error !== undefined, 200, 0)).toBe(
+      true,
+    );
     c.close();
   });
 
@@ -80,7 +93,9 @@ describe("faults", () => {
     const c = await subscribedOrders(a);
     const e = await c.next(isError(20013));
     expect(JSON.stringify(e.json)).toContain("invalid auth");
-    const rest = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=1`, { headers: { authorization: token(a) } });
+    const rest = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=1`, {
+      headers: { authorization: token(a) },
+    });
     expect(rest.status).toBe(401);
     c.close();
   });
@@ -129,7 +144,9 @@ describe("faults", () => {
     const first = await c.next(isType("update/order_book"), 2000, c.frames.indexOf(snap) + 1);
     await fault({ name: "book_nonce_gap", account_index: a.index.toString() });
     await sleep(100);
-    const ups = c.frames.filter(isType("update/order_book")).map((f) => f.json!.order_book as { nonce: number; begin_nonce: number });
+    const ups = c.frames
+      .filter(isType("update/order_book"))
+      .map((f) => f.json!.order_book as { nonce: number; begin_nonce: number });
     const breaks = ups.slice(1).filter((u, i) => u.begin_nonce !== ups[i]!.nonce);
     expect(first).toBeDefined();
     expect(breaks.length).toBe(1);
@@ -154,7 +171,9 @@ describe("faults", () => {
     c.send({ type: "subscribe", channel: "order_book/0" });
     await c.next(isType("update/order_book"), 2000);
     await sleep(200);
-    const nonces = c.frames.filter((f) => f.json?.type === "update/order_book").map((f) => (f.json!.order_book as { nonce: number }).nonce);
+    const nonces = c.frames
+      .filter((f) => f.json?.type === "update/order_book")
+      .map((f) => (f.json!.order_book as { nonce: number }).nonce);
     expect(nonces.some((n, i) => i > 0 && n < nonces[i - 1]!)).toBe(true);
     c.close();
   });
@@ -179,7 +198,9 @@ describe("faults", () => {
     const { ask } = await bestPrices(sim);
     const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
     expect(await c.none(isType("update/account_orders"), 250)).toBe(true);
-    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, { headers: { authorization: token(a) } });
+    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, {
+      headers: { authorization: token(a) },
+    });
     expect((ao.json.orders as Record<string, unknown>[])[0]).toMatchObject({ status: "filled" });
     c.close();
   });
@@ -201,7 +222,10 @@ describe("faults", () => {
     const a = account(sim);
     await fault({ name: "malformed_frames", every_ms: 20, account_index: a.index.toString() });
     const c = await RawClient.open(wsFor(a));
-    await c.next((f) => f.json === null || String(f.json.type).includes("mystery") || f.json.order_book === "nope", 2000);
+    await c.next(
+      (f) => f.json === null || String(f.json.type).includes("mystery") || f.json.order_book === "nope",
+      2000,
+    );
     c.close();
   });
 
@@ -227,8 +251,13 @@ describe("faults", () => {
     expect(await c.none(isType("update/account_orders"), 250)).toBe(true);
     expect(r.json.code).toBe(200);
     expect(pub.frames.some((f) => f.text.includes(`"bid_account_id":${a.index}`))).toBe(false);
-    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, { headers: { authorization: token(a) } });
-    expect((ao.json.orders as Record<string, unknown>[])[0]).toMatchObject({ status: "filled", filled_base_amount: "0.0050" });
+    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, {
+      headers: { authorization: token(a) },
+    });
+    expect((ao.json.orders as Record<string, unknown>[])[0]).toMatchObject({
+      status: "filled",
+      filled_base_amount: "0.0050",
+    });
     const acct = await http(sim, `/api/v1/account?by=index&value=${a.index}`);
     expect(JSON.stringify(acct.json)).toContain('"position":"0.0050"');
     c.close();
@@ -280,7 +309,11 @@ describe("faults", () => {
 
   faultIt("fail_tx_execution", async () => {
     const a = account(sim);
-    await fault({ name: "fail_tx_execution", app_error: "AppErrNotEnoughOrderMargin", account_index: a.index.toString() });
+    await fault({
+      name: "fail_tx_execution",
+      app_error: "AppErrNotEnoughOrderMargin",
+      account_index: a.index.toString(),
+    });
     const { ask } = await bestPrices(sim);
     const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
     expect(r.json.code).toBe(200);
@@ -288,7 +321,9 @@ describe("faults", () => {
     const tx = await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`);
     expect(tx.json.status).toBe(0);
     expect(String(tx.json.event_info)).toContain("AppErrNotEnoughOrderMargin");
-    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, { headers: { authorization: token(a) } });
+    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, {
+      headers: { authorization: token(a) },
+    });
     expect(ao.json.orders).toEqual([]);
   });
 
@@ -333,7 +368,10 @@ describe("faults", () => {
 describe("variants (both sides of PROTOCOL.md's conflicts)", () => {
   async function withVariant(v: Record<string, unknown>) {
     const a = account(sim);
-    const r = await http(sim, "/_sim/variants", { method: "POST", body: JSON.stringify({ ...v, account_index: a.index.toString() }) });
+    const r = await http(sim, "/_sim/variants", {
+      method: "POST",
+      body: JSON.stringify({ ...v, account_index: a.index.toString() }),
+    });
     expect(r.status, r.text).toBe(200);
     return a;
   }

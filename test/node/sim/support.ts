@@ -29,7 +29,7 @@ export class RawClient {
     this.ws = ws;
     ws.on("message", (data) => {
       const text = data.toString();
-      let json: Record<string, unknown> | null = null;
+      let json: Record<string, unknown> | null;
       try {
         const v = JSON.parse(text) as unknown;
         json = v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
@@ -50,7 +50,9 @@ export class RawClient {
       const ws = new WebSocket(url);
       const c = new RawClient(ws);
       ws.once("open", () => resolve(c));
-      ws.once("unexpected-response", (_req: unknown, res: { statusCode?: number }) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once("unexpected-response", (_req: unknown, res: { statusCode?: number }) =>
+        reject(new Error(`HTTP ${res.statusCode}`)),
+      );
       ws.once("error", reject);
     });
   }
@@ -67,7 +69,13 @@ export class RawClient {
       if (f) return f;
       if (this.closed) throw new Error(`socket closed (${this.closed.code}) before a matching frame`);
       const left = until - Date.now();
-      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${this.frames.slice(-5).map((x) => x.text.slice(0, 120)).join(" | ")}`);
+      if (left <= 0)
+        throw new Error(
+          `no matching frame within ${timeoutMs} ms; got ${this.frames
+            .slice(-5)
+            .map((x) => x.text.slice(0, 120))
+            .join(" | ")}`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -114,14 +122,24 @@ export interface TestAccount {
 
 export function account(sim: Simulator): TestAccount {
   const a = sim.createAccount({ collateral: 1_000_000_000n });
-  return { index: a.account_index, apiKey: a.api_key_index, key: PrivateKey.fromHex(a.private_key!), nonce: 0n, coi: 1000n };
+  return {
+    index: a.account_index,
+    apiKey: a.api_key_index,
+    key: PrivateKey.fromHex(a.private_key!),
+    nonce: 0n,
+    coi: 1000n,
+  };
 }
 
 export function token(a: TestAccount, deadline = Math.floor(Date.now() / 1000) + 3600): string {
   return createAuthToken(a.key, { deadline, accountIndex: a.index, apiKeyIndex: a.apiKey });
 }
 
-export async function http(sim: Simulator, path: string, init: RequestInit = {}): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
+export async function http(
+  sim: Simulator,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
   const res = await fetch(`${sim.rest}${path}`, init);
   const text = await res.text();
   let json: Record<string, unknown> = {};
@@ -147,7 +165,11 @@ export interface OrderSpec {
   selfTrade?: number;
 }
 
-export function orderTx(sim: Simulator, a: TestAccount, o: OrderSpec): { tx_type: number; tx_info: string; tx_hash: string; coi: bigint } {
+export function orderTx(
+  sim: Simulator,
+  a: TestAccount,
+  o: OrderSpec,
+): { tx_type: number; tx_info: string; tx_hash: string; coi: bigint } {
   const coi = o.coi ?? ++a.coi;
   const tx: CreateOrderTx = {
     txType: 14,

@@ -1,11 +1,28 @@
 /** Every signed case of signer-vectors.json and deterministic.json: hash, tx_info, signature. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createAuthToken, parseAuthToken, verifyAuthToken, authMessageElements, redactAuthToken } from "../../../worker/lighter/auth.ts";
+import {
+  createAuthToken,
+  parseAuthToken,
+  verifyAuthToken,
+  authMessageElements,
+  redactAuthToken,
+} from "../../../worker/lighter/auth.ts";
 import { bytesToHex, hexToBytes } from "../../../worker/lighter/hex.ts";
 import { PrivateKey } from "../../../worker/lighter/keys.ts";
 import { policy, authPolicy } from "../../../worker/lighter/policy.ts";
-import { attributesPreimage, encodeTxInfo, hashPreimage, parseTxInfo, signTx, txHash, validate, verifyTx, TxError, type Tx } from "../../../worker/lighter/tx.ts";
+import {
+  attributesPreimage,
+  encodeTxInfo,
+  hashPreimage,
+  parseTxInfo,
+  signTx,
+  txHash,
+  validate,
+  verifyTx,
+  TxError,
+  type Tx,
+} from "../../../worker/lighter/tx.ts";
 import { loadVectors, type Json } from "../../support/vectors.ts";
 
 const v = loadVectors("signer-vectors.json");
@@ -45,12 +62,18 @@ describe("signed vectors", () => {
     const wrongChain = verifyTx(14, det.create_order.tx_info, det.public_key_hex, 300);
     expect(wrongChain.ok).toBe(false);
     expect(!wrongChain.ok && wrongChain.reason).toBe("bad_signature");
-    for (const [k, type] of [["create_market_ioc_order", 14], ["cancel_order", 15], ["cancel_all_orders", 16]] as const) {
+    for (const [k, type] of [
+      ["create_market_ioc_order", 14],
+      ["cancel_order", 15],
+      ["cancel_all_orders", 16],
+    ] as const) {
       const t = parseTxInfo(type, det[k].tx_info);
       expect(txHash(t, 304)).toBe(det[k].hash_hex);
       expect(verifyTx(type, det[k].tx_info, det.public_key_hex, 304).ok).toBe(true);
     }
-    expect(txHash({ ...co, L2TxAttributes: { 4: 1 } }, 304)).toBe(det.create_order_skipnonce.hash_hex ?? det.create_order_skipnonce);
+    expect(txHash({ ...co, L2TxAttributes: { 4: 1 } }, 304)).toBe(
+      det.create_order_skipnonce.hash_hex ?? det.create_order_skipnonce,
+    );
   });
 
   it("tampered tx_info, wrong key or wrong chain is a bad signature", () => {
@@ -58,10 +81,14 @@ describe("signed vectors", () => {
     const tampered = c.outputs.tx_info.replace(/"Nonce":(\d+)/, (_: string, n: string) => `"Nonce":${BigInt(n) + 1n}`);
     const r1 = verifyTx(14, tampered, c.public_key_hex, c.inputs.chain_id);
     expect(r1.ok === false && r1.reason).toBe("bad_signature");
-    const other = (v.keys as Json[]).find((k) => k.public_key_hex !== c.public_key_hex && k.public_key_hex !== "00".repeat(40)).public_key_hex;
+    const other = (v.keys as Json[]).find(
+      (k) => k.public_key_hex !== c.public_key_hex && k.public_key_hex !== "00".repeat(40),
+    ).public_key_hex;
     expect(verifyTx(14, c.outputs.tx_info, other, c.inputs.chain_id).ok).toBe(false);
     expect(verifyTx(14, "{not json", c.public_key_hex, 304)).toMatchObject({ ok: false, reason: "malformed" });
-    expect(verifyTx(14, c.outputs.tx_info.replace('"Nonce"', '"Bogus":1,"Nonce"'), c.public_key_hex, 304)).toMatchObject({ ok: false, reason: "malformed" });
+    expect(
+      verifyTx(14, c.outputs.tx_info.replace('"Nonce"', '"Bogus":1,"Nonce"'), c.public_key_hex, 304),
+    ).toMatchObject({ ok: false, reason: "malformed" });
     expect(verifyTx(99, c.outputs.tx_info, c.public_key_hex, 304)).toMatchObject({ ok: false, reason: "malformed" });
   });
 
@@ -76,11 +103,30 @@ describe("signed vectors", () => {
 
 function txFromRejected(r: Json): Tx {
   const [a, ...rest] = r.wasm_call.args as (number | string)[];
-  const base = { AccountIndex: BigInt(a!), ApiKeyIndex: r.api_key_index as number, ExpiredAt: 1_800_000_000_000n, L2TxAttributes: null };
+  const base = {
+    AccountIndex: BigInt(a!),
+    ApiKeyIndex: r.api_key_index as number,
+    ExpiredAt: 1_800_000_000_000n,
+    L2TxAttributes: null,
+  };
   switch (r.wasm_call.fn) {
     case "_signCreateOrder": {
       const [market, coi, baseAmount, price, isAsk, type, tif, ro, trig, expiry, nonce] = rest;
-      return { ...base, txType: 14, MarketIndex: Number(market), ClientOrderIndex: BigInt(coi!), BaseAmount: BigInt(baseAmount!), Price: Number(price), IsAsk: Number(isAsk), Type: Number(type), TimeInForce: Number(tif), ReduceOnly: Number(ro), TriggerPrice: Number(trig), OrderExpiry: BigInt(expiry!), Nonce: BigInt(nonce!) };
+      return {
+        ...base,
+        txType: 14,
+        MarketIndex: Number(market),
+        ClientOrderIndex: BigInt(coi!),
+        BaseAmount: BigInt(baseAmount!),
+        Price: Number(price),
+        IsAsk: Number(isAsk),
+        Type: Number(type),
+        TimeInForce: Number(tif),
+        ReduceOnly: Number(ro),
+        TriggerPrice: Number(trig),
+        OrderExpiry: BigInt(expiry!),
+        Nonce: BigInt(nonce!),
+      };
     }
     case "_signCancelOrder": {
       const [market, index, nonce] = rest;
@@ -88,7 +134,14 @@ function txFromRejected(r: Json): Tx {
     }
     case "_signCancelAllOrders": {
       const [tif, time, nonce, market] = rest;
-      return { ...base, txType: 16, TimeInForce: Number(tif), Time: BigInt(time!), Nonce: BigInt(nonce!), L2TxAttributes: market === undefined ? null : { 5: Number(market) } };
+      return {
+        ...base,
+        txType: 16,
+        TimeInForce: Number(tif),
+        Time: BigInt(time!),
+        Nonce: BigInt(nonce!),
+        L2TxAttributes: market === undefined ? null : { 5: Number(market) },
+      };
     }
     default:
       throw new Error(`unknown fn ${r.wasm_call.fn}`);
@@ -103,17 +156,46 @@ describe("validate", () => {
     }
   });
   it("accepts every signed vector", () => {
-    for (const kind of kinds) for (const c of v[kind] as Json[]) expect(() => validate(parseTxInfo(c.outputs.tx_type, c.outputs.tx_info))).not.toThrow();
+    for (const kind of kinds)
+      for (const c of v[kind] as Json[])
+        expect(() => validate(parseTxInfo(c.outputs.tx_type, c.outputs.tx_info))).not.toThrow();
   });
   it("field boundaries", () => {
-    const ok: Tx = { txType: 14, AccountIndex: 1n, ApiKeyIndex: 3, MarketIndex: 0, ClientOrderIndex: 1n, BaseAmount: 1n, Price: 1, IsAsk: 0, Type: 0, TimeInForce: 0, ReduceOnly: 0, TriggerPrice: 0, OrderExpiry: 0n, ExpiredAt: 1n, Nonce: 0n, L2TxAttributes: null };
+    const ok: Tx = {
+      txType: 14,
+      AccountIndex: 1n,
+      ApiKeyIndex: 3,
+      MarketIndex: 0,
+      ClientOrderIndex: 1n,
+      BaseAmount: 1n,
+      Price: 1,
+      IsAsk: 0,
+      Type: 0,
+      TimeInForce: 0,
+      ReduceOnly: 0,
+      TriggerPrice: 0,
+      OrderExpiry: 0n,
+      ExpiredAt: 1n,
+      Nonce: 0n,
+      L2TxAttributes: null,
+    };
     expect(() => validate(ok)).not.toThrow();
     const bad: [Partial<Tx>, string][] = [
-      [{ Price: 0 }, "Price"], [{ Price: 2 ** 32 }, "Price"], [{ BaseAmount: 1n << 48n }, "BaseAmount"], [{ BaseAmount: 0n }, "BaseAmount"],
-      [{ MarketIndex: 255 }, "MarketIndex"], [{ MarketIndex: 4095 }, "MarketIndex"], [{ ApiKeyIndex: 255 }, "ApiKeyIndex"],
-      [{ AccountIndex: -2n }, "AccountIndex"], [{ ClientOrderIndex: 1n << 48n }, "ClientOrderIndex"], [{ IsAsk: 2 }, "IsAsk"],
-      [{ TimeInForce: 3 }, "TimeInForce"], [{ OrderExpiry: 5n }, "OrderExpiry"], [{ TriggerPrice: 1 }, "TriggerPrice"],
-      [{ L2TxAttributes: { 1: 1, 2: 1, 3: 1, 4: 1, 6: 1 } }, "L2TxAttributes"], [{ L2TxAttributes: { 4: 2 } }, "L2TxAttributes"],
+      [{ Price: 0 }, "Price"],
+      [{ Price: 2 ** 32 }, "Price"],
+      [{ BaseAmount: 1n << 48n }, "BaseAmount"],
+      [{ BaseAmount: 0n }, "BaseAmount"],
+      [{ MarketIndex: 255 }, "MarketIndex"],
+      [{ MarketIndex: 4095 }, "MarketIndex"],
+      [{ ApiKeyIndex: 255 }, "ApiKeyIndex"],
+      [{ AccountIndex: -2n }, "AccountIndex"],
+      [{ ClientOrderIndex: 1n << 48n }, "ClientOrderIndex"],
+      [{ IsAsk: 2 }, "IsAsk"],
+      [{ TimeInForce: 3 }, "TimeInForce"],
+      [{ OrderExpiry: 5n }, "OrderExpiry"],
+      [{ TriggerPrice: 1 }, "TriggerPrice"],
+      [{ L2TxAttributes: { 1: 1, 2: 1, 3: 1, 4: 1, 6: 1 } }, "L2TxAttributes"],
+      [{ L2TxAttributes: { 4: 2 } }, "L2TxAttributes"],
     ];
     for (const [patch, field] of bad) {
       try {
@@ -126,14 +208,31 @@ describe("validate", () => {
     }
     expect(() => validate({ ...ok, BaseAmount: 0n, ReduceOnly: 1 } as Tx)).not.toThrow();
     // L2TxAttributes rules of the reference: ranges, fees need an integrator, no self-trade modes with fees.
-    for (const attrs of [{ 4: 0 }, { 2: 1_000_001, 1: 5 }, { 2: 10 }, { 1: 5, 2: 10, 6: 1 }, { 6: 3, 7: 1 }, { 5: 256 }, { 6: 4 }]) {
+    for (const attrs of [
+      { 4: 0 },
+      { 2: 1_000_001, 1: 5 },
+      { 2: 10 },
+      { 1: 5, 2: 10, 6: 1 },
+      { 6: 3, 7: 1 },
+      { 5: 256 },
+      { 6: 4 },
+    ]) {
       expect(() => validate({ ...ok, L2TxAttributes: attrs } as Tx), JSON.stringify(attrs)).toThrow(TxError);
     }
     for (const attrs of [{ 1: 5, 2: 10, 3: 5 }, { 6: 1 }, { 6: 3 }, { 7: 1 }, { 4: 1 }]) {
       expect(() => validate({ ...ok, L2TxAttributes: attrs } as Tx), JSON.stringify(attrs)).not.toThrow();
     }
-    expect(() => validate({ ...ok, OrderExpiry: (1n << 62n), TimeInForce: 1 } as Tx)).not.toThrow();
-    const cancelAll: Tx = { txType: 16, AccountIndex: 1n, ApiKeyIndex: 255, TimeInForce: 0, Time: 0n, ExpiredAt: 1n, Nonce: 0n, L2TxAttributes: null };
+    expect(() => validate({ ...ok, OrderExpiry: 1n << 62n, TimeInForce: 1 } as Tx)).not.toThrow();
+    const cancelAll: Tx = {
+      txType: 16,
+      AccountIndex: 1n,
+      ApiKeyIndex: 255,
+      TimeInForce: 0,
+      Time: 0n,
+      ExpiredAt: 1n,
+      Nonce: 0n,
+      L2TxAttributes: null,
+    };
     expect(() => validate(cancelAll)).not.toThrow();
     expect(() => validate({ ...cancelAll, TimeInForce: 1, Time: 0n } as Tx)).toThrow(TxError);
     expect(() => validate({ ...cancelAll, TimeInForce: 1, Time: 1n, L2TxAttributes: { 5: 3 } } as Tx)).toThrow(TxError);
@@ -143,10 +242,30 @@ describe("validate", () => {
 
 describe("policy (clock rules, kept apart)", () => {
   const now = 1_800_000_000_000;
-  const tx: Tx = { txType: 14, AccountIndex: 1n, ApiKeyIndex: 3, MarketIndex: 0, ClientOrderIndex: 0n, BaseAmount: 1n, Price: 1, IsAsk: 0, Type: 0, TimeInForce: 0, ReduceOnly: 0, TriggerPrice: 0, OrderExpiry: 0n, ExpiredAt: BigInt(now + 11 * 60_000), Nonce: 0n };
+  const tx: Tx = {
+    txType: 14,
+    AccountIndex: 1n,
+    ApiKeyIndex: 3,
+    MarketIndex: 0,
+    ClientOrderIndex: 0n,
+    BaseAmount: 1n,
+    Price: 1,
+    IsAsk: 0,
+    Type: 0,
+    TimeInForce: 0,
+    ReduceOnly: 0,
+    TriggerPrice: 0,
+    OrderExpiry: 0n,
+    ExpiredAt: BigInt(now + 11 * 60_000),
+    Nonce: 0n,
+  };
   it("flags ExpiredAt beyond 10 minutes and client order index 0, which validate accepts", () => {
     expect(() => validate(tx)).not.toThrow();
-    expect(policy(tx, now).map((p) => p.field).sort()).toEqual(["ClientOrderIndex", "ExpiredAt"]);
+    expect(
+      policy(tx, now)
+        .map((p) => p.field)
+        .sort(),
+    ).toEqual(["ClientOrderIndex", "ExpiredAt"]);
     expect(policy({ ...tx, ClientOrderIndex: 5n, ExpiredAt: BigInt(now + 599_000) }, now)).toEqual([]);
   });
   it("auth deadlines at most 8 hours ahead", () => {
@@ -172,7 +291,11 @@ describe("auth tokens", () => {
   it("create → verify, tamper → invalid, redaction keeps the prefix only", () => {
     const key = PrivateKey.fromHex(det.private_key_hex);
     const token = createAuthToken(key, { deadline: 1_900_000_000, accountIndex: 281474976710000n, apiKeyIndex: 7 });
-    expect(parseAuthToken(token)).toMatchObject({ deadline: 1_900_000_000, accountIndex: 281474976710000n, apiKeyIndex: 7 });
+    expect(parseAuthToken(token)).toMatchObject({
+      deadline: 1_900_000_000,
+      accountIndex: 281474976710000n,
+      apiKeyIndex: 7,
+    });
     expect(verifyAuthToken(token, det.public_key_hex, 1_899_999_000).signatureValid).toBe(true);
     const tampered = token.replace(":7:", ":8:");
     expect(verifyAuthToken(tampered, det.public_key_hex, 1_899_999_000).signatureValid).toBe(false);
@@ -194,12 +317,29 @@ describe("round trips", () => {
           base: fc.bigInt({ min: 1n, max: (1n << 48n) - 1n }),
           price: fc.integer({ min: 1, max: 0xffffffff }),
           isAsk: fc.integer({ min: 0, max: 1 }),
-          nonce: fc.bigInt({ min: 0n, max: (1n << 48n) }),
+          nonce: fc.bigInt({ min: 0n, max: 1n << 48n }),
           chain: fc.constantFrom(300, 304),
           selfTrade: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
         }),
         (r) => {
-          const tx: Tx = { txType: 14, AccountIndex: r.account, ApiKeyIndex: 3, MarketIndex: r.market, ClientOrderIndex: r.coi, BaseAmount: r.base, Price: r.price, IsAsk: r.isAsk, Type: 0, TimeInForce: 0, ReduceOnly: 0, TriggerPrice: 0, OrderExpiry: 0n, ExpiredAt: 1_800_000_000_000n, Nonce: r.nonce, L2TxAttributes: r.selfTrade ? { 6: r.selfTrade } : null };
+          const tx: Tx = {
+            txType: 14,
+            AccountIndex: r.account,
+            ApiKeyIndex: 3,
+            MarketIndex: r.market,
+            ClientOrderIndex: r.coi,
+            BaseAmount: r.base,
+            Price: r.price,
+            IsAsk: r.isAsk,
+            Type: 0,
+            TimeInForce: 0,
+            ReduceOnly: 0,
+            TriggerPrice: 0,
+            OrderExpiry: 0n,
+            ExpiredAt: 1_800_000_000_000n,
+            Nonce: r.nonce,
+            L2TxAttributes: r.selfTrade ? { 6: r.selfTrade } : null,
+          };
           const s = signTx(tx, key, r.chain);
           expect(verifyTx(14, s.tx_info, key.publicKeyHex(), r.chain)).toMatchObject({ ok: true, txHash: s.tx_hash });
           expect(bytesToHex(hexToBytes(s.tx_hash))).toBe(s.tx_hash);

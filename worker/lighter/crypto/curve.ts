@@ -45,7 +45,13 @@ const AW1 = A_W[1];
 /** x · A_W, where A_W = [a0, 263, 0, 0, 0] has two non-zero limbs (10 products instead of 25). */
 function mulByAW(x: Fp5): Fp5 {
   const [x0, x1, x2, x3, x4] = x;
-  return [(AW0 * x0 + AW1 * 3n * x4) % P, (AW0 * x1 + AW1 * x0) % P, (AW0 * x2 + AW1 * x1) % P, (AW0 * x3 + AW1 * x2) % P, (AW0 * x4 + AW1 * x3) % P];
+  return [
+    (AW0 * x0 + AW1 * 3n * x4) % P,
+    (AW0 * x1 + AW1 * x0) % P,
+    (AW0 * x2 + AW1 * x1) % P,
+    (AW0 * x3 + AW1 * x2) % P,
+    (AW0 * x4 + AW1 * x3) % P,
+  ];
 }
 
 /** Jacobian point (X/Z^2, Y/Z^3); Z = 0 is the neutral element. */
@@ -58,8 +64,20 @@ export interface Point {
 export const NEUTRAL: Point = { x: FP5_ONE, y: FP5_ONE, z: FP5_ZERO };
 
 export const GENERATOR: Point = {
-  x: fp5(["11712523173042564207", "14090224426659529053", "13197813503519687414", "16280770174934269299", "15998333998318935536"]),
-  y: fp5(["14639054205878357578", "17426078571020221072", "2548978194165003307", "8663895577921260088", "9793640284382595140"]),
+  x: fp5([
+    "11712523173042564207",
+    "14090224426659529053",
+    "13197813503519687414",
+    "16280770174934269299",
+    "15998333998318935536",
+  ]),
+  y: fp5([
+    "14639054205878357578",
+    "17426078571020221072",
+    "2548978194165003307",
+    "8663895577921260088",
+    "9793640284382595140",
+  ]),
   z: FP5_ONE,
 };
 
@@ -175,8 +193,7 @@ export function equals(p: Point, q: Point): boolean {
   const z1z1 = fp5Square(p.z);
   const z2z2 = fp5Square(q.z);
   return (
-    fp5Eq(fp5Mul(p.x, z2z2), fp5Mul(q.x, z1z1)) &&
-    fp5Eq(fp5Mul(fp5Mul(p.y, q.z), z2z2), fp5Mul(fp5Mul(q.y, p.z), z1z1))
+    fp5Eq(fp5Mul(p.x, z2z2), fp5Mul(q.x, z1z1)) && fp5Eq(fp5Mul(fp5Mul(p.y, q.z), z2z2), fp5Mul(fp5Mul(q.y, p.z), z1z1))
   );
 }
 
@@ -256,7 +273,11 @@ let combTable: Point[] | null = null;
 
 /** k·G with the embedded 4-tooth comb: 80 doublings and 80 mixed additions, no table to build. */
 export function multiplyGeneratorComb(k: bigint): Point {
-  if (!combTable) combTable = [NEUTRAL, ...GENERATOR_COMB.map(([x, y]) => ({ x: x as unknown as Fp5, y: y as unknown as Fp5, z: FP5_ONE }))];
+  if (!combTable)
+    combTable = [
+      NEUTRAL,
+      ...GENERATOR_COMB.map(([x, y]) => ({ x: x as unknown as Fp5, y: y as unknown as Fp5, z: FP5_ONE })),
+    ];
   const mask = (1n << 80n) - 1n;
   const k0 = k & mask;
   const k1 = (k >> 80n) & mask;
@@ -265,7 +286,9 @@ export function multiplyGeneratorComb(k: bigint): Point {
   let acc = NEUTRAL;
   for (let i = 79n; i >= 0n; i--) {
     acc = double(acc);
-    const idx = Number(((k0 >> i) & 1n) | (((k1 >> i) & 1n) << 1n) | (((k2 >> i) & 1n) << 2n) | (((k3 >> i) & 1n) << 3n));
+    const idx = Number(
+      ((k0 >> i) & 1n) | (((k1 >> i) & 1n) << 1n) | (((k2 >> i) & 1n) << 2n) | (((k3 >> i) & 1n) << 3n),
+    );
     acc = addAffine(acc, select(combTable, idx));
   }
   return acc;

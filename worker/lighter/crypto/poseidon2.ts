@@ -21,7 +21,10 @@ function sbox(x: bigint): bigint {
 function externalLayer(s: bigint[]): void {
   // Each 4-lane block × [[2,3,1,1],[1,2,3,1],[1,1,2,3],[3,1,1,2]], then add the column sums.
   for (let b = 0; b < WIDTH; b += 4) {
-    const a0 = s[b]!, a1 = s[b + 1]!, a2 = s[b + 2]!, a3 = s[b + 3]!;
+    const a0 = s[b]!,
+      a1 = s[b + 1]!,
+      a2 = s[b + 2]!,
+      a3 = s[b + 3]!;
     s[b] = 2n * a0 + 3n * a1 + a2 + a3;
     s[b + 1] = a0 + 2n * a1 + 3n * a2 + a3;
     s[b + 2] = a0 + a1 + 2n * a2 + 3n * a3;
