@@ -49,28 +49,32 @@ export type Diagnosis =
   | "daily_notional_cap"
   | "notional_cap"
   | "market_unknown"
+  | "preflight_timeout"
+  | "previous_order_unresolved"
   // order_accepted (4)
   | "tx_rejected"
-  | "send_timeout"
   | "send_failed"
   | "rest_rate_limited"
   // order_seen (4)
   | "order_not_found"
+  | "order_status_unknown"
   | "tx_failed"
   // fill_seen (5, 5b)
   | "filled_not_reported_on_ws"
   | "not_filled"
   | "fill_timeout"
-  // processed (6)
-  | "fill_amount_mismatch"
+  | "ws_rest_mismatch"
   // degraded
   | "late_report"
   | "fill_latency_high"
-  | "orders_ack_assumed"
+  | "rest_lagging"
   | "reconnect_needed"
   // interruption and scheduling
   | "check_interrupted"
   | "check_already_running"
+  // the monitor itself (alerted on their own streams)
+  | "monitor_blind"
+  | "monitor_stalled"
   // flatten (alerted separately from the verdict)
   | "flatten_failed"
   | "flatten_residual";
@@ -103,22 +107,26 @@ export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
   daily_notional_cap: "preflight",
   notional_cap: "preflight",
   market_unknown: "preflight",
+  preflight_timeout: "preflight",
+  previous_order_unresolved: "preflight",
   tx_rejected: "order_accepted",
-  send_timeout: "order_accepted",
   send_failed: "order_accepted",
   rest_rate_limited: "order_accepted",
   order_not_found: "order_seen",
+  order_status_unknown: "order_accepted",
   tx_failed: "order_seen",
   filled_not_reported_on_ws: "fill_seen",
   not_filled: "fill_seen",
   fill_timeout: "fill_seen",
-  fill_amount_mismatch: "processed",
+  ws_rest_mismatch: "fill_seen",
   late_report: null,
   fill_latency_high: null,
-  orders_ack_assumed: null,
+  rest_lagging: null,
   reconnect_needed: null,
   check_interrupted: null,
   check_already_running: "preflight",
+  monitor_blind: null,
+  monitor_stalled: null,
   flatten_failed: null,
   flatten_residual: null,
 };
@@ -184,7 +192,7 @@ export const ACTIONS: Record<Diagnosis, string> = {
   orders_subscribe_rejected:
     "Lighter refused the account_orders subscription. Check the exchange code in the evidence, the account index and the channel 'account_orders/{market}/{account}'.",
   orders_ack_timeout:
-    "The order book flows but account_orders never confirmed and no error arrived. This is the silent failure that hides fills: check the token (deadline within 8 h, seconds), the account and API key index, and that the API key is registered (apikeys).",
+    "The check reached its hard bound while waiting for the account_orders subscription. Check the token (deadline in seconds, at most 8 h ahead), the account and API key indexes, and the exchange status.",
   dry_run:
     "Dry run: no private key is configured for this monitor, so everything but sendTx ran. Set the secret LIGHTER_PRIVATE_KEY__<monitor> to place test orders.",
   paused: "Checks are paused over the API. POST /resume to continue.",
@@ -208,39 +216,47 @@ export const ACTIONS: Record<Diagnosis, string> = {
   daily_notional_cap: "The daily notional budget is used up; checks resume tomorrow (UTC).",
   notional_cap:
     "The market's minimum order is above max_notional_per_order_usd. Raise the cap or choose a market with a smaller minimum.",
+  preflight_timeout:
+    "The check reached its hard bound during pre-flight: a REST call (market spec, position, apikeys) did not answer. Check the exchange status; no order was placed.",
+  previous_order_unresolved:
+    "An earlier test order of this API key is not resolved yet (its reply was lost or REST has not shown it terminal). No new order is signed until it is: fillwatch looks it up until REST shows it ended, /tx shows a rejection, or its ExpiredAt passes with nothing on record. The tx hash and what is awaited are in the evidence.",
   market_unknown:
     "The configured market id is not in orderBookDetails. Use a perp market id from orderBooks (ETH is 0).",
   tx_rejected:
-    "sendTx rejected the test order; the exchange code in the evidence says why (21104 nonce: fillwatch refreshes it; 21120 signature: wrong key or chain id; 21603/21706 minimum size; 21728 duplicate client order index; 21739 margin; 23000 rate limit).",
-  send_timeout:
-    "sendTx did not answer before the deadline. fillwatch looked the tx up by hash and will resend the same signed tx only if it never arrived. Check the exchange status and REST latency.",
+    "The exchange rejected the test order; the code and message in the evidence say why. It may come at once from sendTx (HTTP 400) or later from /tx event_info.ae while sendTx said 200 (Lighter's deferred rejection). 21104 nonce: fillwatch re-signs once, only after an immediate refusal; 21120 signature: wrong key or chain id; 21603/21706 minimum size; 21728: a live order of this account already uses the client order index; 21739 margin.",
   send_failed:
     "sendTx failed at the HTTP level (see status and body in the evidence). Check the REST URL and exchange status.",
   rest_rate_limited:
     "The REST API rate-limited fillwatch (HTTP 429 / 23000). Standard accounts have 60 requests a minute; lengthen the schedule.",
   order_not_found:
-    "sendTx accepted the tx but the order never appeared, neither on the WebSocket nor over REST (accountOrders by client order index). Look the tx up by hash in the evidence; the tx may have failed inside the sequencer, or went to another account or market.",
+    "sendTx accepted the tx, but past its ExpiredAt neither REST (accountOrders by client order index) nor /tx shows it: it never executed. Look the tx hash up in the explorer; if this repeats, report it to Lighter with the hash.",
+  order_status_unknown:
+    "The test order's fate could not be established within the check's bound (lost sendTx reply, REST silent or lagging). No second order was or will be placed until this one is resolved; fillwatch keeps looking it up (REST by client order index, /tx by hash) and the lock clears when REST shows it ended, /tx shows a rejection, or its ExpiredAt passes with nothing on record. The tx hash is in the evidence.",
   tx_failed:
     "The transaction was executed as failed by the exchange (tx status 0). The app error in the evidence says why (e.g. AppErrNotEnoughOrderMargin).",
+  ws_rest_mismatch:
+    "The WebSocket and REST disagree about our order (amount, status, owner or order index); both versions are in the evidence. Either a frame was forged or foreign, or the exchange is inconsistent: report it to Lighter with the tx hash and both versions.",
   filled_not_reported_on_ws:
     "The test order FILLED on the exchange (REST shows it) but no WebSocket frame reported the fill. This is the failure that loses money for bots: the account_orders subscription was dropped, throttled or sent to the wrong channel, or the exchange did not deliver. Resubscribe, compare the time of the last account frame in the evidence, and escalate to Lighter with the tx hash.",
   not_filled:
     "The test order was seen but did not fill; its final status in the evidence gives the reason (canceled-too-much-slippage, canceled-not-enough-liquidity, canceled-post-only, canceled-margin-not-allowed). Check the book at submit time, max_slippage_bps and the account's margin.",
   fill_timeout:
     "The order was seen but neither the WebSocket nor REST showed it finished before the deadline. The exchange may be slow; check the evidence for the last status.",
-  fill_amount_mismatch:
-    "fillwatch's own fault: a fill was reported but the amount fillwatch recorded differs from the exchange's cumulative filled amount. Please report it with the frames in the evidence.",
   late_report:
     "The fill was reported on the WebSocket, but only after the deadline. Fills arrive late on this connection; watch for throttling (30009) and exchange delays.",
   fill_latency_high: "The fill arrived on the WebSocket but slower than fill_latency_degraded_ms.",
-  orders_ack_assumed:
-    "Lighter sent no subscribed/account_orders frame; the subscription was taken as confirmed because no error arrived within the deadline and an account update followed.",
+  rest_lagging:
+    "The WebSocket reported the fill, but REST had not confirmed it within rest_confirm_ms. The fill stands; this is informational unless it persists (then REST or its indexer is slow).",
   reconnect_needed:
     "The WebSocket dropped during the check and fillwatch reconnected; the order was followed through REST across the gap. Frequent drops point to keepalive, rate limits or exchange redeploys.",
   check_interrupted:
     "The check was interrupted (eviction or deploy) and concluded from the state saved before the interruption.",
   check_already_running:
-    "A new tick arrived while the previous check (or its flatten) was still running; two checks never run at once on one monitor. Lengthen the schedule if this repeats.",
+    "A trigger arrived while a check (or its flatten) was still running. It was counted as a skipped tick and did not touch the running check, which concludes within its bound. Occasional overlaps are harmless; if every trigger overlaps, look at /status for a check that takes unusually long.",
+  monitor_blind:
+    "Several checks in a row were skipped for the same reason, so fillwatch cannot see whether fills are detected. The cause is in the evidence: a REST 5xx or timeout is an exchange outage (not a bad key); a stale book points at the order_book subscription.",
+  monitor_stalled:
+    "Sent by the Worker itself: the monitor's Durable Object did not answer its watchdog, or has not concluded a check for three schedule periods. Look at /status and /logs for the object; POST /checks/run forces a new check once the running one concludes.",
   flatten_failed:
     "fillwatch could not flatten the test position; close it by hand (position in the evidence) and check the account's margin.",
   flatten_residual:

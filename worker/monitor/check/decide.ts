@@ -1,0 +1,296 @@
+/**
+ * The order path's rules as one pure function: from the check's phase and the facts about our
+ * order, the next step — transmit, re-sign, look up, enter a phase, wait, or conclude. Every rule
+ * that guards money is here: a resend is the same bytes; a fresh nonce only after an immediate
+ * 21104 to the first transmission; an unknown answer is never read as "absent"; a WebSocket fill
+ * counts only after REST confirms it (or the confirmation window closes: `rest_lagging`).
+ */
+import { classifyStatus } from "../../lighter/fills.ts";
+import type { Diagnosis, Verdict } from "../diagnosis.ts";
+import { phaseDeadlineMs, RECONCILE_ROUNDS, type Phase } from "./phases.ts";
+import { resolution, type OrderFacts } from "./order.ts";
+
+/** The part of a running check the order path owns. */
+export interface OrderPathState {
+  phase: Phase;
+  /** When the current phase (or reconcile round) began. */
+  phaseSince: number;
+  /** Reconcile round, from 1. */
+  round: number;
+  /** The object was evicted or crashed during the check (frames may have been missed). */
+  interrupted: boolean;
+}
+
+export interface DecideOptions {
+  timeScale: number;
+  /** Most transmissions of one signature (first send plus resends of the same bytes). */
+  maxTransmissions: number;
+  fillLatencyDegradedMs: number | null;
+  /** When the order was signed: fill latency is measured from here. */
+  orderCreatedAt: number;
+}
+
+export interface Outcome {
+  verdict: Verdict;
+  diagnosis: Diagnosis | null;
+  reasons: Diagnosis[];
+  /** Facts that explain the verdict (merged into the check's evidence). */
+  evidence: Record<string, string | number | boolean | null>;
+}
+
+export type Step =
+  | { kind: "transmit" }
+  | { kind: "resign" }
+  | { kind: "lookup" }
+  | { kind: "enter"; phase: Phase; round: number }
+  | { kind: "wait"; until: number }
+  | { kind: "conclude"; outcome: Outcome };
+
+/** Never resend when less than this is left before ExpiredAt (time_scale 1). */
+const RESEND_EXPIRY_GUARD_MS = 5_000;
+
+export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: DecideOptions): Step {
+  const deadline = s.phaseSince + phaseDeadlineMs(s.phase, opt.timeScale);
+  const pastDeadline = now >= deadline;
+  const poll = Math.max(1, Math.floor(phaseDeadlineMs(s.phase, opt.timeScale) / 3));
+  const lookedUpSince = (t: number) => (o.restAt ?? -1) >= t && (o.txAt ?? -1) >= t;
+  const nextLook = () => Math.min(deadline, Math.max(o.restAt ?? now, o.txAt ?? now) + poll);
+
+  if (o.txAppError) {
+    return fail("tx_rejected", {
+      exchange_code: o.txAppError.code,
+      exchange_message: o.txAppError.message,
+      source: "/tx event_info.ae",
+    });
+  }
+
+  switch (s.phase) {
+    case "send":
+      return decideSend(s, o, now, opt, pastDeadline, lookedUpSince, nextLook);
+    case "await_order":
+      if (BigInt(o.wsFilled) > 0n || o.wsTerminalAt !== null) return enter("confirm");
+      if (pastDeadline) return enter("reconcile", 1);
+      return { kind: "wait", until: deadline };
+    case "confirm":
+      return decideConfirm(s, o, now, opt, pastDeadline, lookedUpSince, nextLook);
+    case "reconcile":
+      return decideReconcile(s, o, now, pastDeadline, lookedUpSince, nextLook);
+    case "late_watch":
+      if (BigInt(o.wsFilled) > 0n) {
+        return {
+          kind: "conclude",
+          outcome: {
+            verdict: "degraded",
+            diagnosis: "late_report",
+            reasons: ["late_report"],
+            evidence: { late_by_ms: (o.wsFillAt ?? now) - s.phaseSince, ws_filled_base: o.wsFilled },
+          },
+        };
+      }
+      if (pastDeadline) return fail("filled_not_reported_on_ws", restEvidence(o));
+      return { kind: "wait", until: deadline };
+    default:
+      return { kind: "wait", until: deadline };
+  }
+}
+
+function decideSend(
+  s: OrderPathState,
+  o: OrderFacts,
+  now: number,
+  opt: DecideOptions,
+  pastDeadline: boolean,
+  lookedUpSince: (t: number) => boolean,
+  nextLook: () => number,
+): Step {
+  if (o.transmissions === 0) return { kind: "transmit" };
+  const r = o.lastReply;
+  if (r?.kind === "accepted") return enter("await_order");
+  if (o.transmissions === 1 && r) {
+    if (r.kind === "rejected") return fail("tx_rejected", { exchange_code: r.code, exchange_message: r.message });
+    if (r.kind === "rate_limited") {
+      return fail("rest_rate_limited", { exchange_code: r.code, exchange_message: r.message });
+    }
+    if (r.kind === "nonce_rejected") {
+      // Refused at once, so nothing executed: the one case where a fresh nonce is safe.
+      if (o.resigns === 0) return { kind: "resign" };
+      return fail("tx_rejected", { exchange_code: 21104, exchange_message: r.message });
+    }
+  }
+  // The reply was lost, or a resend was refused (21104 there means "landed or superseded"):
+  // only REST can say what happened.
+  if (!lookedUpSince(o.lastTransmitAt ?? 0)) return { kind: "lookup" };
+  if (o.restResult === "found" || o.txResult === "record" || o.wsSeenAt !== null) return enter("await_order");
+  const lost = r === null || r.kind === "unknown";
+  const guard = Math.round(RESEND_EXPIRY_GUARD_MS * opt.timeScale);
+  if (lost && o.transmissions < opt.maxTransmissions && now < o.expiredAt - guard && !pastDeadline) {
+    return { kind: "transmit" };
+  }
+  if (pastDeadline) return statusUnknown(o, now);
+  if (now >= nextLook()) return { kind: "lookup" };
+  return { kind: "wait", until: nextLook() };
+}
+
+function decideConfirm(
+  s: OrderPathState,
+  o: OrderFacts,
+  now: number,
+  opt: DecideOptions,
+  pastDeadline: boolean,
+  lookedUpSince: (t: number) => boolean,
+  nextLook: () => number,
+): Step {
+  const wsFilled = BigInt(o.wsFilled);
+  const rest = o.restResult === "found" ? o.restOrder : null;
+  if (rest) {
+    if (rest.filled === null) return mismatch(o, "REST filled_base_amount is not representable at the size decimals");
+    const restFilled = BigInt(rest.filled);
+    const restTerminal = classifyStatus(rest.status).terminal;
+    if (o.wsOrderIndex !== null && rest.orderIndex !== o.wsOrderIndex) {
+      return mismatch(o, "the WebSocket reported another order_index for our client order index than REST");
+    }
+    if (wsFilled > 0n) {
+      if (restFilled >= wsFilled) return passed(o, opt, restFilled > wsFilled ? { rest_filled_base: rest.filled } : {});
+      if (restTerminal) return mismatch(o, "the WebSocket reported more fill than REST's final order shows");
+    } else if (restTerminal) {
+      if (restFilled === 0n) return notFilled(o, rest.status);
+      return mismatch(o, "the WebSocket reported the order ended unfilled; REST shows a fill");
+    }
+  }
+  if (pastDeadline) {
+    if (wsFilled > 0n) {
+      const p = passed(o, opt, {});
+      const reasons: Diagnosis[] = ["rest_lagging", ...p.outcome.reasons];
+      return {
+        kind: "conclude",
+        outcome: { ...p.outcome, verdict: "degraded", diagnosis: "rest_lagging", reasons },
+      };
+    }
+    return {
+      kind: "conclude",
+      outcome: { ...notFilled(o, o.wsStatus ?? "unknown").outcome, reasons: ["rest_lagging"] },
+    };
+  }
+  if (!lookedUpSince(s.phaseSince) || now >= nextLook()) return { kind: "lookup" };
+  return { kind: "wait", until: nextLook() };
+}
+
+function decideReconcile(
+  s: OrderPathState,
+  o: OrderFacts,
+  now: number,
+  pastDeadline: boolean,
+  lookedUpSince: (t: number) => boolean,
+  nextLook: () => number,
+): Step {
+  if (BigInt(o.wsFilled) > 0n || o.wsTerminalAt !== null) return enter("confirm");
+  if (!lookedUpSince(s.phaseSince)) return { kind: "lookup" };
+  const rest = o.restResult === "found" ? o.restOrder : null;
+  if (rest) {
+    const filled = rest.filled === null ? null : BigInt(rest.filled);
+    if (filled === null) return mismatch(o, "REST filled_base_amount is not representable at the size decimals");
+    if (filled > 0n) {
+      if (s.interrupted) {
+        return {
+          kind: "conclude",
+          outcome: {
+            verdict: "degraded",
+            diagnosis: "check_interrupted",
+            reasons: ["check_interrupted"],
+            evidence: restEvidence(o),
+          },
+        };
+      }
+      return enter("late_watch");
+    }
+    if (classifyStatus(rest.status).terminal) return notFilled(o, rest.status);
+  }
+  if (!pastDeadline) return now >= nextLook() ? { kind: "lookup" } : { kind: "wait", until: nextLook() };
+  if (s.round < RECONCILE_ROUNDS) return enter("reconcile", s.round + 1);
+  if (rest) return fail("fill_timeout", { rest_status: rest.status, tx_hash: o.txHash });
+  return statusUnknown(o, now);
+}
+
+function statusUnknown(o: OrderFacts, now: number): Step {
+  const r = resolution(o, now);
+  if (r.resolved && r.how === "expired_unseen") {
+    return fail("order_not_found", { tx_hash: o.txHash, client_order_index: o.coi });
+  }
+  return fail("order_status_unknown", {
+    tx_hash: o.txHash,
+    client_order_index: o.coi,
+    expired_at: o.expiredAt,
+    rest_result: o.restResult,
+    tx_result: o.txResult,
+    waiting_for: r.resolved ? null : r.waitingFor,
+  });
+}
+
+function passed(o: OrderFacts, opt: DecideOptions, extra: Outcome["evidence"]): { kind: "conclude"; outcome: Outcome } {
+  const latency = o.wsFillAt !== null ? Math.max(0, o.wsFillAt - opt.orderCreatedAt) : null;
+  const slow = opt.fillLatencyDegradedMs !== null && latency !== null && latency > opt.fillLatencyDegradedMs;
+  return {
+    kind: "conclude",
+    outcome: {
+      verdict: slow ? "degraded" : "pass",
+      diagnosis: slow ? "fill_latency_high" : null,
+      reasons: slow ? ["fill_latency_high"] : [],
+      evidence: {
+        filled_base: o.wsFilled,
+        final_status: o.restOrder?.status ?? o.wsStatus,
+        fill_latency_ms: latency,
+        ...extra,
+      },
+    },
+  };
+}
+
+function notFilled(o: OrderFacts, status: string): { kind: "conclude"; outcome: Outcome } {
+  return {
+    kind: "conclude",
+    outcome: {
+      verdict: "fail",
+      diagnosis: "not_filled",
+      reasons: [],
+      evidence: {
+        final_status: status,
+        cancel_reason: classifyStatus(status).reason,
+        order_seen_on_ws: o.wsSeenAt !== null,
+        tx_hash: o.txHash,
+      },
+    },
+  };
+}
+
+function mismatch(o: OrderFacts, what: string): Step {
+  return fail("ws_rest_mismatch", {
+    what,
+    ws_filled_base: o.wsFilled,
+    ws_status: o.wsStatus,
+    ws_order_index: o.wsOrderIndex,
+    rest_filled_base: o.restOrder?.filled ?? null,
+    rest_status: o.restOrder?.status ?? null,
+    rest_order_index: o.restOrder?.orderIndex ?? null,
+    rest_owner: o.restOrder?.owner ?? null,
+  });
+}
+
+function restEvidence(o: OrderFacts): Outcome["evidence"] {
+  return {
+    tx_hash: o.txHash,
+    client_order_index: o.coi,
+    order_index: o.restOrder?.orderIndex ?? o.wsOrderIndex,
+    rest_filled_base: o.restOrder?.filled ?? null,
+    rest_status: o.restOrder?.status ?? null,
+    ws_filled_base: o.wsFilled,
+    order_seen_on_ws: o.wsSeenAt !== null,
+  };
+}
+
+function enter(phase: Phase, round = 1): Step {
+  return { kind: "enter", phase, round };
+}
+
+function fail(diagnosis: Diagnosis, evidence: Outcome["evidence"]): { kind: "conclude"; outcome: Outcome } {
+  return { kind: "conclude", outcome: { verdict: "fail", diagnosis, reasons: [], evidence } };
+}

@@ -1,0 +1,202 @@
+/**
+ * The facts about one signed CreateOrder of ours: what we sent, every reply, and what the
+ * WebSocket and REST reported — only from frames whose identity matches (account, owner, market,
+ * order index). Amounts are exact integers at the market's size decimals, kept as decimal strings
+ * so the facts survive JSON and SQLite unchanged. Also the lock rule: when an order is resolved.
+ */
+import { classifyStatus } from "../../lighter/fills.ts";
+import type { AppError, SendOutcome, TxLookup } from "./send.ts";
+
+/** An order as a frame or REST showed it, already scaled to the market's size decimals. */
+export interface ObservedOrder {
+  /** The account the frame belongs to (channel suffix or `account` field); null when REST omits it. */
+  account: string | null;
+  /** `owner_account_index` of the order object; null when absent. */
+  owner: string | null;
+  market: number;
+  clientOrderIndex: string;
+  orderIndex: string;
+  status: string;
+  /** `filled_base_amount` in size units, or null when it is not representable at the size decimals. */
+  filled: string | null;
+}
+
+export interface OrderFacts {
+  coi: string;
+  account: string;
+  market: number;
+  txHash: string;
+  /** The signed tx's ExpiredAt (ms). */
+  expiredAt: number;
+  /** Times the current signed bytes went on the wire (counted before the send). */
+  transmissions: number;
+  /** Times the client order index was signed again with a fresh nonce (after an immediate 21104). */
+  resigns: number;
+  /** Reply to the first transmission of the current signature. */
+  firstReply: SendOutcome | null;
+  /** Reply to the latest transmission (null while it is in flight or was lost to a crash). */
+  lastReply: SendOutcome | null;
+  lastTransmitAt: number | null;
+  /** Identity-matched WebSocket reports. */
+  wsSeenAt: number | null;
+  wsOrderIndex: string | null;
+  wsFilled: string;
+  wsStatus: string | null;
+  wsFillAt: number | null;
+  wsTerminalAt: number | null;
+  /** Frames that named our client order index but failed the identity match. */
+  foreignFrames: number;
+  /** Latest REST look-up by client order index. */
+  restAt: number | null;
+  restResult: "found" | "absent" | "unknown" | null;
+  restOrder: ObservedOrder | null;
+  /** Latest `/tx` look-up. */
+  txAt: number | null;
+  txResult: "record" | "unknown" | null;
+  txAppError: AppError | null;
+}
+
+export function newOrderFacts(init: {
+  coi: string;
+  account: string;
+  market: number;
+  txHash: string;
+  expiredAt: number;
+}): OrderFacts {
+  return {
+    ...init,
+    transmissions: 0,
+    resigns: 0,
+    firstReply: null,
+    lastReply: null,
+    lastTransmitAt: null,
+    wsSeenAt: null,
+    wsOrderIndex: null,
+    wsFilled: "0",
+    wsStatus: null,
+    wsFillAt: null,
+    wsTerminalAt: null,
+    foreignFrames: 0,
+    restAt: null,
+    restResult: null,
+    restOrder: null,
+    txAt: null,
+    txResult: null,
+    txAppError: null,
+  };
+}
+
+/** Before a transmission: counted first, so a crash during the send reads as "reply unknown". */
+export function noteTransmit(o: OrderFacts, now: number): OrderFacts {
+  return { ...o, transmissions: o.transmissions + 1, lastReply: null, lastTransmitAt: now };
+}
+
+export function noteReply(o: OrderFacts, reply: SendOutcome): OrderFacts {
+  return { ...o, firstReply: o.transmissions <= 1 && o.firstReply === null ? reply : o.firstReply, lastReply: reply };
+}
+
+/** A fresh signature for the same client order index: the send history starts again. */
+export function noteResigned(o: OrderFacts, txHash: string, expiredAt: number): OrderFacts {
+  return {
+    ...o,
+    txHash,
+    expiredAt,
+    resigns: o.resigns + 1,
+    transmissions: 0,
+    firstReply: null,
+    lastReply: null,
+    lastTransmitAt: null,
+  };
+}
+
+export type FrameMatch = "ours" | "foreign" | "unrelated";
+
+/**
+ * Whether a frame's order is ours: same client order index AND account AND owner AND market AND,
+ * once known, order index. A frame naming our index that fails any of these is "foreign".
+ */
+export function matchFrame(o: OrderFacts, f: ObservedOrder, checkIndex = true): FrameMatch {
+  if (f.clientOrderIndex !== o.coi) return "unrelated";
+  if (f.account !== null && f.account !== o.account) return "foreign";
+  if (f.owner !== null && f.owner !== o.account) return "foreign";
+  if (f.market !== o.market) return "foreign";
+  // REST is ground truth for the order index; the first frame only pins it until REST speaks.
+  const knownIndex = o.restOrder?.orderIndex ?? o.wsOrderIndex;
+  if (checkIndex && knownIndex !== null && f.orderIndex !== knownIndex) return "foreign";
+  return "ours";
+}
+
+/** Records a WebSocket order report; only frames that match our identity change the facts. */
+export function noteWsOrder(o: OrderFacts, f: ObservedOrder, at: number): { facts: OrderFacts; match: FrameMatch } {
+  const match = matchFrame(o, f);
+  if (match === "unrelated") return { facts: o, match };
+  if (match === "foreign" || f.filled === null)
+    return { facts: { ...o, foreignFrames: o.foreignFrames + 1 }, match: "foreign" };
+  const filled = BigInt(f.filled);
+  const grew = filled > BigInt(o.wsFilled);
+  const terminal = classifyStatus(f.status).terminal;
+  return {
+    match,
+    facts: {
+      ...o,
+      wsSeenAt: o.wsSeenAt ?? at,
+      wsOrderIndex: f.orderIndex,
+      wsFilled: grew ? filled.toString() : o.wsFilled,
+      wsStatus: f.status,
+      wsFillAt: grew && o.wsFillAt === null ? at : o.wsFillAt,
+      wsTerminalAt: terminal && o.wsTerminalAt === null ? at : o.wsTerminalAt,
+    },
+  };
+}
+
+export type OrderLookup =
+  { kind: "found"; order: ObservedOrder } | { kind: "absent" } | { kind: "unknown"; reason: string };
+
+/** Records a REST look-up by client order index. A found order that is not ours counts as absent. */
+export function noteRestOrder(o: OrderFacts, r: OrderLookup, at: number): OrderFacts {
+  if (r.kind === "found" && matchFrame(o, r.order, false) === "ours") {
+    return { ...o, restAt: at, restResult: "found", restOrder: r.order };
+  }
+  if (r.kind === "unknown") return { ...o, restAt: at, restResult: "unknown" };
+  return { ...o, restAt: at, restResult: "absent", restOrder: null };
+}
+
+export function noteTx(o: OrderFacts, t: TxLookup, at: number): OrderFacts {
+  if (t.kind === "unknown") return { ...o, txAt: at, txResult: "unknown" };
+  return { ...o, txAt: at, txResult: "record", txAppError: t.ae ?? o.txAppError };
+}
+
+/** Margin after ExpiredAt before an order nobody shows counts as never executed. */
+export const EXPIRY_MARGIN_MS = 5_000;
+
+export type Resolution =
+  | { resolved: true; how: "never_sent" | "rejected_at_once" | "app_rejected" | "terminal" | "expired_unseen" }
+  | { resolved: false; waitingFor: string };
+
+/**
+ * The lock rule: an order of ours is resolved when nothing was sent, the first transmission was
+ * refused at once, `/tx` shows a non-empty `ae`, REST shows the order terminal, or it is past its
+ * ExpiredAt (plus a margin) and neither REST nor `/tx` shows it.
+ */
+export function resolution(o: OrderFacts, now: number): Resolution {
+  if (o.transmissions === 0) return { resolved: true, how: "never_sent" };
+  const first = o.firstReply?.kind;
+  if (o.transmissions === 1 && (first === "rejected" || first === "nonce_rejected" || first === "rate_limited")) {
+    return { resolved: true, how: "rejected_at_once" };
+  }
+  if (o.txAppError) return { resolved: true, how: "app_rejected" };
+  if (o.restResult === "found" && o.restOrder && classifyStatus(o.restOrder.status).terminal) {
+    return { resolved: true, how: "terminal" };
+  }
+  const after = o.expiredAt + EXPIRY_MARGIN_MS;
+  if (now > after && o.restResult === "absent" && (o.restAt ?? 0) > after && o.txResult !== "record") {
+    return { resolved: true, how: "expired_unseen" };
+  }
+  return {
+    resolved: false,
+    waitingFor:
+      o.txResult === "record"
+        ? "REST to show the order terminal"
+        : `REST or /tx to show the order, or ExpiredAt ${new Date(o.expiredAt).toISOString()} to pass`,
+  };
+}
