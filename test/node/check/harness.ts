@@ -36,7 +36,10 @@ export class Harness {
   readonly signings: { at: number; lockClear: boolean }[] = [];
   readonly lockedDuring: number[] = [];
 
-  constructor(private readonly world: World) {
+  private readonly world: World;
+
+  constructor(world: World) {
+    this.world = world;
     this.stored = JSON.stringify({ running: null, lock: null, ticks: {}, verdicts: {}, signed: {}, seq: 0 } as Stored);
     this.driver = this.newDriver();
   }
