@@ -1,21 +1,30 @@
 /**
- * FillMonitor: one Durable Object per (network, account, API key). It owns that key's nonces and
- * client order indexes, keeps the outbound Lighter WebSocket, and runs the synthetic check as a
- * persisted state machine driven by WebSocket frames and its one alarm:
- *
- *   connect → book_subscribed → orders_subscribed → preflight → order_accepted → order_seen →
- *   fill_seen → processed, then flatten (reported beside the verdict).
- *
- * Frame handling is synchronous where it touches storage, so frames are never reordered by
- * interleaved awaits. Book frames update memory and counters only. After an eviction or a crash
- * the alarm resumes or concludes the running check from SQLite: the signed order is written ahead
- * of sendTx, so a resend is always the same tx (never a second order).
+ * FillMonitor: one Durable Object per (chain id, account, API key): it owns that key's nonces and
+ * client order indexes. This class is the RPC surface and the alarm only; the check pipeline is in
+ * check/runner.ts, its rules in worker/monitor/check/, and the pipeline's table in
+ * worker/monitor/check/phases.ts.
  */
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig, type MonitorConfig } from "../worker/config.ts";
-import type { Env } from "../worker/env.ts";
-import { CRASH_MARK, CheckRunner, type CheckView, type OrderView, type StatusView } from "./check-runner.ts";
-import { migrate } from "./schema.ts";
+import { loadConfig } from "../worker/config.ts";
+import { secretReader } from "../worker/secrets.ts";
+import { Alerting } from "./alerting.ts";
+import { MonitorContext } from "./check/context.ts";
+import { AlarmLoop } from "./check/hold.ts";
+import { currentId, running } from "./check/marks.ts";
+import { CheckRunner, type StartResult } from "./check/runner.ts";
+import {
+  checkView,
+  listChecks,
+  orderView,
+  statusView,
+  type CheckView,
+  type OrderView,
+  type StatusView,
+} from "./check/views.ts";
+import { housekeeping } from "./check/retention.ts";
+import { readCheck } from "./check/store.ts";
+import { crashNow, isCrash, type CrashPoint } from "./crash.ts";
+import { getMeta, migrate, setMeta } from "./schema.ts";
 
 export interface StartCheckRequest {
   monitorId: string;
@@ -24,17 +33,25 @@ export interface StartCheckRequest {
   trigger: "cron" | "manual";
 }
 
-export interface StartCheckResult {
-  checkId: string;
-  duplicate: boolean;
+/** What the Worker's watchdog learns from the object. */
+export interface WatchdogReport {
+  monitorId: string;
+  /** When the last check concluded (ms), or null if none ever did. */
+  lastConcludedAt: number | null;
+  /** The check in progress and when it started, if any. */
+  runningCheck: { id: string; startedAt: number; boundAt: number | null } | null;
+  now: number;
 }
 
-/** Crash points on the order path; only reachable from tests through runInDurableObject. */
-export type CrashPoint =
-  "after_write_ahead" | "after_send" | "after_accept" | "after_seen" | "after_fill" | "before_flatten_send";
+interface Parts {
+  c: MonitorContext;
+  runner: CheckRunner;
+  alerting: Alerting;
+  loop: AlarmLoop;
+}
 
 export class FillMonitor extends DurableObject<Env> {
-  private runner: CheckRunner | null = null;
+  private parts: Parts | null = null;
   /**
    * Test-only crash hook: tests set it with runInDurableObject (which production cannot call);
    * reaching the point aborts the object like a hard crash. No RPC, variable or config sets it.
@@ -45,102 +62,125 @@ export class FillMonitor extends DurableObject<Env> {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
-      const r = this.getRunner();
-      if (r) await r.onStart();
+      const p = this.get();
+      // After an eviction or crash, whatever was in progress resumes from the alarm, right away.
+      if (p) p.c.setDeadline("resume", Date.now());
     });
   }
 
-  private getRunner(monitorId?: string): CheckRunner | null {
-    if (this.runner && (monitorId === undefined || this.runner.monitorId === monitorId)) {
-      this.runner.refreshConfig(this.configFor(this.runner.monitorId));
-      return this.runner;
-    }
+  private config(id: string) {
+    const { monitors, problems } = loadConfig(this.env as unknown as Record<string, unknown>);
+    return { config: monitors.find((m) => m.id === id) ?? null, problems };
+  }
+
+  private get(monitorId?: string): Parts | null {
     const sql = this.ctx.storage.sql;
     const stored = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'monitor_id'`).toArray()[0]?.value;
-    const id = monitorId ?? stored;
+    const id = monitorId ?? this.parts?.c.monitorId ?? stored;
     if (!id) return null;
-    if (stored !== id) {
-      sql.exec(
-        `INSERT INTO meta (key, value) VALUES ('monitor_id', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-        id,
-      );
+    if (this.parts && this.parts.c.monitorId === id) {
+      this.parts.c.refreshConfig(this.config(id));
+      return this.parts;
     }
-    this.runner = new CheckRunner({
+    if (stored !== id) setMeta(sql, "monitor_id", id);
+    const c = new MonitorContext({
       monitorId: id,
       ctx: this.ctx,
-      env: this.env,
-      config: this.configFor(id),
-      crash: (point) => this.crashPoint(point),
+      secret: secretReader(this.env),
+      config: this.config(id),
+      crash: (point) => {
+        if (this.testCrashAt !== point) return;
+        this.testCrashAt = null;
+        crashNow(this.ctx, point);
+      },
     });
-    return this.runner;
+    const alerting = new Alerting({
+      sql: c.sql,
+      secret: c.secret,
+      monitorId: id,
+      config: () => c.cfg,
+      log: (level, event, data) => c.event(level, event, data, null),
+      schedule: (at) => c.setDeadline("outbox", at),
+    });
+    const runner = new CheckRunner(c, alerting);
+    const loop = new AlarmLoop(c, runner, async (name) => {
+      if (name !== "outbox") return false;
+      await alerting.flush(c.now());
+      return true;
+    });
+    this.parts = { c, runner, alerting, loop };
+    return this.parts;
   }
 
-  private configFor(id: string): {
-    config: MonitorConfig | null;
-    problems: { setting: string; message: string; fix: string; severity: string }[];
-  } {
-    const { monitors, problems } = loadConfig(this.env as unknown as Record<string, unknown>);
-    const config = monitors.find((m) => m.id === id) ?? null;
-    return { config, problems };
+  private must(monitorId: string): Parts {
+    return this.get(monitorId)!;
   }
 
-  private crashPoint(point: CrashPoint): void {
-    if (this.testCrashAt === point) {
-      this.testCrashAt = null;
-      this.ctx.abort(`${CRASH_MARK} at ${point}`);
-      throw new Error(`${CRASH_MARK} at ${point}`);
-    }
-  }
-
-  /** Cron/manual entry: records the check as started and returns its id at once. */
-  async startCheck(req: StartCheckRequest): Promise<StartCheckResult> {
-    const runner = this.getRunner(req.monitorId)!;
-    return runner.startCheck(req.tickKey, req.trigger);
+  /** Cron/manual entry: records the check (or the skipped tick) and returns at once. */
+  async startCheck(req: StartCheckRequest): Promise<StartResult> {
+    return this.must(req.monitorId).runner.startCheck(req.tickKey, req.trigger);
   }
 
   async status(monitorId: string): Promise<StatusView> {
-    const runner = this.getRunner(monitorId)!;
-    return runner.status();
+    const p = this.must(monitorId);
+    return statusView(p.c, p.runner, p.alerting);
   }
 
   async getCheck(id: string): Promise<CheckView | null> {
-    return this.getRunner()?.getCheck(id) ?? null;
+    const p = this.get();
+    const c = p ? readCheck(p.c.sql, id) : null;
+    return c ? checkView(c) : null;
   }
 
   async listChecks(limit: number): Promise<CheckView[]> {
-    return this.getRunner()?.listChecks(limit) ?? [];
+    const p = this.get();
+    return p ? listChecks(p.c, limit) : [];
   }
 
   async getOrder(coi: string): Promise<OrderView | null> {
-    return this.getRunner()?.getOrder(coi) ?? null;
+    const p = this.get();
+    return p ? orderView(p.c, coi) : null;
   }
 
-  async logs(q: {
-    limit: number;
-    before: number | null;
-    event: string | null;
-  }): Promise<{ events: unknown[]; next_cursor: string | null }> {
-    const r = this.getRunner();
-    if (!r) return { events: [], next_cursor: null };
-    return r.log.page(q);
+  async logs(q: { limit: number; before: number | null; event: string | null }): Promise<{
+    events: unknown[];
+    next_cursor: string | null;
+  }> {
+    const p = this.get();
+    return p ? p.c.log.page(q) : { events: [], next_cursor: null };
   }
 
   async setPaused(monitorId: string, paused: boolean): Promise<void> {
-    this.getRunner(monitorId)!.setPaused(paused);
+    const p = this.must(monitorId);
+    setMeta(p.c.sql, "paused", paused ? "1" : "0");
+    p.c.event("info", paused ? "monitor.paused" : "monitor.resumed", {}, null);
   }
 
   async housekeeping(monitorId: string): Promise<void> {
-    this.getRunner(monitorId)!.housekeeping();
+    housekeeping(this.must(monitorId).c);
+  }
+
+  /** Liveness for the Worker's watchdog: answers from storage only, without touching the exchange. */
+  async watchdog(monitorId: string): Promise<WatchdogReport> {
+    const p = this.must(monitorId);
+    const cur = running(p.c) ?? (currentId(p.c) ? readCheck(p.c.sql, currentId(p.c)!) : null);
+    const last = getMeta(p.c.sql, "last_concluded_at");
+    return {
+      monitorId,
+      lastConcludedAt: last ? Number(last) : null,
+      runningCheck: cur ? { id: cur.id, startedAt: cur.started_at, boundAt: cur.bound_at } : null,
+      now: p.c.now(),
+    };
   }
 
   override async alarm(): Promise<void> {
-    const r = this.getRunner();
-    if (!r) return;
+    const p = this.get();
+    if (!p) return;
     try {
-      await r.onAlarm();
+      await p.loop.onAlarm();
     } catch (err) {
       // After a (test) crash the object is gone; the next instance resumes from SQLite.
-      if (!(err instanceof Error && err.message.includes(CRASH_MARK))) throw err;
+      if (!isCrash(err)) throw err;
     }
   }
 }

@@ -2,10 +2,10 @@
  * The FillMonitor's alerting: applies each completed check to the alert policy (state in meta
  * `alert_state`), writes notifications to the SQLite outbox keyed by their idempotency key (so a
  * retry or a replay never sends twice), delivers from the alarm with backoff, and pings the
- * heartbeat URL after every completed check.
+ * heartbeat URL after passing and failing checks (never after a skip).
  */
 import type { MonitorConfig } from "../worker/config.ts";
-import type { Env } from "../worker/env.ts";
+import type { SecretReader } from "../worker/secrets.ts";
 import { deliverOnce, nextAttempt, type OutboxItem } from "../worker/alerts/deliver.ts";
 import {
   DEFAULT_POLICY,
@@ -18,11 +18,18 @@ import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts
 import type { LogLevel } from "./eventlog.ts";
 import { getMeta, setMeta } from "./schema.ts";
 
-export type AlertStream = "checks" | "flatten";
+/** Check verdicts; flatten outcomes (page at once); the monitor itself (blind, stalled). */
+export type AlertStream = "checks" | "flatten" | "monitor";
+
+const STATE_KEY = {
+  checks: "alert_state",
+  flatten: "alert_state_flatten",
+  monitor: "alert_state_monitor",
+} as const;
 
 export interface AlertingOptions {
   sql: SqlStorage;
-  env: Env;
+  secret: SecretReader;
   monitorId: string;
   config: () => MonitorConfig | null;
   log: (level: LogLevel, event: string, data: Record<string, unknown>) => void;
@@ -37,9 +44,9 @@ export class Alerting {
     this.o = o;
   }
 
-  /** Two independent streams: check verdicts, and flatten outcomes (which page at once). */
+  /** Independent streams, each with its own incident. */
   private state(stream: AlertStream): AlertState {
-    const raw = getMeta(this.o.sql, stream === "checks" ? "alert_state" : "alert_state_flatten");
+    const raw = getMeta(this.o.sql, STATE_KEY[stream]);
     return raw ? (JSON.parse(raw) as AlertState) : initialAlertState();
   }
 
@@ -47,18 +54,18 @@ export class Alerting {
     const cfg = this.o.config();
     const policy = {
       ...DEFAULT_POLICY,
-      failAfter: stream === "flatten" ? 1 : (cfg?.alerts.failAfter ?? DEFAULT_POLICY.failAfter),
-      resolveAfter: stream === "flatten" ? 1 : (cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter),
+      failAfter: stream !== "checks" ? 1 : (cfg?.alerts.failAfter ?? DEFAULT_POLICY.failAfter),
+      resolveAfter: stream !== "checks" ? 1 : (cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter),
       degradedCounts: cfg?.alerts.degradedCounts ?? false,
       remindEveryMs: cfg?.alerts.remindEveryMs ?? DEFAULT_POLICY.remindEveryMs,
     };
     const { state, notifications } = applyCheck(
       this.state(stream),
       result,
-      stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:flatten`,
+      stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:${stream}`,
       policy,
     );
-    setMeta(this.o.sql, stream === "checks" ? "alert_state" : "alert_state_flatten", JSON.stringify(state));
+    setMeta(this.o.sql, STATE_KEY[stream], JSON.stringify(state));
     const targets = cfg?.alerts.targets ?? [];
     for (const n of notifications) {
       this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, {
@@ -92,8 +99,7 @@ export class Alerting {
   private resolve(cfg: MonitorConfig, index: number): ResolvedTarget | null {
     const t = cfg.alerts.targets[index];
     if (!t) return null;
-    const read = (name: string | null) =>
-      name && typeof this.o.env[name] === "string" ? (this.o.env[name] as string) : null;
+    const read = (name: string | null) => (name ? this.o.secret(name) : null);
     return { target: t, url: t.urlSecret ? read(t.urlSecret) : t.url, secret: read(t.secretName) };
   }
 
@@ -151,10 +157,14 @@ export class Alerting {
     }
   }
 
-  /** Dead-man's switch: pinged after each completed check. */
-  async heartbeat(checkId: string): Promise<void> {
-    const url = this.o.config()?.alerts.heartbeatUrl;
-    if (!url) return;
+  /**
+   * Dead-man's switch: `<url>` after a pass or degraded check, `<url>/fail` after a failure, and
+   * nothing after a skip, so a blind or dead deployment goes quiet and the external switch fires.
+   */
+  async heartbeat(checkId: string, verdict: "pass" | "degraded" | "fail" | "skipped"): Promise<void> {
+    const base = this.o.config()?.alerts.heartbeatUrl;
+    if (!base || verdict === "skipped") return;
+    const url = verdict === "fail" ? `${base.replace(/\/+$/, "")}/fail` : base;
     try {
       const res = await fetch(url, {
         method: "POST",
@@ -171,7 +181,7 @@ export class Alerting {
 
   openIncidents(): unknown[] {
     const out: unknown[] = [];
-    for (const stream of ["checks", "flatten"] as const) {
+    for (const stream of ["checks", "flatten", "monitor"] as const) {
       const s = this.state(stream);
       if (s.open)
         out.push({
@@ -180,6 +190,7 @@ export class Alerting {
           opened_at: s.open.openedAt,
           stage: s.open.stage,
           diagnosis: s.open.diagnosis,
+          earlier_diagnoses: (s.open.history ?? []).slice(0, -1),
           failures: s.open.failures,
         });
     }

@@ -4,7 +4,7 @@
  * Everything needed after an eviction lives here; in-memory fields are caches.
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[][] = [
   // v1
@@ -91,6 +91,18 @@ const MIGRATIONS: readonly string[][] = [
        next_at INTEGER NOT NULL
      )`,
   ],
+  // v2: the check core's records (order facts, order-path state, hard bound) and skipped ticks
+  [
+    `ALTER TABLE checks ADD COLUMN bound_at INTEGER`,
+    `ALTER TABLE checks ADD COLUMN path TEXT`,
+    `ALTER TABLE orders ADD COLUMN facts TEXT`,
+    `ALTER TABLE orders ADD COLUMN size_decimals INTEGER`,
+    `ALTER TABLE orders ADD COLUMN price_decimals INTEGER`,
+    `ALTER TABLE ticks ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ran'`,
+    `CREATE INDEX IF NOT EXISTS ticks_at ON ticks (at)`,
+    `CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at)`,
+    `CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at)`,
+  ],
 ];
 
 /** Applies every migration not yet applied. Safe to call on every start. */
@@ -107,21 +119,46 @@ export function migrate(sql: SqlStorage): void {
   }
 }
 
-export function getMeta(sql: SqlStorage, key: string): string | null {
+/** Every key of the `meta` table. */
+export type MetaKey =
+  /** The monitor this object serves (one object per monitor). */
+  | "monitor_id"
+  | "schema_version"
+  /** The check this object drives (running or flattening); "" when none. */
+  | "current_check"
+  | "check_seq"
+  /** JSON PauseInfo, or "" when not paused. */
+  | "paused"
+  | "coi_counter"
+  | "next_nonce"
+  /** JSON map market → signed residual position carried to the next check. */
+  | "residual"
+  | "alert_state"
+  | "alert_state_flatten"
+  | "alert_state_monitor"
+  /** JSON FlattenState while a flatten is in progress, "" otherwise. */
+  | "flatten"
+  | "apikey_check"
+  | "reconnect_attempt"
+  /** Client order index of the latest test order not yet resolved, "" when none. */
+  | "lock_coi"
+  /** JSON { reason, count } of consecutive skips for the same reason. */
+  | "skip_streak"
+  | "last_concluded_at"
+  | `market_${number}`
+  | `traded_${number}`;
+
+export function getMeta(sql: SqlStorage, key: MetaKey): string | null {
   const row = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0];
   return row ? row.value : null;
 }
 
-export function setMeta(sql: SqlStorage, key: string, value: string): void {
+export function setMeta(sql: SqlStorage, key: MetaKey, value: string): void {
   sql.exec(
     `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
     key,
     value,
   );
-}
-
-export function deleteMeta(sql: SqlStorage, key: string): void {
-  sql.exec(`DELETE FROM meta WHERE key = ?`, key);
 }
 
 export function bumpCounter(sql: SqlStorage, name: string, by = 1): void {
@@ -151,10 +188,6 @@ export function setDeadline(sql: SqlStorage, name: string, at: number, data: unk
 
 export function clearDeadline(sql: SqlStorage, name: string): void {
   sql.exec(`DELETE FROM deadlines WHERE name = ?`, name);
-}
-
-export function clearDeadlinesWithPrefix(sql: SqlStorage, prefix: string): void {
-  sql.exec(`DELETE FROM deadlines WHERE substr(name, 1, ?) = ?`, prefix.length, prefix);
 }
 
 export function earliestDeadline(sql: SqlStorage): number | null {

@@ -4,7 +4,6 @@
  */
 import { app } from "./api/app.ts";
 import { runScheduled } from "./scheduled.ts";
-import type { Env } from "./env.ts";
 
 export { FillMonitor } from "../durable-objects/FillMonitor.ts";
 

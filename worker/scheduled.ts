@@ -4,7 +4,7 @@
  * triggers included) runs a check. The housekeeping cron only prunes and flushes.
  */
 import { loadConfig } from "./config.ts";
-import type { Env } from "./env.ts";
+import { monitorStub } from "./stub.ts";
 
 export const HOUSEKEEPING_CRON = "17 3 * * *";
 
@@ -26,10 +26,7 @@ export async function runScheduled(cron: string, scheduledTime: number, env: Env
     cron === HOUSEKEEPING_CRON ? monitors : monitors.filter((m) => m.schedule === null || m.schedule === cron.trim());
   const outcomes = await Promise.all(
     due.map(async (m): Promise<ScheduledOutcome> => {
-      const stub = env.FILL_MONITOR.get(
-        env.FILL_MONITOR.idFromName(m.id),
-        m.locationHint ? { locationHint: m.locationHint as DurableObjectLocationHint } : undefined,
-      );
+      const stub = monitorStub(env, m);
       try {
         if (cron === HOUSEKEEPING_CRON) {
           await stub.housekeeping(m.id);

@@ -67,10 +67,12 @@ const cases: Case[] = [
   {
     scenario: "f_txfail",
     fault: { name: "fail_tx_execution", app_error: "AppErrNotEnoughOrderMargin" },
-    stage: "order_seen",
-    diagnosis: "tx_failed",
+    // sendTx answered 200; the rejection is only in /tx event_info.ae (LIVE.md L.3).
+    stage: "order_accepted",
+    diagnosis: "tx_rejected",
     evidence: (e) => {
-      expect(e.app_error).toBe("AppErrNotEnoughOrderMargin");
+      expect(String(e.exchange_message)).toContain("AppErrNotEnoughOrderMargin");
+      expect(e.source).toBe("/tx event_info.ae");
       expect(e.tx_hash).toMatch(/^[0-9a-f]{80}$/);
     },
   },

@@ -35,7 +35,7 @@ describe("a passing check", () => {
       events: { kind: string }[];
     };
     expect(o.send_state).toBe("accepted");
-    expect(BigInt(o.ws_filled_base)).toBeGreaterThan(0n);
+    expect(BigInt(o.ws_filled_base), JSON.stringify(o, null, 1).slice(0, 6000)).toBeGreaterThan(0n);
     expect(o.events.some((e) => e.kind === "fill")).toBe(true);
 
     // Flatten is reported beside the verdict and confirmed from the REST position.

@@ -5,9 +5,10 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { Env } from "../../worker/env.ts";
 import { describe, expect, it } from "vitest";
-import type { CrashPoint, FillMonitor } from "../../durable-objects/FillMonitor.ts";
+import type { CrashPoint } from "../../durable-objects/crash.ts";
+import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
+import { monitorStub } from "../../worker/stub.ts";
 import { api, monitorFor, monitorStatus, runCron, sim, waitFor, waitForVerdict } from "./helpers.ts";
 
 interface SimOrder {
@@ -23,8 +24,7 @@ async function simOrdersFor(accountIndex: number): Promise<SimOrder[]> {
 }
 
 function stubFor(id: string) {
-  const e = env as unknown as Env;
-  return e.FILL_MONITOR.get(e.FILL_MONITOR.idFromName(id));
+  return monitorStub(env, { id, locationHint: null });
 }
 
 let tick = 1_800_200_000_000;

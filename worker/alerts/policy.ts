@@ -31,15 +31,26 @@ export const DEFAULT_POLICY: PolicyConfig = {
   resolveAfter: 1,
   degradedCounts: false,
   remindEveryMs: 3_600_000,
-  immediateDiagnoses: ["filled_not_reported_on_ws", "flatten_failed", "flatten_residual"],
+  immediateDiagnoses: [
+    "filled_not_reported_on_ws",
+    "fill_missing_on_channel",
+    "ws_rest_mismatch",
+    "order_status_unknown",
+    "flatten_failed",
+    "flatten_residual",
+    "monitor_blind",
+  ],
 };
 
 export interface Incident {
   id: string;
   openedAt: number;
   firstCheckId: string;
+  /** The current failure's stage and diagnosis (they follow the failure as it changes). */
   stage: string | null;
   diagnosis: string | null;
+  /** Every diagnosis seen during the incident, oldest first. */
+  history: string[];
   lastNotifiedAt: number;
   sequence: number;
   failures: number;
@@ -158,6 +169,7 @@ export function applyCheck(
         firstCheckId: first.checkId,
         stage: r.firstFailingStage,
         diagnosis: r.diagnosis,
+        history: r.diagnosis ? [r.diagnosis] : [],
         lastNotifiedAt: r.at,
         sequence: 0,
         failures: state.consecutiveFailures,
@@ -165,6 +177,11 @@ export function applyCheck(
       out.push(notification(monitorId, state.open, "trigger", r));
     } else if (state.open) {
       state.open.failures++;
+      state.open.stage = r.firstFailingStage ?? state.open.stage;
+      state.open.diagnosis = r.diagnosis ?? state.open.diagnosis;
+      const history = [...(state.open.history ?? [])];
+      if (r.diagnosis && history[history.length - 1] !== r.diagnosis) history.push(r.diagnosis);
+      state.open.history = history.slice(-20);
       if (r.at - state.open.lastNotifiedAt >= cfg.remindEveryMs) {
         state.open.sequence++;
         state.open.lastNotifiedAt = r.at;

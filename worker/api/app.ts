@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { loadConfig, type MonitorConfig } from "../config.ts";
-import type { Env } from "../env.ts";
+import { monitorStub } from "../stub.ts";
 import { requireBearer } from "./auth.ts";
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -30,13 +30,6 @@ app.use("*", async (c, next) => {
   if (c.req.path === "/healthz") return next();
   return requireBearer()(c, next);
 });
-
-function monitorStub(env: Env, m: MonitorConfig) {
-  return env.FILL_MONITOR.get(
-    env.FILL_MONITOR.idFromName(m.id),
-    m.locationHint ? { locationHint: m.locationHint as DurableObjectLocationHint } : undefined,
-  );
-}
 
 function findMonitor(env: Env, id: string | undefined): MonitorConfig {
   const { monitors } = loadConfig(env as unknown as Record<string, unknown>);

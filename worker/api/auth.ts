@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { Env } from "../env.ts";
+import { secretReader } from "../secrets.ts";
 
 const encoder = new TextEncoder();
 
@@ -27,7 +27,7 @@ export async function tokensEqual(given: string, expected: string): Promise<bool
 
 export function requireBearer(): MiddlewareHandler<{ Bindings: Env }> {
   return async (c, next) => {
-    const expected = typeof c.env.API_TOKEN === "string" ? c.env.API_TOKEN : "";
+    const expected = secretReader(c.env)("API_TOKEN") ?? "";
     if (expected === "") {
       throw new HTTPException(503, {
         message: "API_TOKEN not configured: set it with `wrangler secret put API_TOKEN`",

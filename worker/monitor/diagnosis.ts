@@ -50,6 +50,7 @@ export type Diagnosis =
   | "notional_cap"
   | "market_unknown"
   | "preflight_timeout"
+  | "rest_unavailable"
   | "previous_order_unresolved"
   // order_accepted (4)
   | "tx_rejected"
@@ -58,12 +59,12 @@ export type Diagnosis =
   // order_seen (4)
   | "order_not_found"
   | "order_status_unknown"
-  | "tx_failed"
   // fill_seen (5, 5b)
   | "filled_not_reported_on_ws"
   | "not_filled"
   | "fill_timeout"
   | "ws_rest_mismatch"
+  | "fill_missing_on_channel"
   // degraded
   | "late_report"
   | "fill_latency_high"
@@ -108,17 +109,18 @@ export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
   notional_cap: "preflight",
   market_unknown: "preflight",
   preflight_timeout: "preflight",
+  rest_unavailable: "preflight",
   previous_order_unresolved: "preflight",
   tx_rejected: "order_accepted",
   send_failed: "order_accepted",
   rest_rate_limited: "order_accepted",
   order_not_found: "order_seen",
   order_status_unknown: "order_accepted",
-  tx_failed: "order_seen",
   filled_not_reported_on_ws: "fill_seen",
   not_filled: "fill_seen",
   fill_timeout: "fill_seen",
   ws_rest_mismatch: "fill_seen",
+  fill_missing_on_channel: "fill_seen",
   late_report: null,
   fill_latency_high: null,
   rest_lagging: null,
@@ -218,6 +220,8 @@ export const ACTIONS: Record<Diagnosis, string> = {
     "The market's minimum order is above max_notional_per_order_usd. Raise the cap or choose a market with a smaller minimum.",
   preflight_timeout:
     "The check reached its hard bound during pre-flight: a REST call (market spec, position, apikeys) did not answer. Check the exchange status; no order was placed.",
+  rest_unavailable:
+    "Lighter's REST API did not answer (HTTP 5xx, timeout or network error), so pre-flight could not verify the market, the position or the API key. This is an exchange outage, not a bad key: check the exchange status (GET /) and wait; repeated skips open monitor_blind.",
   previous_order_unresolved:
     "An earlier test order of this API key is not resolved yet (its reply was lost or REST has not shown it terminal). No new order is signed until it is: fillwatch looks it up until REST shows it ended, /tx shows a rejection, or its ExpiredAt passes with nothing on record. The tx hash and what is awaited are in the evidence.",
   market_unknown:
@@ -232,10 +236,10 @@ export const ACTIONS: Record<Diagnosis, string> = {
     "sendTx accepted the tx, but past its ExpiredAt neither REST (accountOrders by client order index) nor /tx shows it: it never executed. Look the tx hash up in the explorer; if this repeats, report it to Lighter with the hash.",
   order_status_unknown:
     "The test order's fate could not be established within the check's bound (lost sendTx reply, REST silent or lagging). No second order was or will be placed until this one is resolved; fillwatch keeps looking it up (REST by client order index, /tx by hash) and the lock clears when REST shows it ended, /tx shows a rejection, or its ExpiredAt passes with nothing on record. The tx hash is in the evidence.",
-  tx_failed:
-    "The transaction was executed as failed by the exchange (tx status 0). The app error in the evidence says why (e.g. AppErrNotEnoughOrderMargin).",
   ws_rest_mismatch:
     "The WebSocket and REST disagree about our order (amount, status, owner or order index); both versions are in the evidence. Either a frame was forged or foreign, or the exchange is inconsistent: report it to Lighter with the tx hash and both versions.",
+  fill_missing_on_channel:
+    "The fill was reported on one of our subscribed channels but not on another (see reported_on / missing_on in the evidence). The exchange delivered the fill, so this points at the subscription of the silent channel (its channel name, account index or auth token), not at the exchange: a bot that listens only there misses fills.",
   filled_not_reported_on_ws:
     "The test order FILLED on the exchange (REST shows it) but no WebSocket frame reported the fill. This is the failure that loses money for bots: the account_orders subscription was dropped, throttled or sent to the wrong channel, or the exchange did not deliver. Resubscribe, compare the time of the last account frame in the evidence, and escalate to Lighter with the tx hash.",
   not_filled:

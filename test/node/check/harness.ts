@@ -192,6 +192,7 @@ export class Harness {
       options: (rec) => ({
         timeScale: TIME_SCALE,
         maxTransmissions: 3,
+        channels: ["account_orders"],
         fillLatencyDegradedMs: null,
         orderCreatedAt: this.read().running?.startedAt ?? rec.state.phaseSince,
       }),

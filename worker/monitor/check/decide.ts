@@ -28,6 +28,8 @@ export interface DecideOptions {
   fillLatencyDegradedMs: number | null;
   /** When the order was signed: fill latency is measured from here. */
   orderCreatedAt: number;
+  /** The WebSocket channels subscribed for our orders: each must report the fill. */
+  channels: readonly string[];
 }
 
 export interface Outcome {
@@ -72,7 +74,7 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
       if (pastDeadline) return enter("reconcile", 1);
       return { kind: "wait", until: deadline };
     case "confirm":
-      return decideConfirm(s, o, now, opt, pastDeadline, lookedUpSince, nextLook);
+      return decideConfirm(s, o, now, opt, deadline, pastDeadline, lookedUpSince, nextLook);
     case "reconcile":
       return decideReconcile(s, o, now, pastDeadline, lookedUpSince, nextLook);
     case "late_watch":
@@ -136,6 +138,7 @@ function decideConfirm(
   o: OrderFacts,
   now: number,
   opt: DecideOptions,
+  deadline: number,
   pastDeadline: boolean,
   lookedUpSince: (t: number) => boolean,
   nextLook: () => number,
@@ -150,7 +153,12 @@ function decideConfirm(
       return mismatch(o, "the WebSocket reported another order_index for our client order index than REST");
     }
     if (wsFilled > 0n) {
-      if (restFilled >= wsFilled) return passed(o, opt, restFilled > wsFilled ? { rest_filled_base: rest.filled } : {});
+      if (restFilled >= wsFilled) {
+        const missing = opt.channels.filter((ch) => (o.channels[ch]?.fillAt ?? null) === null);
+        if (missing.length === 0) return passed(o, opt, restFilled > wsFilled ? { rest_filled_base: rest.filled } : {});
+        if (pastDeadline) return channelMissed(o, opt, missing);
+        return { kind: "wait", until: deadline };
+      }
       if (restTerminal) return mismatch(o, "the WebSocket reported more fill than REST's final order shows");
     } else if (restTerminal) {
       if (restFilled === 0n) return notFilled(o, rest.status);
@@ -243,6 +251,21 @@ function passed(o: OrderFacts, opt: DecideOptions, extra: Outcome["evidence"]): 
       },
     },
   };
+}
+
+function channelMissed(o: OrderFacts, opt: DecideOptions, missing: string[]): Step {
+  const reported = opt.channels.filter((ch) => !missing.includes(ch));
+  const per: Outcome["evidence"] = {};
+  for (const ch of opt.channels) {
+    per[`${ch}_seen_at`] = o.channels[ch]?.seenAt ?? null;
+    per[`${ch}_fill_at`] = o.channels[ch]?.fillAt ?? null;
+  }
+  return fail("fill_missing_on_channel", {
+    reported_on: reported.join(", ") || null,
+    missing_on: missing.join(", "),
+    ws_filled_base: o.wsFilled,
+    ...per,
+  });
 }
 
 function notFilled(o: OrderFacts, status: string): { kind: "conclude"; outcome: Outcome } {

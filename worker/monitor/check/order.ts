@@ -44,6 +44,8 @@ export interface OrderFacts {
   wsStatus: string | null;
   wsFillAt: number | null;
   wsTerminalAt: number | null;
+  /** Per WebSocket channel family (account_orders, account_all_orders): when it showed our order and its fill. */
+  channels: Record<string, { seenAt: number | null; fillAt: number | null }>;
   /** Frames that named our client order index but failed the identity match. */
   foreignFrames: number;
   /** Latest REST look-up by client order index. */
@@ -76,6 +78,7 @@ export function newOrderFacts(init: {
     wsStatus: null,
     wsFillAt: null,
     wsTerminalAt: null,
+    channels: {},
     foreignFrames: 0,
     restAt: null,
     restResult: null,
@@ -127,7 +130,12 @@ export function matchFrame(o: OrderFacts, f: ObservedOrder, checkIndex = true): 
 }
 
 /** Records a WebSocket order report; only frames that match our identity change the facts. */
-export function noteWsOrder(o: OrderFacts, f: ObservedOrder, at: number): { facts: OrderFacts; match: FrameMatch } {
+export function noteWsOrder(
+  o: OrderFacts,
+  f: ObservedOrder,
+  at: number,
+  channel = "account_orders",
+): { facts: OrderFacts; match: FrameMatch } {
   const match = matchFrame(o, f);
   if (match === "unrelated") return { facts: o, match };
   if (match === "foreign" || f.filled === null)
@@ -135,6 +143,11 @@ export function noteWsOrder(o: OrderFacts, f: ObservedOrder, at: number): { fact
   const filled = BigInt(f.filled);
   const grew = filled > BigInt(o.wsFilled);
   const terminal = classifyStatus(f.status).terminal;
+  const ch = o.channels[channel] ?? { seenAt: null, fillAt: null };
+  const channels = {
+    ...o.channels,
+    [channel]: { seenAt: ch.seenAt ?? at, fillAt: ch.fillAt ?? (filled > 0n ? at : null) },
+  };
   return {
     match,
     facts: {
@@ -145,6 +158,7 @@ export function noteWsOrder(o: OrderFacts, f: ObservedOrder, at: number): { fact
       wsStatus: f.status,
       wsFillAt: grew && o.wsFillAt === null ? at : o.wsFillAt,
       wsTerminalAt: terminal && o.wsTerminalAt === null ? at : o.wsTerminalAt,
+      channels,
     },
   };
 }

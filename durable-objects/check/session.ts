@@ -14,22 +14,18 @@ export type ConnectResult =
   { ok: true } | { ok: false; kind: "refused" | "http_status" | "error"; status?: number; message: string };
 
 export class LighterSession {
-  readonly id: string;
   readonly url: string;
   private socket: WebSocket | null = null;
   private closed = false;
   openedAt: number | null = null;
   lastFrameAt: number | null = null;
-  lastSendAt: number | null = null;
   framesIn = 0;
-  framesOut = 0;
 
   private readonly handlers: SessionHandlers;
   private readonly now: () => number;
 
-  constructor(url: string, id: string, handlers: SessionHandlers, now: () => number) {
+  constructor(url: string, handlers: SessionHandlers, now: () => number) {
     this.url = url;
-    this.id = id;
     this.handlers = handlers;
     this.now = now;
   }
@@ -88,8 +84,6 @@ export class LighterSession {
     if (!this.socket || this.closed) return false;
     try {
       this.socket.send(text);
-      this.framesOut++;
-      this.lastSendAt = this.now();
       return true;
     } catch {
       return false;

@@ -1,0 +1,181 @@
+/**
+ * What every part of a FillMonitor shares: the metered SQLite handle and event log, the current
+ * configuration and key, the clock and time scale, REST clients with their own short-lived token,
+ * the deadline table behind the one alarm, and the test crash hook.
+ */
+import type { ConfigProblem, MonitorConfig } from "../../worker/config.ts";
+import { createAuthToken } from "../../worker/lighter/auth.ts";
+import { PrivateKey } from "../../worker/lighter/keys.ts";
+import { LighterRestClient } from "../../worker/lighter/rest.ts";
+import { errorMessage, type SecretReader } from "../../worker/secrets.ts";
+import { isCrash, type CrashPoint } from "../crash.ts";
+import { EventLog, type LogLevel } from "../eventlog.ts";
+import { clearDeadline, earliestDeadline, setDeadline } from "../schema.ts";
+
+/** WebSocket subscriptions carry a long-lived token (at most 8 h; we use 7 h). */
+export const WS_TOKEN_LIFETIME_S = 7 * 3600;
+/** REST calls carry their own token, in the Authorization header only, valid for minutes. */
+export const REST_TOKEN_LIFETIME_S = 10 * 60;
+const REST_TIMEOUT_MS = 10_000;
+
+export interface ContextOptions {
+  monitorId: string;
+  ctx: DurableObjectState;
+  secret: SecretReader;
+  config: { config: MonitorConfig | null; problems: ConfigProblem[] };
+  /** The test crash hook: aborts the object at an armed point, does nothing otherwise. */
+  crash: (point: CrashPoint) => void;
+}
+
+export class MonitorContext {
+  readonly monitorId: string;
+  readonly state: DurableObjectState;
+  readonly sql: SqlStorage;
+  readonly log: EventLog;
+  readonly secret: SecretReader;
+  /** Storage write statements issued by this instance (flushed into counters). */
+  readonly writes = { count: 0 };
+  cfg: MonitorConfig | null;
+  problems: ConfigProblem[];
+  key: PrivateKey | null = null;
+  keyError: string | null = null;
+  /** While an alarm invocation holds the session, the alarm is only a backstop (see hold.ts). */
+  holdUntil: number | null = null;
+  /** Called whenever a deadline is set, so a held alarm invocation serves it without delay. */
+  onDeadlineSet: (() => void) | null = null;
+  private readonly crashHook: (point: CrashPoint) => void;
+  private restToken: { token: string; until: number } | null = null;
+
+  constructor(o: ContextOptions) {
+    this.monitorId = o.monitorId;
+    this.state = o.ctx;
+    this.sql = meter(o.ctx.storage.sql, this.writes);
+    this.log = new EventLog(this.sql);
+    this.secret = o.secret;
+    this.crashHook = o.crash;
+    this.cfg = o.config.config;
+    this.problems = o.config.problems;
+    this.loadKey();
+  }
+
+  refreshConfig(c: ContextOptions["config"]): void {
+    const changed = JSON.stringify(c.config, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    const before = JSON.stringify(this.cfg, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    this.cfg = c.config;
+    this.problems = c.problems;
+    if (changed !== before) this.loadKey();
+  }
+
+  private loadKey(): void {
+    this.key = null;
+    this.keyError = null;
+    this.restToken = null;
+    const cfg = this.cfg;
+    if (!cfg) return;
+    const raw = this.secret(cfg.privateKeySecretName)?.trim();
+    if (!raw) return;
+    this.log.setSecrets([raw]);
+    try {
+      const key = PrivateKey.fromHex(raw);
+      if (key.isZero()) this.keyError = `${cfg.privateKeySecretName} is the zero key`;
+      else this.key = key;
+    } catch (err) {
+      this.keyError = `${cfg.privateKeySecretName}: ${err instanceof Error ? err.message : "malformed private key"}`;
+    }
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  /** A duration at this monitor's time_scale. */
+  scale(ms: number): number {
+    return Math.max(1, Math.round(ms * (this.cfg?.timeScale ?? 1)));
+  }
+
+  event(level: LogLevel, event: string, data: Record<string, unknown>, checkId: string | null): void {
+    this.log.write(level, event, { monitor: this.monitorId, ...data }, checkId, this.now());
+  }
+
+  /** An auth token for this monitor's account and API key, `lifetimeS` ahead. */
+  mintAuthToken(lifetimeS: number): string {
+    const cfg = this.cfg;
+    if (!cfg || !this.key) throw new Error("no private key configured");
+    const deadline = Math.floor(this.now() / 1000) + lifetimeS;
+    return createAuthToken(this.key, { deadline, accountIndex: cfg.accountIndex, apiKeyIndex: cfg.apiKeyIndex });
+  }
+
+  rest(): LighterRestClient {
+    const cfg = this.cfg!;
+    return new LighterRestClient({
+      baseUrl: cfg.restUrl,
+      timeoutMs: this.scale(REST_TIMEOUT_MS),
+      authToken: () => {
+        const now = this.now();
+        if (!this.restToken || this.restToken.until - now < 60_000) {
+          this.restToken = {
+            token: this.mintAuthToken(REST_TOKEN_LIFETIME_S),
+            until: now + REST_TOKEN_LIFETIME_S * 1000,
+          };
+        }
+        return this.restToken.token;
+      },
+    });
+  }
+
+  setDeadline(name: string, at: number, data: unknown = {}): void {
+    setDeadline(this.sql, name, at, data);
+    this.spawn(this.armAlarm());
+    this.onDeadlineSet?.();
+  }
+
+  clearDeadline(name: string): void {
+    clearDeadline(this.sql, name);
+  }
+
+  /** Arms the one alarm at the earliest deadline (held invocations serve deadlines themselves). */
+  async armAlarm(): Promise<void> {
+    let at = earliestDeadline(this.sql);
+    if (at === null) return;
+    // A second alarm coming due while an invocation holds the session would replace it (and take
+    // the socket with it): the hold loop serves deadlines, the alarm is only a backstop.
+    if (this.holdUntil !== null) at = Math.max(at, this.holdUntil + 30_000);
+    const existing = await this.state.storage.getAlarm();
+    const holding = this.holdUntil !== null;
+    if (existing === null || existing > at || existing < this.now() - 1000 || (holding && existing < at)) {
+      await this.state.storage.setAlarm(Math.max(at, this.now()));
+    }
+  }
+
+  /** Runs a task without awaiting it; its failure is logged, never an unhandled rejection. */
+  spawn(task: Promise<unknown>): void {
+    task.catch((err: unknown) => {
+      if (isCrash(err)) return;
+      try {
+        this.event("error", "task.failed", { error: errorMessage(err) }, null);
+      } catch {
+        // storage unavailable (the object is shutting down)
+      }
+    });
+  }
+
+  crash(point: CrashPoint): void {
+    this.crashHook(point);
+  }
+}
+
+/** Wraps SqlStorage to count write statements (each writes one row here), for the benchmark. */
+function meter(sql: SqlStorage, writes: { count: number }): SqlStorage {
+  const exec = sql.exec.bind(sql);
+  return new Proxy(sql, {
+    get(target, prop, receiver) {
+      if (prop === "exec") {
+        return (query: string, ...bindings: unknown[]) => {
+          if (/^\s*(INSERT|UPDATE|DELETE)/i.test(query)) writes.count++;
+          return exec(query, ...(bindings as []));
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * Housekeeping: every table stays bounded. Rows are pruned by age and by count; stored frames are
+ * kept only on failed checks and only for a while; the event log has its own caps.
+ */
+import type { MonitorContext } from "./context.ts";
+
+const DAY = 86_400_000;
+/** Row caps after housekeeping (each table is also pruned by age). */
+export const RETENTION = {
+  checks: { maxRows: 5_000, maxAgeMs: 90 * DAY },
+  /** Checks keep their stored frames (last_frames) this long, and only when they failed. */
+  framesMaxAgeMs: 7 * DAY,
+  orders: { maxRows: 10_000, maxAgeMs: 30 * DAY },
+  orderEvents: { maxRows: 50_000, maxAgeMs: 30 * DAY },
+  outbox: { maxRows: 2_000, maxAgeMs: 14 * DAY },
+  ticks: { maxRows: 10_000, maxAgeMs: 30 * DAY },
+} as const;
+
+export function housekeeping(c: MonitorContext): void {
+  const now = c.now();
+  const sql = c.sql;
+  c.log.prune(now);
+  const current =
+    sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'current_check'`).toArray()[0]?.value ?? "";
+  const lock = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'lock_coi'`).toArray()[0]?.value ?? "";
+  sql.exec(`DELETE FROM ticks WHERE at < ?`, now - RETENTION.ticks.maxAgeMs);
+  capRows(sql, "ticks", "at", RETENTION.ticks.maxRows);
+  sql.exec(
+    `DELETE FROM checks WHERE started_at < ? AND state = 'done' AND id != ?`,
+    now - RETENTION.checks.maxAgeMs,
+    current,
+  );
+  capRows(sql, "checks", "started_at", RETENTION.checks.maxRows, `state = 'done' AND id != '${escape(current)}'`);
+  // Stored frames: only failures keep them, and only for a while.
+  sql.exec(
+    `UPDATE checks SET evidence = json_remove(evidence, '$.last_frames')
+     WHERE json_extract(evidence, '$.last_frames') IS NOT NULL AND state = 'done'
+       AND (verdict != 'fail' OR started_at < ?)`,
+    now - RETENTION.framesMaxAgeMs,
+  );
+  // Orders (with their signed txs) go with age, never the one the lock still waits for.
+  sql.exec(`DELETE FROM orders WHERE created_at < ? AND coi != ?`, now - RETENTION.orders.maxAgeMs, lock);
+  capRows(sql, "orders", "created_at", RETENTION.orders.maxRows, `coi != '${escape(lock)}'`);
+  sql.exec(`DELETE FROM order_events WHERE at < ?`, now - RETENTION.orderEvents.maxAgeMs);
+  sql.exec(`DELETE FROM order_events WHERE coi NOT IN (SELECT coi FROM orders)`);
+  capRows(sql, "order_events", "id", RETENTION.orderEvents.maxRows);
+  sql.exec(`DELETE FROM outbox WHERE state != 'pending' AND created_at < ?`, now - RETENTION.outbox.maxAgeMs);
+  capRows(sql, "outbox", "created_at", RETENTION.outbox.maxRows, `state != 'pending'`);
+  c.event("info", "monitor.housekeeping", {}, null);
+}
+
+/** Keeps the newest `max` rows of `table` by `order` (among rows matching `where`). */
+function capRows(sql: SqlStorage, table: string, order: string, max: number, where = "1 = 1"): void {
+  sql.exec(
+    `DELETE FROM ${table} WHERE rowid IN (
+       SELECT rowid FROM ${table} WHERE ${where} ORDER BY ${order} DESC, rowid DESC LIMIT -1 OFFSET ?)`,
+    max,
+  );
+}
+
+function escape(v: string): string {
+  return v.replace(/'/g, "''");
+}
