@@ -125,7 +125,8 @@ function readCrons(doc: Table, problems: ConfigProblem[]): string[] | null {
         fix: 'use minute hour day month weekday, e.g. "*/5 * * * *"',
       });
   });
-  const checks = crons.filter((c) => normalizeCron(c) !== RESERVED_HOUSEKEEPING_CRON);
+  const valid = crons.filter((c) => c.trim().split(/\s+/).length === 5);
+  const checks = valid.filter((c) => normalizeCron(c) !== RESERVED_HOUSEKEEPING_CRON);
   if (checks.length === 0)
     problems.push({
       severity: "error",
@@ -133,7 +134,7 @@ function readCrons(doc: Table, problems: ConfigProblem[]): string[] | null {
       message: `no check cron: "${RESERVED_HOUSEKEEPING_CRON}" is reserved for housekeeping, so no check will ever run`,
       fix: 'add a check cron, e.g. "*/5 * * * *"',
     });
-  if (checks.length === crons.length)
+  if (checks.length === valid.length)
     problems.push({
       severity: "warning",
       setting,
