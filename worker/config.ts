@@ -107,7 +107,8 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
     if (cache.size > 16) cache.clear();
     cache.set(key, result);
   }
-  const has = (name: string) => Object.prototype.hasOwnProperty.call(env, name) && typeof env[name] === "string";
+  // Referenced names are ALERT_* or LIGHTER_PRIVATE_KEY__* only (config/secrets.ts), never inherited properties.
+  const has = (name: string) => typeof env[name] === "string";
   // Secret presence can change without MONITORS changing: check it on every call.
   const problems = [...result.problems];
   for (const m of result.monitors) {
