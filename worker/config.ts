@@ -5,70 +5,26 @@
  *
  * Example MONITORS (wrangler.toml [vars]):
  *   [{"network":"testnet","account_index":123456,"api_key_index":3,"markets":[0],
- *     "alerts":{"targets":[{"type":"slack","url_secret":"SLACK_WEBHOOK_URL"}]}}]
+ *     "alerts":{"targets":[{"type":"slack","url_secret":"ALERT_SLACK_WEBHOOK_URL"}]}}]
+ *
+ * A monitor's identity is (chain id, account, API key): that key's nonce sequence has one owner, so
+ * the same identity under two entries is an error. Secret references are checked per field
+ * (config/secrets.ts).
  */
-import { parseExactJson, type ExactJson } from "./lighter/json.ts";
+import { JsonSyntaxError, parseExactJson, type ExactJson } from "./lighter/json.ts";
+import { describe, parseAlerts } from "./config/alerts.ts";
+import { secretReferenceProblem } from "./config/secrets.ts";
+import {
+  RESERVED_HOUSEKEEPING_CRON,
+  normalizeCron,
+  type ConfigProblem,
+  type MonitorConfig,
+  type Network,
+} from "./config/types.ts";
+import { isLoopback } from "./config/urls.ts";
 
-export type Network = "testnet" | "mainnet" | "custom";
-export type Mode = "on-demand" | "continuous";
-
-export interface AlertTarget {
-  type: "webhook" | "slack" | "discord" | "telegram" | "pagerduty";
-  /** A literal URL (webhook/slack/discord; base URL for telegram/pagerduty), or... */
-  url: string | null;
-  /** ...the name of a secret that holds it (preferred: webhook URLs are credentials). */
-  urlSecret: string | null;
-  /** Secret holding the HMAC key (webhook), bot token (telegram) or routing key (pagerduty). */
-  secretName: string | null;
-  chatId: string | null;
-}
-
-export interface MonitorConfig {
-  id: string;
-  network: Network;
-  chainId: number;
-  restUrl: string;
-  wsUrl: string;
-  accountIndex: bigint;
-  apiKeyIndex: number;
-  markets: number[];
-  mode: Mode;
-  caps: {
-    maxNotionalPerOrderUsd: number | null;
-    maxOrdersPerDay: number | null;
-    maxDailyNotionalUsd: number | null;
-    maxResidualBase: number | null;
-  };
-  thresholds: {
-    maxSpreadBps: number | null;
-    maxSlippageBps: number;
-    fillLatencyDegradedMs: number | null;
-    bookStaleMs: number | null;
-  };
-  timeScale: number;
-  alerts: {
-    failAfter: number;
-    resolveAfter: number;
-    degradedCounts: boolean;
-    remindEveryMs: number;
-    targets: AlertTarget[];
-    heartbeatUrl: string | null;
-  };
-  locationHint: string | null;
-  /** The cron expression (one of wrangler.toml's [triggers] crons) this monitor runs on; null = every check trigger. */
-  schedule: string | null;
-  dryRun: boolean;
-  allowMainnet: boolean;
-  allowNonflatStart: boolean;
-  privateKeySecretName: string;
-}
-
-export interface ConfigProblem {
-  setting: string;
-  message: string;
-  fix: string;
-  severity: "error" | "warning";
-}
+export type { AlertTarget, ConfigProblem, Mode, MonitorConfig, Network } from "./config/types.ts";
+export { RESERVED_HOUSEKEEPING_CRON } from "./config/types.ts";
 
 export const NETWORKS = {
   testnet: {
@@ -113,20 +69,28 @@ const KNOWN_KEYS = new Set([
 ]);
 
 /** The secret holding a monitor's private key. Non-alphanumerics become "_". */
+/** The secret holding a monitor's private key. Non-alphanumerics become "_". */
 export function privateKeySecretName(network: string, account: bigint, apiKeyIndex: number): string {
   return `LIGHTER_PRIVATE_KEY__${network.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${account.toString()}_${apiKeyIndex}`;
 }
 
-function isLoopback(url: string): boolean {
-  try {
-    const h = new URL(url).hostname;
-    return h === "localhost" || h.startsWith("127.") || h === "[::1]" || h === "::1";
-  } catch {
-    return false;
-  }
+export interface ParseOptions {
+  /** wrangler.toml's [triggers] crons, when known (`config check`): a schedule must be one of them. */
+  crons?: readonly string[];
 }
 
-const cache = new Map<string, { monitors: MonitorConfig[]; problems: ConfigProblem[] }>();
+type Parsed = { monitors: MonitorConfig[]; problems: ConfigProblem[] };
+const cache = new Map<string, Parsed>();
+
+function rawMonitors(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (v === undefined || v === null) return "";
+  try {
+    return JSON.stringify(v) ?? "";
+  } catch {
+    return "\u0000not serializable";
+  }
+}
 
 /**
  * Parses and validates MONITORS from the Worker's env.
@@ -134,20 +98,21 @@ const cache = new Map<string, { monitors: MonitorConfig[]; problems: ConfigProbl
  * @example
  * const { monitors, problems } = loadConfig(env);
  */
-export function loadConfig(env: Record<string, unknown>): { monitors: MonitorConfig[]; problems: ConfigProblem[] } {
-  const raw =
-    typeof env.MONITORS === "string" ? env.MONITORS : env.MONITORS === undefined ? "" : JSON.stringify(env.MONITORS);
-  const key = raw;
+export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}): Parsed {
+  const raw = rawMonitors(env.MONITORS);
+  const key = opts.crons ? `${JSON.stringify(opts.crons)}\u0000${raw}` : raw;
   let result = cache.get(key);
   if (!result) {
-    result = parseMonitors(raw);
+    result = parseMonitors(raw, opts);
     if (cache.size > 16) cache.clear();
     cache.set(key, result);
   }
+  // Referenced names are ALERT_* or LIGHTER_PRIVATE_KEY__* only (config/secrets.ts), never inherited properties.
+  const has = (name: string) => typeof env[name] === "string";
   // Secret presence can change without MONITORS changing: check it on every call.
   const problems = [...result.problems];
   for (const m of result.monitors) {
-    if (!m.dryRun && typeof env[m.privateKeySecretName] !== "string") {
+    if (!m.dryRun && !has(m.privateKeySecretName)) {
       problems.push({
         severity: "warning",
         setting: m.privateKeySecretName,
@@ -157,7 +122,7 @@ export function loadConfig(env: Record<string, unknown>): { monitors: MonitorCon
     }
     for (const t of m.alerts.targets) {
       for (const s of [t.urlSecret, t.secretName]) {
-        if (s && typeof env[s] !== "string")
+        if (s && !has(s))
           problems.push({
             severity: "error",
             setting: s,
@@ -178,7 +143,13 @@ export function loadConfig(env: Record<string, unknown>): { monitors: MonitorCon
   return { monitors: result.monitors, problems };
 }
 
-export function parseMonitors(raw: string): { monitors: MonitorConfig[]; problems: ConfigProblem[] } {
+/**
+ * Parses MONITORS and reports every problem (not just the first). Never throws.
+ *
+ * @example
+ * parseMonitors('[{"account_index":5,"api_key_index":3}]').monitors[0].id // "testnet:5:3"
+ */
+export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
   const problems: ConfigProblem[] = [];
   if (raw.trim() === "") {
     problems.push({
@@ -193,11 +164,16 @@ export function parseMonitors(raw: string): { monitors: MonitorConfig[]; problem
   try {
     parsed = parseExactJson(raw);
   } catch (err) {
+    const message = err instanceof Error ? err.message : "syntax error";
+    const forbidden = err instanceof JsonSyntaxError && /is not allowed/.test(message);
+    const at = forbidden ? `MONITORS${err.path}` : "MONITORS";
     problems.push({
       severity: "error",
-      setting: "MONITORS",
-      message: `MONITORS is not valid JSON (${err instanceof Error ? err.message : "syntax error"})`,
-      fix: "fix the JSON (a list of monitor objects)",
+      setting: at,
+      message: `MONITORS is not valid JSON (${message})`,
+      fix: forbidden
+        ? `remove ${at}: __proto__, constructor and prototype are never settings`
+        : "fix the JSON (a list of monitor objects)",
     });
     return { monitors: [], problems };
   }
@@ -212,26 +188,47 @@ export function parseMonitors(raw: string): { monitors: MonitorConfig[]; problem
     return { monitors: [], problems };
   }
   const monitors: MonitorConfig[] = [];
-  const ids = new Set<string>();
+  const ids = new Map<string, number>();
+  const identities = new Map<string, { index: number; id: string }>();
   list.forEach((item, i) => {
-    const m = parseMonitor(item, `MONITORS[${i}]`, problems);
+    const m = parseMonitor(item, `MONITORS[${i}]`, problems, opts);
     if (!m) return;
-    if (ids.has(m.id)) {
+    const identity = `${m.chainId}:${m.accountIndex.toString()}:${m.apiKeyIndex}`;
+    const first = identities.get(identity);
+    if (first) {
       problems.push({
         severity: "error",
         setting: `MONITORS[${i}]`,
-        message: `duplicate monitor ${m.id}: one monitor per (network, account, API key) owns that key's nonces`,
-        fix: "remove the duplicate or merge its markets",
+        message:
+          `MONITORS[${first.index}] (${first.id}) and MONITORS[${i}] (${m.id}) are the same key: account ` +
+          `${m.accountIndex.toString()}, API key ${m.apiKeyIndex} on chain ${m.chainId}; one key's nonces need one owner`,
+        fix: `remove MONITORS[${i}] or merge its markets into MONITORS[${first.index}]`,
       });
       return;
     }
-    ids.add(m.id);
+    const sameId = ids.get(m.id);
+    if (sameId !== undefined) {
+      problems.push({
+        severity: "error",
+        setting: `MONITORS[${i}]`,
+        message: `MONITORS[${sameId}] and MONITORS[${i}] have the same id ${m.id}`,
+        fix: "give each custom network entry its own account or API key, or remove the duplicate",
+      });
+      return;
+    }
+    identities.set(identity, { index: i, id: m.id });
+    ids.set(m.id, i);
     monitors.push(m);
   });
   return { monitors, problems };
 }
 
-function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): MonitorConfig | null {
+function parseMonitor(
+  item: ExactJson,
+  at: string,
+  problems: ConfigProblem[],
+  opts: ParseOptions,
+): MonitorConfig | null {
   if (!item || typeof item !== "object" || Array.isArray(item)) {
     problems.push({
       severity: "error",
@@ -241,7 +238,7 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
     });
     return null;
   }
-  const o = item as Record<string, ExactJson>;
+  const o = item;
   const before = problems.length;
   const err = (setting: string, message: string, fix: string) =>
     problems.push({ severity: "error", setting: `${at}.${setting}`, message, fix });
@@ -306,7 +303,7 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
   } else {
     err(
       "network",
-      `unknown network ${JSON.stringify(network)}`,
+      `unknown network ${describe(network)}`,
       'use "testnet" (default), "mainnet" or "custom" with rest_url, ws_url and chain_id',
     );
   }
@@ -364,18 +361,16 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
   }
   const modeRaw = str("mode") ?? "on-demand";
   if (modeRaw !== "on-demand" && modeRaw !== "continuous")
-    err("mode", `unknown mode ${JSON.stringify(modeRaw)}`, 'use "on-demand" (default) or "continuous"');
+    err("mode", `unknown mode ${describe(modeRaw)}`, 'use "on-demand" (default) or "continuous"');
   const timeScale = numv("time_scale", 0.001, 100, 1) ?? 1;
   const locationHint = str("location_hint");
-  const schedule = str("schedule");
-  if (schedule !== null && schedule.trim().split(/\s+/).length !== 5)
-    err(
-      "schedule",
-      `schedule ${JSON.stringify(schedule)} is not a 5-field cron expression`,
-      'use one of the crons in wrangler.toml [triggers], e.g. "*/5 * * * *"',
-    );
+  const schedule = checkSchedule(str("schedule"), opts, err);
   if (locationHint && !LOCATION_HINTS.has(locationHint))
-    err("location_hint", `unknown location hint ${locationHint}`, `use one of ${[...LOCATION_HINTS].join(", ")}`);
+    err(
+      "location_hint",
+      `unknown location hint ${describe(locationHint)}`,
+      `use one of ${[...LOCATION_HINTS].join(", ")}`,
+    );
   const allowMainnet = bool("allow_mainnet", false);
   if (chainId === 304 && !allowMainnet)
     warn(
@@ -391,98 +386,29 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
       if (isLoopback(u)) warn(k, "a mainnet monitor points at a loopback address", `check ${k}`);
   }
 
-  const alertsRaw = o.alerts;
-  const alerts: MonitorConfig["alerts"] = {
-    failAfter: 2,
-    resolveAfter: 1,
-    degradedCounts: false,
-    remindEveryMs: 3_600_000,
-    targets: [],
-    heartbeatUrl: null,
-  };
-  if (alertsRaw !== undefined && alertsRaw !== null) {
-    if (typeof alertsRaw !== "object" || Array.isArray(alertsRaw))
-      err("alerts", "alerts must be an object", 'e.g. "alerts": {"fail_after": 2, "targets": [...]}');
-    else {
-      const a = alertsRaw as Record<string, ExactJson>;
-      const ai = (k: string, min: number, max: number, def: number) => {
-        const v = a[k];
-        if (v === undefined) return def;
-        if (typeof v === "bigint" && v >= BigInt(min) && v <= BigInt(max)) return Number(v);
-        err(`alerts.${k}`, `alerts.${k} must be an integer from ${min} to ${max}`, `fix alerts.${k}`);
-        return def;
-      };
-      alerts.failAfter = ai("fail_after", 1, 100, 2);
-      alerts.resolveAfter = ai("resolve_after", 1, 100, 1);
-      alerts.remindEveryMs = ai("remind_every_minutes", 1, 10_080, 60) * 60_000;
-      if (a.degraded_counts !== undefined) alerts.degradedCounts = a.degraded_counts === true;
-      if (typeof a.heartbeat_url === "string") alerts.heartbeatUrl = a.heartbeat_url;
-      if (a.targets !== undefined) {
-        if (!Array.isArray(a.targets))
-          err("alerts.targets", "alerts.targets must be a list", 'e.g. [{"type":"webhook","url":"https://…"}]');
-        else
-          a.targets.forEach((t, j) => {
-            const where = `alerts.targets[${j}]`;
-            if (!t || typeof t !== "object" || Array.isArray(t))
-              return err(
-                where,
-                "an alert target must be an object",
-                'e.g. {"type":"slack","url_secret":"SLACK_WEBHOOK_URL"}',
-              );
-            const tt = t as Record<string, ExactJson>;
-            const type = tt.type;
-            if (
-              type !== "webhook" &&
-              type !== "slack" &&
-              type !== "discord" &&
-              type !== "telegram" &&
-              type !== "pagerduty"
-            ) {
-              return err(
-                `${where}.type`,
-                `unknown alert target type ${JSON.stringify(type)}`,
-                "use webhook, slack, discord, telegram or pagerduty",
-              );
-            }
-            const target: AlertTarget = {
-              type,
-              url: typeof tt.url === "string" ? tt.url : null,
-              urlSecret: typeof tt.url_secret === "string" ? tt.url_secret : null,
-              secretName: typeof tt.secret_name === "string" ? tt.secret_name : null,
-              chatId:
-                typeof tt.chat_id === "string"
-                  ? tt.chat_id
-                  : typeof tt.chat_id === "bigint"
-                    ? tt.chat_id.toString()
-                    : null,
-            };
-            if ((type === "webhook" || type === "slack" || type === "discord") && !target.url && !target.urlSecret)
-              err(
-                where,
-                `a ${type} target needs url or url_secret`,
-                'add "url_secret": "<SECRET NAME>" (the URL is a credential)',
-              );
-            if (type === "telegram" && (!target.secretName || !target.chatId))
-              err(
-                where,
-                "a telegram target needs secret_name (bot token) and chat_id",
-                'add "secret_name" and "chat_id"',
-              );
-            if (type === "pagerduty" && !target.secretName)
-              err(
-                where,
-                "a pagerduty target needs secret_name (the routing key)",
-                'add "secret_name": "PAGERDUTY_ROUTING_KEY"',
-              );
-            alerts.targets.push(target);
-          });
-      }
-    }
+  const alerts = parseAlerts(o.alerts, at, problems);
+  const keySecret = str("private_key_secret");
+  if (keySecret !== null) {
+    const p = secretReferenceProblem("private_key", keySecret, `${at}.private_key_secret`);
+    if (p) problems.push(p);
   }
+  const caps: MonitorConfig["caps"] = {
+    maxNotionalPerOrderUsd: numv("max_notional_per_order_usd", 0, 1e9, 50),
+    maxOrdersPerDay: int("max_orders_per_day", 1, 100_000, 400),
+    maxDailyNotionalUsd: numv("max_daily_notional_usd", 0, 1e12, 5_000),
+    maxResidualBase: numv("max_residual_base", 0, 1e12, null),
+  };
+  const thresholds: MonitorConfig["thresholds"] = {
+    maxSpreadBps: numv("max_spread_bps", 0, 10_000, 100),
+    maxSlippageBps: numv("max_slippage_bps", 0, 5_000, 50) ?? 50,
+    fillLatencyDegradedMs: numv("fill_latency_degraded_ms", 1, 3_600_000, 5_000),
+    bookStaleMs: numv("book_stale_ms", 1, 3_600_000, 30_000),
+  };
+  const dryRun = bool("dry_run", false);
+  const allowNonflatStart = bool("allow_nonflat_start", false);
   if (problems.slice(before).some((p) => p.severity === "error")) return null;
-  const id = `${network}:${accountIndex.toString()}:${apiKeyIndex}`;
   return {
-    id,
+    id: `${network}:${accountIndex.toString()}:${apiKeyIndex}`,
     network,
     chainId,
     restUrl,
@@ -490,117 +416,47 @@ function parseMonitor(item: ExactJson, at: string, problems: ConfigProblem[]): M
     accountIndex,
     apiKeyIndex: apiKeyIndex!,
     markets,
-    mode: modeRaw as Mode,
-    caps: {
-      maxNotionalPerOrderUsd: numv("max_notional_per_order_usd", 0, 1e9, 50),
-      maxOrdersPerDay: int("max_orders_per_day", 1, 100_000, 400),
-      maxDailyNotionalUsd: numv("max_daily_notional_usd", 0, 1e12, 5_000),
-      maxResidualBase: numv("max_residual_base", 0, 1e12, null),
-    },
-    thresholds: {
-      maxSpreadBps: numv("max_spread_bps", 0, 10_000, 100),
-      maxSlippageBps: numv("max_slippage_bps", 0, 5_000, 50) ?? 50,
-      fillLatencyDegradedMs: numv("fill_latency_degraded_ms", 1, 3_600_000, 5_000),
-      bookStaleMs: numv("book_stale_ms", 1, 3_600_000, 30_000),
-    },
+    mode: modeRaw as MonitorConfig["mode"],
+    caps,
+    thresholds,
     timeScale,
     alerts,
     locationHint,
-    schedule: schedule?.trim() ?? null,
-    dryRun: bool("dry_run", false),
+    schedule,
+    dryRun,
     allowMainnet,
-    allowNonflatStart: bool("allow_nonflat_start", false),
-    privateKeySecretName: str("private_key_secret") ?? privateKeySecretName(network, accountIndex, apiKeyIndex!),
+    allowNonflatStart,
+    privateKeySecretName: keySecret ?? privateKeySecretName(network, accountIndex, apiKeyIndex!),
   };
 }
 
-// ------------------------------------------------------------------------------ config check (CLI)
-
-/** The MONITORS string from wrangler.toml's [vars] ('…', "…", '''…''' or """…"""). */
-export function monitorsFromToml(toml: string): string | null {
-  const vars = /^\s*\[vars\]\s*$/m.exec(toml);
-  if (!vars) return null;
-  const rest = toml.slice(vars.index + vars[0].length);
-  const end = /^\s*\[/m.exec(rest);
-  const section = end ? rest.slice(0, end.index) : rest;
-  const m = /^\s*MONITORS\s*=\s*('''[\s\S]*?'''|"""[\s\S]*?"""|'[^'\n]*'|"(?:[^"\\\n]|\\.)*")/m.exec(section);
-  if (!m) return null;
-  const lit = m[1]!;
-  if (lit.startsWith("'''") || lit.startsWith('"""')) return lit.slice(3, -3);
-  if (lit.startsWith("'")) return lit.slice(1, -1);
-  return JSON.parse(lit) as string;
-}
-
-export function parseDevVars(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m || line.trim().startsWith("#")) continue;
-    let v = m[2]!;
-    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
-    out[m[1]!] = v;
+/** A schedule must be a 5-field cron, not the housekeeping cron, and (when known) one of the triggers. */
+function checkSchedule(
+  schedule: string | null,
+  opts: ParseOptions,
+  err: (setting: string, message: string, fix: string) => void,
+): string | null {
+  if (schedule === null) return null;
+  // The scheduler matches a monitor by the trimmed cron string, exactly as wrangler.toml spells it.
+  const cron = schedule.trim();
+  const crons = opts.crons?.map((c) => c.trim());
+  const fix = crons?.length
+    ? `use one of the check crons in wrangler.toml [triggers]: ${crons.filter((c) => normalizeCron(c) !== RESERVED_HOUSEKEEPING_CRON).join(", ")}`
+    : 'use one of the crons in wrangler.toml [triggers], e.g. "*/5 * * * *"';
+  if (cron.split(/\s+/).length !== 5) {
+    err("schedule", `schedule ${describe(schedule)} is not a 5-field cron expression`, fix);
+  } else if (normalizeCron(cron) === RESERVED_HOUSEKEEPING_CRON) {
+    err(
+      "schedule",
+      `schedule "${cron}" is the reserved housekeeping cron: no check runs on it, so this monitor would never run`,
+      fix,
+    );
+  } else if (crons && !crons.includes(cron)) {
+    err(
+      "schedule",
+      `schedule "${cron}" is not one of the cron triggers (${crons.join(", ")}): this monitor would never run`,
+      "add it to [triggers] crons or use one that is there",
+    );
   }
-  return out;
-}
-
-/**
- * `fillwatch config check`: validates wrangler.toml's MONITORS and the secrets in .dev.vars.
- *
- * @example
- * checkConfigFiles(readFileSync("wrangler.toml", "utf8"), null).ok
- */
-export function checkConfigFiles(
-  wranglerTomlText: string,
-  devVarsText: string | null,
-): { ok: boolean; problems: ConfigProblem[] } {
-  const monitors = monitorsFromToml(wranglerTomlText);
-  const problems: ConfigProblem[] = [];
-  if (monitors === null) {
-    problems.push({
-      severity: "error",
-      setting: "wrangler.toml [vars] MONITORS",
-      message: "no MONITORS in wrangler.toml [vars]",
-      fix: 'add MONITORS = \'[{"network":"testnet","account_index":…,"api_key_index":…}]\'',
-    });
-    return { ok: false, problems };
-  }
-  const env: Record<string, unknown> = { MONITORS: monitors, ...(devVarsText ? parseDevVars(devVarsText) : {}) };
-  const r = loadConfig(env);
-  problems.push(...r.problems);
-  for (const m of r.monitors) {
-    for (const [k, u] of [
-      ["rest_url", m.restUrl],
-      ["ws_url", m.wsUrl],
-    ] as const) {
-      if (isLoopback(u))
-        problems.push({
-          severity: "error",
-          setting: `MONITORS ${m.id} ${k}`,
-          message: "wrangler.toml ships a loopback URL to production",
-          fix: "keep local URLs out of wrangler.toml; npm start passes the simulator's URLs with --var",
-        });
-    }
-  }
-  const cronsMatch = /^\s*crons\s*=\s*\[([^\]]*)\]/m.exec(wranglerTomlText);
-  if (!/^\s*\[triggers\][\s\S]*?crons\s*=/m.test(wranglerTomlText) || !cronsMatch) {
-    problems.push({
-      severity: "error",
-      setting: "wrangler.toml [triggers] crons",
-      message: "no cron trigger: no check will ever run",
-      fix: 'add [triggers] crons = ["*/5 * * * *"]',
-    });
-  } else {
-    const crons = [...cronsMatch[1]!.matchAll(/"([^"]*)"|'([^']*)'/g)].map((m) => (m[1] ?? m[2] ?? "").trim());
-    for (const m of r.monitors) {
-      if (m.schedule && !crons.includes(m.schedule)) {
-        problems.push({
-          severity: "error",
-          setting: `MONITORS ${m.id} schedule`,
-          message: `schedule "${m.schedule}" is not one of the cron triggers (${crons.join(", ")}): this monitor would never run`,
-          fix: "add it to [triggers] crons or use one that is there",
-        });
-      }
-    }
-  }
-  return { ok: !problems.some((p) => p.severity === "error"), problems };
+  return cron;
 }

@@ -4,14 +4,13 @@
  * object; `replay` prints JSON lines); everything else to stderr. Exit 0 success/valid, 1 invalid
  * signature, 2 usage or input error. A private key is never printed.
  */
-import { readFileSync } from "node:fs";
 import { createAuthToken, verifyAuthToken } from "../lighter/auth.ts";
 import { parseExactJson, type ExactJson } from "../lighter/json.ts";
 import { KeyError, PrivateKey } from "../lighter/keys.ts";
 import { authPolicy } from "../lighter/policy.ts";
 import { replayFrames } from "../lighter/replay.ts";
 import { TxError, signTx, verifyTx, type Tx } from "../lighter/tx.ts";
-import { checkConfigFiles } from "../config.ts";
+import { runConfigCheck } from "../config/read-file.ts";
 
 class UsageError extends Error {}
 
@@ -226,22 +225,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "config check": {
       const f = flags(rest);
-      const tomlPath = f.get("wrangler") ?? "wrangler.toml";
-      const varsPath = f.get("dev-vars") ?? ".dev.vars";
-      let toml: string;
-      try {
-        toml = readFileSync(tomlPath, "utf8");
-      } catch {
-        throw new UsageError(`cannot read ${tomlPath}`);
-      }
-      let vars: string | null = null;
-      try {
-        vars = readFileSync(varsPath, "utf8");
-      } catch {
-        err(`note: ${varsPath} not found; secrets are checked as missing`);
-      }
-      const r = checkConfigFiles(toml, vars);
-      out(JSON.stringify(r));
+      const r = runConfigCheck(f.get("wrangler") ?? "wrangler.toml", f.get("dev-vars") ?? ".dev.vars");
+      for (const n of r.notes) err(n);
+      out(JSON.stringify({ ok: r.ok, problems: r.problems }));
       for (const p of r.problems) err(`${p.severity}: ${p.setting}: ${p.message} — fix: ${p.fix}`);
       return r.ok ? 0 : 2;
     }

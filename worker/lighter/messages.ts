@@ -176,17 +176,43 @@ function parseLevels(v: unknown, key: string): Level[] {
   });
 }
 
+/** Market ids are small: 0 … 65535 (perps 0 … 254, spot 2048 … 4094). */
+export const MAX_MARKET_ID = 65535;
+
+/** A market id from canonical decimal text ("0", "12"; not "012", "1e3" or beyond MAX_MARKET_ID). */
+function marketFromText(text: string, field: string): number {
+  if (!/^(0|[1-9]\d{0,4})$/.test(text) || Number(text) > MAX_MARKET_ID)
+    throw new FrameError(
+      `${field}: market id ${JSON.stringify(text.slice(0, 30))} is not an integer from 0 to ${MAX_MARKET_ID}`,
+    );
+  return Number(text);
+}
+
+/** A market id from a JSON number field. */
+function marketFromNumber(v: unknown, field: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_MARKET_ID)
+    throw new FrameError(`${field} is not a market id from 0 to ${MAX_MARKET_ID}`);
+  return v;
+}
+
+/** The market in a channel such as `order_book:12`, or null when the channel names none. */
 function channelMarket(channel: string): number | null {
-  const m = /^[a-z_]+[:/](\d+)/.exec(channel);
-  return m ? Number(m[1]) : null;
+  const m = /^[a-z_]+[:/]([^:/]*)/.exec(channel);
+  if (!m || m[1] === "") return null;
+  return marketFromText(m[1]!, "channel");
 }
 
 export function parseOrder(o: unknown, marketKey?: string): Order {
   if (!isObj(o)) throw new FrameError("order is not an object");
   const status = typeof o.status === "string" ? o.status : "";
   if (!status) throw new FrameError("order has no status");
-  const market = num(o.market_index) ?? (marketKey !== undefined ? Number(marketKey) : null);
-  if (market === null || !Number.isInteger(market)) throw new FrameError("order has no market_index");
+  const market =
+    o.market_index !== undefined && o.market_index !== null
+      ? marketFromNumber(o.market_index, "market_index")
+      : marketKey !== undefined
+        ? marketFromText(marketKey, "orders key")
+        : null;
+  if (market === null) throw new FrameError("order has no market_index");
   return {
     orderIndex: exactId(o, "order_index", "order_id"),
     clientOrderIndex: exactId(o, "client_order_index", "client_order_id", false),
@@ -214,7 +240,7 @@ export function parseTrade(t: unknown): Trade {
     tradeId: exactId(t, "trade_id", "trade_id_str"),
     txHash: typeof t.tx_hash === "string" ? t.tx_hash : "",
     type: typeof t.type === "string" ? t.type : "trade",
-    marketId: num(t.market_id) ?? -1,
+    marketId: t.market_id === undefined || t.market_id === null ? -1 : marketFromNumber(t.market_id, "market_id"),
     size: decimalField(t, "size"),
     price: typeof t.price === "string" ? t.price : "",
     usdAmount: tryParseDecimal(t.usd_amount),
@@ -299,7 +325,8 @@ function classify(d: Obj, frame: string): LighterEvent {
         code,
         message: typeof d.message === "string" ? d.message : null,
         txHash: typeof d.tx_hash === "string" ? d.tx_hash : null,
-        id: typeof d.id === "string" ? d.id : d.id === undefined ? null : String(d.id),
+        id:
+          typeof d.id === "string" ? d.id : typeof d.id === "number" || typeof d.id === "boolean" ? String(d.id) : null,
       };
     }
   }

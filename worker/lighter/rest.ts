@@ -2,7 +2,8 @@
  * Lighter REST over an injected `fetch` (PROTOCOL.md §5). Every response carries `code` (200 on
  * success); anything else — a non-200 code, a non-2xx status, a body that is not JSON, a timeout —
  * becomes a `LighterApiError` with the code, message, HTTP status and endpoint. Auth tokens are
- * sent as the `Authorization` header and `auth` query parameter and never appear in an error.
+ * sent only in the `Authorization` header: never in a URL (URLs end up in logs and proxies), never
+ * in an error.
  */
 import { parseOrder, type Order } from "./messages.ts";
 
@@ -108,9 +109,7 @@ export class LighterRestClient {
           httpStatus: 0,
           endpoint,
         });
-      const token = await this.authToken();
-      headers.authorization = token;
-      url.searchParams.set("auth", token);
+      headers.authorization = await this.authToken();
     }
     if (init.body !== undefined) headers["content-type"] = "application/x-www-form-urlencoded";
     let res: Response;

@@ -1,13 +1,7 @@
 /** MONITORS validation: every problem names the setting and the fix; exact account indexes. */
 import { describe, expect, it } from "vitest";
-import {
-  checkConfigFiles,
-  loadConfig,
-  monitorsFromToml,
-  parseDevVars,
-  parseMonitors,
-  privateKeySecretName,
-} from "../../../worker/config.ts";
+import { checkConfigFiles, parseDevVars } from "../../../worker/config-check.ts";
+import { loadConfig, parseMonitors, privateKeySecretName } from "../../../worker/config.ts";
 
 const ok = (extra = "") => `[{"network":"testnet","account_index":123456,"api_key_index":3${extra}}]`;
 
@@ -74,11 +68,11 @@ describe("parseMonitors", () => {
 
   it("loadConfig reports missing secrets by name, never by value", () => {
     const r = loadConfig({
-      MONITORS: ok(',"alerts":{"targets":[{"type":"slack","url_secret":"SLACK_URL"}]}'),
+      MONITORS: ok(',"alerts":{"targets":[{"type":"slack","url_secret":"ALERT_SLACK_URL"}]}'),
       API_TOKEN: "t",
     });
     expect(r.problems.map((p) => p.setting)).toEqual(
-      expect.arrayContaining(["LIGHTER_PRIVATE_KEY__TESTNET_123456_3", "SLACK_URL"]),
+      expect.arrayContaining(["LIGHTER_PRIVATE_KEY__TESTNET_123456_3", "ALERT_SLACK_URL"]),
     );
     const withKey = loadConfig({
       MONITORS: ok(),
@@ -93,8 +87,11 @@ describe("parseMonitors", () => {
 
 describe("config files", () => {
   it("reads MONITORS from wrangler.toml in each TOML string form, and .dev.vars", () => {
+    const cron = '[triggers]\ncrons = ["*/5 * * * *", "17 3 * * *"]\n';
+    const vars = "API_TOKEN=x\nLIGHTER_PRIVATE_KEY__TESTNET_123456_3=0x1";
     for (const lit of [`'${ok()}'`, `'''${ok()}'''`, JSON.stringify(ok())]) {
-      expect(monitorsFromToml(`name="x"\n[vars]\nMONITORS = ${lit}\n[other]\nMONITORS='no'`)).toBe(ok());
+      const r = checkConfigFiles(`name="x"\n${cron}[vars]\nMONITORS = ${lit}\n[other]\nMONITORS='no'`, vars);
+      expect(r, lit).toEqual({ ok: true, problems: [] });
     }
     expect(parseDevVars("# c\nA=1\nB=\"two words\"\n  C = '3'\n")).toEqual({ A: "1", B: "two words", C: "3" });
   });

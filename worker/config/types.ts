@@ -1,0 +1,74 @@
+/**
+ * The shapes of a validated monitor configuration and of a configuration problem, shared by the
+ * MONITORS parser (config.ts), its parts (config/*.ts) and `config check` (config-check.ts).
+ */
+
+export type Network = "testnet" | "mainnet" | "custom";
+export type Mode = "on-demand" | "continuous";
+
+export interface AlertTarget {
+  type: "webhook" | "slack" | "discord" | "telegram" | "pagerduty";
+  /** A literal URL (webhook/slack/discord; base URL for telegram/pagerduty), or... */
+  url: string | null;
+  /** ...the name of an `ALERT_*` secret that holds it (preferred: webhook URLs are credentials). */
+  urlSecret: string | null;
+  /** `ALERT_*` secret holding the HMAC key (webhook), bot token (telegram) or routing key (pagerduty). */
+  secretName: string | null;
+  chatId: string | null;
+}
+
+export interface MonitorConfig {
+  id: string;
+  network: Network;
+  chainId: number;
+  restUrl: string;
+  wsUrl: string;
+  accountIndex: bigint;
+  apiKeyIndex: number;
+  markets: number[];
+  mode: Mode;
+  caps: {
+    maxNotionalPerOrderUsd: number | null;
+    maxOrdersPerDay: number | null;
+    maxDailyNotionalUsd: number | null;
+    maxResidualBase: number | null;
+  };
+  thresholds: {
+    maxSpreadBps: number | null;
+    maxSlippageBps: number;
+    fillLatencyDegradedMs: number | null;
+    bookStaleMs: number | null;
+  };
+  timeScale: number;
+  alerts: {
+    failAfter: number;
+    resolveAfter: number;
+    degradedCounts: boolean;
+    remindEveryMs: number;
+    targets: AlertTarget[];
+    heartbeatUrl: string | null;
+  };
+  locationHint: string | null;
+  /** The cron expression (one of wrangler.toml's [triggers] crons) this monitor runs on; null = every check trigger. */
+  schedule: string | null;
+  dryRun: boolean;
+  allowMainnet: boolean;
+  allowNonflatStart: boolean;
+  /** Always a `LIGHTER_PRIVATE_KEY__*` name. */
+  privateKeySecretName: string;
+}
+
+export interface ConfigProblem {
+  setting: string;
+  message: string;
+  fix: string;
+  severity: "error" | "warning";
+}
+
+/** Reserved for housekeeping (retention, counters): no monitor may be scheduled on it. Equals scheduled.ts's HOUSEKEEPING_CRON. */
+export const RESERVED_HOUSEKEEPING_CRON = "17 3 * * *";
+
+/** A cron expression with its fields separated by single spaces. */
+export function normalizeCron(cron: string): string {
+  return cron.trim().split(/\s+/).join(" ");
+}
