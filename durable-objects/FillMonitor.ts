@@ -16,6 +16,11 @@ import { loadConfig, type MonitorConfig } from "../worker/config.ts";
 import type { Env } from "../worker/env.ts";
 import { CRASH_MARK, CheckRunner, type CheckView, type OrderView, type StatusView } from "./check-runner.ts";
 import { migrate } from "./schema.ts";
+import { listChecks, type ChecksPage, type ChecksQuery } from "./views/checks.ts";
+import { queryLogs, type LogsPage, type LogsQuery } from "./views/logs.ts";
+import { marketUnits, type MarketUnits } from "./views/market.ts";
+import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
+import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
 
 export interface StartCheckRequest {
   monitorId: string;
@@ -95,7 +100,77 @@ export class FillMonitor extends DurableObject<Env> {
   /** Cron/manual entry: records the check as started and returns its id at once. */
   async startCheck(req: StartCheckRequest): Promise<StartCheckResult> {
     const runner = this.getRunner(req.monitorId)!;
+    this.pauseNow(req.monitorId);
     return runner.startCheck(req.tickKey, req.trigger);
+  }
+
+  // ---- API views (thin: the logic lives in views/*.ts) ----
+
+  /** The pause as it stands now; an expired pause is lifted (and logged) here. */
+  private pauseNow(monitorId: string): PauseState {
+    const { state, lifted } = readPause(this.ctx.storage.sql, Date.now());
+    if (lifted) this.getRunner(monitorId)!.setPaused(false);
+    return state;
+  }
+
+  async pauseState(monitorId: string): Promise<PauseState> {
+    return this.pauseNow(monitorId);
+  }
+
+  /** Manual start: refused (nothing recorded) while paused. */
+  async startManualCheck(req: StartCheckRequest): Promise<StartCheckResult | { paused: PauseState }> {
+    const p = this.pauseNow(req.monitorId);
+    if (p.paused) return { paused: p };
+    return this.getRunner(req.monitorId)!.startCheck(req.tickKey, req.trigger);
+  }
+
+  async pause(monitorId: string, p: { by: string; reason: string | null; until: number | null }): Promise<PauseState> {
+    writePauseInfo(this.ctx.storage.sql, { ...p, since: Date.now() });
+    this.getRunner(monitorId)!.setPaused(true);
+    return this.pauseNow(monitorId);
+  }
+
+  async resume(monitorId: string): Promise<PauseState> {
+    writePauseInfo(this.ctx.storage.sql, null);
+    this.getRunner(monitorId)!.setPaused(false);
+    return this.pauseNow(monitorId);
+  }
+
+  async queryChecks(q: ChecksQuery): Promise<ChecksPage> {
+    return listChecks(this.ctx.storage.sql, q);
+  }
+
+  async queryLogs(q: LogsQuery): Promise<LogsPage> {
+    return queryLogs(this.ctx.storage.sql, q);
+  }
+
+  async marketUnits(): Promise<Record<string, MarketUnits>> {
+    return marketUnits(this.ctx.storage.sql);
+  }
+
+  /** Everything /metrics needs: the SQLite snapshot plus the live counters, budget and session. */
+  async metrics(monitorId: string): Promise<
+    MetricsSnapshot & {
+      counters: Record<string, number>;
+      budget: Record<string, unknown>;
+      reconnects: number;
+      paused: boolean;
+    }
+  > {
+    const status = this.getRunner(monitorId)!.status();
+    const targets = this.configFor(monitorId).config?.alerts.targets.map((t) => t.type) ?? [];
+    return {
+      ...metricsSnapshot(this.ctx.storage.sql, targets),
+      counters: status.counters,
+      budget: status.budget,
+      reconnects: Number(status.session.reconnects ?? 0),
+      paused: this.pauseNow(monitorId).paused,
+    };
+  }
+
+  /** Writes one event to the monitor's log (used for API actions such as a test alert). */
+  async logEvent(monitorId: string, level: "info" | "warn" | "error", event: string, data: Record<string, unknown>) {
+    this.getRunner(monitorId)!.log.write(level, event, { monitor: monitorId, ...data }, null, Date.now());
   }
 
   async status(monitorId: string): Promise<StatusView> {
