@@ -56,7 +56,14 @@ export const SCENARIOS = [
   "mainnet",
   "malformed_key",
   "flatten_fail",
+  "api_checks",
+  "api_ops",
+  "api_pause",
 ];
+
+/** HMAC key of the api_ops monitor's signed webhook (tests verify the signature with it). */
+export const API_OPS_HMAC_SECRET_NAME = "API_OPS_WEBHOOK_HMAC";
+export const API_OPS_HMAC_KEY = "api-ops-hmac-key-0123456789abcdef";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const sim = await startSimulator({ port: 0, seed: 7, bookIntervalMs: 40, executionDelayMs: 15 });
@@ -85,6 +92,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (scenario === "mainnet") cfg.chain_id = 304;
     // Wider windows for the late-report case: seen + fill = 6 s, then a 4 s late window.
     if (scenario === "late") cfg.time_scale = 0.4;
+    if (scenario === "api_ops")
+      (cfg.alerts as Record<string, unknown>).targets = [
+        { type: "webhook", url: `${hook.url}/hook/api_ops`, secret_name: API_OPS_HMAC_SECRET_NAME },
+        { type: "slack", url: `${hook.url}/hook/api_ops_slack` },
+      ];
     if (scenario === "pass") (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/pass`;
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;
@@ -95,6 +107,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       secrets[privateKeySecretName("custom", account, a.api_key_index)] = "0xthis-is-not-a-key-but-a-secret-value-77";
     else if (scenario !== "dry_run") secrets[privateKeySecretName("custom", account, a.api_key_index)] = a.private_key!;
   }
+  secrets[API_OPS_HMAC_SECRET_NAME] = API_OPS_HMAC_KEY;
   project.provide("simRest", sim.rest);
   project.provide("simWs", sim.ws);
   project.provide("hookUrl", hook.url);

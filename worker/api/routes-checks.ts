@@ -7,6 +7,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { ChecksPage as ChecksPageData } from "../../durable-objects/views/checks.ts";
 import type { CheckView, OrderView } from "../../durable-objects/check-runner.ts";
+import { STAGES } from "../monitor/diagnosis.ts";
 import { findMonitor, monitorStub, typed } from "./monitors.ts";
 import {
   CheckSummary,
@@ -24,16 +25,6 @@ import type { Api } from "./types.ts";
 import { humanize, isoOf } from "./units.ts";
 
 const VERDICTS = ["pass", "degraded", "fail", "skipped"] as const;
-const STAGES = [
-  "connect",
-  "book_subscribed",
-  "orders_subscribed",
-  "preflight",
-  "order_accepted",
-  "order_seen",
-  "fill_seen",
-  "processed",
-] as const;
 
 const ChecksQuery = z.object({
   monitor: monitorParam,
