@@ -7,6 +7,7 @@
 import type { TestProject } from "vitest/node";
 import { privateKeySecretName } from "../../worker/config.ts";
 import { startSimulator } from "../sim/server.ts";
+import { API_OPS_HMAC_KEY, API_OPS_HMAC_SECRET_NAME } from "./api-constants.ts";
 import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 declare module "vitest" {
@@ -60,10 +61,6 @@ export const SCENARIOS = [
   "api_ops",
   "api_pause",
 ];
-
-/** HMAC key of the api_ops monitor's signed webhook (tests verify the signature with it). */
-export const API_OPS_HMAC_SECRET_NAME = "API_OPS_WEBHOOK_HMAC";
-export const API_OPS_HMAC_KEY = "api-ops-hmac-key-0123456789abcdef";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const sim = await startSimulator({ port: 0, seed: 7, bookIntervalMs: 40, executionDelayMs: 15 });
