@@ -59,7 +59,7 @@ export function metricsSnapshot(sql: SqlStorage, targetTypes: readonly string[])
 
   const byKey = new Map<string, number>();
   for (const r of sql.exec<{ item: string; state: string }>(`SELECT item, state FROM outbox`)) {
-    let index = -1;
+    let index: number;
     try {
       index = Number((JSON.parse(r.item) as { targetIndex?: unknown }).targetIndex);
     } catch {

@@ -20,7 +20,7 @@ const NOT_PAUSED: PauseState = { paused: false, by: null, reason: null, until: n
 export function readPause(sql: SqlStorage, now: number): { state: PauseState; lifted: boolean } {
   if (getMeta(sql, "paused") !== "1") return { state: NOT_PAUSED, lifted: false };
   const raw = getMeta(sql, "pause_info");
-  let info: Partial<PauseState> = {};
+  let info: Partial<PauseState>;
   try {
     info = raw ? (JSON.parse(raw) as Partial<PauseState>) : {};
   } catch {

@@ -7,7 +7,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { LogsPage as LogsPageData, LogsQuery } from "../../durable-objects/views/logs.ts";
 import { findMonitor, monitorStub, typed } from "./monitors.ts";
-import { LogEvent, LogsPage, errors, instantParam, intParam, jsonContent, monitorParam, z } from "./schemas.ts";
+import { LogEvent, LogsPage, errors, instantParam, intParam, monitorParam, z } from "./schemas.ts";
 import type { Api } from "./types.ts";
 import { isoOf } from "./units.ts";
 
