@@ -89,6 +89,9 @@ export function registerStatusRoutes(app: Api): void {
     }),
     async (c) => {
       const { monitor } = c.req.valid("query");
+      const ct = c.req.header("content-type") ?? "";
+      if (!/^application\/json\b/i.test(ct) && (await c.req.raw.clone().text()).trim() !== "")
+        throw new HTTPException(400, { message: "body: must be JSON (Content-Type: application/json)" });
       const body = c.req.valid("json") as { reason?: string; until?: string | number };
       const m = findMonitor(c.env, monitor);
       let until: number | null = null;
