@@ -91,7 +91,7 @@ describe("400 envelopes name the parameter", () => {
     await expectEnvelope(await post(`{"reason":5}`), 400, /^reason: /);
     await expectEnvelope(await post(`{"paws":true}`), 400, /paws/);
     const form = await api(`/pause?${q(m.id)}`, { method: "POST", body: "reason=x" });
-    await expectEnvelope(form, 400, /^body: must be JSON/);
+    await expectEnvelope(form, 415, /Unsupported Media Type/);
   });
 
   it("several monitors and no ?monitor= → 400 listing them", async () => {

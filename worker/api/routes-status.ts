@@ -8,7 +8,16 @@ import { HTTPException } from "hono/http-exception";
 import type { MonitorConfig } from "../config.ts";
 import type { Env } from "../env.ts";
 import { configOf, findMonitor, monitorStub, selectMonitors } from "./monitors.ts";
-import { MonitorQuery, PauseBody, PauseState, StatusBody, errors, jsonContent, parseInstant } from "./schemas.ts";
+import {
+  ErrorEnvelope,
+  MonitorQuery,
+  PauseBody,
+  PauseState,
+  StatusBody,
+  errors,
+  jsonContent,
+  parseInstant,
+} from "./schemas.ts";
 import type { Api } from "./types.ts";
 import { humanize, humanizeResidual, type Units } from "./units.ts";
 
@@ -85,13 +94,14 @@ export function registerStatusRoutes(app: Api): void {
         query: MonitorQuery,
         body: { content: { "application/json": { schema: PauseBody } }, required: false },
       },
-      responses: { 200: jsonContent(PauseState, "The pause now in force"), ...errors(400, 401, 404, 503) },
+      responses: {
+        200: jsonContent(PauseState, "The pause now in force"),
+        ...errors(400, 401, 404, 503),
+        415: jsonContent(ErrorEnvelope, "A body that is not application/json"),
+      },
     }),
     async (c) => {
       const { monitor } = c.req.valid("query");
-      const ct = c.req.header("content-type") ?? "";
-      if (!/^application\/json\b/i.test(ct) && (await c.req.raw.clone().text()).trim() !== "")
-        throw new HTTPException(400, { message: "body: must be JSON (Content-Type: application/json)" });
       const body = c.req.valid("json") as { reason?: string; until?: string | number };
       const m = findMonitor(c.env, monitor);
       let until: number | null = null;
