@@ -25,6 +25,11 @@ import { housekeeping } from "./check/retention.ts";
 import { readCheck } from "./check/store.ts";
 import { crashNow, isCrash, type CrashPoint } from "./crash.ts";
 import { getMeta, migrate, setMeta } from "./schema.ts";
+import { listChecks as queryChecks, type ChecksPage, type ChecksQuery } from "./views/checks.ts";
+import { queryLogs, type LogsPage, type LogsQuery } from "./views/logs.ts";
+import { marketUnits, type MarketUnits } from "./views/market.ts";
+import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
+import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
 
 export interface StartCheckRequest {
   monitorId: string;
@@ -116,9 +121,80 @@ export class FillMonitor extends DurableObject<Env> {
     return this.get(monitorId)!;
   }
 
-  /** Cron/manual entry: records the check (or the skipped tick) and returns at once. */
+  /** Cron entry: records the check (or the skipped tick) and returns at once. */
   async startCheck(req: StartCheckRequest): Promise<StartResult> {
+    this.pauseNow(req.monitorId);
     return this.must(req.monitorId).runner.startCheck(req.tickKey, req.trigger);
+  }
+
+  /** Manual start: refused (nothing recorded) while paused. */
+  async startManualCheck(req: StartCheckRequest): Promise<StartResult | { paused: PauseState }> {
+    const p = this.pauseNow(req.monitorId);
+    if (p.paused) return { paused: p };
+    return this.must(req.monitorId).runner.startCheck(req.tickKey, req.trigger);
+  }
+
+  /** The pause as it stands now; an expired pause is lifted (and logged) here. */
+  private pauseNow(monitorId: string): PauseState {
+    const p = this.must(monitorId);
+    const { state, lifted } = readPause(p.c.sql, p.c.now());
+    if (lifted) p.c.event("info", "monitor.resumed", { by: "pause window ended" }, null);
+    return state;
+  }
+
+  async pauseState(monitorId: string): Promise<PauseState> {
+    return this.pauseNow(monitorId);
+  }
+
+  async pause(monitorId: string, p: { by: string; reason: string | null; until: number | null }): Promise<PauseState> {
+    const parts = this.must(monitorId);
+    writePauseInfo(parts.c.sql, { ...p, since: parts.c.now() });
+    await this.setPaused(monitorId, true);
+    return this.pauseNow(monitorId);
+  }
+
+  async resume(monitorId: string): Promise<PauseState> {
+    writePauseInfo(this.must(monitorId).c.sql, null);
+    await this.setPaused(monitorId, false);
+    return this.pauseNow(monitorId);
+  }
+
+  async queryChecks(q: ChecksQuery): Promise<ChecksPage> {
+    return queryChecks(this.ctx.storage.sql, q);
+  }
+
+  async queryLogs(q: LogsQuery): Promise<LogsPage> {
+    return queryLogs(this.ctx.storage.sql, q);
+  }
+
+  async marketUnits(): Promise<Record<string, MarketUnits>> {
+    return marketUnits(this.ctx.storage.sql);
+  }
+
+  /** Everything /metrics needs: the SQLite snapshot plus the live counters, budget and session. */
+  async metrics(monitorId: string): Promise<
+    MetricsSnapshot & {
+      counters: Record<string, number>;
+      budget: Record<string, unknown>;
+      reconnects: number;
+      paused: boolean;
+    }
+  > {
+    const p = this.must(monitorId);
+    const status = statusView(p.c, p.runner, p.alerting);
+    const targets = p.c.cfg?.alerts.targets.map((t) => t.type) ?? [];
+    return {
+      ...metricsSnapshot(p.c.sql, targets),
+      counters: status.counters,
+      budget: status.budget,
+      reconnects: Number(status.session.reconnects ?? 0),
+      paused: this.pauseNow(monitorId).paused,
+    };
+  }
+
+  /** Writes one event to the monitor's log (used for API actions such as a test alert). */
+  async logEvent(monitorId: string, level: "info" | "warn" | "error", event: string, data: Record<string, unknown>) {
+    this.must(monitorId).c.event(level, event, data, null);
   }
 
   async status(monitorId: string): Promise<StatusView> {

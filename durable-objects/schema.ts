@@ -127,8 +127,10 @@ export type MetaKey =
   /** The check this object drives (running or flattening); "" when none. */
   | "current_check"
   | "check_seq"
-  /** JSON PauseInfo, or "" when not paused. */
+  /** "1" while paused, "0" otherwise. */
   | "paused"
+  /** JSON: who paused, why and until when (views/pause.ts). */
+  | "pause_info"
   | "coi_counter"
   | "next_nonce"
   /** JSON map market → signed residual position carried to the next check. */

@@ -194,7 +194,11 @@ export class OrderPath {
     if (!c) return;
     this.c.event("info", "check.phase", { from, to: rec.state.phase, round: rec.state.round }, c.id);
     if (from === "send" && rec.state.phase === "await_order") {
-      markStage(this.c, c, "order_accepted", this.c.now(), { tx_hash: rec.order.txHash });
+      // Frames can outrun the sendTx reply: the order was accepted no later than it was seen.
+      const seenAt = c.stages.order_seen?.at;
+      const at = seenAt !== undefined ? Math.min(seenAt, this.c.now()) : this.c.now();
+      const extra = seenAt !== undefined && seenAt < this.c.now() ? { via: "seen on the WebSocket before the reply" } : {};
+      markStage(this.c, c, "order_accepted", at, { tx_hash: rec.order.txHash, ...extra });
       c.evidence.tx_hash = rec.order.txHash;
       writeCheck(this.c.sql, c);
       setMeta(this.c.sql, `traded_${c.market}`, "1");

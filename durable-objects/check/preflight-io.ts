@@ -27,8 +27,8 @@ export async function gatherPreflight(c: MonitorContext, feed: Feed, market: num
   const apiKey = c.key ? await fetched(() => checkApiKey(c, rest)) : null;
   return {
     now: c.now(),
-    paused: isPaused(c),
-    configErrors: c.problems.filter((p) => p.severity === "error").length,
+    // Entries with errors are not loaded at all; what can still refuse a loaded monitor is its key secret.
+    configErrors: c.problems.filter((p) => p.severity === "error" && p.setting === cfg.privateKeySecretName).length,
     cfg,
     market,
     spec,

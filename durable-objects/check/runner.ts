@@ -19,7 +19,7 @@ import { Flattener } from "./flatten.ts";
 import { currentId, markStage, running, runningNamed, setPhase } from "./marks.ts";
 import { lookup, nextClientOrderIndex, signAhead } from "./order-io.ts";
 import { OrderPath, signedExpiry } from "./order-path.ts";
-import { gatherPreflight } from "./preflight-io.ts";
+import { gatherPreflight, isPaused } from "./preflight-io.ts";
 import { SessionStages } from "./stages.ts";
 import {
   insertOrder,
@@ -96,6 +96,9 @@ export class CheckRunner implements FeedListener {
     if (d.kind === "skip_check") {
       this.c.setDeadline("lock", now);
       this.verdicts.conclude(id, { verdict: "skipped", diagnosis: d.diagnosis, evidence: d.evidence, flatten: false });
+    } else if (isPaused(this.c)) {
+      // A paused monitor opens no session and sends nothing: the tick is recorded as skipped.
+      this.verdicts.conclude(id, { verdict: "skipped", diagnosis: "paused", flatten: false });
     } else if (!this.c.cfg) {
       const evidence = { problems: this.c.problems };
       this.verdicts.conclude(id, { verdict: "skipped", diagnosis: "config_invalid", evidence, flatten: false });

@@ -90,8 +90,8 @@ const cases: Case[] = [
     diagnosis: "filled_not_reported_on_ws",
     evidence: (e) => {
       expect(e.tx_hash).toMatch(/^[0-9a-f]{80}$/);
-      expect(BigInt(String(e.rest_filled_base))).toBeGreaterThan(0n);
-      expect(e.ws_filled_base).toBe("0");
+      expect(BigInt(String(e.rest_filled_base_raw))).toBeGreaterThan(0n);
+      expect(e.ws_filled_base_raw).toBe("0");
     },
     immediate: true,
   },

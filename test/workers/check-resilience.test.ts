@@ -49,8 +49,8 @@ describe("interruptions never place a second order and never lose a fill", () =>
       expect(testOrders).toHaveLength(1);
       const order = (await (
         await api(`/orders/${check.client_order_index}?monitor=${encodeURIComponent(m.id)}`)
-      ).json()) as { filled_base: string };
-      expect(BigInt(order.filled_base)).toBeGreaterThan(0n);
+      ).json()) as { filled_base_raw: string };
+      expect(BigInt(order.filled_base_raw)).toBeGreaterThan(0n);
     });
   }
 

@@ -206,7 +206,7 @@ describe("verdicts that are not plain failures", () => {
     expect(c.stages.book_subscribed).toBeDefined();
     const planned = c.evidence.planned_order as Record<string, unknown>;
     expect(planned.side).toBe("buy");
-    expect(BigInt(String(planned.base_amount))).toBeGreaterThanOrEqual(50n);
+    expect(BigInt(String(planned.base_amount_raw))).toBeGreaterThanOrEqual(50n);
   });
 
   it("a key that is not the registered one: auth refused, and the evidence says the key differs", async () => {

@@ -7,6 +7,7 @@
 import type { TestProject } from "vitest/node";
 import { privateKeySecretName } from "../../worker/config.ts";
 import { startSimulator } from "../sim/server.ts";
+import { API_OPS_HMAC_KEY, API_OPS_HMAC_SECRET_NAME } from "./api-constants.ts";
 import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 declare module "vitest" {
@@ -56,6 +57,9 @@ export const SCENARIOS = [
   "mainnet",
   "malformed_key",
   "flatten_fail",
+  "api_checks",
+  "api_ops",
+  "api_pause",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -85,6 +89,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (scenario === "mainnet") cfg.chain_id = 304;
     // Wider windows for the late-report case: seen + fill = 6 s, then a 4 s late window.
     if (scenario === "late") cfg.time_scale = 0.4;
+    if (scenario === "api_ops")
+      (cfg.alerts as Record<string, unknown>).targets = [
+        { type: "webhook", url: `${hook.url}/hook/api_ops`, secret_name: API_OPS_HMAC_SECRET_NAME },
+        { type: "slack", url: `${hook.url}/hook/api_ops_slack` },
+      ];
     if (scenario === "pass") (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/pass`;
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;
@@ -95,6 +104,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       secrets[privateKeySecretName("custom", account, a.api_key_index)] = "0xthis-is-not-a-key-but-a-secret-value-77";
     else if (scenario !== "dry_run") secrets[privateKeySecretName("custom", account, a.api_key_index)] = a.private_key!;
   }
+  secrets[API_OPS_HMAC_SECRET_NAME] = API_OPS_HMAC_KEY;
   project.provide("simRest", sim.rest);
   project.provide("simWs", sim.ws);
   project.provide("hookUrl", hook.url);

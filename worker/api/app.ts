@@ -1,20 +1,45 @@
 /**
- * The HTTP API (Hono). Only /healthz is public; everything else needs the bearer token.
- * Routes delegate to the FillMonitor objects over RPC. One JSON error envelope
- * `{ "error": { "status", "message" } }` from app.onError. /status never answers 500 because
- * Lighter (or one monitor) is down: it reports that instead.
+ * The HTTP API (Hono + @hono/zod-openapi). /healthz and /openapi.json are public, /metrics is
+ * public only with METRICS_PUBLIC="true"; everything else needs the bearer token. Every route is
+ * declared with zod schemas that validate the request and generate the OpenAPI 3.1 document.
+ * One error envelope `{ "error": { "status", "message" } }`: 400 names the parameter, unknown
+ * monitors are 404, a wrong method is 405 with Allow. Routes live in routes-*.ts.
  */
-import { Hono } from "hono";
+import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { loadConfig, type MonitorConfig } from "../config.ts";
-import { monitorStub } from "../stub.ts";
 import { requireBearer } from "./auth.ts";
+import { registerCheckRoutes } from "./routes-checks.ts";
+import { registerLogRoutes } from "./routes-logs.ts";
+import { registerOpsRoutes } from "./routes-ops.ts";
+import { registerStatusRoutes } from "./routes-status.ts";
+import { jsonContent, z } from "./schemas.ts";
+import type { Api, ApiEnv } from "./types.ts";
 
-export const app = new Hono<{ Bindings: Env }>();
+function envelope(status: number, message: string): Response {
+  return new Response(JSON.stringify({ error: { status, message } }), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+export const app: Api = new OpenAPIHono<ApiEnv>({
+  defaultHook: (result) => {
+    if (result.success) return;
+    const issues = result.error.issues;
+    const message = issues
+      .slice(0, 3)
+      .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
+      .join("; ");
+    return envelope(400, message);
+  },
+});
 
 app.onError((err, c) => {
   if (err instanceof HTTPException) {
-    return c.json({ error: { status: err.status, message: err.message } }, err.status);
+    const res = c.json({ error: { status: err.status, message: err.message } }, err.status);
+    for (const [k, v] of err.getResponse().headers) if (k.toLowerCase() === "allow") res.headers.set(k, v);
+    return res;
   }
   console.error(
     JSON.stringify({ event: "api.error", path: c.req.path, error: err instanceof Error ? err.message : String(err) }),
@@ -24,120 +49,90 @@ app.onError((err, c) => {
 
 app.notFound((c) => c.json({ error: { status: 404, message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
-app.get("/healthz", (c) => c.json({ ok: true }));
+// ---- 405 with Allow, before auth: which methods does any route serve at this path?
 
+let table: { re: RegExp; isStatic: boolean; method: string }[] | null = null;
+
+function routeTable() {
+  table ??= app.routes
+    .filter((r) => r.method !== "ALL")
+    .map((r) => ({
+      re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z_]+/g, "[^/]+")}$`),
+      isStatic: !r.path.includes(":"),
+      method: r.method,
+    }));
+  return table;
+}
+
+export function allowedMethods(path: string): string[] {
+  const hits = routeTable().filter((r) => r.re.test(path));
+  const statics = hits.filter((r) => r.isStatic);
+  const use = statics.length ? statics : hits;
+  const set = new Set(use.map((r) => r.method));
+  if (set.has("GET")) set.add("HEAD");
+  return [...set].sort();
+}
+
+const methodGuard: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  const allowed = allowedMethods(c.req.path);
+  if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+    const res = envelope(405, `method ${c.req.method} not allowed on ${c.req.path}; allowed: ${allowed.join(", ")}`);
+    res.headers.set("Allow", allowed.join(", "));
+    return res;
+  }
+  await next();
+};
+
+const PUBLIC = new Set(["/healthz", "/openapi.json"]);
+
+app.use("*", methodGuard);
 app.use("*", async (c, next) => {
-  if (c.req.path === "/healthz") return next();
+  if (PUBLIC.has(c.req.path)) return next();
+  if (c.req.path === "/metrics" && c.env.METRICS_PUBLIC === "true") return next();
   return requireBearer()(c, next);
 });
 
-function findMonitor(env: Env, id: string | undefined): MonitorConfig {
-  const { monitors } = loadConfig(env as unknown as Record<string, unknown>);
-  if (monitors.length === 0) throw new HTTPException(409, { message: "no monitor is configured (MONITORS)" });
-  if (id === undefined) {
-    if (monitors.length === 1) return monitors[0]!;
-    throw new HTTPException(400, {
-      message: `several monitors are configured; pass ?monitor=<id> (one of ${monitors.map((m) => m.id).join(", ")})`,
-    });
-  }
-  const m = monitors.find((x) => x.id === id);
-  if (!m) throw new HTTPException(404, { message: `unknown monitor ${JSON.stringify(id)}` });
-  return m;
+app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+
+app.openapi(
+  createRoute({
+    method: "get",
+    path: "/healthz",
+    summary: "Liveness (public, no details)",
+    security: [],
+    responses: { 200: jsonContent(z.object({ ok: z.literal(true) }), "Alive") },
+  }),
+  (c) => c.json({ ok: true as const }, 200),
+);
+
+registerStatusRoutes(app);
+registerCheckRoutes(app);
+registerLogRoutes(app);
+registerOpsRoutes(app);
+
+const DOC = {
+  openapi: "3.1.0",
+  info: {
+    title: "fillwatch API",
+    version: "1",
+    description:
+      "Fill-detection monitor for the Lighter perp DEX. Amounts and prices are decimal strings in the market's units (raw integers as *_raw); every epoch-ms timestamp has an ISO-8601 *_iso twin.",
+  },
+  security: [{ bearer: [] }],
+};
+
+/** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
+export function buildOpenApiDocument(): ReturnType<Api["getOpenAPI31Document"]> {
+  return app.getOpenAPI31Document(DOC);
 }
 
-app.get("/status", async (c) => {
-  const { monitors, problems } = loadConfig(c.env as unknown as Record<string, unknown>);
-  const out = await Promise.all(
-    monitors.map(async (m) => {
-      const base = {
-        id: m.id,
-        network: m.network,
-        chain_id: m.chainId,
-        markets: m.markets,
-        mode: m.mode,
-        location_hint: m.locationHint ?? null,
-      };
-      try {
-        const s = await monitorStub(c.env, m).status(m.id);
-        return { ...base, ...(s as unknown as Record<string, unknown>) };
-      } catch (err) {
-        return {
-          ...base,
-          colo: null,
-          session: { state: "unknown" },
-          last_check: null,
-          error: err instanceof Error ? err.message : String(err),
-        };
-      }
-    }),
-  );
-  return c.json({
-    monitors: out,
-    config: { ok: !problems.some((p) => p.severity === "error"), problems },
-  });
-});
-
-app.post("/checks/run", async (c) => {
-  const m = findMonitor(c.env, c.req.query("monitor"));
-  const r = await monitorStub(c.env, m).startCheck({
-    monitorId: m.id,
-    tickKey: `manual:${Date.now()}:${crypto.randomUUID()}`,
-    trigger: "manual",
-  });
-  return c.json({ check_id: r.checkId, duplicate: r.duplicate }, 202);
-});
-
-app.get("/checks/:id", async (c) => {
-  const m = findMonitor(c.env, c.req.query("monitor"));
-  const check = await monitorStub(c.env, m).getCheck(c.req.param("id"));
-  if (!check) throw new HTTPException(404, { message: `no check ${c.req.param("id")}` });
-  return c.json(check);
-});
-
-app.get("/checks", async (c) => {
-  const m = findMonitor(c.env, c.req.query("monitor"));
-  const limitRaw = c.req.query("limit") ?? "20";
-  const limit = Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
-    throw new HTTPException(400, { message: "limit must be an integer from 1 to 200" });
-  return c.json({ checks: await monitorStub(c.env, m).listChecks(limit) });
-});
-
-app.get("/orders/:coi", async (c) => {
-  const coi = c.req.param("coi");
-  if (!/^[1-9][0-9]{0,14}$/.test(coi))
-    throw new HTTPException(400, { message: "client order index must be a positive integer below 2^48" });
-  const m = findMonitor(c.env, c.req.query("monitor"));
-  const order = await monitorStub(c.env, m).getOrder(coi);
-  if (!order) throw new HTTPException(404, { message: `no order with client order index ${coi}` });
-  return c.json(order);
-});
-
-app.get("/logs", async (c) => {
-  const m = findMonitor(c.env, c.req.query("monitor"));
-  const limit = Number(c.req.query("limit") ?? "100");
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new HTTPException(400, { message: "limit must be an integer from 1 to 1000" });
-  const before = c.req.query("cursor");
-  if (before !== undefined && !/^[0-9]+$/.test(before))
-    throw new HTTPException(400, { message: "cursor must be the next_cursor of a previous page" });
-  return c.json(
-    await monitorStub(c.env, m).logs({
-      limit,
-      before: before === undefined ? null : Number(before),
-      event: c.req.query("event") ?? null,
-    }),
-  );
-});
-
-app.post("/pause", async (c) => {
-  const m = findMonitor(c.env, c.req.query("monitor"));
-  await monitorStub(c.env, m).setPaused(m.id, true);
-  return c.json({ paused: true });
-});
-
-app.post("/resume", async (c) => {
-  const m = findMonitor(c.env, c.req.query("monitor"));
-  await monitorStub(c.env, m).setPaused(m.id, false);
-  return c.json({ paused: false });
-});
+app.openapi(
+  createRoute({
+    method: "get",
+    path: "/openapi.json",
+    summary: "This API's OpenAPI 3.1 document (public)",
+    security: [],
+    responses: { 200: jsonContent(z.record(z.string(), z.unknown()), "OpenAPI 3.1 document") },
+  }),
+  (c) => c.json(buildOpenApiDocument() as unknown as Record<string, unknown>, 200),
+);

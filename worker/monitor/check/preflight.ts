@@ -2,7 +2,8 @@
  * Pre-flight as a pure decision: from everything the Durable Object gathered (configuration,
  * book, REST answers, budget, key state), either skip with a reason and evidence, wait for a
  * fresh book snapshot, or go with the order plan. The order of the rules is the order a person
- * would check them in; the first one that refuses names the cause.
+ * would check them in; the first one that refuses names the cause. (Pause acts at the trigger:
+ * a check that started before the pause runs to its end.)
  */
 import type { MonitorConfig } from "../../config.ts";
 import type { Diagnosis } from "../diagnosis.ts";
@@ -14,7 +15,6 @@ export type Fetched<T> =
 
 export interface PreflightInputs {
   now: number;
-  paused: boolean;
   configErrors: number;
   cfg: MonitorConfig;
   market: number;
@@ -52,7 +52,6 @@ const restSkip = (f: { outage: boolean; evidence: Record<string, unknown> }, oth
 
 export function preflight(x: PreflightInputs): PreflightDecision {
   const { cfg } = x;
-  if (x.paused) return skip("paused");
   if (x.configErrors > 0) return skip("config_invalid");
   if (cfg.chainId === 304 && !cfg.allowMainnet) return skip("mainnet_not_allowed", { chain_id: cfg.chainId });
   if (!x.spec.ok) return restSkip(x.spec, "market_unknown", "orderBookDetails");

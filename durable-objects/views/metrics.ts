@@ -1,0 +1,87 @@
+/**
+ * The numbers behind GET /metrics, read from SQLite in one pass: finished checks by verdict, stage
+ * and diagnosis; stage and fill latency histograms; alert deliveries by target and state; and the
+ * unresolved test orders (sent or in doubt, or not terminal while their check runs) that must
+ * block a new order. The object adds its live counters; the API formats the text.
+ */
+
+/** Histogram upper bounds in milliseconds (+Inf is implied). */
+export const LATENCY_BUCKETS_MS: readonly number[] = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
+
+export interface Histogram {
+  /** Cumulative counts, one per LATENCY_BUCKETS_MS bound. */
+  buckets: number[];
+  count: number;
+  sum_ms: number;
+}
+
+export interface MetricsSnapshot {
+  checks: { verdict: string; stage: string; diagnosis: string; count: number }[];
+  stage_latency: Record<string, Histogram>;
+  fill_latency: Histogram;
+  alerts: { target: string; state: string; count: number }[];
+  unresolved_orders: number;
+}
+
+export function emptyHistogram(): Histogram {
+  return { buckets: LATENCY_BUCKETS_MS.map(() => 0), count: 0, sum_ms: 0 };
+}
+
+export function observe(h: Histogram, ms: number): void {
+  h.count++;
+  h.sum_ms += ms;
+  LATENCY_BUCKETS_MS.forEach((b, i) => {
+    if (ms <= b) h.buckets[i]!++;
+  });
+}
+
+export function metricsSnapshot(sql: SqlStorage, targetTypes: readonly string[]): MetricsSnapshot {
+  const checks = sql
+    .exec<{ verdict: string | null; stage: string | null; diagnosis: string | null; n: number }>(
+      `SELECT verdict, first_failing_stage AS stage, diagnosis, COUNT(*) AS n FROM checks
+       WHERE state = 'done' GROUP BY verdict, first_failing_stage, diagnosis`,
+    )
+    .toArray()
+    .map((r) => ({ verdict: r.verdict ?? "", stage: r.stage ?? "", diagnosis: r.diagnosis ?? "", count: r.n }));
+
+  const stage_latency: Record<string, Histogram> = {};
+  const fill_latency = emptyHistogram();
+  for (const r of sql.exec<{ stages: string; fill: number | null }>(
+    `SELECT stages, fill_latency_ms AS fill FROM checks WHERE state = 'done'`,
+  )) {
+    const stages = JSON.parse(r.stages) as Record<string, { ms?: unknown }>;
+    for (const [stage, mark] of Object.entries(stages)) {
+      if (typeof mark.ms !== "number") continue;
+      observe((stage_latency[stage] ??= emptyHistogram()), mark.ms);
+    }
+    if (r.fill !== null) observe(fill_latency, r.fill);
+  }
+
+  const byKey = new Map<string, number>();
+  for (const r of sql.exec<{ item: string; state: string }>(`SELECT item, state FROM outbox`)) {
+    let index: number;
+    try {
+      index = Number((JSON.parse(r.item) as { targetIndex?: unknown }).targetIndex);
+    } catch {
+      index = -1;
+    }
+    const key = `${targetTypes[index] ?? "unknown"}\u0000${r.state}`;
+    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+  }
+  const alerts = [...byKey].map(([k, count]) => {
+    const [target, state] = k.split("\u0000") as [string, string];
+    return { target, state, count };
+  });
+
+  const unresolved =
+    sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM orders o WHERE o.purpose = 'test' AND (
+           o.send_state IN ('sending', 'unknown')
+           OR (o.terminal_at IS NULL AND o.send_state != 'rejected'
+               AND EXISTS (SELECT 1 FROM checks c WHERE c.id = o.check_id AND c.state = 'running')))`,
+      )
+      .toArray()[0]?.n ?? 0;
+
+  return { checks, stage_latency, fill_latency, alerts, unresolved_orders: unresolved };
+}

@@ -1,0 +1,132 @@
+/**
+ * The /metrics text (formatMetrics, the function the route uses), fed by snapshots computed with
+ * the object's own view code (metricsSnapshot over a real SQLite database with the real schema and
+ * check rows as the runner writes them), parsed by a real Prometheus exposition-format parser.
+ */
+import { DatabaseSync } from "node:sqlite";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { describe, expect, it } from "vitest";
+import { migrate } from "../../../durable-objects/schema.ts";
+import { metricsSnapshot } from "../../../durable-objects/views/metrics.ts";
+import { formatMetrics, type MonitorMetrics } from "../../../worker/api/metrics-format.ts";
+
+/** The slice of workerd's SqlStorage the schema and views use, over node:sqlite. */
+function sqlStorage(db: DatabaseSync): SqlStorage {
+  return {
+    exec(query: string, ...args: (string | number | null)[]) {
+      const stmt = db.prepare(query);
+      const rows = /^\s*(SELECT|WITH)/i.test(query)
+        ? (stmt.all(...args) as Record<string, unknown>[])
+        : (stmt.run(...args), []);
+      return Object.assign(rows[Symbol.iterator](), { toArray: () => rows });
+    },
+  } as unknown as SqlStorage;
+}
+
+function insertCheck(db: DatabaseSync, id: string, c: Record<string, unknown>): void {
+  db.prepare(
+    `INSERT INTO checks (id, tick_key, market, state, phase, started_at, finished_at, verdict, first_failing_stage, diagnosis, stages, fill_latency_ms)
+     VALUES (?, ?, 0, ?, 'done', ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    id,
+    `manual:${id}`,
+    String(c.state ?? "done"),
+    1_767_000_000_000,
+    1_767_000_002_000,
+    (c.verdict as string | null) ?? null,
+    (c.stage as string | null) ?? null,
+    (c.diagnosis as string | null) ?? null,
+    JSON.stringify(c.stages ?? {}),
+    (c.fill as number | null) ?? null,
+  );
+}
+
+function order(db: DatabaseSync, coi: string, checkId: string, sendState: string, terminal: boolean): void {
+  db.prepare(
+    `INSERT INTO orders (coi, check_id, purpose, market, is_ask, base_amount, price, notional_usd, nonce, tx_type, tx_info, tx_hash, send_state, terminal_at, created_at, updated_at)
+     VALUES (?, ?, 'test', 0, 0, '50', 235000, 11.75, '1', 14, '{}', 'ab', ?, ?, 1, 1)`,
+  ).run(coi, checkId, sendState, terminal ? 2 : null);
+}
+
+describe("Prometheus exposition", () => {
+  it("parses with a real parser and carries the expected samples", () => {
+    const db = new DatabaseSync(":memory:");
+    const sql = sqlStorage(db);
+    migrate(sql);
+    const stages = { connect: { at: 1, ms: 40 }, order_seen: { at: 2, ms: 180 }, fill_seen: { at: 3, ms: 700 } };
+    insertCheck(db, "a-1", { verdict: "pass", stages, fill: 880 });
+    insertCheck(db, "a-2", { verdict: "pass", stages, fill: 12_000 });
+    insertCheck(db, "a-3", { verdict: "fail", stage: "fill_seen", diagnosis: "filled_not_reported_on_ws", stages });
+    insertCheck(db, "a-4", { state: "running" });
+    order(db, "1", "a-1", "accepted", true);
+    order(db, "2", "a-3", "unknown", false); // in doubt → unresolved
+    order(db, "3", "a-4", "accepted", false); // not terminal, its check runs → unresolved
+    db.prepare(`INSERT INTO outbox (id, created_at, item, state, next_at) VALUES (?, 1, ?, ?, 1)`).run(
+      "x#0",
+      JSON.stringify({ targetIndex: 0 }),
+      "sent",
+    );
+    db.prepare(`INSERT INTO outbox (id, created_at, item, state, next_at) VALUES (?, 1, ?, ?, 1)`).run(
+      "x#1",
+      JSON.stringify({ targetIndex: 1 }),
+      "failed",
+    );
+    const snap = metricsSnapshot(sql, ["webhook", "pagerduty"]);
+    const mon: MonitorMetrics = {
+      ...snap,
+      monitor: 'testnet:0:3 "quoted"\\x',
+      counters: { "frames.order_book_update": 120, "frames.account_orders": 4, "book.gaps": 2, "session.connected": 3 },
+      budget: { orders_today: 2, notional_today_usd: 23.5 },
+      reconnects: 1,
+      paused: false,
+    };
+    const text = formatMetrics([mon]);
+    const families = parsePrometheusTextFormat(text) as {
+      name: string;
+      type: string;
+      metrics: {
+        labels?: Record<string, string>;
+        value?: string;
+        buckets?: Record<string, string>;
+        count?: string;
+        sum?: string;
+      }[];
+    }[];
+    const fam = (n: string) => families.find((f) => f.name === n)!;
+    expect(fam("fillwatch_checks_total").type).toBe("COUNTER");
+    const checks = fam("fillwatch_checks_total").metrics;
+    expect(checks.find((s) => s.labels!.verdict === "pass")!.value).toBe("2");
+    expect(checks.find((s) => s.labels!.verdict === "fail")!.labels).toMatchObject({
+      stage: "fill_seen",
+      diagnosis: "filled_not_reported_on_ws",
+      monitor: 'testnet:0:3 "quoted"\\x',
+    });
+    expect(checks).toHaveLength(2); // the running check is not counted
+
+    // This parser folds labelled histograms into one bucket map (and drops their _sum/_count):
+    // the bucket map is checked on the single fill series, _sum/_count on the exact text lines.
+    const fill = fam("fillwatch_fill_latency_seconds");
+    expect(fill.type).toBe("HISTOGRAM");
+    expect(fill.metrics[0]!.buckets).toMatchObject({ "0.5": "0", "1": "1", "10": "1", "30": "2", "+Inf": "2" });
+    const line = (prefix: string) => text.split("\n").find((l) => l.startsWith(prefix))!;
+    expect(line("fillwatch_fill_latency_seconds_count{").endsWith(" 2")).toBe(true);
+    expect(Number(line("fillwatch_fill_latency_seconds_sum{").split(" ").pop())).toBeCloseTo(12.88);
+    expect(fam("fillwatch_stage_latency_seconds").type).toBe("HISTOGRAM");
+    expect(text).toContain('stage="order_seen",le="0.1"} 0');
+    expect(text).toContain('stage="order_seen",le="0.25"} 3');
+    expect(line("fillwatch_stage_latency_seconds_count{").endsWith(" 3")).toBe(true);
+
+    expect(fam("fillwatch_frames_total").metrics.map((s) => [s.labels!.type, s.value])).toEqual([
+      ["account_orders", "4"],
+      ["order_book_update", "120"],
+    ]);
+    expect(fam("fillwatch_book_gaps_total").metrics[0]!.value).toBe("2");
+    expect(fam("fillwatch_reconnects_total").metrics[0]!.value).toBe("1");
+    expect(fam("fillwatch_alerts_sent_total").metrics[0]!.labels!.target).toBe("webhook");
+    expect(fam("fillwatch_alerts_failed_total").metrics[0]!.labels!.target).toBe("pagerduty");
+    expect(fam("fillwatch_unresolved_orders").type).toBe("GAUGE");
+    expect(fam("fillwatch_unresolved_orders").metrics[0]!.value).toBe("2");
+    expect(fam("fillwatch_budget_notional_today_usd").metrics[0]!.value).toBe("23.5");
+    expect(fam("fillwatch_paused").metrics[0]!.value).toBe("0");
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * Prometheus text exposition (format 0.0.4) for GET /metrics, as a pure function of the per-monitor
+ * snapshots the FillMonitor objects return: checks by verdict/stage/diagnosis, stage and fill
+ * latency histograms (seconds), frames by type, reconnects, book gaps, alert deliveries, budget
+ * used, the pause flag and the unresolved-orders lock.
+ */
+import { LATENCY_BUCKETS_MS, type Histogram, type MetricsSnapshot } from "../../durable-objects/views/metrics.ts";
+
+export interface MonitorMetrics extends MetricsSnapshot {
+  monitor: string;
+  counters: Record<string, number>;
+  budget: Record<string, unknown>;
+  reconnects: number;
+  paused: boolean;
+}
+
+type Labels = Record<string, string>;
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function fmtLabels(l: Labels): string {
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return parts.length ? `{${parts.join(",")}}` : "";
+}
+
+function num(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return String(v);
+}
+
+class Out {
+  private lines: string[] = [];
+  family(name: string, type: "counter" | "gauge" | "histogram", help: string, samples: (() => void) | null): void {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    samples?.();
+  }
+  sample(name: string, labels: Labels, value: number): void {
+    this.lines.push(`${name}${fmtLabels(labels)} ${num(value)}`);
+  }
+  histogram(name: string, labels: Labels, h: Histogram): void {
+    LATENCY_BUCKETS_MS.forEach((b, i) =>
+      this.sample(`${name}_bucket`, { ...labels, le: String(b / 1000) }, h.buckets[i] ?? 0),
+    );
+    this.sample(`${name}_bucket`, { ...labels, le: "+Inf" }, h.count);
+    this.sample(`${name}_sum`, labels, h.sum_ms / 1000);
+    this.sample(`${name}_count`, labels, h.count);
+  }
+  text(): string {
+    return `${this.lines.join("\n")}\n`;
+  }
+}
+
+function prefixed(counters: Record<string, number>, prefix: string): [string, number][] {
+  return Object.entries(counters)
+    .filter(([k]) => k.startsWith(prefix))
+    .map(([k, v]) => [k.slice(prefix.length), v] as [string, number])
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+function numberOr0(v: unknown): number {
+  const n = typeof v === "string" ? Number(v) : v;
+  return typeof n === "number" && Number.isFinite(n) ? n : 0;
+}
+
+export function formatMetrics(monitors: readonly MonitorMetrics[]): string {
+  const o = new Out();
+  const each = (f: (m: MonitorMetrics, l: Labels) => void) => () =>
+    monitors.forEach((m) => f(m, { monitor: m.monitor }));
+  o.family(
+    "fillwatch_checks_total",
+    "counter",
+    "Finished checks (retained rows) by verdict, first failing stage and diagnosis.",
+    each((m, l) =>
+      m.checks.forEach((c) =>
+        o.sample(
+          "fillwatch_checks_total",
+          { ...l, verdict: c.verdict, stage: c.stage, diagnosis: c.diagnosis },
+          c.count,
+        ),
+      ),
+    ),
+  );
+  o.family(
+    "fillwatch_stage_latency_seconds",
+    "histogram",
+    "Time each check stage took after the previous one.",
+    each((m, l) =>
+      Object.entries(m.stage_latency)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .forEach(([stage, h]) => o.histogram("fillwatch_stage_latency_seconds", { ...l, stage }, h)),
+    ),
+  );
+  o.family(
+    "fillwatch_fill_latency_seconds",
+    "histogram",
+    "From sending the test order to the fill seen on the WebSocket.",
+    each((m, l) => o.histogram("fillwatch_fill_latency_seconds", l, m.fill_latency)),
+  );
+  o.family(
+    "fillwatch_frames_total",
+    "counter",
+    "WebSocket frames received, by parsed type.",
+    each((m, l) =>
+      prefixed(m.counters, "frames.").forEach(([type, v]) => o.sample("fillwatch_frames_total", { ...l, type }, v)),
+    ),
+  );
+  o.family(
+    "fillwatch_reconnects_total",
+    "counter",
+    "WebSocket reconnects since the object started.",
+    each((m, l) => o.sample("fillwatch_reconnects_total", l, m.reconnects)),
+  );
+  o.family(
+    "fillwatch_session_events_total",
+    "counter",
+    "Session events: connected, connect_failed, closed_by_peer, watchdog_reconnects.",
+    each((m, l) =>
+      prefixed(m.counters, "session.").forEach(([event, v]) =>
+        o.sample("fillwatch_session_events_total", { ...l, event }, v),
+      ),
+    ),
+  );
+  o.family(
+    "fillwatch_book_gaps_total",
+    "counter",
+    "Order book continuity breaks (a resync snapshot was requested).",
+    each((m, l) => o.sample("fillwatch_book_gaps_total", l, m.counters["book.gaps"] ?? 0)),
+  );
+  for (const state of ["sent", "failed"] as const) {
+    const name = `fillwatch_alerts_${state}_total`;
+    o.family(
+      name,
+      "counter",
+      `Alert deliveries ${state === "sent" ? "delivered" : "given up on"}, by target type.`,
+      each((m, l) =>
+        m.alerts.filter((a) => a.state === state).forEach((a) => o.sample(name, { ...l, target: a.target }, a.count)),
+      ),
+    );
+  }
+  o.family(
+    "fillwatch_alerts_pending",
+    "gauge",
+    "Alert deliveries waiting for a (re)try, by target type.",
+    each((m, l) =>
+      m.alerts
+        .filter((a) => a.state === "pending")
+        .forEach((a) => o.sample("fillwatch_alerts_pending", { ...l, target: a.target }, a.count)),
+    ),
+  );
+  o.family(
+    "fillwatch_budget_orders_today",
+    "gauge",
+    "Test orders sent today (UTC).",
+    each((m, l) => o.sample("fillwatch_budget_orders_today", l, numberOr0(m.budget.orders_today))),
+  );
+  o.family(
+    "fillwatch_budget_notional_today_usd",
+    "gauge",
+    "Notional of today's test orders in USD.",
+    each((m, l) => o.sample("fillwatch_budget_notional_today_usd", l, numberOr0(m.budget.notional_today_usd))),
+  );
+  o.family(
+    "fillwatch_unresolved_orders",
+    "gauge",
+    "Test orders sent or in doubt, or not terminal while their check runs (a new order waits for these).",
+    each((m, l) => o.sample("fillwatch_unresolved_orders", l, m.unresolved_orders)),
+  );
+  o.family(
+    "fillwatch_paused",
+    "gauge",
+    "1 while the monitor is paused.",
+    each((m, l) => o.sample("fillwatch_paused", l, m.paused ? 1 : 0)),
+  );
+  return o.text();
+}

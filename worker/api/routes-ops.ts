@@ -1,0 +1,68 @@
+/**
+ * GET /metrics (Prometheus text; bearer unless METRICS_PUBLIC="true"; all monitors unless
+ * ?monitor=) and POST /alerts/test (a test alert through every target of one monitor, with
+ * each delivery's outcome; also written to the monitor's event log).
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { findMonitor, monitorStub, selectMonitors, typed } from "./monitors.ts";
+import { formatMetrics, type MonitorMetrics } from "./metrics-format.ts";
+import { AlertTestBody, MonitorQuery, errors, jsonContent, z } from "./schemas.ts";
+import { sendTestAlert } from "./test-alert.ts";
+import type { Api } from "./types.ts";
+
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+export function registerOpsRoutes(app: Api): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/metrics",
+      summary: "Prometheus metrics (text exposition format 0.0.4)",
+      description: 'Needs the bearer token unless METRICS_PUBLIC="true".',
+      request: { query: MonitorQuery },
+      responses: {
+        200: { description: "Metrics", content: { "text/plain": { schema: z.string() } } },
+        ...errors(400, 401, 404, 503),
+      },
+    }),
+    async (c) => {
+      const chosen = selectMonitors(c.env, c.req.valid("query").monitor);
+      const data: MonitorMetrics[] = await Promise.all(
+        chosen.map(async (m) => ({
+          monitor: m.id,
+          ...(await typed<Omit<MonitorMetrics, "monitor">>(monitorStub(c.env, m).metrics(m.id))),
+        })),
+      );
+      return new Response(formatMetrics(data), {
+        status: 200,
+        headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
+      }) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/alerts/test",
+      summary: "Send a test alert through every configured target and report each delivery",
+      request: { query: MonitorQuery },
+      responses: {
+        200: jsonContent(AlertTestBody, "Deliveries (ok is false if any failed)"),
+        ...errors(400, 401, 404, 409, 503),
+      },
+    }),
+    async (c) => {
+      const m = findMonitor(c.env, c.req.valid("query").monitor);
+      if (m.alerts.targets.length === 0)
+        throw new HTTPException(409, { message: `monitor ${m.id} has no alert target configured (alerts.targets)` });
+      const now = Date.now();
+      const deliveries = await sendTestAlert(c.env, m, now);
+      const ok = deliveries.every((d) => d.ok);
+      await monitorStub(c.env, m)
+        .logEvent(m.id, ok ? "info" : "warn", "alert.test", { deliveries })
+        .catch(() => undefined);
+      return c.json({ monitor: m.id, sent_at: new Date(now).toISOString(), ok, deliveries }, 200);
+    },
+  );
+}
