@@ -171,11 +171,12 @@ describe("fillwatch CLI", () => {
     ]);
     expect(past.code, past.stderr).toBe(0);
     expect(past.stderr).toMatch(/warning: the deadline has already passed/);
-    expect(run(["auth-token", "verify", "--token", past.stdout.trim(), "--public-key", det.public_key_hex]).code).toBe(
-      0,
-    );
+    // An expired token is a failed verification (exit 1) with the reason, even with a valid signature.
+    const expired = run(["auth-token", "verify", "--token", past.stdout.trim(), "--public-key", det.public_key_hex]);
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toMatch(/^expired: signature valid, but the deadline 1767225600 passed \d+ s ago\n$/);
     const old = run(["auth-token", "verify", "--token", det.auth_token.token, "--public-key", det.public_key_hex]);
-    expect(old.code).toBe(0);
+    expect(old.code).toBe(1);
     expect(old.stderr).toMatch(/expired/);
   });
 
