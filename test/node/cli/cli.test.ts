@@ -3,28 +3,17 @@
  * codes 0/1/2, exact integers above 2^53, and a private key that never appears in any output.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadVectors, repoRoot, type Json } from "../../support/vectors.ts";
+import { bin, buildCli, run, systemNode } from "./run.ts";
 
-const bin = join(repoRoot, "bin", "fillwatch.mjs");
-// The system Node (20 on these machines), not the pinned Node 22 that runs vitest.
-const systemNode = existsSync("/usr/bin/node") ? "/usr/bin/node" : process.execPath;
 const det = loadVectors("deterministic.json");
 const v = loadVectors("signer-vectors.json");
 
-function run(args: string[], input?: string) {
-  const r = spawnSync(systemNode, [bin, ...args], { input, encoding: "utf8", timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-beforeAll(() => {
-  // Always test the CLI as built from the current sources (prepare builds it on install).
-  const b = spawnSync(process.execPath, [join(repoRoot, "scripts", "build-cli.mjs")], { encoding: "utf8" });
-  if (b.status !== 0) throw new Error(`CLI build failed: ${b.stderr}`);
-});
+beforeAll(buildCli);
 
 describe("fillwatch CLI", () => {
   it("keys pubkey", () => {
