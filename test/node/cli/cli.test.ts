@@ -169,6 +169,36 @@ describe("fillwatch CLI", () => {
     expect(old.stderr).toMatch(/expired/);
   });
 
+  it("a garbage public key is a usage error (exit 2) naming --public-key, not an invalid signature", () => {
+    const token = `${Math.floor(Date.now() / 1000) + 3600}:1:3:${"a".repeat(160)}`;
+    const c = (v.create_order as Json[])[0];
+    for (const [key, why] of [
+      ["zz", /public key must be 80 hex characters/],
+      ["ab".repeat(39), /public key must be 80 hex characters/],
+      ["ff".repeat(40), /not a valid public key \(not a curve point\)/],
+    ] as const) {
+      const a = run(["auth-token", "verify", "--token", token, "--public-key", key]);
+      expect(a.code, key).toBe(2);
+      expect(a.stdout).toBe("");
+      expect(a.stderr).toMatch(/^fillwatch: --public-key: /);
+      expect(a.stderr).toMatch(why);
+      const t = run([
+        "tx",
+        "verify",
+        "--tx-type",
+        "14",
+        "--tx-info",
+        c.outputs.tx_info,
+        "--public-key",
+        key,
+        "--chain-id",
+        String(c.inputs.chain_id),
+      ]);
+      expect(t.code, key).toBe(2);
+      expect(t.stderr).toMatch(/^fillwatch: --public-key: /);
+    }
+  });
+
   it("replay summarises recorded frames", () => {
     const frames = [
       '{"session_id":"x","type":"connected"}',
