@@ -100,7 +100,10 @@ function details(m: MonitorStatus, now: number): string[] {
   } else row("check", "no check yet");
   const lat = m.fill_latency_ms;
   if (lat && lat.samples)
-    row("fill p50", `${clean(lat.p50)} ms, p90 ${clean(lat.p90)} ms, p99 ${clean(lat.p99)} ms (${lat.samples} samples)`);
+    row(
+      "fill p50",
+      `${clean(lat.p50)} ms, p90 ${clean(lat.p90)} ms, p99 ${clean(lat.p99)} ms (${lat.samples} samples)`,
+    );
   const s = m.session ?? {};
   row(
     "session",
