@@ -97,6 +97,9 @@ describe("fillwatch status", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${BODY.trimEnd()}\n`);
     expect(r.stdout).toContain('"order_index": 1152921504606846975');
+    // A URL that already ends in /status (with or without a slash) is used as it is.
+    for (const url of [`${base}/status`, `${base}/status/`])
+      expect(await runAsync(["status", "--url", url, "--token", TOKEN, "--json"])).toEqual(r);
   });
 
   it("--monitor shows one monitor (also with --json, still exact); an unknown one is exit 2 listing the ids", async () => {
@@ -166,6 +169,7 @@ describe("fillwatch status", () => {
       [["status", "--url", "not a url", "--token", TOKEN], "--url must be an absolute URL"],
       [["status", "--url", "ftp://127.0.0.1/", "--token", TOKEN], "--url must be http:// or https://"],
       [["status", "--url", `http://127.0.0.1:9/?token=${TOKEN}`, "--token", TOKEN], "--url must not have a query"],
+      [["status", "--url", "http://127.0.0.1:9", "--token", `${TOKEN}\n`], "--token must be printable ASCII"],
     ];
     for (const [args, msg] of cases) {
       const r = run(args, undefined, { FILLWATCH_URL: "", FILLWATCH_TOKEN: "" });

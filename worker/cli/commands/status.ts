@@ -24,7 +24,8 @@ function statusUrl(base: string): URL {
   if (u.username || u.password) throw new UsageError("--url must not hold credentials; use --token");
   if (u.search) throw new UsageError("--url must not have a query string");
   u.hash = "";
-  if (!u.pathname.endsWith("/status")) u.pathname = `${u.pathname.replace(/\/+$/, "")}/status`;
+  const path = u.pathname.replace(/\/+$/, "");
+  u.pathname = path.endsWith("/status") ? path : `${path}/status`;
   return u;
 }
 
@@ -60,9 +61,17 @@ export const status: Command = {
     if (!base) throw new UsageError("missing --url (or FILLWATCH_URL)");
     const token = f.get("token") ?? process.env.FILLWATCH_TOKEN;
     if (!token) throw new UsageError("missing --token (or FILLWATCH_TOKEN)");
+    if (!/^[\x21-\x7e]+$/.test(token)) throw new UsageError("--token must be printable ASCII without spaces");
     const url = statusUrl(base);
     const where = `${url.origin}${url.pathname}`;
-    const hide = (s: string) => s.split(token).join("[redacted]").slice(0, 300);
+    // Server text shown in a terminal: the token (should it be echoed) redacted, no control characters.
+    // eslint-disable-next-line no-control-regex
+    const hide = (s: string) =>
+      s
+        .split(token)
+        .join("[redacted]")
+        .replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")
+        .slice(0, 300);
     let res: Response;
     try {
       res = await fetch(url, {
@@ -84,7 +93,7 @@ export const status: Command = {
       const env = body as { error?: { message?: unknown } } | undefined;
       const msg = typeof env?.error?.message === "string" ? `: ${hide(env.error.message)}` : "";
       const hint = res.status === 401 ? " (check --token / FILLWATCH_TOKEN)" : "";
-      throw new StatusError(`${where} answered ${res.status} ${res.statusText}${msg}${hint}`);
+      throw new StatusError(`${where} answered ${res.status} ${hide(res.statusText)}${msg}${hint}`);
     }
     const monitors = (body as StatusBody | undefined)?.monitors;
     if (!Array.isArray(monitors)) throw new StatusError(`${where} did not answer with a fillwatch /status body`);
