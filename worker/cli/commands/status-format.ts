@@ -49,11 +49,16 @@ export interface StatusBody {
   config?: { ok?: boolean; problems?: Problem[] };
 }
 
-/** Text from the server shown in a terminal: no control characters, bounded length. */
+/** Server text made safe for a terminal: control characters (escape sequences) become spaces. */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+}
+
+/** Text from the server shown in a terminal: printable, bounded length, "-" when empty. */
 function clean(v: unknown, max = 160): string {
   if (v === null || v === undefined || v === "") return "-";
-  // eslint-disable-next-line no-control-regex
-  const s = String(v).replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+  const s = printable(String(v));
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 

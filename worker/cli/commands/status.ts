@@ -6,7 +6,7 @@
 import { parseExactJson, type ExactJson } from "../../lighter/json.ts";
 import { UsageError, type Command } from "../args.ts";
 import { out } from "../output.ts";
-import { exactJsonText, formatStatus, type StatusBody } from "./status-format.ts";
+import { exactJsonText, formatStatus, printable, type StatusBody } from "./status-format.ts";
 
 /** A failure talking to the deployment: one line, exit 1. */
 export class StatusError extends Error {}
@@ -65,13 +65,11 @@ export const status: Command = {
     const url = statusUrl(base);
     const where = `${url.origin}${url.pathname}`;
     // Server text shown in a terminal: the token (should it be echoed) redacted, no control characters.
-    // eslint-disable-next-line no-control-regex
-    const hide = (s: string) =>
-      s
-        .split(token)
-        .join("[redacted]")
-        .replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")
-        .slice(0, 300);
+    const hide = (s: string) => printable(s.split(token).join("[redacted]")).slice(0, 300);
+    s.split(token)
+      .join("[redacted]")
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")
+      .slice(0, 300);
     let res: Response;
     try {
       res = await fetch(url, {
