@@ -66,10 +66,6 @@ export const status: Command = {
     const where = `${url.origin}${url.pathname}`;
     // Server text shown in a terminal: the token (should it be echoed) redacted, no control characters.
     const hide = (s: string) => printable(s.split(token).join("[redacted]")).slice(0, 300);
-    s.split(token)
-      .join("[redacted]")
-      .replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")
-      .slice(0, 300);
     let res: Response;
     try {
       res = await fetch(url, {
