@@ -132,6 +132,18 @@ describe("fillwatch replay", () => {
     expect(Object.keys(summary.frames_by_type)).toEqual(["unparseable"]);
   });
 
+  it("keeps the summary bounded: at most 100 errors listed, the rest counted as omitted", () => {
+    const errs = Array.from({ length: 150 }, (_, i) => `{"error":{"code":${20000 + i},"message":"e${i}"}}`);
+    const r = run(["replay"], errs.join("\n"));
+    expect(r.code, r.stderr).toBe(0);
+    const { summary } = parse(r.stdout) as { summary: Summary & { omitted?: unknown } };
+    expect(summary.errors).toHaveLength(100);
+    expect(summary.errors[99]).toEqual({ code: 20099, message: "e99" });
+    expect(summary.omitted).toEqual({ errors: 50, orders: 0 });
+    expect(summary.frames_by_type).toEqual({ error: 150 });
+    expect(parse(run(["replay"], errs.slice(0, 3).join("\n")).stdout).summary).not.toHaveProperty("omitted");
+  });
+
   it("skips a line longer than 4 MiB without echoing it, counted as unexpected", () => {
     const long = `{"type":"update/order_book","pad":"${"x".repeat(5 * 1024 * 1024)}"}`;
     const r = run(["replay"], [SNAPSHOT, long, UPDATE].join("\n"));
