@@ -22,6 +22,8 @@ export interface Command {
   summary: string;
   /** Extra help text after the flag list. */
   details?: string;
+  /** What exit 1 means for this command, when it can happen. */
+  exit1?: string;
   flags: FlagSpec[];
   run(f: Flags): Promise<number>;
 }
@@ -153,7 +155,8 @@ export function commandHelp(c: Command): string {
     ...rows,
     ...(c.details ? ["", c.details.trimEnd()] : []),
     "",
-    "Results go to stdout; messages to stderr. Exit 0 ok, 1 failed verification, 2 usage or input error.",
+    "Results go to stdout; messages to stderr.",
+    `Exit codes: 0 ok, ${c.exit1 ? `1 ${c.exit1}, ` : ""}2 usage or input error.`,
     "",
   ].join("\n");
 }

@@ -44,8 +44,9 @@ function help(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "`fillwatch <command> --help` shows a command's flags. `fillwatch --version` prints the version.",
-    "Results go to stdout; messages to stderr. Exit codes: 0 ok/valid, 1 failed verification,",
-    "2 usage or input error. The private key may also come from the env var FILLWATCH_PRIVATE_KEY.",
+    "Results go to stdout; messages to stderr. Exit codes: 0 ok/valid, 1 failed verification (or a",
+    "status request that failed), 2 usage or input error. The private key may also come from the env",
+    "var FILLWATCH_PRIVATE_KEY.",
     "",
   ].join("\n");
 }

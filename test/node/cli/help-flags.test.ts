@@ -56,6 +56,14 @@ describe("fillwatch --help and --version", () => {
       expect(r.stdout.startsWith(`fillwatch ${name} — `)).toBe(true);
       expect(r.stdout).toContain(`Usage: fillwatch ${name} `);
       for (const f of [...flags, "--help"]) expect(r.stdout).toMatch(new RegExp(`^  ${f} +\\S`, "m"));
+      const exit1 = {
+        "tx verify": "invalid signature",
+        "auth-token verify": "invalid signature or expired",
+        status: "the deployment could not be reached",
+      }[name];
+      expect(r.stdout).toContain(
+        exit1 ? `\nExit codes: 0 ok, 1 ${exit1}` : "\nExit codes: 0 ok, 2 usage or input error.\n",
+      );
       // -h, and --help after other flags (even unknown ones) also show the help and run nothing.
       expect(run([...name.split(" "), "--bogus", "1", "-h"])).toEqual(r);
     });

@@ -26,7 +26,7 @@ export const authTokenVerify: Command = {
     { name: "token", value: "T", help: "the token, deadline:account:apiKey:signature" },
     { name: "public-key", value: "HEX", help: "the API key's public key (80 hex)" },
   ],
-  details: "Exit 1 when the signature is invalid or the deadline has passed (the reason goes to stderr).",
+  exit1: "invalid signature or expired (the reason goes to stderr)",
   async run(f) {
     const token = f.need("token");
     const pub = publicKeyFlag(f.need("public-key"));

@@ -55,7 +55,7 @@ export const status: Command = {
     { name: "monitor", value: "ID", help: "only this monitor", optional: true },
     { name: "json", help: "print the raw /status JSON", optional: true },
   ],
-  details: "Exit 1 when the deployment cannot be reached or refuses the request (401, 5xx).",
+  exit1: "the deployment could not be reached or refused the request (401, 5xx)",
   async run(f) {
     const base = f.get("url") ?? process.env.FILLWATCH_URL;
     if (!base) throw new UsageError("missing --url (or FILLWATCH_URL)");

@@ -10,6 +10,7 @@ import { publicKeyFlag } from "./auth-token-verify.ts";
 export const txVerify: Command = {
   name: "tx verify",
   summary: "verify a signed tx_info's signature and print its hash",
+  exit1: "invalid signature",
   flags: [
     { name: "tx-type", value: "N", help: "14 CreateOrder, 15 CancelOrder, 16 CancelAllOrders, 17 ModifyOrder" },
     { name: "tx-info", value: "JSON", help: "the signed tx_info JSON, as sent to Lighter" },
