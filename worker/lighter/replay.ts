@@ -56,7 +56,7 @@ function jsonOrUndefined(text: string): unknown {
 function typeOf(d: unknown, ev: LighterEvent): string {
   if (isObj(d) && typeof d.type === "string") return d.type;
   if (isObj(d) && d.error !== undefined) return "error";
-  if (isObj(d)) return "untyped";
+  if (d !== undefined) return "untyped";
   return ev.kind === "unexpected" ? "unparseable" : ev.kind;
 }
 
