@@ -33,10 +33,14 @@ const MAX_RAW = 200;
 
 function plain(v: unknown): unknown {
   if (typeof v === "bigint") return v.toString();
-  if (Array.isArray(v)) return v.map(plain);
+  if (Array.isArray(v)) {
+    const a = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) a[i] = plain(v[i]);
+    return a;
+  }
   if (v && typeof v === "object") {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) o[k] = plain(x);
+    for (const k in v) o[k] = plain((v as Record<string, unknown>)[k]);
     return o;
   }
   return v;
