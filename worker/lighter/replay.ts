@@ -1,10 +1,10 @@
 /**
  * Offline diagnosis of recorded frames, one per line: raw Lighter frames as a bot would log them,
- * or fillwatch's own stored records ({at, dir, frame} from a check's evidence, and order events
- * whose detail holds {frame}). A `Replayer` takes one line at a time (constant memory for any
- * input length) and yields the parsed event; its summary gives frame counts by type, acknowledged
- * channels, errors, book state with continuity breaks, our orders' status history and fills, and
- * the count of unexpected lines.
+ * or fillwatch's own stored records ({at, dir, frame} from a check's evidence, and order events,
+ * replayed as the frame their detail holds or listed as a timeline entry when they hold none).
+ * A `Replayer` takes one line at a time (constant memory for any input length) and yields the
+ * parsed event; its summary gives frame counts by type, acknowledged channels, errors, book state
+ * with continuity breaks, our orders' status history and fills, and the count of unexpected lines.
  */
 import { formatDecimal } from "./decimal.ts";
 import { parseFrame, type LighterEvent, type Order } from "./messages.ts";
@@ -64,12 +64,25 @@ function typeOf(d: unknown, ev: LighterEvent): string {
   return ev.kind === "unexpected" ? "unparseable" : ev.kind;
 }
 
-/** A stored record's inner frame: {at, dir, frame} (check evidence) or {at, detail: {frame}} (order event). */
-export function storedFrame(d: unknown): { frame: string; dir: "in" | "out"; at: number | null } | null {
+/**
+ * A record fillwatch stores: {at, dir, frame} (a check's evidence.last_frames) or an order event
+ * {at, source, kind, status, filled_base, detail} (GET /orders/:coi), whose detail holds {frame}
+ * when it came from a WebSocket frame. Null for anything else (a raw frame has a type or error).
+ */
+export function storedRecord(
+  d: unknown,
+):
+  | { kind: "frame"; frame: string; dir: "in" | "out"; at: number | null }
+  | { kind: "event"; source: string; event: string; status: unknown; at: number | null }
+  | null {
   if (!isObj(d) || d.type !== undefined || d.error !== undefined) return null;
   const at = typeof d.at === "number" && Number.isFinite(d.at) ? d.at : null;
-  if (typeof d.frame === "string" && (d.dir === "in" || d.dir === "out")) return { frame: d.frame, dir: d.dir, at };
-  if (isObj(d.detail) && typeof d.detail.frame === "string") return { frame: d.detail.frame, dir: "in", at };
+  if (typeof d.frame === "string" && (d.dir === "in" || d.dir === "out"))
+    return { kind: "frame", frame: d.frame, dir: d.dir, at };
+  if (isObj(d.detail) && typeof d.detail.frame === "string")
+    return { kind: "frame", frame: d.detail.frame, dir: "in", at };
+  if (typeof d.source === "string" && typeof d.kind === "string" && at !== null && "detail" in d)
+    return { kind: "event", source: d.source, event: d.kind, status: d.status ?? null, at };
   return null;
 }
 
@@ -86,6 +99,10 @@ type OrderRec = ReplaySummary["orders"][number] & { filled: bigint };
 export class Replayer {
   /** Lines that held a frame we understood (received or sent). */
   frames = 0;
+  /** Stored order events without a frame (signed, send, accepted, reconciled, ...). */
+  storedEvents = 0;
+  /** Stored frames cut short when they were stored (over 2000 characters). */
+  truncated = 0;
   private readonly byType: Record<string, number> = {};
   private readonly subscribed = new Set<string>();
   private readonly errors: ReplaySummary["errors"] = [];
@@ -107,19 +124,29 @@ export class Replayer {
     let data = jsonOrUndefined(line);
     let text = line;
     let at: number | null = null;
-    const stored = storedFrame(data);
+    const stored = storedRecord(data);
+    if (stored?.kind === "event") {
+      this.count(`stored:${stored.source}/${stored.event}`);
+      this.storedEvents++;
+      return { kind: "stored_event", source: stored.source, event: stored.event, status: stored.status, at: stored.at };
+    }
     if (stored) {
       text = stored.frame.trim();
       at = stored.at;
       data = jsonOrUndefined(text);
       if (stored.dir === "out") return this.sent(data, at);
+      if (data === undefined && text.endsWith("…")) {
+        // CheckRunner.rememberFrame keeps the first 2000 characters of a frame and appends "…".
+        this.count("truncated");
+        this.truncated++;
+        return { kind: "truncated", reason: "frame was cut short when stored", raw: text.slice(0, MAX_RAW), at };
+      }
     }
     const ev = parseFrame(text);
     this.count(typeOf(data, ev));
     const shown = plain(ev) as Obj;
     if (ev.kind === "unexpected") {
       this.unexpected++;
-      if (stored && data === undefined && text.endsWith("…")) shown.reason = "frame was truncated when stored";
       shown.raw = ev.raw.length > MAX_RAW ? `${ev.raw.slice(0, MAX_RAW)}…` : ev.raw;
     } else {
       this.frames++;

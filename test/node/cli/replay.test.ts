@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../support/vectors.ts";
 import { bin, buildCli, run, systemNode } from "./run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "fw-replay-"));
@@ -60,7 +61,7 @@ describe("fillwatch replay", () => {
         filled_base: "50",
         detail: { order_index: "1152921504606846975", frame: orderFrame("filled", "0.0050") },
       }),
-      // An order event without a frame (e.g. "signed") is not a frame: counted as unexpected.
+      // An order event without a frame (e.g. "signed") is listed as a timeline entry, not a frame.
       JSON.stringify({ at: 1767225600050, source: "local", kind: "signed", status: null, detail: { nonce: "9" } }),
       // rememberFrame cuts frames over 2000 characters and appends "…".
       JSON.stringify({ at: 1767225600500, dir: "in", frame: `${SNAPSHOT.slice(0, 100)}…` }),
@@ -73,10 +74,16 @@ describe("fillwatch replay", () => {
     expect(events[1]).toMatchObject({ kind: "order_book_snapshot", market: 0, at: 1767225600100 });
     expect(events[2]).toMatchObject({ kind: "order_book_update", at: 1767225600200 });
     expect(events[4]).toMatchObject({ kind: "account_orders", at: 1767225600400 });
-    expect(events[5]).toMatchObject({ kind: "unexpected", reason: "frame has no type" });
+    expect(events[5]).toEqual({
+      kind: "stored_event",
+      source: "local",
+      event: "signed",
+      status: null,
+      at: 1767225600050,
+    });
     expect(events[6]).toMatchObject({
-      kind: "unexpected",
-      reason: "frame was truncated when stored",
+      kind: "truncated",
+      reason: "frame was cut short when stored",
       at: 1767225600500,
     });
     expect(summary.frames_by_type).toEqual({
@@ -84,8 +91,8 @@ describe("fillwatch replay", () => {
       "subscribed/order_book": 1,
       "update/order_book": 1,
       "update/account_orders": 2,
-      untyped: 1,
-      unparseable: 1,
+      "stored:local/signed": 1,
+      truncated: 1,
     });
     expect(summary.books).toEqual({ "0": { best_bid: "2310.00", best_ask: "2325.00", continuity_breaks: 0 } });
     expect(summary.orders).toEqual([
@@ -97,7 +104,56 @@ describe("fillwatch replay", () => {
         filled_base: "0.0050",
       },
     ]);
-    expect(summary.unexpected).toBe(2);
+    expect(summary.unexpected).toBe(0);
+  });
+
+  it("replays records recorded from the local playground (evidence.last_frames and GET /orders/:coi events)", () => {
+    const rec = (name: string) => join(repoRoot, "test", "node", "cli", "recorded", name);
+    const ev = run(["replay", "--file", rec("evidence-last-frames.ndjson")]);
+    expect(ev.code, ev.stderr).toBe(0);
+    const e = parse(ev.stdout);
+    expect(e.events.every((x) => typeof x.at === "number")).toBe(true);
+    expect(e.summary.frames_by_type).toEqual({
+      "sent:subscribe": 4,
+      connected: 2,
+      truncated: 2,
+      "subscribed/account_orders": 2,
+      "update/account_orders": 2,
+    });
+    expect(e.summary.subscribed).toEqual(["account_orders:0"]);
+    expect(e.summary.unexpected).toBe(0);
+    const filled = run(["replay", "--file", rec("order-events-filled.ndjson")]);
+    expect(filled.code, filled.stderr).toBe(0);
+    const f = parse(filled.stdout);
+    expect(f.events.map((x) => x.kind)).toEqual([
+      "stored_event",
+      "stored_event",
+      "stored_event",
+      "account_orders",
+      "stored_event",
+    ]);
+    expect(f.summary.orders).toEqual([
+      {
+        client_order_index: "3995002719674",
+        order_index: "72057594037929063",
+        market: 0,
+        statuses: ["filled"],
+        filled_base: "0.0050",
+      },
+    ]);
+    // The order whose fill the exchange withheld from the WebSocket: only REST and local events.
+    const withheld = run(["replay", "--file", rec("order-events-withheld.ndjson")]);
+    expect(withheld.code).toBe(2);
+    expect(withheld.stderr).toBe(
+      "fillwatch: no Lighter frame in the input (0 unexpected lines, 4 stored order events without a frame)\n",
+    );
+    expect(parse(withheld.stdout).events.at(-1)).toEqual({
+      kind: "stored_event",
+      source: "rest",
+      event: "reconciled",
+      status: "filled",
+      at: 1795979483911,
+    });
   });
 
   it("counts junk lines among frames as unexpected and still exits 0", () => {

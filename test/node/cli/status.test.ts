@@ -1,6 +1,6 @@
 /**
- * `fillwatch status` as built, against a real HTTP server on 127.0.0.1 (port 0) serving a recorded
- * `GET /status` body: the table, --json (exact integers), --monitor, env FILLWATCH_URL /
+ * `fillwatch status` as built, against a real HTTP server on 127.0.0.1 (port 0) serving
+ * `GET /status` bodies: the table, --json (exact integers), --monitor, env FILLWATCH_URL /
  * FILLWATCH_TOKEN, the bearer header (never the URL or any output), and 401 / 5xx / refused as one
  * line with exit 1.
  */
@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../support/vectors.ts";
 import { buildCli, run, runAsync } from "./run.ts";
 
+// A body in the documented shape with a failing, a passing and an unreachable monitor (from the
+// StatusView type and app.ts), and one recorded from the local playground (npm start) after a
+// check failed with withhold_account_orders.
 const BODY = readFileSync(join(repoRoot, "test", "node", "cli", "status-body.json"), "utf8");
+const RECORDED = readFileSync(join(repoRoot, "test", "node", "cli", "recorded", "status.json"), "utf8");
 const TOKEN = "s3cret-api-token-0123456789";
 const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
 let server: Server;
@@ -32,6 +36,8 @@ beforeAll(async () => {
       res.writeHead(401).end(envelope(401, "missing or invalid bearer token"));
     } else if (req.url === "/status") {
       res.writeHead(200).end(BODY);
+    } else if (req.url === "/recorded/status") {
+      res.writeHead(200).end(RECORDED);
     } else if (req.url === "/broken/status") {
       res.writeHead(500).end(envelope(500, "internal error"));
     } else if (req.url === "/html/status") {
@@ -90,6 +96,19 @@ describe("fillwatch status", () => {
     expect(r.stdout).toContain("\n  incidents  none open\n");
     expect(r.stdout).toContain("\n  error      Durable Object reset because its code was updated.\n");
     expect(r.stdout).toContain("\nconfig: ok (1 problems)\n");
+  });
+
+  it("prints a body recorded from the local playground", async () => {
+    const r = await runAsync(["status", "--url", `${base}/recorded`, "--token", TOKEN]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[1]).toMatch(
+      /^custom:140737488356341:3 +fail +fill_seen +filled_not_reported_on_ws +2026-11-29T19:11:26\.913Z \(.+ ago\) +closed +1$/,
+    );
+    expect(r.stdout).toContain(
+      "\n  stages     connect 10 ms, book_subscribed 2 ms, orders_subscribed 12 ms, preflight 4 ms, order_accepted 14 ms\n",
+    );
+    expect(r.stdout).toMatch(/\n {2}incident {3}checks: fill_seen filled_not_reported_on_ws, 1 failures, open since /);
   });
 
   it("--json prints the raw /status JSON, integers above 2^53 exact", async () => {

@@ -62,8 +62,10 @@ export const replay: Command = {
     { name: "file", value: "PATH", help: "read this file instead of stdin", optional: true },
   ],
   details: `Each input line is a raw Lighter frame, or a record fillwatch stores: {"at":ms,"dir":"in"|"out","frame":"..."}
-(a check's evidence.last_frames) or an order event with {"frame":"..."} in its detail (GET /orders/:coi events,
-e.g. via jq -c '.events[]'); a record is replayed as its inner frame and its event carries "at".
+(a check's evidence.last_frames) or an order event (GET /orders/:coi, e.g. via jq -c '.events[]'):
+a record is replayed as its inner frame and its event carries "at"; an order event without a frame
+(signed, send, accepted, reconciled, ...) is listed as {"kind":"stored_event",...}; a frame cut short
+when stored is {"kind":"truncated",...}.
 Prints one JSON event per line, then {"summary":{...}}. Lines that are not frames (or longer than
 ${MAX_LINE_BYTES} bytes) are counted as "unexpected"; exit 2 when no line held a frame.`,
   async run(f) {
@@ -89,7 +91,11 @@ ${MAX_LINE_BYTES} bytes) are counted as "unexpected"; exit 2 when no line held a
     await w.line(JSON.stringify({ summary }));
     await w.flush();
     if (r.frames === 0) {
-      err(`fillwatch: no Lighter frame in the input (${summary.unexpected} unexpected lines)`);
+      const also = [
+        r.storedEvents ? `, ${r.storedEvents} stored order events without a frame` : "",
+        r.truncated ? `, ${r.truncated} stored frames cut short` : "",
+      ].join("");
+      err(`fillwatch: no Lighter frame in the input (${summary.unexpected} unexpected lines${also})`);
       return 2;
     }
     return 0;
