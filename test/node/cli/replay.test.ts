@@ -233,6 +233,9 @@ describe("fillwatch replay", () => {
     expect(missing.code).toBe(2);
     expect(missing.stdout).toBe("");
     expect(missing.stderr).toBe(`fillwatch: --file: cannot read ${join(dir, "nope.ndjson")}\n`);
+    const isDir = run(["replay", "--file", dir]);
+    expect(isDir.code).toBe(2);
+    expect(isDir.stderr).toBe(`fillwatch: --file: ${dir}: cannot read (EISDIR)\n`);
   });
 
   it("`fillwatch replay … | head -1` prints one line, no stack trace, and exits 0", () => {

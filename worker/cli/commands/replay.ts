@@ -83,9 +83,14 @@ ${MAX_LINE_BYTES} bytes) are counted as "unexpected"; exit 2 when no line held a
     }
     const r = new Replayer(account === undefined ? {} : { account });
     const w = new LineWriter();
-    for await (const l of lines(input, MAX_LINE_BYTES)) {
-      const ev = "text" in l ? r.line(l.text) : r.tooLong(l.tooLong, MAX_LINE_BYTES);
-      if (ev) await w.line(JSON.stringify(ev));
+    try {
+      for await (const l of lines(input, MAX_LINE_BYTES)) {
+        const ev = "text" in l ? r.line(l.text) : r.tooLong(l.tooLong, MAX_LINE_BYTES);
+        if (ev) await w.line(JSON.stringify(ev));
+      }
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? "read error";
+      throw new UsageError(`${path === undefined ? "stdin" : `--file: ${path}`}: cannot read (${code})`);
     }
     const summary = r.summary();
     await w.line(JSON.stringify({ summary }));
