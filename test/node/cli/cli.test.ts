@@ -3,28 +3,17 @@
  * codes 0/1/2, exact integers above 2^53, and a private key that never appears in any output.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadVectors, repoRoot, type Json } from "../../support/vectors.ts";
+import { bin, buildCli, run, systemNode } from "./run.ts";
 
-const bin = join(repoRoot, "bin", "fillwatch.mjs");
-// The system Node (20 on these machines), not the pinned Node 22 that runs vitest.
-const systemNode = existsSync("/usr/bin/node") ? "/usr/bin/node" : process.execPath;
 const det = loadVectors("deterministic.json");
 const v = loadVectors("signer-vectors.json");
 
-function run(args: string[], input?: string) {
-  const r = spawnSync(systemNode, [bin, ...args], { input, encoding: "utf8", timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-beforeAll(() => {
-  // Always test the CLI as built from the current sources (prepare builds it on install).
-  const b = spawnSync(process.execPath, [join(repoRoot, "scripts", "build-cli.mjs")], { encoding: "utf8" });
-  if (b.status !== 0) throw new Error(`CLI build failed: ${b.stderr}`);
-});
+beforeAll(buildCli);
 
 describe("fillwatch CLI", () => {
   it("keys pubkey", () => {
@@ -171,12 +160,43 @@ describe("fillwatch CLI", () => {
     ]);
     expect(past.code, past.stderr).toBe(0);
     expect(past.stderr).toMatch(/warning: the deadline has already passed/);
-    expect(run(["auth-token", "verify", "--token", past.stdout.trim(), "--public-key", det.public_key_hex]).code).toBe(
-      0,
-    );
+    // An expired token is a failed verification (exit 1) with the reason, even with a valid signature.
+    const expired = run(["auth-token", "verify", "--token", past.stdout.trim(), "--public-key", det.public_key_hex]);
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toMatch(/^expired: signature valid, but the deadline 1767225600 passed \d+ s ago\n$/);
     const old = run(["auth-token", "verify", "--token", det.auth_token.token, "--public-key", det.public_key_hex]);
-    expect(old.code).toBe(0);
+    expect(old.code).toBe(1);
     expect(old.stderr).toMatch(/expired/);
+  });
+
+  it("a garbage public key is a usage error (exit 2) naming --public-key, not an invalid signature", () => {
+    const token = `${Math.floor(Date.now() / 1000) + 3600}:1:3:${"a".repeat(160)}`;
+    const c = (v.create_order as Json[])[0];
+    for (const [key, why] of [
+      ["zz", /public key must be 80 hex characters/],
+      ["ab".repeat(39), /public key must be 80 hex characters/],
+      ["ff".repeat(40), /not a valid public key \(not a curve point\)/],
+    ] as const) {
+      const a = run(["auth-token", "verify", "--token", token, "--public-key", key]);
+      expect(a.code, key).toBe(2);
+      expect(a.stdout).toBe("");
+      expect(a.stderr).toMatch(/^fillwatch: --public-key: /);
+      expect(a.stderr).toMatch(why);
+      const t = run([
+        "tx",
+        "verify",
+        "--tx-type",
+        "14",
+        "--tx-info",
+        c.outputs.tx_info,
+        "--public-key",
+        key,
+        "--chain-id",
+        String(c.inputs.chain_id),
+      ]);
+      expect(t.code, key).toBe(2);
+      expect(t.stderr).toMatch(/^fillwatch: --public-key: /);
+    }
   });
 
   it("replay summarises recorded frames", () => {
