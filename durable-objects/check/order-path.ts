@@ -197,7 +197,8 @@ export class OrderPath {
       // Frames can outrun the sendTx reply: the order was accepted no later than it was seen.
       const seenAt = c.stages.order_seen?.at;
       const at = seenAt !== undefined ? Math.min(seenAt, this.c.now()) : this.c.now();
-      const extra = seenAt !== undefined && seenAt < this.c.now() ? { via: "seen on the WebSocket before the reply" } : {};
+      const extra =
+        seenAt !== undefined && seenAt < this.c.now() ? { via: "seen on the WebSocket before the reply" } : {};
       markStage(this.c, c, "order_accepted", at, { tx_hash: rec.order.txHash, ...extra });
       c.evidence.tx_hash = rec.order.txHash;
       writeCheck(this.c.sql, c);

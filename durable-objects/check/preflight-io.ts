@@ -20,11 +20,13 @@ export async function gatherPreflight(c: MonitorContext, feed: Feed, market: num
   const cfg = c.cfg!;
   const rest = c.rest();
   const spec = await fetched(() => marketSpec(c, rest, market));
-  const book = feed.books.get(market);
-  const top = book?.top();
   const position =
     c.key && spec.ok && spec.value ? await fetched(() => restPosition(c, rest, market, spec.value!)) : null;
   const apiKey = c.key ? await fetched(() => checkApiKey(c, rest)) : null;
+  // The book is read in one synchronous moment after every await: a resync in between (gap,
+  // reset, new snapshot) must never mix an old top with a new readiness.
+  const book = feed.books.get(market);
+  const top = book?.top();
   return {
     now: c.now(),
     // Entries with errors are not loaded at all; what can still refuse a loaded monitor is its key secret.
@@ -37,6 +39,8 @@ export async function gatherPreflight(c: MonitorContext, feed: Feed, market: num
       bestBid: top?.bestBid ? { price: top.bestBid.price, text: top.bestBid.priceText } : null,
       bestAsk: top?.bestAsk ? { price: top.bestAsk.price, text: top.bestAsk.priceText } : null,
       updatedAt: feed.bookUpdatedAt.get(market) ?? 0,
+      bids: book?.levels("bids").length ?? 0,
+      asks: book?.levels("asks").length ?? 0,
     },
     position,
     tradedBefore: getMeta(c.sql, `traded_${market}`) === "1",

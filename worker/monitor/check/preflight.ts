@@ -24,6 +24,9 @@ export interface PreflightInputs {
     bestBid: { price: bigint; text: string } | null;
     bestAsk: { price: bigint; text: string } | null;
     updatedAt: number;
+    /** Levels per side, for the evidence of a refused book. */
+    bids: number;
+    asks: number;
   };
   /** Signed position in size units; not fetched in a dry run without key. */
   position: Fetched<bigint> | null;
@@ -59,7 +62,9 @@ export function preflight(x: PreflightInputs): PreflightDecision {
   if (!spec) return skip("market_unknown", { market: x.market });
   if (!x.book.ready) return { kind: "wait_book" };
   const { bestBid, bestAsk } = x.book;
-  if (!bestBid || !bestAsk) return skip("book_stale", { reason: "one side of the book is empty" });
+  if (!bestBid || !bestAsk) {
+    return skip("book_stale", { reason: "one side of the book is empty", bids: x.book.bids, asks: x.book.asks });
+  }
   const staleMs = cfg.thresholds.bookStaleMs ?? Math.round(30_000 * cfg.timeScale);
   if (x.now - x.book.updatedAt > staleMs) return skip("book_stale", { last_update_at: x.book.updatedAt });
   if (bestBid.price >= bestAsk.price) {
