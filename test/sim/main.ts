@@ -4,7 +4,7 @@
  * after it or to stderr.
  *
  * Flags: --port --seed --chain-id --book-interval-ms --levels-per-delta --idle-timeout-ms
- *        --execution-delay-ms --price-band-bps --random-variants
+ *        --execution-delay-ms --send-tx-latency-ms --price-band-bps --random-variants
  *        --account INDEX:APIKEY:PUBKEYHEX (repeatable; registers an account from a public key only)
  *        --fault 'name:{"ms":500}' (repeatable)  --variant key=value (repeatable)
  */
@@ -54,6 +54,10 @@ for (let i = 0; i < args.length; i++) {
       break;
     case "--execution-delay-ms":
       opts.executionDelayMs = num(a, v);
+      i++;
+      break;
+    case "--send-tx-latency-ms":
+      opts.sendTxLatencyMs = num(a, v);
       i++;
       break;
     case "--price-band-bps":
