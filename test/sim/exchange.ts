@@ -397,9 +397,10 @@ export class Exchange {
    * stays) and signature / format errors. Application errors (a live order's client order index,
    * margin, price band, reduce-only) are decided at execution: HTTP 200, nonce consumed, no order,
    * no frame, /tx status 2 with event_info.ae (LIVE.md L.2-L.5), unless the account plays the
-   * app_errors=immediate variant.
+   * app_errors=immediate variant. `replyMs`: how long the server takes to answer; execution
+   * starts only after that.
    */
-  sendTx(txType: number, txInfo: string, now: number): SendTxOutcome {
+  sendTx(txType: number, txInfo: string, now: number, replyMs = 0): SendTxOutcome {
     const fail = (code: number, message: string, httpStatus = 400): SendTxOutcome => ({
       httpStatus,
       body: { code, message },
@@ -535,7 +536,8 @@ export class Exchange {
       order: null,
     };
     this.txs.set(v.txHash, tx);
-    const delay = this.opts.executionDelayMs + this.opts.matchDelay(account);
+    // Execution starts after the reply is out (live: the predicted time is ~150 ms after the answer).
+    const delay = replyMs + this.opts.executionDelayMs + this.opts.matchDelay(account);
     this.later(delay, () => {
       if (pendingCoi !== null) {
         const left = (acct.pendingCois.get(pendingCoi) ?? 1) - 1;

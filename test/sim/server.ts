@@ -520,6 +520,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
    * forge_fill: on placement, frames that report a full fill for our client order index, but from
    * another account's order (mode other_account) or under another order_index (other_order).
    */
+  let forgedSeq = 0;
   function forgeFills(o: SimOrder): void {
     for (const f of faults.list()) {
       if (f.name !== "forge_fill" || !o.selected.has(f.id)) continue;
@@ -545,7 +546,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         isAsk: !o.isAsk,
       };
       const t: SimTrade = {
-        tradeId: 9_000_000_000_000n + BigInt(f.counted),
+        tradeId: 9_000_000_000_000n + BigInt(++forgedSeq),
         txHash: o.txHash,
         market: o.market,
         size: o.initialBase,
@@ -1233,7 +1234,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       return { status: 400, body: { code: 21104, message: "invalid nonce" }, lost: null, lostStatus: 0 };
     if (slot !== null) inflight.add(slot);
     try {
-      const out = exchange.sendTx(txType, info, now());
+      const out = exchange.sendTx(txType, info, now(), sendTxLatencyMs);
       if (sendTxLatencyMs > 0) await new Promise((r) => setTimeout(r, sendTxLatencyMs));
       const f = out.httpStatus === 200 && acc ? faults.find("lose_send_reply", { account: BigInt(acc) }) : undefined;
       const lost = f && faults.pick(f) ? (f.params.mode as "5xx" | "timeout") : null;

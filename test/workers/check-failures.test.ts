@@ -30,6 +30,8 @@ interface Case {
   diagnosis: string;
   evidence?: (e: Record<string, unknown>) => void;
   immediate?: boolean;
+  /** The monitor itself is wrong here (the simulator now behaves as live): expected to fail until fixed. */
+  monitorBug?: true;
 }
 
 const cases: Case[] = [
@@ -69,6 +71,9 @@ const cases: Case[] = [
     fault: { name: "fail_tx_execution", app_error: "AppErrNotEnoughOrderMargin" },
     stage: "order_seen",
     diagnosis: "tx_failed",
+    // issue 9 (order path): live reports a failed tx as /tx status 2 with event_info.ae = JSON
+    // {code,message} (LIVE.md L.3); the monitor only recognises status 0, so it keeps reconciling.
+    monitorBug: true,
     evidence: (e) => {
       expect(e.app_error).toBe("AppErrNotEnoughOrderMargin");
       expect(e.tx_hash).toMatch(/^[0-9a-f]{80}$/);
@@ -97,7 +102,7 @@ const cases: Case[] = [
 
 describe("each failing stage is diagnosed, alerted and resolved", () => {
   for (const c of cases) {
-    it(`${c.fault.name} → ${c.stage} / ${c.diagnosis}`, async () => {
+    (c.monitorBug ? it.fails : it)(`${c.fault.name} → ${c.stage} / ${c.diagnosis}`, async () => {
       const m = monitorFor(c.scenario);
       const faultId = await addFault({ ...c.fault, account_index: m.account_index });
       try {
