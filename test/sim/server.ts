@@ -716,7 +716,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
               : null);
         if (!data || typeof data.tx_type !== "number" || info === null)
           return send(c, errorFrame(c, 30007, "Invalid Data"));
-        void submitTx(data.tx_type, info as string).then((out) => {
+        void submitTx(data.tx_type, info as string, c.id).then((out) => {
           if (out.lost === "timeout") return;
           if (out.lost === "5xx") return send(c, errorFrame(c, 29500, "internal server error"));
           send(
@@ -781,7 +781,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       if (!auth) return send(c, errorFrame(c, 20001, `invalid param : auth field is required: ${parsed.channel}`));
       const acct = exchange.accounts.get(parsed.account);
       const tok = readAuthToken(auth);
-      if (!tok || !acct) return send(c, errorFrame(c, 20013, "invalid auth: malformed token"));
+      if (!tok) return send(c, errorFrame(c, 20013, "invalid auth: invalid auth string"));
+      if (!acct) return send(c, errorFrame(c, 20013, "invalid auth: unknown account"));
       if (tok.accountIndex !== parsed.account) return send(c, errorFrame(c, 20013, "invalid auth: account mismatch"));
       c.account = c.account ?? parsed.account;
       if (has(c, "reject_auth") || has(c, "expire_auth"))
@@ -1041,11 +1042,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       (req.headers.authorization as string | undefined) ??
       url.searchParams.get("auth") ??
       url.searchParams.get("authorization");
-    if (!token) return { error: [400, 20001, "invalid param : auth is required"] };
+    if (!token) return { error: [400, 20001, "invalid param : auth query param and Authorization header are empty"] };
     const tok = readAuthToken(token);
     const acct = tok ? exchange.accounts.get(tok.accountIndex) : undefined;
     const key = tok && acct ? acct.apiKeys.get(tok.apiKeyIndex) : undefined;
-    if (!tok || !acct || !key) return { error: [401, 20013, "invalid auth: unknown account or api key"] };
+    if (!tok) return { error: [401, 20013, "invalid auth: invalid auth string"] };
+    if (!acct || !key) return { error: [401, 20013, "invalid auth: unknown account or api key"] };
     if (faults.find("reject_auth", { account: acct.index }) || faults.find("expire_auth", { account: acct.index }))
       return { error: [401, 20013, "invalid auth: invalid deadline"] };
     const check = checkAuthToken(token, key.publicKey, Math.floor(now() / 1000));
@@ -1226,6 +1228,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   async function submitTx(
     txType: number,
     info: string,
+    connection: string | null = null,
   ): Promise<{ status: number; body: Record<string, unknown>; lost: "5xx" | "timeout" | null; lostStatus: number }> {
     const acc = /"AccountIndex":(\d+)/.exec(info)?.[1];
     const key = /"ApiKeyIndex":(\d+)/.exec(info)?.[1];
@@ -1236,7 +1239,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     try {
       const out = exchange.sendTx(txType, info, now(), sendTxLatencyMs);
       if (sendTxLatencyMs > 0) await new Promise((r) => setTimeout(r, sendTxLatencyMs));
-      const f = out.httpStatus === 200 && acc ? faults.find("lose_send_reply", { account: BigInt(acc) }) : undefined;
+      const f =
+        out.httpStatus === 200 && acc
+          ? faults.find("lose_send_reply", { account: BigInt(acc), connection })
+          : undefined;
       const lost = f && faults.pick(f) ? (f.params.mode as "5xx" | "timeout") : null;
       return { status: out.httpStatus, body: out.body, lost, lostStatus: faults.num(f, "status", 500) };
     } finally {

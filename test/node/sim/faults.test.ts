@@ -497,6 +497,35 @@ describe("faults", () => {
     c.close();
   });
 
+  it("the new faults hold their scope: withhold_channel on one connection, withhold_orders on one account", async () => {
+    const a = account(sim);
+    const b = account(sim);
+    const open = async (who: TestAccount) => {
+      const c = await RawClient.open(wsFor(who));
+      c.send({ type: "subscribe", channel: `account_all_orders/${who.index}`, auth: token(who) });
+      await c.next(isType("subscribed/account_all_orders"));
+      return c;
+    };
+    const c1 = await open(a);
+    const c2 = await open(a);
+    const cb = await open(b);
+    const session = c1.frames.find(isType("connected"))!.json!.session_id as string;
+    const f1 = await fault({ name: "withhold_channel", channel: "account_all_orders", connection: session });
+    const f2 = await fault({ name: "withhold_orders", account_index: a.index.toString() });
+    const { ask } = await bestPrices(sim);
+    const ra = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    const rb = await sendOrder(sim, b, { base: 50n, price: ask + 100, isAsk: false });
+    await cb.next((f) => f.text.includes(`"client_order_id":"${rb.tx.coi}"`));
+    expect(await c2.none((f) => f.text.includes(`"client_order_id":"${ra.tx.coi}"`), 150, 0)).toBe(true);
+    // Without withhold_orders, the connection-scoped withhold_channel still hides the fill from c1 only.
+    await http(sim, `/_sim/faults/${f2}`, { method: "DELETE" });
+    const r2 = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    await c2.next((f) => f.text.includes(`"client_order_id":"${r2.tx.coi}"`) && f.text.includes('"status":"filled"'));
+    expect(await c1.none((f) => f.text.includes(`"client_order_id":"${r2.tx.coi}"`), 150, 0)).toBe(true);
+    await http(sim, `/_sim/faults/${f1}`, { method: "DELETE" });
+    for (const c of [c1, c2, cb]) c.close();
+  });
+
   faultIt("withhold_orders", async () => {
     const a = account(sim);
     a.coi = 880_000_000n; // unique on the public trade channel, which every test account shares

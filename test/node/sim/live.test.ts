@@ -488,6 +488,25 @@ describe("/tx for a hash the exchange has not indexed, and the variants", () => 
   });
 });
 
+describe("REST auth answers (L.6)", () => {
+  it("no token: 20001 naming both places; a malformed token: 401 20013 invalid auth string; header and auth query both work", async () => {
+    const a = account(sim);
+    const path = `/api/v1/accountActiveOrders?account_index=${a.index}&market_id=0`;
+    expect((await http(sim, path)).json).toEqual({
+      code: 20001,
+      message: "invalid param : auth query param and Authorization header are empty",
+    });
+    const bad = await http(sim, path, { headers: { authorization: "not-a-token" } });
+    expect([bad.status, bad.json.code, bad.json.message]).toEqual([401, 20013, "invalid auth: invalid auth string"]);
+    const far = await http(sim, path, {
+      headers: { authorization: token(a, Math.floor(Date.now() / 1000) + 9 * 3600) },
+    });
+    expect([far.status, far.json.message]).toEqual([401, "invalid auth: invalid deadline"]);
+    expect((await http(sim, path, { headers: { authorization: token(a) } })).json.code).toBe(200);
+    expect((await http(sim, `${path}&auth=${encodeURIComponent(token(a))}`)).json.code).toBe(200);
+  });
+});
+
 describe("GET /_sim/requests", () => {
   it("lists method, path with query and whether an Authorization header was sent; a token in a URL is flagged and redacted", async () => {
     const a = account(sim);
