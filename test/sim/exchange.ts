@@ -186,6 +186,8 @@ export interface ExchangeOptions {
 export interface SendTxOutcome {
   httpStatus: number;
   body: Record<string, unknown>;
+  /** For an accepted tx: starts the execution countdown. Call it once the reply is written. */
+  start?: () => void;
 }
 
 const MARKET_MAKER = 1n;
@@ -397,8 +399,9 @@ export class Exchange {
    * stays) and signature / format errors. Application errors (a live order's client order index,
    * margin, price band, reduce-only) are decided at execution: HTTP 200, nonce consumed, no order,
    * no frame, /tx status 2 with event_info.ae (LIVE.md L.2-L.5), unless the account plays the
-   * app_errors=immediate variant. `replyMs`: how long the server takes to answer; execution
-   * starts only after that.
+   * app_errors=immediate variant. `replyMs`: how long the server takes to answer. Execution is
+   * counted from `start()`, which the server calls once the reply is out (live answers well before
+   * the tx executes).
    */
   sendTx(txType: number, txInfo: string, now: number, replyMs = 0): SendTxOutcome {
     const fail = (code: number, message: string, httpStatus = 400): SendTxOutcome => ({
@@ -536,9 +539,8 @@ export class Exchange {
       order: null,
     };
     this.txs.set(v.txHash, tx);
-    // Execution starts after the reply is out (live: the predicted time is ~150 ms after the answer).
-    const delay = replyMs + this.opts.executionDelayMs + this.opts.matchDelay(account);
-    this.later(delay, () => {
+    const delay = this.opts.executionDelayMs + this.opts.matchDelay(account);
+    const run = () => {
       if (pendingCoi !== null) {
         const left = (acct.pendingCois.get(pendingCoi) ?? 1) - 1;
         if (left > 0) acct.pendingCois.set(pendingCoi, left);
@@ -557,14 +559,20 @@ export class Exchange {
         if (shape === "name") tx.status = 0;
       }
       this.events?.txExecuted(tx);
-    });
+    };
+    let started = false;
     return {
       httpStatus: 200,
       body: {
         code: 200,
         message: '{"ratelimit": "Ratelimit is off"}',
         tx_hash: v.txHash,
-        predicted_execution_time_ms: now + delay,
+        predicted_execution_time_ms: now + replyMs + delay,
+      },
+      start: () => {
+        if (started) return;
+        started = true;
+        this.later(delay, run);
       },
     };
   }

@@ -718,11 +718,13 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           return send(c, errorFrame(c, 30007, "Invalid Data"));
         void submitTx(data.tx_type, info as string, c.id).then((out) => {
           if (out.lost === "timeout") return;
-          if (out.lost === "5xx") return send(c, errorFrame(c, 29500, "internal server error"));
-          send(
-            c,
-            exactJson({ ...out.body, ...(data.id !== undefined ? { id: data.id } : {}), type: "jsonapi/sendtx" }),
-          );
+          if (out.lost === "5xx") send(c, errorFrame(c, 29500, "internal server error"));
+          else
+            send(
+              c,
+              exactJson({ ...out.body, ...(data.id !== undefined ? { id: data.id } : {}), type: "jsonapi/sendtx" }),
+            );
+          out.start();
         });
         return;
       }
@@ -1229,22 +1231,38 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     txType: number,
     info: string,
     connection: string | null = null,
-  ): Promise<{ status: number; body: Record<string, unknown>; lost: "5xx" | "timeout" | null; lostStatus: number }> {
+  ): Promise<{
+    status: number;
+    body: Record<string, unknown>;
+    lost: "5xx" | "timeout" | null;
+    lostStatus: number;
+    /** Starts the tx's execution countdown; call it right after the reply is written. */
+    start: () => void;
+  }> {
     const acc = /"AccountIndex":(\d+)/.exec(info)?.[1];
     const key = /"ApiKeyIndex":(\d+)/.exec(info)?.[1];
     const slot = acc !== undefined && key !== undefined ? `${acc}:${key}` : null;
     if (slot !== null && inflight.has(slot))
-      return { status: 400, body: { code: 21104, message: "invalid nonce" }, lost: null, lostStatus: 0 };
+      return {
+        status: 400,
+        body: { code: 21104, message: "invalid nonce" },
+        lost: null,
+        lostStatus: 0,
+        start: () => undefined,
+      };
     if (slot !== null) inflight.add(slot);
     try {
       const out = exchange.sendTx(txType, info, now(), sendTxLatencyMs);
+      const start = out.start ?? (() => undefined);
       if (sendTxLatencyMs > 0) await new Promise((r) => setTimeout(r, sendTxLatencyMs));
       const f =
         out.httpStatus === 200 && acc
           ? faults.find("lose_send_reply", { account: BigInt(acc), connection })
           : undefined;
       const lost = f && faults.pick(f) ? (f.params.mode as "5xx" | "timeout") : null;
-      return { status: out.httpStatus, body: out.body, lost, lostStatus: faults.num(f, "status", 500) };
+      // A reply that never comes: the tx executes anyway.
+      if (lost === "timeout") start();
+      return { status: out.httpStatus, body: out.body, lost, lostStatus: faults.num(f, "status", 500), start };
     } finally {
       if (slot !== null) inflight.delete(slot);
     }
@@ -1293,8 +1311,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           res.on("close", () => hung.delete(res));
           return;
         }
-        if (out.lost === "5xx") return json(res, out.lostStatus, { code: 29500, message: "internal server error" });
-        return json(res, out.status, out.body);
+        if (out.lost === "5xx") json(res, out.lostStatus, { code: 29500, message: "internal server error" });
+        else json(res, out.status, out.body);
+        // The countdown to execution starts once the answer is on the wire.
+        return out.start();
       }
       case "/api/v1/orderBooks":
       case "/api/v1/orderBookDetails": {
