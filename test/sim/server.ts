@@ -1382,6 +1382,24 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           next_cursor: "",
         });
       }
+      case "/api/v1/currentHeight":
+        return json(res, 200, { code: 200, height: exchange.height });
+      case "/api/v1/accountLimits": {
+        const auth = authAccount(req, url);
+        if ("error" in auth) return json(res, auth.error[0], { code: auth.error[1], message: auth.error[2] });
+        if (q("account_index") !== null && q("account_index") !== String(auth.account))
+          return json(res, 401, { code: 20013, message: "invalid auth: account mismatch" });
+        // Live testnet: tier standard, fee ticks 0 (LIVE.md L.8).
+        return json(res, 200, {
+          code: 200,
+          account_index: auth.account,
+          user_tier: "standard",
+          current_maker_fee_tick: 0,
+          current_taker_fee_tick: 0,
+          max_llp_percentage: 25,
+          can_create_public_pool: false,
+        });
+      }
       case "/api/v1/tx": {
         const tx = q("by") === "hash" ? exchange.txs.get(q("value") ?? "") : undefined;
         const v = accountVariantsOf(tx?.account ?? account).unknown_tx;

@@ -504,6 +504,11 @@ describe("REST auth answers (L.6)", () => {
     expect([far.status, far.json.message]).toEqual([401, "invalid auth: invalid deadline"]);
     expect((await http(sim, path, { headers: { authorization: token(a) } })).json.code).toBe(200);
     expect((await http(sim, `${path}&auth=${encodeURIComponent(token(a))}`)).json.code).toBe(200);
+    const limits = await http(sim, `/api/v1/accountLimits?account_index=${a.index}`, {
+      headers: { authorization: token(a) },
+    });
+    expect([limits.status, limits.json.user_tier]).toEqual([200, "standard"]);
+    expect((await http(sim, `/api/v1/accountLimits?account_index=${a.index}`)).json.code).toBe(20001);
   });
 });
 
