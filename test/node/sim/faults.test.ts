@@ -474,27 +474,40 @@ describe("faults", () => {
   });
 
   faultIt("withhold_channel", async () => {
-    const a = account(sim);
-    await fault({ name: "withhold_channel", channel: "account_all_orders", account_index: a.index.toString() });
-    const c = await RawClient.open(wsFor(a));
-    c.send({ type: "subscribe", channel: `account_all_orders/${a.index}`, auth: token(a) });
-    c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
-    c.send({ type: "subscribe", channel: `account_all_trades/${a.index}` });
-    await c.next(isType("subscribed/account_all_orders"));
-    await c.next(isType("subscribed/account_orders"));
-    await c.next(isType("subscribed/account_all_trades"));
-    const { ask, bid } = await bestPrices(sim);
-    // A resting order without a fill still shows everywhere.
-    const resting = await sendOrder(sim, a, { base: 50n, price: bid - 300, isAsk: false, tif: 1 });
-    await c.next((f) => f.json?.type === "update/account_all_orders" && f.text.includes(String(resting.tx.coi)));
-    const from = c.frames.length;
-    const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
-    await c.next((f) => f.json?.type === "update/account_orders" && f.text.includes('"status":"filled"'), 2000, from);
-    await c.next(isType("update/account_all_trades"), 2000, from);
-    expect(
-      await c.none((f) => f.json?.type === "update/account_all_orders" && f.text.includes(String(r.tx.coi)), 150, from),
-    ).toBe(true);
-    c.close();
+    const CHANNELS = {
+      account_orders: (coi: bigint) => (f: Frame) =>
+        f.json?.type === "update/account_orders" && f.text.includes(`"client_order_id":"${coi}"`),
+      account_all_orders: (coi: bigint) => (f: Frame) =>
+        f.json?.type === "update/account_all_orders" && f.text.includes(`"client_order_id":"${coi}"`),
+      account_all_trades: (coi: bigint) => (f: Frame) =>
+        f.json?.type === "update/account_all_trades" && f.text.includes(`"bid_client_id":${coi},`),
+    };
+    for (const channel of Object.keys(CHANNELS) as (keyof typeof CHANNELS)[]) {
+      const a = account(sim);
+      await fault({ name: "withhold_channel", channel, every_n: 2, account_index: a.index.toString() });
+      const c = await RawClient.open(wsFor(a));
+      c.send({ type: "subscribe", channel: `account_all_orders/${a.index}`, auth: token(a) });
+      c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
+      c.send({ type: "subscribe", channel: `account_all_trades/${a.index}` });
+      await c.next(isType("subscribed/account_all_trades"));
+      const { ask, bid } = await bestPrices(sim);
+      const first = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+      // The second order (every_n 2) rests as the best bid first: frames without a fill still come everywhere.
+      const second = await sendOrder(sim, a, { base: 50n, price: bid + 1, isAsk: false, tif: 1 });
+      const third = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+      for (const pred of Object.values(CHANNELS)) await c.next(pred(first.tx.coi));
+      for (const pred of [CHANNELS.account_orders, CHANNELS.account_all_orders]) await c.next(pred(second.tx.coi));
+      for (const pred of Object.values(CHANNELS)) await c.next(pred(third.tx.coi));
+      // Now the resting selected order fills (a taker from another account sells into it)...
+      const taker = account(sim);
+      const from = c.frames.length;
+      expect((await sendOrder(sim, taker, { base: 50n, price: bid + 1, isAsk: true })).json.code).toBe(200);
+      const others = (Object.keys(CHANNELS) as (keyof typeof CHANNELS)[]).filter((k) => k !== channel);
+      for (const k of others) await c.next(CHANNELS[k](second.tx.coi), 2000, from);
+      // ...and the fill is missing on the faulted channel only.
+      expect(await c.none(CHANNELS[channel](second.tx.coi), 150, from), channel).toBe(true);
+      c.close();
+    }
   });
 
   it("the new faults hold their scope: withhold_channel on one connection, withhold_orders on one account", async () => {
