@@ -67,7 +67,7 @@ export const DEFAULT_VARIANTS: Variants = {
   unknown_tx: "not_found",
 };
 
-const VARIANT_VALUES: Record<keyof Variants, readonly (string | boolean)[]> = {
+export const VARIANT_VALUES: Record<keyof Variants, readonly (string | boolean)[]> = {
   ack_channel: ["market", "market_account"],
   error_shape: ["wrapped", "flat"],
   account_orders_ack: [true, false],
