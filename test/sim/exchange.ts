@@ -69,10 +69,17 @@ export interface SimOrder {
   nonce: bigint;
   orderExpiry: bigint;
   selfTrade: number;
+  /** ms; rendered as Unix seconds (timestamp, created_at, updated_at) */
   createdAt: number;
   updatedAt: number;
+  /** µs of the last transition (moves on every change, unlike updatedAt) */
+  txTimeUs: number;
   txHash: string;
   blockHeight: number;
+  /** REST hides the order before this time (rest_lag_ms) */
+  visibleAt: number;
+  /** ids of the order-selecting faults (every_n) that picked this order */
+  selected: Set<string>;
 }
 
 export interface SimTrade {
@@ -95,7 +102,8 @@ export interface SimAccount {
   /** market → signed position in size units */
   positions: Map<number, bigint>;
   orders: SimOrder[];
-  clientIndexes: Set<bigint>;
+  /** client order index → creates accepted but not executed yet (the app_errors=immediate variant) */
+  pendingCois: Map<bigint, number>;
 }
 
 export interface SimTx {
@@ -106,16 +114,56 @@ export interface SimTx {
   apiKeyIndex: number;
   nonce: bigint;
   status: 0 | 1 | 2;
+  /** event_info.ae: "" when fine, else JSON {"code","message"} (or a bare name in the app_error_shape=name variant) */
   appError: string;
+  expiredAt: bigint;
   queuedAt: number;
   executedAt: number;
   blockHeight: number;
+  /** REST /tx hides the tx before this time (rest_lag_ms); 0 until executed */
+  visibleAt: number;
+  selected: Set<string>;
+  /** the order this tx created, if any */
+  order: SimOrder | null;
+}
+
+/** An application-level rejection: decided in the sequencer, visible only in /tx's event_info.ae. */
+export interface AppError {
+  code: number;
+  message: string;
+  /** the bare error name the app_error_shape=name variant (PROTOCOL.md §2.8) shows */
+  name: string;
+}
+
+export const APP_ERRORS: Record<number, AppError> = {
+  21728: { code: 21728, message: "client order index already exists", name: "AppErrClientOrderIndexAlreadyExists" },
+  21732: { code: 21732, message: "reduce only increases position", name: "AppErrReduceOnlyIncreasesPosition" },
+  21734: {
+    code: 21734,
+    message: "limit order price is too far from the mark price",
+    name: "AppErrLimitOrderPriceTooFarFromMarkPrice",
+  },
+  21739: { code: 21739, message: "not enough margin to create the order", name: "AppErrNotEnoughOrderMargin" },
+};
+
+/** Per-account behaviour switches the exchange needs (the server's variants). */
+export interface ExchangeVariants {
+  /** deferred: HTTP 200, nonce consumed, verdict only in /tx (live); immediate: HTTP 400 at once */
+  app_errors: "deferred" | "immediate";
+  /** json: /tx status 2, ae = JSON {code,message} (live); name: status 0, ae = bare name */
+  app_error_shape: "json" | "name";
+  /** zero: an order that ends canceled* has remaining 0 (live cancel); kept: the unfilled rest stays */
+  ended_remaining: "zero" | "kept";
 }
 
 export interface ExchangeEvents {
   bookChanged(market: number, levels: { isAsk: boolean; price: number }[]): void;
   orderUpdated(order: SimOrder): void;
   trade(trade: SimTrade): void;
+  /** A tx is about to execute (the server picks order-selecting faults and REST lag here). */
+  txExecuting(tx: SimTx): void;
+  /** A tx has executed (its order, if any, is in tx.order). */
+  txExecuted(tx: SimTx): void;
 }
 
 export interface ExchangeOptions {
@@ -131,16 +179,22 @@ export interface ExchangeOptions {
   /** never_match for an account. */
   neverMatch: (account: bigint) => boolean;
   /** fail_tx_execution for an account: the app error to record, or null. */
-  failExecution: (account: bigint) => string | null;
+  failExecution: (account: bigint) => AppError | null;
+  variants: (account: bigint) => ExchangeVariants;
 }
 
 export interface SendTxOutcome {
   httpStatus: number;
   body: Record<string, unknown>;
+  /** For an accepted tx: starts the execution countdown. Call it once the reply is written. */
+  start?: () => void;
 }
 
 const MARKET_MAKER = 1n;
-const ORDER_INDEX_BASE = 1n << 56n; // above 2^53 on purpose: ids must travel exactly
+// Above 2^53 on purpose (ids must travel exactly), and falling over time like live ones (L.7): an
+// order index is not an ordering key.
+const ORDER_INDEX_BASE = (1n << 56n) + (1n << 40n);
+const ORDER_NONCE_OFFSET = 1n << 49n; // live: an order's own `nonce` is order_index − 2^49
 const MAX_EXPIRED_AHEAD_MS = 10 * 60_000 + 5_000;
 
 export class Exchange {
@@ -169,7 +223,7 @@ export class Exchange {
       collateral: 10n ** 15n,
       positions: new Map(),
       orders: [],
-      clientIndexes: new Set(),
+      pendingCois: new Map(),
     });
     for (const spec of opts.markets ?? DEFAULT_MARKETS) {
       const m = {
@@ -199,13 +253,20 @@ export class Exchange {
     this.timers.add(t);
   }
 
+  private lastTxTimeUs = 0;
+  /** A strictly increasing µs clock for transaction_time. */
+  txTime(): number {
+    this.lastTxTimeUs = Math.max(this.lastTxTimeUs + 1, this.opts.now() * 1000 + 735);
+    return this.lastTxTimeUs;
+  }
+
   private makerSize(spec: MarketSpec): bigint {
     return spec.minBase * BigInt(this.rng.int(4, 60));
   }
 
   private nextOrderIndex(): bigint {
     this.orderSeq += 1n;
-    return ORDER_INDEX_BASE + this.orderSeq * 7n;
+    return ORDER_INDEX_BASE - this.orderSeq * 7n;
   }
 
   private placeMaker(m: ReturnType<Exchange["market"]>, isAsk: boolean, price: number, size: bigint): void {
@@ -231,8 +292,11 @@ export class Exchange {
       selfTrade: 0,
       createdAt: now,
       updatedAt: now,
+      txTimeUs: this.txTime(),
       txHash: "",
       blockHeight: this.height,
+      visibleAt: 0,
+      selected: new Set(),
     };
     const side = isAsk ? m.asks : m.bids;
     const q = side.get(price) ?? [];
@@ -316,9 +380,10 @@ export class Exchange {
       collateral: p.collateral ?? 1_000_000_000n,
       positions: new Map(),
       orders: [],
-      clientIndexes: new Set(),
+      pendingCois: new Map(),
     };
-    acct.apiKeys.set(p.apiKeyIndex ?? 3, { publicKey: p.publicKey.replace(/^0x/, "").toLowerCase(), nextNonce: 0n });
+    // A freshly registered key's first usable nonce is 1 (live, L.4: the key change used 0).
+    acct.apiKeys.set(p.apiKeyIndex ?? 3, { publicKey: p.publicKey.replace(/^0x/, "").toLowerCase(), nextNonce: 1n });
     this.accounts.set(index, acct);
     return acct;
   }
@@ -329,7 +394,16 @@ export class Exchange {
 
   // ---------------------------------------------------------------- sendTx
 
-  sendTx(txType: number, txInfo: string, now: number): SendTxOutcome {
+  /**
+   * Validates and queues a tx. Immediate HTTP 400s: 21104 (replayed or skipped nonce; the nonce
+   * stays) and signature / format errors. Application errors (a live order's client order index,
+   * margin, price band, reduce-only) are decided at execution: HTTP 200, nonce consumed, no order,
+   * no frame, /tx status 2 with event_info.ae (LIVE.md L.2-L.5), unless the account plays the
+   * app_errors=immediate variant. `replyMs`: how long the server takes to answer. Execution is
+   * counted from `start()`, which the server calls once the reply is out (live answers well before
+   * the tx executes).
+   */
+  sendTx(txType: number, txInfo: string, now: number, replyMs = 0): SendTxOutcome {
     const fail = (code: number, message: string, httpStatus = 400): SendTxOutcome => ({
       httpStatus,
       body: { code, message },
@@ -370,62 +444,64 @@ export class Exchange {
     if (expiredAt < BigInt(now) || expiredAt > BigInt(now + MAX_EXPIRED_AHEAD_MS)) return fail(21711, "invalid expiry");
     const skipNonce = isObj(info.L2TxAttributes) && info.L2TxAttributes["4"] === 1n;
     if (skipNonce ? nonce < key.nextNonce : nonce !== key.nextNonce) return fail(21104, "invalid nonce");
+    const variants = this.opts.variants(account);
 
-    let execute: (() => void) | null = null;
+    let execute: ((tx: SimTx) => AppError | null) | null = null;
+    let pendingCoi: bigint | null = null;
     if (txType === 14) {
       const market = this.markets.get(Number(big("MarketIndex")));
       if (!market) return fail(21602, "invalid market index");
-      const coi = big("ClientOrderIndex") ?? 0n;
-      if (coi !== 0n && acct.clientIndexes.has(coi)) return fail(21728, "client order index already exists");
-      const base = big("BaseAmount") ?? 0n;
-      const price = Number(big("Price") ?? 0n);
-      const isAsk = big("IsAsk") === 1n;
-      const reduceOnly = big("ReduceOnly") === 1n;
-      const type = Number(big("Type") ?? 0n);
-      const tif = Number(big("TimeInForce") ?? 0n);
-      const pos = this.position(account, market.id);
-      if (reduceOnly && (isAsk ? pos <= 0n : pos >= 0n)) return fail(21732, "reduce only increases position");
-      if (!reduceOnly && base < market.minBase) return fail(21603, "invalid min amounts for market");
-      const quote = (base * BigInt(price)) / 10n ** BigInt(market.sizeDecimals + market.priceDecimals - 6);
-      if (!reduceOnly && quote < market.minQuote) return fail(21706, "invalid order base or quote amount");
-      const best = this.bestPrices(market.id);
-      const ref = best.bid !== null && best.ask !== null ? (best.bid + best.ask) / 2 : market.mid;
-      if (type === 0 && Math.abs(price - ref) * 10_000 > ref * this.opts.priceBandBps)
-        return fail(21734, "limit order price is too far from the mark price");
-      const notional = (base * BigInt(Math.round(ref))) / 10n ** BigInt(market.sizeDecimals + market.priceDecimals - 6);
-      if (!reduceOnly && notional > acct.collateral * 10n) return fail(21739, "not enough margin to create the order");
-      if (coi !== 0n) acct.clientIndexes.add(coi);
-      const selfTrade =
-        isObj(info.L2TxAttributes) && typeof info.L2TxAttributes["6"] === "bigint"
-          ? Number(info.L2TxAttributes["6"])
-          : 0;
-      execute = () =>
-        this.executeCreate({
-          account,
-          market: market.id,
-          coi,
-          base,
-          price,
-          isAsk,
-          reduceOnly,
-          type,
-          tif,
-          selfTrade,
-          triggerPrice: Number(big("TriggerPrice") ?? 0n),
-          orderExpiry: big("OrderExpiry") ?? 0n,
-          nonce,
-          txHash: v.txHash,
-        });
+      const p: CreateParams = {
+        account,
+        market: market.id,
+        coi: big("ClientOrderIndex") ?? 0n,
+        base: big("BaseAmount") ?? 0n,
+        price: Number(big("Price") ?? 0n),
+        isAsk: big("IsAsk") === 1n,
+        reduceOnly: big("ReduceOnly") === 1n,
+        type: Number(big("Type") ?? 0n),
+        tif: Number(big("TimeInForce") ?? 0n),
+        selfTrade:
+          isObj(info.L2TxAttributes) && typeof info.L2TxAttributes["6"] === "bigint"
+            ? Number(info.L2TxAttributes["6"])
+            : 0,
+        triggerPrice: Number(big("TriggerPrice") ?? 0n),
+        orderExpiry: big("OrderExpiry") ?? 0n,
+        txHash: v.txHash,
+      };
+      if (!p.reduceOnly && p.base < market.minBase) return fail(21603, "invalid min amounts for market");
+      const quote = (p.base * BigInt(p.price)) / 10n ** BigInt(market.sizeDecimals + market.priceDecimals - 6);
+      if (!p.reduceOnly && quote < market.minQuote) return fail(21706, "invalid order base or quote amount");
+      if (variants.app_errors === "immediate") {
+        const pending = p.coi !== 0n && (acct.pendingCois.get(p.coi) ?? 0) > 0;
+        const err = pending ? APP_ERRORS[21728]! : this.appErrorFor(p);
+        if (err) return fail(err.code, err.message);
+        if (p.coi !== 0n) {
+          pendingCoi = p.coi;
+          acct.pendingCois.set(p.coi, (acct.pendingCois.get(p.coi) ?? 0) + 1);
+        }
+      }
+      execute = (tx) => {
+        const err = this.appErrorFor(p);
+        if (err) return err;
+        tx.order = this.executeCreate(p, tx);
+        return null;
+      };
     } else if (txType === 15) {
       const index = big("Index") ?? 0n;
       const target = acct.orders.find(
         (o) => (o.clientOrderIndex === index || o.orderIndex === index) && o.status === "open",
       );
       if (!target) return fail(21600, "given order is not an active limit order");
-      execute = () => this.cancel(target, "canceled");
+      execute = () => {
+        this.cancel(target, "canceled", false);
+        return null;
+      };
     } else if (txType === 16) {
       execute = () => {
-        for (const o of acct.orders) if (o.status === "open") this.cancel(o, "canceled");
+        this.height++;
+        for (const o of acct.orders) if (o.status === "open") this.cancel(o, "canceled", true);
+        return null;
       };
     } else if (txType === 17) {
       const index = big("Index") ?? 0n;
@@ -434,12 +510,14 @@ export class Exchange {
       );
       if (!target) return fail(21600, "given order is not an active limit order");
       execute = () => {
+        if (target.status !== "open") return null;
         this.removeFromBook(target);
         target.price = Number(big("Price") ?? BigInt(target.price));
         target.remaining = big("BaseAmount") ?? target.remaining;
-        target.updatedAt = this.opts.now();
+        this.touch(target, true);
         this.rest(target);
         this.events?.orderUpdated(target);
+        return null;
       };
     }
     key.nextNonce = skipNonce ? nonce + 1n : key.nextNonce + 1n;
@@ -452,53 +530,71 @@ export class Exchange {
       nonce,
       status: 1,
       appError: "",
+      expiredAt,
       queuedAt: now,
       executedAt: 0,
       blockHeight: 0,
+      visibleAt: 0,
+      selected: new Set(),
+      order: null,
     };
     this.txs.set(v.txHash, tx);
     const delay = this.opts.executionDelayMs + this.opts.matchDelay(account);
-    const appError = this.opts.failExecution(account);
-    this.later(delay, () => {
+    const run = () => {
+      if (pendingCoi !== null) {
+        const left = (acct.pendingCois.get(pendingCoi) ?? 1) - 1;
+        if (left > 0) acct.pendingCois.set(pendingCoi, left);
+        else acct.pendingCois.delete(pendingCoi);
+      }
       this.height++;
       tx.executedAt = this.opts.now();
       tx.blockHeight = this.height;
-      if (appError) {
-        tx.status = 0;
-        tx.appError = appError;
-        return;
-      }
+      tx.visibleAt = tx.executedAt;
+      this.events?.txExecuting(tx);
+      const err = this.opts.failExecution(account) ?? execute?.(tx) ?? null;
       tx.status = 2;
-      execute?.();
-    });
+      if (err) {
+        const shape = this.opts.variants(account).app_error_shape;
+        tx.appError = shape === "name" ? err.name : JSON.stringify({ code: err.code, message: err.message });
+        if (shape === "name") tx.status = 0;
+      }
+      this.events?.txExecuted(tx);
+    };
+    let started = false;
     return {
       httpStatus: 200,
       body: {
         code: 200,
-        message: '{"ratelimit": "didn\'t use volume quota"}',
+        message: '{"ratelimit": "Ratelimit is off"}',
         tx_hash: v.txHash,
-        predicted_execution_time_ms: now + delay,
-        volume_quota_remaining: 9999,
+        predicted_execution_time_ms: now + replyMs + delay,
+      },
+      start: () => {
+        if (started) return;
+        started = true;
+        this.later(delay, run);
       },
     };
   }
 
-  private executeCreate(p: {
-    account: bigint;
-    market: number;
-    coi: bigint;
-    base: bigint;
-    price: number;
-    isAsk: boolean;
-    reduceOnly: boolean;
-    type: number;
-    tif: number;
-    selfTrade: number;
-    triggerPrice: number;
-    orderExpiry: bigint;
-    nonce: bigint;
-    txHash: string;
-  }): void {
+  /** The application-level verdict on a create, against the state now (null = fine). */
+  private appErrorFor(p: CreateParams): AppError | null {
+    const acct = this.accounts.get(p.account)!;
+    const market = this.market(p.market);
+    // Unique among the account's live orders only: an ended order's index may be reused (L.5).
+    if (p.coi !== 0n && acct.orders.some((o) => o.clientOrderIndex === p.coi && o.status === "open"))
+      return APP_ERRORS[21728]!;
+    const pos = this.position(p.account, market.id);
+    if (p.reduceOnly && (p.isAsk ? pos <= 0n : pos >= 0n)) return APP_ERRORS[21732]!;
+    const best = this.bestPrices(market.id);
+    const ref = best.bid !== null && best.ask !== null ? (best.bid + best.ask) / 2 : market.mid;
+    if (p.type === 0 && Math.abs(p.price - ref) * 10_000 > ref * this.opts.priceBandBps) return APP_ERRORS[21734]!;
+    const notional = (p.base * BigInt(Math.round(ref))) / 10n ** BigInt(market.sizeDecimals + market.priceDecimals - 6);
+    if (!p.reduceOnly && notional > acct.collateral * 10n) return APP_ERRORS[21739]!;
+    return null;
+  }
+
+  private executeCreate(p: CreateParams, tx: SimTx): SimOrder {
     const now = this.opts.now();
     const acct = this.accounts.get(p.account)!;
     const m = this.market(p.market);
@@ -508,8 +604,9 @@ export class Exchange {
       const abs = pos < 0n ? -pos : pos;
       if (base === 0n || base > abs) base = abs;
     }
+    const orderIndex = this.nextOrderIndex();
     const o: SimOrder = {
-      orderIndex: this.nextOrderIndex(),
+      orderIndex,
       clientOrderIndex: p.coi,
       market: p.market,
       account: p.account,
@@ -526,13 +623,16 @@ export class Exchange {
       filledBase: 0n,
       filledQuoteRaw: 0n,
       status: "open",
-      nonce: p.nonce,
+      nonce: orderIndex - ORDER_NONCE_OFFSET,
       orderExpiry: p.orderExpiry,
       selfTrade: p.selfTrade,
       createdAt: now,
       updatedAt: now,
+      txTimeUs: this.txTime(),
       txHash: p.txHash,
       blockHeight: this.height,
+      visibleAt: tx.visibleAt,
+      selected: new Set(tx.selected),
     };
     acct.orders.push(o);
     const crosses = (restPrice: number) => (p.isAsk ? restPrice >= p.price : restPrice <= p.price);
@@ -540,7 +640,10 @@ export class Exchange {
     if (p.tif === 2) {
       const best = this.bestPrices(p.market);
       const top = p.isAsk ? best.bid : best.ask;
-      if (top !== null && crosses(top)) return this.finish(o, "canceled-post-only");
+      if (top !== null && crosses(top)) {
+        this.finish(o, "canceled-post-only");
+        return o;
+      }
     }
     let stoppedByPrice = false;
     let selfTradeCancel = false;
@@ -559,11 +662,11 @@ export class Exchange {
           if (maker.account === p.account) {
             // Self-trade: 0 expire maker (default), 1 expire taker, 2 cancel both.
             if (p.selfTrade === 1 || p.selfTrade === 2) {
-              if (p.selfTrade === 2) this.cancel(maker, "canceled-self-trade");
+              if (p.selfTrade === 2) this.cancel(maker, "canceled-self-trade", true);
               selfTradeCancel = true;
               break outer;
             }
-            this.cancel(maker, "canceled-self-trade");
+            this.cancel(maker, "canceled-self-trade", true);
             continue;
           }
           const size = maker.remaining < o.remaining ? maker.remaining : o.remaining;
@@ -576,15 +679,17 @@ export class Exchange {
       stoppedByPrice = true;
     }
     if (changed.length) this.events?.bookChanged(p.market, changed);
-    if (o.remaining === 0n) return this.finish(o, "filled");
-    if (selfTradeCancel) return this.finish(o, "canceled-self-trade");
-    if (p.tif === 0 || p.type === 1) {
+    if (o.remaining === 0n) this.finish(o, "filled");
+    else if (selfTradeCancel) this.finish(o, "canceled-self-trade");
+    else if (p.tif === 0 || p.type === 1) {
       const reason = p.type === 1 && stoppedByPrice ? "canceled-too-much-slippage" : "canceled-not-enough-liquidity";
-      return this.finish(o, reason);
+      this.finish(o, reason);
+    } else {
+      this.rest(o);
+      this.events?.bookChanged(p.market, [{ isAsk: o.isAsk, price: o.price }]);
+      this.events?.orderUpdated(o);
     }
-    this.rest(o);
-    this.events?.bookChanged(p.market, [{ isAsk: o.isAsk, price: o.price }]);
-    this.events?.orderUpdated(o);
+    return o;
   }
 
   private fill(taker: SimOrder, maker: SimOrder, size: bigint, price: number, now: number): void {
@@ -593,6 +698,8 @@ export class Exchange {
       o.filledBase += size;
       o.filledQuoteRaw += size * BigInt(price);
       o.updatedAt = now;
+      o.txTimeUs = this.txTime();
+      o.blockHeight = this.height;
       const acct = this.accounts.get(o.account)!;
       acct.positions.set(o.market, (acct.positions.get(o.market) ?? 0n) + (o.isAsk ? -size : size));
     }
@@ -620,10 +727,22 @@ export class Exchange {
     if (maker.account !== MARKET_MAKER) this.events?.orderUpdated(maker);
   }
 
-  private finish(o: SimOrder, status: string): void {
+  private finish(o: SimOrder, status: string, moveTimes = true): void {
     o.status = status;
-    o.updatedAt = this.opts.now();
+    if (status.startsWith("canceled") && this.opts.variants(o.account).ended_remaining === "zero") o.remaining = 0n;
+    this.touch(o, moveTimes);
     this.events?.orderUpdated(o);
+  }
+
+  /**
+   * A transition: transaction_time always moves; the seconds fields and block_height move except
+   * on a single CancelOrder (live, L.7: the open and canceled frames kept updated_at and block_height).
+   */
+  private touch(o: SimOrder, moveTimes: boolean): void {
+    o.txTimeUs = this.txTime();
+    if (!moveTimes) return;
+    o.updatedAt = this.opts.now();
+    o.blockHeight = this.height;
   }
 
   private rest(o: SimOrder): void {
@@ -642,7 +761,7 @@ export class Exchange {
     if (q.length === 0) side.delete(o.price);
   }
 
-  cancel(o: SimOrder, status: string): void {
+  cancel(o: SimOrder, status: string, moveTimes: boolean): void {
     if (o.status !== "open") return;
     this.removeFromBook(o);
     this.events?.bookChanged(o.market, [{ isAsk: o.isAsk, price: o.price }]);
@@ -650,15 +769,22 @@ export class Exchange {
       o.status = status;
       return;
     }
-    this.finish(o, status);
+    this.finish(o, status, moveTimes);
   }
 
   // ---------------------------------------------------------------- views (the real field names)
 
-  orderJson(o: SimOrder): Record<string, unknown> {
+  /**
+   * The Order object as live sends it (L.7, 38 keys): side "", seconds in timestamp / created_at /
+   * updated_at, µs transaction_time, base_size = the remaining size, integrator_* "" in snapshots and
+   * REST but "0" in update frames.
+   */
+  orderJson(o: SimOrder, flavor: "snapshot" | "update" | "rest" = "rest"): Record<string, unknown> {
     const m = this.market(o.market);
     const fmt = (v: bigint, d: number) => formatUnits(v, d);
     const quoteScale = m.sizeDecimals + m.priceDecimals;
+    const integrator = flavor === "update" ? "0" : "";
+    const secs = (ms: number) => Math.floor(ms / 1000);
     return {
       order_index: o.orderIndex,
       client_order_index: o.clientOrderIndex,
@@ -671,11 +797,11 @@ export class Exchange {
       nonce: o.nonce,
       remaining_base_amount: fmt(o.remaining, m.sizeDecimals),
       is_ask: o.isAsk,
-      base_size: Number(o.initialBase),
+      base_size: Number(o.remaining),
       base_price: o.price,
       filled_base_amount: fmt(o.filledBase, m.sizeDecimals),
       filled_quote_amount: fmt(o.filledQuoteRaw / 10n ** BigInt(Math.max(0, quoteScale - 6)), 6),
-      side: o.isAsk ? "sell" : "buy",
+      side: "",
       type: o.type,
       time_in_force: o.tif,
       reduce_only: o.reduceOnly,
@@ -689,15 +815,49 @@ export class Exchange {
       to_trigger_order_id_0: "0",
       to_trigger_order_id_1: "0",
       to_cancel_order_id_0: "0",
-      integrator_fee_collector_index: "0",
-      integrator_taker_fee: "0",
-      integrator_maker_fee: "0",
+      integrator_fee_collector_index: integrator,
+      integrator_taker_fee: integrator,
+      integrator_maker_fee: integrator,
       block_height: o.blockHeight,
-      timestamp: o.updatedAt,
-      created_at: o.createdAt,
-      updated_at: o.updatedAt,
-      transaction_time: o.updatedAt * 1000 + 735,
+      order_flags: 0,
+      timestamp: secs(o.updatedAt),
+      created_at: secs(o.createdAt),
+      updated_at: secs(o.updatedAt),
+      transaction_time: o.txTimeUs,
     };
+  }
+
+  /** account_all_positions entries (L.7), keyed by market id string. */
+  positionsJson(a: SimAccount, markets?: Iterable<number>): Record<string, Record<string, unknown>> {
+    const ids = new Set<number>(markets ?? []);
+    if (!markets) {
+      for (const m of a.positions.keys()) ids.add(m);
+      for (const o of a.orders) if (o.status === "open") ids.add(o.market);
+    }
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const id of [...ids].sort((x, y) => x - y)) {
+      const m = this.market(id);
+      const pos = a.positions.get(id) ?? 0n;
+      out[String(id)] = {
+        market_id: id,
+        symbol: m.symbol,
+        initial_margin_fraction: "5.00",
+        open_order_count: a.orders.filter((o) => o.market === id && o.status === "open").length,
+        pending_order_count: 0,
+        position_tied_order_count: 0,
+        sign: pos < 0n ? -1 : 1,
+        position: formatUnits(pos < 0n ? -pos : pos, m.sizeDecimals),
+        avg_entry_price: "0.0",
+        position_value: "0.000000",
+        unrealized_pnl: "0.000000",
+        realized_pnl: "0.000000",
+        liquidation_price: "0",
+        margin_mode: 0,
+        margin_set_flag: 0,
+        allocated_margin: "0.000000",
+      };
+    }
+    return out;
   }
 
   tradeJson(t: SimTrade): Record<string, unknown> {
@@ -808,6 +968,22 @@ export class Exchange {
       assets: [],
     };
   }
+}
+
+interface CreateParams {
+  account: bigint;
+  market: number;
+  coi: bigint;
+  base: bigint;
+  price: number;
+  isAsk: boolean;
+  reduceOnly: boolean;
+  type: number;
+  tif: number;
+  selfTrade: number;
+  triggerPrice: number;
+  orderExpiry: bigint;
+  txHash: string;
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {

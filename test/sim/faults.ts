@@ -27,10 +27,18 @@
  * | late_fill               | ms                      | matching of the account's orders is delayed by `ms`                    |
  * | never_match             |                         | the account's orders never match (IOC ends canceled with no fill)      |
  * | reject_tx               | code (21120), message?, reduce_only? | sendTx answers `code` (only reduce-only txs when reduce_only is true) |
- * | fail_tx_execution       | app_error?              | sendTx answers 200 but the tx fails in the sequencer: tx status 0 with event_info.ae, no order |
+ * | fail_tx_execution       | code? (21739), message?, app_error? | sendTx answers 200, nonce consumed, the tx fails in the sequencer: /tx status 2 with event_info.ae = JSON {code,message} (app_error_shape=name: status 0, ae = app_error), no order, no frame |
  * | rest_errors             | status (500), code?     | REST answers HTTP `status` (JSON `{code, message}`)                    |
  * | slow_rest               | ms                      | REST answers after `ms`                                                |
  * | drop_connection         | after_ms? (0)           | sockets closed abruptly (1006-like terminate) `after_ms` after connect (or now) |
+ * | lose_send_reply         | mode (5xx | timeout), status? (500), every_n? | the tx executes, but its sendTx reply is an HTTP `status` (WS: error 29500) or never comes |
+ * | rest_lag_ms             | ms, every_n?            | REST order lists and /tx hide a new order / tx for `ms` after it executed |
+ * | forge_fill              | mode? (other_account | other_order), every_n? | on placement, frames report a fill for our client order index from another account's order or another order_index |
+ * | withhold_channel        | channel (account_orders | account_all_orders | account_all_trades), every_n? | the fill is withheld on that channel only (frames without a fill still come) |
+ * | withhold_orders         | every_n? (1)            | selected orders are withheld on every channel (account, trade, snapshots); REST shows them |
+ *
+ * `every_n` (default 1 = all) selects orders: the fault counts the order-creating txs of its scope
+ * as they execute (lose_send_reply: the accepted sendTx calls) and picks the n-th, 2n-th, …
  */
 
 export const FAULT_NAMES = [
@@ -59,6 +67,11 @@ export const FAULT_NAMES = [
   "rest_errors",
   "slow_rest",
   "drop_connection",
+  "lose_send_reply",
+  "rest_lag_ms",
+  "forge_fill",
+  "withhold_channel",
+  "withhold_orders",
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -69,7 +82,24 @@ export interface Fault {
   connection?: string;
   params: Record<string, unknown>;
   created_at: number;
+  /** how many candidates (orders, or sends for lose_send_reply) this fault has counted */
+  counted: number;
 }
+
+/** Faults that pick orders with `every_n` when an order-creating tx executes. */
+export const ORDER_SELECTING: readonly FaultName[] = [
+  "rest_lag_ms",
+  "forge_fill",
+  "withhold_channel",
+  "withhold_orders",
+];
+export const WITHHOLD_CHANNELS = ["account_orders", "account_all_orders", "account_all_trades"] as const;
+
+const ENUM_PARAMS: Partial<Record<FaultName, { key: string; values: readonly string[]; required: boolean }>> = {
+  lose_send_reply: { key: "mode", values: ["5xx", "timeout"], required: true },
+  forge_fill: { key: "mode", values: ["other_account", "other_order"], required: false },
+  withhold_channel: { key: "channel", values: WITHHOLD_CHANNELS, required: true },
+};
 
 export interface Scope {
   account?: bigint | null;
@@ -97,7 +127,17 @@ export class FaultRegistry {
         throw new RangeError(`fault ${name}: ${k} must be a non-negative number`);
       }
     }
-    const f: Fault = { id: `f${++this.seq}`, name: name as FaultName, params, created_at: now };
+    if (name === "rest_lag_ms" && typeof params.ms !== "number")
+      throw new RangeError("fault rest_lag_ms: ms is required");
+    if (
+      params.every_n !== undefined &&
+      (typeof params.every_n !== "number" || !Number.isInteger(params.every_n) || params.every_n < 1)
+    )
+      throw new RangeError(`fault ${name}: every_n must be a positive integer`);
+    const en = ENUM_PARAMS[name as FaultName];
+    if (en && (params[en.key] !== undefined || en.required) && !en.values.includes(params[en.key] as string))
+      throw new RangeError(`fault ${name}: ${en.key} must be one of ${en.values.join(", ")}`);
+    const f: Fault = { id: `f${++this.seq}`, name: name as FaultName, params, created_at: now, counted: 0 };
     if (spec.account_index !== undefined) {
       const a = spec.account_index;
       if (!(typeof a === "number" || typeof a === "string" || typeof a === "bigint") || !/^\d+$/.test(String(a)))
@@ -139,6 +179,42 @@ export class FaultRegistry {
       if (f.account_index !== undefined && f.account_index !== scope.account) return false;
       return true;
     });
+  }
+
+  /** Every active fault `name` that applies to `scope`. */
+  findAll(name: FaultName, scope: Scope = {}): Fault[] {
+    return this.faults.filter(
+      (f) =>
+        f.name === name &&
+        (f.connection === undefined || f.connection === scope.connection) &&
+        (f.account_index === undefined || f.account_index === scope.account),
+    );
+  }
+
+  /**
+   * Counts one more candidate for `f` and says whether `every_n` picks it (the n-th, 2n-th, …).
+   */
+  pick(f: Fault): boolean {
+    f.counted++;
+    return f.counted % this.num(f, "every_n", 1) === 0;
+  }
+
+  /**
+   * The order-selecting faults that pick an order-creating tx of `account` (each counts it once).
+   * A connection-scoped fault counts the orders of the account that connection belongs to.
+   */
+  selectOrder(account: bigint, connectionAccount: (session: string) => bigint | null): Set<string> {
+    const out = new Set<string>();
+    for (const f of this.faults) {
+      if (!ORDER_SELECTING.includes(f.name)) continue;
+      if (f.account_index !== undefined && f.account_index !== account) continue;
+      if (f.connection !== undefined) {
+        const owner = connectionAccount(f.connection);
+        if (owner !== null && owner !== account) continue;
+      }
+      if (this.pick(f)) out.add(f.id);
+    }
+    return out;
   }
 
   num(f: Fault | undefined, key: string, def: number): number {

@@ -4,11 +4,11 @@
  * after it or to stderr.
  *
  * Flags: --port --seed --chain-id --book-interval-ms --levels-per-delta --idle-timeout-ms
- *        --execution-delay-ms --price-band-bps --random-variants
+ *        --execution-delay-ms --send-tx-latency-ms --price-band-bps --random-variants
  *        --account INDEX:APIKEY:PUBKEYHEX (repeatable; registers an account from a public key only)
  *        --fault 'name:{"ms":500}' (repeatable)  --variant key=value (repeatable)
  */
-import { startSimulator, DEFAULT_VARIANTS, type SimOptions, type Variants } from "./server.ts";
+import { startSimulator, DEFAULT_VARIANTS, VARIANT_VALUES, type SimOptions, type Variants } from "./server.ts";
 
 function fail(msg: string): never {
   process.stderr.write(`sim: ${msg}\n`);
@@ -56,6 +56,10 @@ for (let i = 0; i < args.length; i++) {
       opts.executionDelayMs = num(a, v);
       i++;
       break;
+    case "--send-tx-latency-ms":
+      opts.sendTxLatencyMs = num(a, v);
+      i++;
+      break;
     case "--price-band-bps":
       opts.priceBandBps = num(a, v);
       i++;
@@ -90,7 +94,10 @@ for (let i = 0; i < args.length; i++) {
       if (!m || !(m[1]! in DEFAULT_VARIANTS))
         fail(`--variant needs key=value with key one of ${Object.keys(DEFAULT_VARIANTS).join(", ")}`);
       const cur = DEFAULT_VARIANTS[m[1] as keyof Variants];
-      (variants as Record<string, unknown>)[m[1]!] = typeof cur === "boolean" ? m[2] === "true" : m[2];
+      const value = typeof cur === "boolean" ? m[2] === "true" : m[2]!;
+      const allowed = VARIANT_VALUES[m[1] as keyof Variants];
+      if (!allowed.includes(value)) fail(`--variant ${m[1]} must be one of ${allowed.map(String).join(", ")}`);
+      (variants as Record<string, unknown>)[m[1]!] = value;
       i++;
       break;
     }

@@ -14,8 +14,17 @@ import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket, WebSocketServer as WsServer } from "ws";
 import { checkAuthToken, generateKey, readAuthToken } from "./crypto.ts";
-import { Exchange, formatUnits, type SimAccount, type SimOrder, type SimTrade } from "./exchange.ts";
+import {
+  APP_ERRORS,
+  Exchange,
+  formatUnits,
+  type SimAccount,
+  type SimOrder,
+  type SimTrade,
+  type SimTx,
+} from "./exchange.ts";
 import { FaultRegistry, type Fault, type FaultName } from "./faults.ts";
+import { RequestLog } from "./requests.ts";
 import { exactJson } from "./json.ts";
 import { Rng } from "./random.ts";
 
@@ -35,6 +44,14 @@ export interface Variants {
   begin_nonce: boolean;
   /** {"type":"unsubscribed"} or {"type":"unsubscribed/<family>"}. */
   unsubscribed_shape: "plain" | "family";
+  /** Application errors: deferred (HTTP 200, verdict only in /tx; live) or immediate (HTTP 400, nonce kept). */
+  app_errors: "deferred" | "immediate";
+  /** A failed tx in /tx: json (status 2, ae = JSON {code,message}; live) or name (status 0, ae = bare name). */
+  app_error_shape: "json" | "name";
+  /** An order that ends canceled*: zero (remaining 0, live cancel) or kept (the unfilled rest stays). */
+  ended_remaining: "zero" | "kept";
+  /** /tx for an unknown or not-yet-indexed hash: not_found (21500), empty (HTTP 200, an empty record), pending (queued txs show status 1; unknown 21500). */
+  unknown_tx: "not_found" | "empty" | "pending";
 }
 
 export const DEFAULT_VARIANTS: Variants = {
@@ -44,6 +61,23 @@ export const DEFAULT_VARIANTS: Variants = {
   server_pings: false,
   begin_nonce: true,
   unsubscribed_shape: "plain",
+  app_errors: "deferred",
+  app_error_shape: "json",
+  ended_remaining: "zero",
+  unknown_tx: "not_found",
+};
+
+export const VARIANT_VALUES: Record<keyof Variants, readonly (string | boolean)[]> = {
+  ack_channel: ["market", "market_account"],
+  error_shape: ["wrapped", "flat"],
+  account_orders_ack: [true, false],
+  server_pings: [true, false],
+  begin_nonce: [true, false],
+  unsubscribed_shape: ["plain", "family"],
+  app_errors: ["deferred", "immediate"],
+  app_error_shape: ["json", "name"],
+  ended_remaining: ["zero", "kept"],
+  unknown_tx: ["not_found", "empty", "pending"],
 };
 
 export interface SimOptions {
@@ -55,6 +89,8 @@ export interface SimOptions {
   bookLevels?: number;
   idleTimeoutMs?: number;
   executionDelayMs?: number;
+  /** How long a sendTx takes to answer; a second tx for the same key meanwhile gets 21104 (L.4). */
+  sendTxLatencyMs?: number;
   priceBandBps?: number;
   serverPingMs?: number;
   messagesPerMinute?: number;
@@ -68,7 +104,14 @@ export interface SimOptions {
 
 interface Sub {
   channel: string; // as the server spells it in frames
-  kind: "order_book" | "account_orders" | "account_all_orders" | "account_all_trades" | "trade";
+  kind:
+    | "order_book"
+    | "account_orders"
+    | "account_all_orders"
+    | "account_all_trades"
+    | "account_all_positions"
+    | "account_all"
+    | "trade";
   market: number | null;
   account: bigint | null;
 }
@@ -109,6 +152,29 @@ export interface Simulator {
 
 const SUB_LIMIT = 500;
 
+/** The unknown_tx=empty variant's answer for a hash the exchange has not indexed. */
+const EMPTY_TX = {
+  code: 200,
+  hash: "",
+  type: 0,
+  info: "",
+  event_info: "",
+  status: 0,
+  transaction_index: 0,
+  l1_address: "",
+  account_index: 0,
+  nonce: 0,
+  expire_at: 0,
+  block_height: 0,
+  queued_at: 0,
+  executed_at: 0,
+  sequence_index: 0,
+  parent_hash: "",
+  api_key_index: 0,
+  transaction_time: 0,
+};
+const MARKET_MAKER = 1n;
+
 export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> {
   const seed = opts.seed ?? 1;
   const chainId = opts.chainId ?? 300;
@@ -138,9 +204,20 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     neverMatch: (a) => faults.find("never_match", { account: a }) !== undefined,
     failExecution: (a) => {
       const f = faults.find("fail_tx_execution", { account: a });
-      return f ? (typeof f.params.app_error === "string" ? f.params.app_error : "AppErrNotEnoughOrderMargin") : null;
+      if (!f) return null;
+      const code = faults.num(f, "code", 21739);
+      const known = APP_ERRORS[code];
+      return {
+        code,
+        message: typeof f.params.message === "string" ? f.params.message : (known?.message ?? "application error"),
+        name: typeof f.params.app_error === "string" ? f.params.app_error : (known?.name ?? `AppErr${code}`),
+      };
     },
+    variants: (a) => accountVariantsOf(a),
   });
+  function accountVariantsOf(a: bigint | null): Variants {
+    return { ...globalVariants, ...(a !== null ? (accountVariants.get(a) ?? {}) : {}) };
+  }
   for (const a of opts.accounts ?? [])
     exchange.createAccount({ accountIndex: a.index, apiKeyIndex: a.apiKeyIndex, publicKey: a.publicKey });
   for (const f of opts.faults ?? []) faults.add(f, now());
@@ -189,6 +266,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   function variantsFor(account: bigint | null, random: boolean): Variants {
     const base: Variants = random
       ? {
+          ...globalVariants,
           ack_channel: rng.pick(["market", "market_account"] as const),
           error_shape: rng.pick(["wrapped", "flat"] as const),
           account_orders_ack: rng.next() < 0.5,
@@ -233,10 +311,33 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       dirty.set(market, d);
     },
     orderUpdated(order) {
-      sendOrderUpdate(order);
+      queueAccount(order.account).orders.add(order);
+      queueAccount(order.account).markets.add(order.market);
     },
     trade(trade) {
-      sendTrade(trade);
+      sendPublicTrade(trade);
+      for (const side of [trade.ask, trade.bid]) {
+        if (side.account === MARKET_MAKER) continue;
+        queueAccount(side.account).trades.push({ trade, own: side });
+        queueAccount(side.account).markets.add(trade.market);
+      }
+    },
+    txExecuting(tx) {
+      if (tx.type !== 14) {
+        // Only an order-creating tx counts for every_n; other txs lag when every order does.
+        const lag = faults
+          .findAll("rest_lag_ms", { account: tx.account })
+          .find((f) => faults.num(f, "every_n", 1) === 1);
+        if (lag) tx.visibleAt = tx.executedAt + faults.num(lag, "ms", 0);
+        return;
+      }
+      tx.selected = faults.selectOrder(tx.account, (id) => [...conns].find((c) => c.id === id)?.account ?? null);
+      for (const f of faults.list())
+        if (f.name === "rest_lag_ms" && tx.selected.has(f.id))
+          tx.visibleAt = Math.max(tx.visibleAt, tx.executedAt + faults.num(f, "ms", 0));
+    },
+    txExecuted(tx) {
+      if (tx.order) forgeFills(tx.order);
     },
   };
 
@@ -291,8 +392,16 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       : `account_orders:${market}`;
   }
 
-  function withheld(order: SimOrder): boolean {
-    return faults.find("withhold_account_orders", { account: order.account }) !== undefined;
+  type Channel = "account_orders" | "account_all_orders" | "account_all_trades" | "trade";
+
+  /** Whether frames on `channel` to connection `c` must not mention order `o`. */
+  function withheld(o: SimOrder, c: Conn | null, channel: Channel): boolean {
+    if (o.account === MARKET_MAKER) return false;
+    if (faults.find("withhold_account_orders", { account: o.account })) return true;
+    const scope = { account: o.account, connection: c?.id ?? null };
+    if (faults.findAll("withhold_orders", scope).some((f) => o.selected.has(f.id))) return true;
+    if (channel === "trade" || o.filledBase === 0n) return false;
+    return faults.findAll("withhold_channel", scope).some((f) => f.params.channel === channel && o.selected.has(f.id));
   }
 
   function deliverAccountFrame(account: bigint, fn: () => void): void {
@@ -301,80 +410,207 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     else fn();
   }
 
-  function sendOrderUpdate(o: SimOrder): void {
-    if (withheld(o)) return;
-    const json = exchange.orderJson(o);
-    deliverAccountFrame(o.account, () => {
+  /** Orders, trades and markets changed by one execution, per account: sent as one frame per channel. */
+  interface AccountBatch {
+    orders: Set<SimOrder>;
+    trades: { trade: SimTrade; own: SimOrder }[];
+    markets: Set<number>;
+  }
+  const batches = new Map<bigint, AccountBatch>();
+
+  function queueAccount(account: bigint): AccountBatch {
+    let b = batches.get(account);
+    if (!b) {
+      b = { orders: new Set(), trades: [], markets: new Set() };
+      batches.set(account, b);
+      if (batches.size === 1) queueMicrotask(flushAccounts);
+    }
+    return b;
+  }
+
+  function groupByMarket<T>(items: { market: number; json: T }[]): Record<string, T[]> {
+    const out: Record<string, T[]> = {};
+    for (const { market, json } of items) (out[String(market)] ??= []).push(json);
+    return out;
+  }
+
+  function flushAccounts(): void {
+    const all = [...batches.entries()];
+    batches.clear();
+    for (const [account, b] of all) {
+      const acct = exchange.accounts.get(account);
+      if (!acct) continue;
+      const orders = [...b.orders].map((o) => ({ o, json: exchange.orderJson(o, "update") }));
+      const trades = b.trades.map((t) => ({ ...t, json: exchange.tradeJson(t.trade) }));
+      const positions = exchange.positionsJson(acct, b.markets);
+      const height = BigInt(exchange.height);
+      deliverAccountFrame(account, () => {
+        for (const c of conns) {
+          for (const s of c.subs.values()) {
+            if (s.account !== account) continue;
+            if (s.kind === "account_orders") {
+              const mine = orders.filter((x) => x.o.market === s.market && !withheld(x.o, c, "account_orders"));
+              if (mine.length === 0) continue;
+              send(
+                c,
+                exactJson({
+                  account,
+                  channel: accountChannelFor(c, s.market!, account),
+                  nonce: height,
+                  orders: { [String(s.market)]: mine.map((x) => x.json) },
+                  type: "update/account_orders",
+                }),
+                "account",
+              );
+            } else if (s.kind === "account_all_orders") {
+              const mine = orders.filter((x) => !withheld(x.o, c, "account_all_orders"));
+              if (mine.length === 0) continue;
+              send(
+                c,
+                exactJson({
+                  channel: s.channel,
+                  orders: groupByMarket(mine.map((x) => ({ market: x.o.market, json: x.json }))),
+                  type: "update/account_all_orders",
+                }),
+                "account",
+              );
+            } else if (s.kind === "account_all_trades") {
+              const mine = trades.filter((x) => !withheld(x.own, c, "account_all_trades"));
+              if (mine.length === 0) continue;
+              send(
+                c,
+                exactJson({
+                  channel: s.channel,
+                  trades: groupByMarket(mine.map((x) => ({ market: x.trade.market, json: x.json }))),
+                  type: "update/account_all_trades",
+                }),
+                "account",
+              );
+            } else if (s.kind === "account_all_positions" && Object.keys(positions).length > 0) {
+              send(c, exactJson({ channel: s.channel, positions, type: "update/account_all_positions" }), "account");
+            }
+          }
+        }
+      });
+    }
+  }
+
+  function sendPublicTrade(t: SimTrade): void {
+    const json = exchange.tradeJson(t);
+    for (const c of conns) {
+      for (const s of c.subs.values()) {
+        if (s.kind !== "trade" || s.market !== t.market) continue;
+        if (withheld(t.ask, c, "trade") || withheld(t.bid, c, "trade")) continue;
+        send(
+          c,
+          exactJson({
+            channel: `trade:${t.market}`,
+            liquidation_trades: [],
+            nonce: BigInt(exchange.height),
+            trades: [json],
+            type: "update/trade",
+          }),
+          "book",
+        );
+      }
+    }
+  }
+
+  /**
+   * forge_fill: on placement, frames that report a full fill for our client order index, but from
+   * another account's order (mode other_account) or under another order_index (other_order).
+   */
+  let forgedSeq = 0;
+  function forgeFills(o: SimOrder): void {
+    for (const f of faults.list()) {
+      if (f.name !== "forge_fill" || !o.selected.has(f.id)) continue;
+      const other = f.params.mode === "other_order";
+      const stranger = o.account + 7n;
+      const fake: SimOrder = {
+        ...o,
+        orderIndex: o.orderIndex + 3n,
+        account: other ? o.account : stranger,
+        remaining: 0n,
+        filledBase: o.initialBase,
+        filledQuoteRaw: o.initialBase * BigInt(o.price),
+        status: "filled",
+        txTimeUs: exchange.txTime(),
+        selected: new Set(),
+      };
+      fake.nonce = fake.orderIndex - (1n << 49n);
+      const maker: SimOrder = {
+        ...fake,
+        orderIndex: fake.orderIndex + 11n,
+        clientOrderIndex: 0n,
+        account: MARKET_MAKER,
+        isAsk: !o.isAsk,
+      };
+      const t: SimTrade = {
+        tradeId: 9_000_000_000_000n + BigInt(++forgedSeq),
+        txHash: o.txHash,
+        market: o.market,
+        size: o.initialBase,
+        price: o.price,
+        ask: o.isAsk ? fake : maker,
+        bid: o.isAsk ? maker : fake,
+        isMakerAsk: !o.isAsk,
+        timestamp: now(),
+        blockHeight: exchange.height,
+      };
+      const orderJson = exchange.orderJson(fake, "update");
+      const tradeJson = exchange.tradeJson(t);
+      const scopeOk = (c: Conn) => f.connection === undefined || f.connection === c.id;
       for (const c of conns) {
+        if (!scopeOk(c)) continue;
         for (const s of c.subs.values()) {
+          if (s.kind === "trade" && s.market === o.market) {
+            send(
+              c,
+              exactJson({
+                channel: s.channel,
+                liquidation_trades: [],
+                nonce: BigInt(exchange.height),
+                trades: [tradeJson],
+                type: "update/trade",
+              }),
+              "book",
+            );
+          }
           if (s.account !== o.account) continue;
-          if (s.kind === "account_orders" && s.market === o.market) {
+          if (s.kind === "account_orders" && s.market === o.market)
             send(
               c,
               exactJson({
                 account: o.account,
                 channel: accountChannelFor(c, o.market, o.account),
                 nonce: BigInt(exchange.height),
-                orders: { [String(o.market)]: [json] },
+                orders: { [String(o.market)]: [orderJson] },
                 type: "update/account_orders",
               }),
               "account",
             );
-          } else if (s.kind === "account_all_orders") {
+          else if (s.kind === "account_all_orders")
             send(
               c,
               exactJson({
-                channel: `account_all_orders:${o.account}`,
-                orders: { [String(o.market)]: [json] },
+                channel: s.channel,
+                orders: { [String(o.market)]: [orderJson] },
                 type: "update/account_all_orders",
               }),
               "account",
             );
-          }
+          else if (s.kind === "account_all_trades")
+            send(
+              c,
+              exactJson({
+                channel: s.channel,
+                trades: { [String(o.market)]: [tradeJson] },
+                type: "update/account_all_trades",
+              }),
+              "account",
+            );
         }
       }
-    });
-  }
-
-  function sendTrade(t: SimTrade): void {
-    const json = exchange.tradeJson(t);
-    const hidden = withheld(t.ask) || withheld(t.bid);
-    for (const c of conns) {
-      for (const s of c.subs.values()) {
-        if (s.kind === "trade" && s.market === t.market && !hidden) {
-          send(
-            c,
-            exactJson({
-              channel: `trade:${t.market}`,
-              liquidation_trades: [],
-              nonce: BigInt(exchange.height),
-              trades: [json],
-              type: "update/trade",
-            }),
-            "book",
-          );
-        }
-      }
-    }
-    for (const side of [t.ask, t.bid]) {
-      if (withheld(side)) continue;
-      deliverAccountFrame(side.account, () => {
-        for (const c of conns) {
-          for (const s of c.subs.values()) {
-            if (s.kind === "account_all_trades" && s.account === side.account) {
-              send(
-                c,
-                exactJson({
-                  channel: `account_all_trades:${side.account}`,
-                  trades: { [String(t.market)]: [json] },
-                  type: "update/account_all_trades",
-                }),
-                "account",
-              );
-            }
-          }
-        }
-      });
     }
   }
 
@@ -480,11 +716,17 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
               : null);
         if (!data || typeof data.tx_type !== "number" || info === null)
           return send(c, errorFrame(c, 30007, "Invalid Data"));
-        const out = exchange.sendTx(data.tx_type, info as string, now());
-        return send(
-          c,
-          exactJson({ ...out.body, ...(data.id !== undefined ? { id: data.id } : {}), type: "jsonapi/sendtx" }),
-        );
+        void submitTx(data.tx_type, info as string, c.id).then((out) => {
+          if (out.lost === "timeout") return;
+          if (out.lost === "5xx") send(c, errorFrame(c, 29500, "internal server error"));
+          else
+            send(
+              c,
+              exactJson({ ...out.body, ...(data.id !== undefined ? { id: data.id } : {}), type: "jsonapi/sendtx" }),
+            );
+          out.start();
+        });
+        return;
       }
       default:
         return send(c, errorFrame(c, 30001, "Invalid Type"));
@@ -511,12 +753,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         market: null,
         account: BigInt(mm[1]!),
       };
-    if ((mm = /^account_all_trades\/(\d+)$/.exec(ch)))
+    if ((mm = /^(account_all_trades|account_all_positions|account_all)\/(\d+)$/.exec(ch)))
       return {
-        channel: `account_all_trades:${mm[1]}`,
-        kind: "account_all_trades",
+        channel: `${mm[1]}:${mm[2]}`,
+        kind: mm[1] as "account_all_trades" | "account_all_positions" | "account_all",
         market: null,
-        account: BigInt(mm[1]!),
+        account: BigInt(mm[2]!),
       };
     return { error: `Invalid Channel:  (${ch.replace(/[^a-z_:/0-9]/gi, "")})` };
   }
@@ -534,12 +776,15 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     if (c.subs.size >= SUB_LIMIT) return send(c, errorFrame(c, 23001, "Too Many Subscriptions!"));
     const key = subKey(parsed);
     if (c.subs.has(key)) return send(c, errorFrame(c, 30003, `Already Subscribed to : ${parsed.channel}`));
-    if (parsed.account !== null) {
+    // Live accepts account_all_trades, account_all_positions and account_all without a token (L.7).
+    const tokenOptional = ["account_all_trades", "account_all_positions", "account_all"].includes(parsed.kind);
+    if (parsed.account !== null && !(tokenOptional && typeof m.auth !== "string")) {
       const auth = typeof m.auth === "string" ? m.auth : null;
       if (!auth) return send(c, errorFrame(c, 20001, `invalid param : auth field is required: ${parsed.channel}`));
       const acct = exchange.accounts.get(parsed.account);
       const tok = readAuthToken(auth);
-      if (!tok || !acct) return send(c, errorFrame(c, 20013, "invalid auth: malformed token"));
+      if (!tok) return send(c, errorFrame(c, 20013, "invalid auth: invalid auth string"));
+      if (!acct) return send(c, errorFrame(c, 20013, "invalid auth: unknown account"));
       if (tok.accountIndex !== parsed.account) return send(c, errorFrame(c, 20013, "invalid auth: account mismatch"));
       c.account = c.account ?? parsed.account;
       if (has(c, "reject_auth") || has(c, "expire_auth"))
@@ -559,8 +804,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         if (!c.variants.account_orders_ack) return;
         const acct = exchange.accounts.get(parsed.account!)!;
         const open = acct.orders
-          .filter((o) => o.market === parsed.market && o.status === "open" && !withheld(o))
-          .map((o) => exchange.orderJson(o));
+          .filter((o) => o.market === parsed.market && o.status === "open" && !withheld(o, c, "account_orders"))
+          .map((o) => exchange.orderJson(o, "snapshot"));
         return send(
           c,
           exactJson({
@@ -604,8 +849,56 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           }),
           "account",
         );
-      case "account_all_orders":
-        return;
+      case "account_all_orders": {
+        // Every subscribe gets a snapshot of the open orders, grouped by market; {} when none (L.7).
+        const acct = exchange.accounts.get(parsed.account!);
+        const open = (acct?.orders ?? [])
+          .filter((o) => o.status === "open" && !withheld(o, c, "account_all_orders"))
+          .map((o) => ({ market: o.market, json: exchange.orderJson(o, "snapshot") }));
+        return send(
+          c,
+          exactJson({ channel: parsed.channel, orders: groupByMarket(open), type: "subscribed/account_all_orders" }),
+          "account",
+        );
+      }
+      case "account_all_positions": {
+        const acct = exchange.accounts.get(parsed.account!);
+        return send(
+          c,
+          exactJson({
+            channel: parsed.channel,
+            positions: acct ? exchange.positionsJson(acct) : {},
+            shares: [],
+            type: "subscribed/account_all_positions",
+          }),
+          "account",
+        );
+      }
+      case "account_all": {
+        const acct = exchange.accounts.get(parsed.account!);
+        return send(
+          c,
+          exactJson({
+            account: parsed.account,
+            assets: [],
+            channel: parsed.channel,
+            daily_trades_count: 0,
+            daily_volume: 0,
+            funding_histories: {},
+            monthly_trades_count: 0,
+            monthly_volume: 0,
+            positions: acct ? exchange.positionsJson(acct) : {},
+            shares: [],
+            total_trades_count: 0,
+            total_volume: 0,
+            trades: {},
+            type: "subscribed/account_all",
+            weekly_trades_count: 0,
+            weekly_volume: 0,
+          }),
+          "account",
+        );
+      }
     }
   }
 
@@ -751,11 +1044,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       (req.headers.authorization as string | undefined) ??
       url.searchParams.get("auth") ??
       url.searchParams.get("authorization");
-    if (!token) return { error: [400, 20001, "invalid param : auth is required"] };
+    if (!token) return { error: [400, 20001, "invalid param : auth query param and Authorization header are empty"] };
     const tok = readAuthToken(token);
     const acct = tok ? exchange.accounts.get(tok.accountIndex) : undefined;
     const key = tok && acct ? acct.apiKeys.get(tok.apiKeyIndex) : undefined;
-    if (!tok || !acct || !key) return { error: [401, 20013, "invalid auth: unknown account or api key"] };
+    if (!tok) return { error: [401, 20013, "invalid auth: invalid auth string"] };
+    if (!acct || !key) return { error: [401, 20013, "invalid auth: unknown account or api key"] };
     if (faults.find("reject_auth", { account: acct.index }) || faults.find("expire_auth", { account: acct.index }))
       return { error: [401, 20013, "invalid auth: invalid deadline"] };
     const check = checkAuthToken(token, key.publicKey, Math.floor(now() / 1000));
@@ -871,12 +1165,24 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       for (const [k, val] of Object.entries(v)) {
         if (!(k in DEFAULT_VARIANTS))
           return json(res, 400, { error: `unknown variant ${k}; known: ${Object.keys(DEFAULT_VARIANTS).join(", ")}` });
-        if (typeof val !== typeof DEFAULT_VARIANTS[k as keyof Variants])
-          return json(res, 400, { error: `variant ${k} has the wrong type` });
+        const allowed = VARIANT_VALUES[k as keyof Variants];
+        if (!allowed.includes(val as string | boolean))
+          return json(res, 400, { error: `variant ${k} must be one of ${allowed.map(String).join(", ")}` });
       }
       setVariants(v as Partial<Variants>, account_index === undefined ? undefined : BigInt(String(account_index)));
       return json(res, 200, {
         variants: account_index === undefined ? globalVariants : accountVariants.get(BigInt(String(account_index))),
+      });
+    }
+    if (resource === "requests") {
+      if (req.method === "DELETE") {
+        requestLog.clear();
+        return json(res, 200, { removed: "all" });
+      }
+      const limit = Number(url.searchParams.get("limit") ?? 200);
+      const since = Number(url.searchParams.get("since") ?? 0);
+      return json(res, 200, {
+        requests: requestLog.list(Number.isFinite(limit) ? limit : 200, Number.isFinite(since) ? since : 0),
       });
     }
     if (resource === "state" && req.method === "GET") {
@@ -884,6 +1190,82 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       return json(res, 200, stateJson(a && /^\d+$/.test(a) ? BigInt(a) : null));
     }
     return json(res, 404, { error: `no control endpoint ${req.method} ${url.pathname}` });
+  }
+
+  /** The /tx record (L.3): status 2 once executed, even when the application rejected it. */
+  function txJson(tx: SimTx): Record<string, unknown> {
+    const o = tx.order;
+    const to = o ? { i: o.orderIndex, u: o.clientOrderIndex, a: o.account, m: o.market } : {};
+    return {
+      code: 200,
+      hash: tx.hash,
+      type: tx.type,
+      info: tx.info,
+      event_info: exactJson({ to, ae: tx.appError }),
+      status: tx.status,
+      transaction_index: 0,
+      l1_address: "",
+      account_index: tx.account,
+      nonce: tx.nonce,
+      expire_at: tx.expiredAt,
+      block_height: tx.blockHeight,
+      queued_at: tx.queuedAt,
+      executed_at: tx.executedAt,
+      sequence_index: 0,
+      parent_hash: "",
+      api_key_index: tx.apiKeyIndex,
+      transaction_time: tx.queuedAt * 1000,
+    };
+  }
+
+  const inflight = new Set<string>();
+  const hung = new Set<ServerResponse>();
+  const sendTxLatencyMs = opts.sendTxLatencyMs ?? 5;
+
+  /**
+   * sendTx as live answers it (REST and WS): while a tx of the same API key is still being answered,
+   * another one is refused 21104 with the nonce untouched (L.4, "n and n+1 in flight"); an accepted
+   * tx may lose its reply (lose_send_reply) after it was queued for execution.
+   */
+  async function submitTx(
+    txType: number,
+    info: string,
+    connection: string | null = null,
+  ): Promise<{
+    status: number;
+    body: Record<string, unknown>;
+    lost: "5xx" | "timeout" | null;
+    lostStatus: number;
+    /** Starts the tx's execution countdown; call it right after the reply is written. */
+    start: () => void;
+  }> {
+    const acc = /"AccountIndex":(\d+)/.exec(info)?.[1];
+    const key = /"ApiKeyIndex":(\d+)/.exec(info)?.[1];
+    const slot = acc !== undefined && key !== undefined ? `${acc}:${key}` : null;
+    if (slot !== null && inflight.has(slot))
+      return {
+        status: 400,
+        body: { code: 21104, message: "invalid nonce" },
+        lost: null,
+        lostStatus: 0,
+        start: () => undefined,
+      };
+    if (slot !== null) inflight.add(slot);
+    try {
+      const out = exchange.sendTx(txType, info, now(), sendTxLatencyMs);
+      const start = out.start ?? (() => undefined);
+      if (sendTxLatencyMs > 0) await new Promise((r) => setTimeout(r, sendTxLatencyMs));
+      const f =
+        out.httpStatus === 200 && acc
+          ? faults.find("lose_send_reply", { account: BigInt(acc), connection })
+          : undefined;
+      const lost = f && faults.pick(f) ? (f.params.mode as "5xx" | "timeout") : null;
+      // A reply that never comes: the tx executes anyway.
+      if (lost === "timeout") start();
+      return { status: out.httpStatus, body: out.body, lost, lostStatus: faults.num(f, "status", 500), start };
+    } finally {
+      if (slot !== null) inflight.delete(slot);
+    }
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> {
@@ -923,8 +1305,16 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         const txType = Number(form.tx_type);
         if (!Number.isInteger(txType) || typeof form.tx_info !== "string")
           return json(res, 400, { code: 20001, message: "invalid param : tx_type and tx_info are required" });
-        const out = exchange.sendTx(txType, form.tx_info, now());
-        return json(res, out.httpStatus, out.body);
+        const out = await submitTx(txType, form.tx_info);
+        if (out.lost === "timeout") {
+          hung.add(res);
+          res.on("close", () => hung.delete(res));
+          return;
+        }
+        if (out.lost === "5xx") json(res, out.lostStatus, { code: 29500, message: "internal server error" });
+        else json(res, out.status, out.body);
+        // The countdown to execution starts once the answer is on the wire.
+        return out.start();
       }
       case "/api/v1/orderBooks":
       case "/api/v1/orderBookDetails": {
@@ -971,7 +1361,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         const a = exchange.accounts.get(BigInt(q("account_index") ?? String(auth.account)))!;
         if (!a || a.index !== auth.account)
           return json(res, 401, { code: 20013, message: "invalid auth: account mismatch" });
-        let orders = a.orders;
+        // rest_lag_ms: an order is not indexed yet for a while after it executed.
+        let orders = a.orders.filter((o) => o.visibleAt <= now());
         if (path === "/api/v1/accountActiveOrders")
           orders = orders.filter((o) => o.status === "open" && o.market === Number(q("market_id") ?? o.market));
         else if (path === "/api/v1/accountInactiveOrders")
@@ -985,39 +1376,48 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           );
           orders = orders.filter((o) => wanted.has(o.clientOrderIndex));
         }
-        return json(res, 200, { code: 200, orders: orders.map((o) => exchange.orderJson(o)), next_cursor: "" });
+        return json(res, 200, {
+          code: 200,
+          orders: orders.map((o) => exchange.orderJson(o, "rest")),
+          next_cursor: "",
+        });
+      }
+      case "/api/v1/currentHeight":
+        return json(res, 200, { code: 200, height: exchange.height });
+      case "/api/v1/accountLimits": {
+        const auth = authAccount(req, url);
+        if ("error" in auth) return json(res, auth.error[0], { code: auth.error[1], message: auth.error[2] });
+        if (q("account_index") !== null && q("account_index") !== String(auth.account))
+          return json(res, 401, { code: 20013, message: "invalid auth: account mismatch" });
+        // Live testnet: tier standard, fee ticks 0 (LIVE.md L.8).
+        return json(res, 200, {
+          code: 200,
+          account_index: auth.account,
+          user_tier: "standard",
+          current_maker_fee_tick: 0,
+          current_taker_fee_tick: 0,
+          max_llp_percentage: 25,
+          can_create_public_pool: false,
+        });
       }
       case "/api/v1/tx": {
         const tx = q("by") === "hash" ? exchange.txs.get(q("value") ?? "") : undefined;
-        if (!tx) return json(res, 400, { code: 21500, message: "transaction not found" });
-        return json(res, 200, {
-          code: 200,
-          hash: tx.hash,
-          type: tx.type,
-          info: tx.info,
-          event_info: JSON.stringify({ a: Number(tx.account), ae: tx.appError }),
-          status: tx.status,
-          transaction_index: 0,
-          l1_address: "",
-          account_index: tx.account,
-          nonce: tx.nonce,
-          expire_at: 0,
-          block_height: tx.blockHeight,
-          queued_at: tx.queuedAt,
-          executed_at: tx.executedAt,
-          sequence_index: 0,
-          parent_hash: "",
-          api_key_index: tx.apiKeyIndex,
-          transaction_time: tx.queuedAt * 1000,
-        });
+        const v = accountVariantsOf(tx?.account ?? account).unknown_tx;
+        const indexed = tx !== undefined && tx.executedAt > 0 && tx.visibleAt <= now();
+        if (tx && (indexed || (v === "pending" && tx.executedAt === 0))) return json(res, 200, txJson(tx));
+        if (v === "empty") return json(res, 200, EMPTY_TX);
+        return json(res, 400, { code: 21500, message: "transaction not found" });
       }
       default:
         return json(res, 404, { code: 20001, message: `no endpoint ${path}` });
     }
   }
 
+  const requestLog = new RequestLog();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (!url.pathname.startsWith("/_sim/"))
+      requestLog.record(req.method ?? "GET", req.url ?? "/", req.headers.authorization !== undefined, now());
     readBody(req)
       .then((body) =>
         url.pathname.startsWith("/_sim/") ? handleSim(req, res, url, body) : handleApi(req, res, url, body),
@@ -1057,7 +1457,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       clearInterval(hkTimer);
       exchange.close();
       for (const c of conns) c.ws.terminate();
+      for (const r of hung) r.destroy();
       wss.close();
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

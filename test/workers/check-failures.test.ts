@@ -66,12 +66,13 @@ const cases: Case[] = [
   },
   {
     scenario: "f_txfail",
-    fault: { name: "fail_tx_execution", app_error: "AppErrNotEnoughOrderMargin" },
-    // sendTx answered 200; the rejection is only in /tx event_info.ae (LIVE.md L.3).
+    fault: { name: "fail_tx_execution", code: 21739, message: "not enough margin" },
+    // sendTx answered 200; the rejection is only in /tx event_info.ae (LIVE.md L.3), status 2.
     stage: "order_accepted",
     diagnosis: "tx_rejected",
     evidence: (e) => {
-      expect(String(e.exchange_message)).toContain("AppErrNotEnoughOrderMargin");
+      expect(e.exchange_code).toBe(21739);
+      expect(String(e.exchange_message)).toContain("not enough margin");
       expect(e.source).toBe("/tx event_info.ae");
       expect(e.tx_hash).toMatch(/^[0-9a-f]{80}$/);
     },

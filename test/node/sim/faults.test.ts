@@ -13,7 +13,9 @@ import {
   http,
   isError,
   isType,
+  orderTx,
   sendOrder,
+  type Frame,
   sleep,
   token,
   type TestAccount,
@@ -39,6 +41,17 @@ async function subscribedOrders(a: TestAccount): Promise<RawClient> {
   const c = await RawClient.open(wsFor(a));
   c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
   return c;
+}
+
+/** GET /api/v1/tx until the hash is indexed (it executes a few ms after sendTx answers). */
+async function txWhenIndexed(hash: string, timeoutMs = 3_000): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await http(sim, `/api/v1/tx?by=hash&value=${hash}`);
+    if (r.json.code === 200) return r.json;
+    if (Date.now() > until) throw new Error(`tx ${hash} not indexed: ${r.text}`);
+    await sleep(20);
+  }
 }
 
 const tested = new Set<string>();
@@ -282,7 +295,8 @@ describe("faults", () => {
     await fault({ name: "late_fill", ms: 1_500, account_index: a.index.toString() });
     const { ask } = await bestPrices(sim);
     const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
-    expect((await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`)).json.status).toBe(1);
+    // Not executed yet, so not indexed: 21500 (unknown_tx=not_found, the default).
+    expect((await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`)).json.code).toBe(21500);
     await sleep(2_000);
     expect((await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`)).json.status).toBe(2);
   });
@@ -309,18 +323,21 @@ describe("faults", () => {
 
   faultIt("fail_tx_execution", async () => {
     const a = account(sim);
-    await fault({
-      name: "fail_tx_execution",
-      app_error: "AppErrNotEnoughOrderMargin",
-      account_index: a.index.toString(),
-    });
+    await fault({ name: "fail_tx_execution", account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: `account_all_orders/${a.index}`, auth: token(a) });
+    await c.next(isType("subscribed/account_all_orders"));
     const { ask } = await bestPrices(sim);
     const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
     expect(r.json.code).toBe(200);
-    await sleep(100);
-    const tx = await http(sim, `/api/v1/tx?by=hash&value=${r.tx.tx_hash}`);
-    expect(tx.json.status).toBe(0);
-    expect(String(tx.json.event_info)).toContain("AppErrNotEnoughOrderMargin");
+    const tx = await txWhenIndexed(r.tx.tx_hash);
+    expect(tx.status).toBe(2);
+    const ae = JSON.parse(JSON.parse(String(tx.event_info)).ae as string) as unknown;
+    expect(ae).toEqual({ code: 21739, message: "not enough margin to create the order" });
+    expect(c.frames.some(isType("update/account_all_orders"))).toBe(false);
+    c.close();
+    const n = await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=3`);
+    expect(n.json.nonce).toBe(Number(a.nonce));
     const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, {
       headers: { authorization: token(a) },
     });
@@ -351,6 +368,206 @@ describe("faults", () => {
     const c = await RawClient.open(wsFor(a));
     const closed = await c.waitClosed(2000);
     expect(closed.code).toBe(1006);
+  });
+
+  faultIt("lose_send_reply", async () => {
+    const a = account(sim);
+    const f5 = await fault({ name: "lose_send_reply", mode: "5xx", status: 502, account_index: a.index.toString() });
+    const { ask } = await bestPrices(sim);
+    const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    expect(r.status).toBe(502);
+    // The tx executed anyway: the nonce moved and the order exists.
+    const tx = await txWhenIndexed(r.tx.tx_hash);
+    expect(tx.status).toBe(2);
+    expect((await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=3`)).json.nonce).toBe(
+      Number(a.nonce) + 1,
+    );
+    a.nonce++;
+    await http(sim, `/_sim/faults/${f5}`, { method: "DELETE" });
+    await fault({ name: "lose_send_reply", mode: "timeout", account_index: a.index.toString() });
+    const t = orderTx(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    const ctl = new AbortController();
+    const pending = fetch(`${sim.rest}/api/v1/sendTx`, {
+      method: "POST",
+      body: new URLSearchParams({ tx_type: "14", tx_info: t.tx_info }),
+      signal: ctl.signal,
+    }).then(
+      () => "answered",
+      () => "aborted",
+    );
+    const tx2 = await txWhenIndexed(t.tx_hash);
+    expect(tx2.status).toBe(2);
+    ctl.abort();
+    expect(await pending).toBe("aborted");
+    expect((await http(sim, `/_sim/faults?x=1`)).json.faults as unknown[]).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "lose_send_reply", mode: "timeout" })]),
+    );
+    const bad = await http(sim, "/_sim/faults", { method: "POST", body: JSON.stringify({ name: "lose_send_reply" }) });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/mode/);
+  });
+
+  faultIt("rest_lag_ms", async () => {
+    const a = account(sim);
+    await fault({ name: "rest_lag_ms", ms: 1_500, every_n: 2, account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: `account_all_orders/${a.index}`, auth: token(a) });
+    await c.next(isType("subscribed/account_all_orders"));
+    const { bid } = await bestPrices(sim);
+    const first = await sendOrder(sim, a, { base: 50n, price: bid - 200, isAsk: false, tif: 1 });
+    const second = await sendOrder(sim, a, { base: 50n, price: bid - 210, isAsk: false, tif: 1 });
+    // Both execute and both are on the socket at once...
+    await c.next((f) => f.text.includes(`"client_order_id":"${second.tx.coi}"`));
+    const active = async () =>
+      JSON.stringify(
+        (
+          await http(sim, `/api/v1/accountActiveOrders?account_index=${a.index}&market_id=0`, {
+            headers: { authorization: token(a) },
+          })
+        ).json,
+      );
+    // ...but REST knows only the first (every_n 2 picks the second) until the lag passes.
+    const now = await active();
+    expect(now).toContain(`"client_order_id":"${first.tx.coi}"`);
+    expect(now).not.toContain(`"client_order_id":"${second.tx.coi}"`);
+    expect((await http(sim, `/api/v1/tx?by=hash&value=${first.tx.tx_hash}`)).json.status).toBe(2);
+    expect((await http(sim, `/api/v1/tx?by=hash&value=${second.tx.tx_hash}`)).json.code).toBe(21500);
+    await sleep(1_600);
+    expect(await active()).toContain(`"client_order_id":"${second.tx.coi}"`);
+    expect((await http(sim, `/api/v1/tx?by=hash&value=${second.tx.tx_hash}`)).json.status).toBe(2);
+    c.close();
+  });
+
+  faultIt("forge_fill", async () => {
+    for (const mode of ["other_account", "other_order"] as const) {
+      const a = account(sim);
+      await fault({ name: "forge_fill", mode, account_index: a.index.toString() });
+      await fault({ name: "never_match", account_index: a.index.toString() });
+      const c = await RawClient.open(wsFor(a));
+      c.send({ type: "subscribe", channel: `account_all_orders/${a.index}`, auth: token(a) });
+      c.send({ type: "subscribe", channel: `account_all_trades/${a.index}` });
+      await c.next(isType("subscribed/account_all_orders"));
+      await c.next(isType("subscribed/account_all_trades"));
+      const { ask } = await bestPrices(sim);
+      const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+      const mine = (f: Frame) => f.json?.type === "update/account_all_orders";
+      const real = await c.next((f) => mine(f) && f.text.includes("canceled-not-enough-liquidity"));
+      const realOrder = (real.json!.orders as Record<string, Record<string, unknown>[]>)["0"]![0]!;
+      const forged = c.frames.find((f) => mine(f) && f.text.includes('"status":"filled"'));
+      expect(forged, mode).toBeDefined();
+      const fo = (forged!.json!.orders as Record<string, Record<string, unknown>[]>)["0"]![0]!;
+      expect(fo.client_order_id).toBe(String(r.tx.coi));
+      expect(fo.filled_base_amount).toBe("0.0050");
+      if (mode === "other_account") expect(fo.owner_account_index).not.toBe(realOrder.owner_account_index);
+      else expect(fo.order_id).not.toBe(realOrder.order_id);
+      const trade = await c.next(isType("update/account_all_trades"));
+      expect(trade.text).toContain(`"bid_client_id":${r.tx.coi}`);
+      if (mode === "other_account") expect(trade.text).not.toContain(`"bid_account_id":${a.index}`);
+      else expect(trade.text).not.toContain(`"bid_id":${realOrder.order_id as string}`);
+      // REST tells the truth.
+      const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, {
+        headers: { authorization: token(a) },
+      });
+      expect(ao.json.orders).toEqual([expect.objectContaining({ filled_base_amount: "0.0000" })]);
+      c.close();
+    }
+  });
+
+  faultIt("withhold_channel", async () => {
+    const CHANNELS = {
+      account_orders: (coi: bigint) => (f: Frame) =>
+        f.json?.type === "update/account_orders" && f.text.includes(`"client_order_id":"${coi}"`),
+      account_all_orders: (coi: bigint) => (f: Frame) =>
+        f.json?.type === "update/account_all_orders" && f.text.includes(`"client_order_id":"${coi}"`),
+      account_all_trades: (coi: bigint) => (f: Frame) =>
+        f.json?.type === "update/account_all_trades" && f.text.includes(`"bid_client_id":${coi},`),
+    };
+    for (const channel of Object.keys(CHANNELS) as (keyof typeof CHANNELS)[]) {
+      const a = account(sim);
+      await fault({ name: "withhold_channel", channel, every_n: 2, account_index: a.index.toString() });
+      const c = await RawClient.open(wsFor(a));
+      c.send({ type: "subscribe", channel: `account_all_orders/${a.index}`, auth: token(a) });
+      c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
+      c.send({ type: "subscribe", channel: `account_all_trades/${a.index}` });
+      await c.next(isType("subscribed/account_all_trades"));
+      const { ask, bid } = await bestPrices(sim);
+      const first = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+      // The second order (every_n 2) rests as the best bid first: frames without a fill still come everywhere.
+      const second = await sendOrder(sim, a, { base: 50n, price: bid + 1, isAsk: false, tif: 1 });
+      const third = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+      for (const pred of Object.values(CHANNELS)) await c.next(pred(first.tx.coi));
+      for (const pred of [CHANNELS.account_orders, CHANNELS.account_all_orders]) await c.next(pred(second.tx.coi));
+      for (const pred of Object.values(CHANNELS)) await c.next(pred(third.tx.coi));
+      // Now the resting selected order fills (a taker from another account sells into it)...
+      const taker = account(sim);
+      const from = c.frames.length;
+      expect((await sendOrder(sim, taker, { base: 50n, price: bid + 1, isAsk: true })).json.code).toBe(200);
+      const others = (Object.keys(CHANNELS) as (keyof typeof CHANNELS)[]).filter((k) => k !== channel);
+      for (const k of others) await c.next(CHANNELS[k](second.tx.coi), 2000, from);
+      // ...and the fill is missing on the faulted channel only.
+      expect(await c.none(CHANNELS[channel](second.tx.coi), 150, from), channel).toBe(true);
+      c.close();
+    }
+  });
+
+  it("the new faults hold their scope: withhold_channel on one connection, withhold_orders on one account", async () => {
+    const a = account(sim);
+    const b = account(sim);
+    const open = async (who: TestAccount) => {
+      const c = await RawClient.open(wsFor(who));
+      c.send({ type: "subscribe", channel: `account_all_orders/${who.index}`, auth: token(who) });
+      await c.next(isType("subscribed/account_all_orders"));
+      return c;
+    };
+    const c1 = await open(a);
+    const c2 = await open(a);
+    const cb = await open(b);
+    const session = c1.frames.find(isType("connected"))!.json!.session_id as string;
+    const f1 = await fault({ name: "withhold_channel", channel: "account_all_orders", connection: session });
+    const f2 = await fault({ name: "withhold_orders", account_index: a.index.toString() });
+    const { ask } = await bestPrices(sim);
+    const ra = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    const rb = await sendOrder(sim, b, { base: 50n, price: ask + 100, isAsk: false });
+    await cb.next((f) => f.text.includes(`"client_order_id":"${rb.tx.coi}"`));
+    expect(await c2.none((f) => f.text.includes(`"client_order_id":"${ra.tx.coi}"`), 150, 0)).toBe(true);
+    // Without withhold_orders, the connection-scoped withhold_channel still hides the fill from c1 only.
+    await http(sim, `/_sim/faults/${f2}`, { method: "DELETE" });
+    const r2 = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    await c2.next((f) => f.text.includes(`"client_order_id":"${r2.tx.coi}"`) && f.text.includes('"status":"filled"'));
+    expect(await c1.none((f) => f.text.includes(`"client_order_id":"${r2.tx.coi}"`), 150, 0)).toBe(true);
+    await http(sim, `/_sim/faults/${f1}`, { method: "DELETE" });
+    for (const c of [c1, c2, cb]) c.close();
+  });
+
+  faultIt("withhold_orders", async () => {
+    const a = account(sim);
+    a.coi = 880_000_000n; // unique on the public trade channel, which every test account shares
+    await fault({ name: "withhold_orders", every_n: 2, account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: `account_all_orders/${a.index}`, auth: token(a) });
+    c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
+    c.send({ type: "subscribe", channel: `account_all_trades/${a.index}` });
+    c.send({ type: "subscribe", channel: "trade/0" });
+    await c.next(isType("subscribed/trade"));
+    const { ask } = await bestPrices(sim);
+    const shown = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    const hidden = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    const third = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    for (const coi of [shown.tx.coi, third.tx.coi]) {
+      await c.next(
+        (f) => f.json?.type === "update/account_all_orders" && f.text.includes(`"client_order_id":"${coi}"`),
+      );
+      await c.next((f) => f.json?.type === "update/account_orders" && f.text.includes(`"client_order_id":"${coi}"`));
+      await c.next((f) => f.json?.type === "update/account_all_trades" && f.text.includes(`"bid_client_id":${coi}`));
+      await c.next((f) => f.json?.type === "update/trade" && f.text.includes(`"bid_client_id":${coi}`));
+    }
+    expect(c.frames.some((f) => f.text.includes(`"client_order_id":"${hidden.tx.coi}"`))).toBe(false);
+    expect(c.frames.some((f) => f.text.includes(`"bid_client_id":${hidden.tx.coi}`))).toBe(false);
+    const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${hidden.tx.coi}`, {
+      headers: { authorization: token(a) },
+    });
+    expect(ao.json.orders).toEqual([expect.objectContaining({ status: "filled" })]);
+    c.close();
   });
 
   it("every fault name is exercised, unknown names are refused, faults list and clear", async () => {

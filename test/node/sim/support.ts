@@ -126,7 +126,7 @@ export function account(sim: Simulator): TestAccount {
     index: a.account_index,
     apiKey: a.api_key_index,
     key: PrivateKey.fromHex(a.private_key!),
-    nonce: 0n,
+    nonce: 1n,
     coi: 1000n,
   };
 }
