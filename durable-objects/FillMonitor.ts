@@ -62,6 +62,8 @@ export class FillMonitor extends DurableObject<Env> {
    * reaching the point aborts the object like a hard crash. No RPC, variable or config sets it.
    */
   testCrashAt: CrashPoint | null = null;
+  /** Test-only: the watchdog answers with this error, as a broken object would. */
+  testBrokenWatchdog: string | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -238,6 +240,7 @@ export class FillMonitor extends DurableObject<Env> {
 
   /** Liveness for the Worker's watchdog: answers from storage only, without touching the exchange. */
   async watchdog(monitorId: string): Promise<WatchdogReport> {
+    if (this.testBrokenWatchdog) throw new Error(this.testBrokenWatchdog);
     const p = this.must(monitorId);
     const cur = running(p.c) ?? (currentId(p.c) ? readCheck(p.c.sql, currentId(p.c)!) : null);
     const last = getMeta(p.c.sql, "last_concluded_at");

@@ -4,7 +4,9 @@
  * triggers included) runs a check. The housekeeping cron only prunes and flushes.
  */
 import { loadConfig } from "./config.ts";
+import { errorMessage } from "./secrets.ts";
 import { monitorStub } from "./stub.ts";
+import { alertStalled, cronPeriodMs, probe } from "./watchdog.ts";
 
 export const HOUSEKEEPING_CRON = "17 3 * * *";
 
@@ -35,10 +37,17 @@ export async function runScheduled(cron: string, scheduledTime: number, env: Env
         const r = await stub.startCheck({ monitorId: m.id, tickKey: `cron:${scheduledTime}`, trigger: "cron" });
         return { monitorId: m.id, checkId: r.checkId, duplicate: r.duplicate };
       } catch (err) {
-        const error = err instanceof Error ? err.message : String(err);
+        const error = errorMessage(err);
         console.error(JSON.stringify({ event: "scheduled.rpc_failed", monitor: m.id, error }));
         return { monitorId: m.id, error };
       }
+    }),
+  );
+  // Never silent: the Worker itself watches every object (the object may be what is broken).
+  await Promise.all(
+    due.map(async (m) => {
+      const reason = await probe(env, m, cronPeriodMs(m.schedule ?? cron));
+      if (reason) await alertStalled(env, m, reason, scheduledTime);
     }),
   );
   return outcomes;

@@ -18,6 +18,7 @@ declare module "vitest" {
     monitors: { id: string; account_index: number; api_key_index: number; scenario: string }[];
     monitorsJson: string;
     secrets: Record<string, string>;
+    chainId: number;
   }
 }
 
@@ -60,6 +61,14 @@ export const SCENARIOS = [
   "api_checks",
   "api_ops",
   "api_pause",
+  "op_lost_lag",
+  "op_dup_index",
+  "op_overlap",
+  "op_forge_account",
+  "op_forge_order",
+  "op_blind",
+  "op_stalled",
+  "op_channel",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -111,6 +120,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("monitors", monitors);
   project.provide("monitorsJson", JSON.stringify(configs));
   project.provide("secrets", secrets);
+  project.provide("chainId", sim.chainId);
   return async () => {
     await sim.close();
     await hook.close();
