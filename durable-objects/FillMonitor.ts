@@ -21,7 +21,7 @@ import {
   type OrderView,
   type StatusView,
 } from "./check/views.ts";
-import { housekeeping } from "./check/retention.ts";
+import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
 import { readCheck } from "./check/store.ts";
 import { crashNow, isCrash, type CrashPoint } from "./crash.ts";
 import { getMeta, migrate, setMeta } from "./schema.ts";
@@ -130,10 +130,15 @@ export class FillMonitor extends DurableObject<Env> {
   }
 
   /** Manual start: refused (nothing recorded) while paused. */
-  async startManualCheck(req: StartCheckRequest): Promise<StartResult | { paused: PauseState }> {
+  async startManualCheck(
+    req: StartCheckRequest,
+  ): Promise<StartResult | { paused: PauseState } | { rateLimited: { retryAfterS: number } }> {
     const p = this.pauseNow(req.monitorId);
     if (p.paused) return { paused: p };
-    return this.must(req.monitorId).runner.startCheck(req.tickKey, req.trigger);
+    const parts = this.must(req.monitorId);
+    const retryAfterMs = manualRunRetryAfter(parts.c.sql, parts.c.now());
+    if (retryAfterMs > 0) return { rateLimited: { retryAfterS: Math.ceil(retryAfterMs / 1000) } };
+    return parts.runner.startCheck(req.tickKey, req.trigger);
   }
 
   /** The pause as it stands now; an expired pause is lifted (and logged) here. */

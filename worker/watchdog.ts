@@ -49,7 +49,10 @@ export function stallReason(r: WatchdogReport, periodMs: number): string | null 
 export async function probe(env: Env, m: MonitorConfig, periodMs: number): Promise<string | null> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${WATCHDOG_TIMEOUT_MS / 1000} s`)), WATCHDOG_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${WATCHDOG_TIMEOUT_MS / 1000} s`)),
+      WATCHDOG_TIMEOUT_MS,
+    );
   });
   try {
     const report = (await Promise.race([monitorStub(env, m).watchdog(m.id), timeout])) as WatchdogReport;
@@ -88,11 +91,15 @@ export async function alertStalled(env: Env, m: MonitorConfig, reason: string, n
     if (!url && t.type !== "telegram" && t.type !== "pagerduty") continue;
     const req = await buildRequest(n, { target: t, url, secret: t.secretName ? secret(t.secretName) : null });
     const r = await deliverOnce(req);
-    if (!r.ok) console.error(JSON.stringify({ event: "watchdog.alert_failed", monitor: m.id, target: t.type, error: r.error }));
+    if (!r.ok)
+      console.error(JSON.stringify({ event: "watchdog.alert_failed", monitor: m.id, target: t.type, error: r.error }));
   }
   console.error(JSON.stringify({ event: "watchdog.monitor_stalled", monitor: m.id, reason }));
   if (cache) {
-    await cache.put(key, new Response("sent", { headers: { "cache-control": `max-age=${STALL_ALERT_EVERY_MS / 1000}` } }));
+    await cache.put(
+      key,
+      new Response("sent", { headers: { "cache-control": `max-age=${STALL_ALERT_EVERY_MS / 1000}` } }),
+    );
   }
   return true;
 }

@@ -16,6 +16,22 @@ export const RETENTION = {
   ticks: { maxRows: 10_000, maxAgeMs: 30 * DAY },
 } as const;
 
+/** Manual runs (POST /checks/run) per monitor: at most this many in the window. */
+export const MANUAL_RUNS = { max: 12, windowMs: 10 * 60_000 } as const;
+
+/** 0 when a manual run may start now, else how long until one may (ms). */
+export function manualRunRetryAfter(sql: SqlStorage, now: number): number {
+  const rows = sql
+    .exec<{ at: number }>(
+      `SELECT at FROM ticks WHERE tick_key LIKE 'manual:%' AND at > ? ORDER BY at DESC LIMIT ?`,
+      now - MANUAL_RUNS.windowMs,
+      MANUAL_RUNS.max,
+    )
+    .toArray();
+  if (rows.length < MANUAL_RUNS.max) return 0;
+  return Math.max(1, rows[rows.length - 1]!.at + MANUAL_RUNS.windowMs - now);
+}
+
 export function housekeeping(c: MonitorContext): void {
   const now = c.now();
   const sql = c.sql;

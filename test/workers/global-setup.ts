@@ -69,6 +69,9 @@ export const SCENARIOS = [
   "op_blind",
   "op_stalled",
   "op_channel",
+  "sec_urls",
+  "sec_retention",
+  "sec_spam",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -243,7 +243,9 @@ describe("triggers, forged frames and blindness", () => {
     expect(JSON.stringify(got[0]!.body)).toContain("did not answer its watchdog");
     await runCron("op_stalled", base + 360_000);
     await new Promise((r) => setTimeout(r, 300));
-    const again = (await receivedAlerts("op_stalled")).filter((x) => JSON.stringify(x.body).includes("monitor_stalled"));
+    const again = (await receivedAlerts("op_stalled")).filter((x) =>
+      JSON.stringify(x.body).includes("monitor_stalled"),
+    );
     expect(again).toHaveLength(1);
     await runInDurableObject(stub, (instance: FillMonitor) => {
       instance.testBrokenWatchdog = null;
@@ -252,10 +254,18 @@ describe("triggers, forged frames and blindness", () => {
 
   it("a fill withheld on account_all_orders only: fill_missing_on_channel names the silent channel", async () => {
     const m = monitorFor("op_channel");
-    const f = await addFault({ name: "withhold_channel", channel: "account_all_orders", account_index: m.account_index });
+    const f = await addFault({
+      name: "withhold_channel",
+      channel: "account_all_orders",
+      account_index: m.account_index,
+    });
     try {
       const c = await settledCheck("op_channel");
-      expect(c).toMatchObject({ verdict: "fail", first_failing_stage: "fill_seen", diagnosis: "fill_missing_on_channel" });
+      expect(c).toMatchObject({
+        verdict: "fail",
+        first_failing_stage: "fill_seen",
+        diagnosis: "fill_missing_on_channel",
+      });
       expect(c.evidence.reported_on).toBe("account_orders");
       expect(c.evidence.missing_on).toBe("account_all_orders");
     } finally {

@@ -109,7 +109,7 @@ export function registerCheckRoutes(app: Api): void {
       request: { query: MonitorQuery },
       responses: {
         202: jsonContent(z.object({ check_id: z.string(), duplicate: z.boolean() }), "Started"),
-        ...errors(400, 401, 404, 409, 503),
+        ...errors(400, 401, 404, 409, 429, 503),
       },
     }),
     async (c) => {
@@ -125,6 +125,12 @@ export function registerCheckRoutes(app: Api): void {
         const until = p.until !== null ? ` until ${isoOf(p.until)}` : "";
         throw new HTTPException(409, {
           message: `monitor ${m.id} is paused${why}${until}; POST /resume first`,
+        });
+      }
+      if ("rateLimited" in r) {
+        c.header("Retry-After", String(r.rateLimited.retryAfterS));
+        throw new HTTPException(429, {
+          message: `too many manual runs on monitor ${m.id}; try again in ${r.rateLimited.retryAfterS} s`,
         });
       }
       if (r.running) {

@@ -227,13 +227,14 @@ export const jsonContent = <T extends z.ZodType>(schema: T, description: string)
   description,
 });
 
-export const errors = (...codes: (400 | 401 | 404 | 405 | 409 | 503)[]) => {
+export const errors = (...codes: (400 | 401 | 404 | 405 | 409 | 429 | 503)[]) => {
   const text: Record<number, string> = {
     400: "Bad parameter (the message names it)",
     401: "Missing or invalid bearer token",
     404: "Unknown monitor or object",
     405: "Method not allowed (see Allow)",
-    409: "Conflict (paused, or no monitor configured)",
+    409: "Conflict (paused, a check is running, or no monitor configured)",
+    429: "Too many manual runs (see Retry-After)",
     503: "API_TOKEN not configured",
   };
   return Object.fromEntries(codes.map((c) => [c, jsonContent(ErrorEnvelope, text[c]!)]));
