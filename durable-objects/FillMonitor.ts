@@ -10,7 +10,7 @@ import { secretReader } from "../worker/secrets.ts";
 import { Alerting } from "./alerting.ts";
 import { MonitorContext } from "./check/context.ts";
 import { AlarmLoop } from "./check/hold.ts";
-import { currentId, running } from "./check/marks.ts";
+import { currentId, runningCheck } from "./check/marks.ts";
 import { CheckRunner, type StartResult } from "./check/runner.ts";
 import {
   checkView,
@@ -247,7 +247,7 @@ export class FillMonitor extends DurableObject<Env> {
   async watchdog(monitorId: string): Promise<WatchdogReport> {
     if (this.testBrokenWatchdog) throw new Error(this.testBrokenWatchdog);
     const p = this.must(monitorId);
-    const cur = running(p.c) ?? (currentId(p.c) ? readCheck(p.c.sql, currentId(p.c)!) : null);
+    const cur = runningCheck(p.c) ?? (currentId(p.c) ? readCheck(p.c.sql, currentId(p.c)!) : null);
     const last = getMeta(p.c.sql, "last_concluded_at");
     return {
       monitorId,

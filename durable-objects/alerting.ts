@@ -13,7 +13,7 @@ import {
   initialAlertState,
   type AlertState,
   type CheckResult,
-} from "../worker/alerts/policy.ts";
+} from "../worker/alerts/alert-policy.ts";
 import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts";
 import type { LogLevel } from "./eventlog.ts";
 import { getMeta, setMeta } from "./schema.ts";

@@ -4,7 +4,7 @@
  * triggers included) runs a check. The housekeeping cron only prunes and flushes.
  */
 import { loadConfig } from "./config.ts";
-import { errorMessage } from "./secrets.ts";
+import { errorMessage } from "./lighter/errors.ts";
 import { monitorStub } from "./stub.ts";
 import { alertStalled, cronPeriodMs, probe } from "./watchdog.ts";
 

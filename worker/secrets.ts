@@ -13,8 +13,3 @@ export function secretReader(env: object): SecretReader {
     return typeof v === "string" && v !== "" ? v : null;
   };
 }
-
-/** `err.message` for an Error, the value as text otherwise. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

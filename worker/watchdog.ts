@@ -7,10 +7,11 @@
 import type { WatchdogReport } from "../durable-objects/FillMonitor.ts";
 import { buildRequest } from "./alerts/providers.ts";
 import { deliverOnce } from "./alerts/deliver.ts";
-import type { Notification } from "./alerts/policy.ts";
+import type { Notification } from "./alerts/alert-policy.ts";
 import type { MonitorConfig } from "./config.ts";
 import { ACTIONS } from "./monitor/diagnosis.ts";
-import { errorMessage, secretReader } from "./secrets.ts";
+import { secretReader } from "./secrets.ts";
+import { errorMessage } from "./lighter/errors.ts";
 import { monitorStub } from "./stub.ts";
 
 export const WATCHDOG_TIMEOUT_MS = 10_000;

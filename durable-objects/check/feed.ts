@@ -18,7 +18,7 @@ import {
   type Order,
 } from "../../worker/lighter/messages.ts";
 import { OrderBook } from "../../worker/lighter/orderbook.ts";
-import { errorMessage } from "../../worker/secrets.ts";
+import { errorMessage } from "../../worker/lighter/errors.ts";
 import { isCrash } from "../crash.ts";
 import { redactText } from "../eventlog.ts";
 import { bumpCounter } from "../schema.ts";

@@ -5,11 +5,11 @@
  * inside this invocation, capped below the alarm's wall-clock limit; a continuous session then
  * reconnects from the next alarm.
  */
-import { errorMessage } from "../../worker/secrets.ts";
+import { errorMessage } from "../../worker/lighter/errors.ts";
 import { isCrash } from "../crash.ts";
 import { earliestDeadline, getMeta, takeDueDeadlines } from "../schema.ts";
 import type { MonitorContext } from "./context.ts";
-import { currentId, running } from "./marks.ts";
+import { currentId, runningCheck } from "./marks.ts";
 import type { CheckRunner } from "./runner.ts";
 
 /** How long one alarm invocation may hold the session (alarms have a 15 min wall-clock limit). */
@@ -77,7 +77,7 @@ export class AlarmLoop {
       // Never recycle in the middle of a check: it may overrun the soft cap, not the hard one.
       while (
         this.active() &&
-        (this.c.now() < until || (running(this.c) !== null && this.c.now() < until + HOLD_OVERRUN_MS))
+        (this.c.now() < until || (runningCheck(this.c) !== null && this.c.now() < until + HOLD_OVERRUN_MS))
       ) {
         const next = earliestDeadline(this.c.sql);
         const wait = Math.max(5, Math.min(1_000, (next ?? this.c.now() + 1_000) - this.c.now()));

@@ -15,14 +15,14 @@ export function currentId(c: MonitorContext): string | null {
 }
 
 /** The running check (a check that is only flattening is not running). */
-export function running(c: MonitorContext): CheckRow | null {
+export function runningCheck(c: MonitorContext): CheckRow | null {
   const id = currentId(c);
   const row = id ? readCheck(c.sql, id) : null;
   return row && row.state === "running" ? row : null;
 }
 
-export function runningNamed(c: MonitorContext, id: string): CheckRow | null {
-  const row = running(c);
+export function runningCheckNamed(c: MonitorContext, id: string): CheckRow | null {
+  const row = runningCheck(c);
   return row && row.id === id ? row : null;
 }
 

@@ -4,14 +4,12 @@
  * over REST by client order index and its tx by hash. Answers are mapped to the core's vocabulary;
  * anything that is not a parsed record is "unknown", never "absent".
  */
-import { rescale } from "../../worker/lighter/decimal.ts";
-import type { Order } from "../../worker/lighter/messages.ts";
 import { LighterApiError, type LighterRestClient } from "../../worker/lighter/rest.ts";
 import { signTx, TX_CREATE_ORDER } from "../../worker/lighter/tx.ts";
-import type { ObservedOrder, OrderLookup } from "../../worker/monitor/check/order.ts";
+import { observed, type OrderLookup } from "../../worker/monitor/check/order.ts";
 import { parseAppError, type SendReply, type TxLookup } from "../../worker/monitor/check/send.ts";
 import { describeCode } from "../../worker/monitor/diagnosis.ts";
-import { errorMessage } from "../../worker/secrets.ts";
+import { errorMessage } from "../../worker/lighter/errors.ts";
 import { getMeta, setMeta } from "../schema.ts";
 import type { MonitorContext } from "./context.ts";
 import { orderEvent, readOrder, type OrderRow } from "./store.ts";
@@ -131,21 +129,6 @@ export async function transmit(c: MonitorContext, rest: LighterRestClient, o: Or
     o.coi,
   );
   return reply;
-}
-
-/** An order object as the core compares it: amounts exact at the market's size decimals. */
-export function observed(o: Order, account: string | null, sizeDecimals: number): ObservedOrder {
-  const f = o.filledBase;
-  const exact = f.scale <= sizeDecimals || f.value % 10n ** BigInt(f.scale - sizeDecimals) === 0n;
-  return {
-    account,
-    owner: o.ownerAccountIndex === null ? null : o.ownerAccountIndex.toString(),
-    market: o.marketIndex,
-    clientOrderIndex: o.clientOrderIndex.toString(),
-    orderIndex: o.orderIndex.toString(),
-    status: o.status,
-    filled: exact ? rescale(f, sizeDecimals).toString() : null,
-  };
 }
 
 /** REST: the order by client order index, and the tx by hash. */

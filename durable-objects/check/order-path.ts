@@ -6,16 +6,16 @@
  */
 import { OrderPathDriver, type OrderPathRecord } from "../../worker/monitor/check/driver.ts";
 import type { DecideOptions, Outcome } from "../../worker/monitor/check/decide.ts";
-import { noteWsOrder } from "../../worker/monitor/check/order.ts";
+import { noteWsOrder, observed } from "../../worker/monitor/check/order.ts";
 import type { Phase } from "../../worker/monitor/check/phases.ts";
 import { describeCode } from "../../worker/monitor/diagnosis.ts";
 import type { Order } from "../../worker/lighter/messages.ts";
-import { errorMessage } from "../../worker/secrets.ts";
+import { errorMessage } from "../../worker/lighter/errors.ts";
 import { setMeta } from "../schema.ts";
 import type { MonitorContext } from "./context.ts";
 import type { Feed, OrderChannel } from "./feed.ts";
-import { markStage, runningNamed } from "./marks.ts";
-import { forgetNonce, lookup, observed, signAhead, transmit } from "./order-io.ts";
+import { markStage, runningCheckNamed } from "./marks.ts";
+import { forgetNonce, lookup, signAhead, transmit } from "./order-io.ts";
 import { orderEvent, readCheck, readOrder, saveFacts, writeCheck } from "./store.ts";
 import type { Verdicts } from "./verdict.ts";
 
@@ -116,7 +116,7 @@ export class OrderPath {
     status: string,
     at: number,
   ): void {
-    const c = runningNamed(this.c, checkId);
+    const c = runningCheckNamed(this.c, checkId);
     if (!c) {
       // A report for a check that already has its verdict (e.g. a late fill): noted, never re-judged.
       const done = readCheck(this.c.sql, checkId);
@@ -143,13 +143,13 @@ export class OrderPath {
   }
 
   private load(checkId: string): OrderPathRecord | null {
-    const c = runningNamed(this.c, checkId);
+    const c = runningCheckNamed(this.c, checkId);
     const o = c?.coi ? readOrder(this.c.sql, c.coi) : null;
     return c?.path && o?.facts ? { checkId, state: c.path, order: o.facts } : null;
   }
 
   private save(rec: OrderPathRecord): void {
-    const c = runningNamed(this.c, rec.checkId);
+    const c = runningCheckNamed(this.c, rec.checkId);
     if (!c?.coi) return;
     c.path = rec.state;
     c.phase = rec.state.phase;
@@ -190,7 +190,7 @@ export class OrderPath {
   }
 
   private entered(rec: OrderPathRecord, from: Phase): void {
-    const c = runningNamed(this.c, rec.checkId);
+    const c = runningCheckNamed(this.c, rec.checkId);
     if (!c) return;
     this.c.event("info", "check.phase", { from, to: rec.state.phase, round: rec.state.round }, c.id);
     if (from === "send" && rec.state.phase === "await_order") {
@@ -208,7 +208,7 @@ export class OrderPath {
   }
 
   private conclude(rec: OrderPathRecord, outcome: Outcome): void {
-    const c = runningNamed(this.c, rec.checkId);
+    const c = runningCheckNamed(this.c, rec.checkId);
     if (!c) return;
     const o = rec.order;
     const channels: Record<string, { seen_at: number | null; fill_at: number | null }> = {};

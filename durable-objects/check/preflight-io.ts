@@ -8,7 +8,7 @@ import { LighterApiError, type LighterRestClient } from "../../worker/lighter/re
 import type { Fetched, PreflightInputs } from "../../worker/monitor/check/preflight.ts";
 import { describeCode } from "../../worker/monitor/diagnosis.ts";
 import type { MarketSpec } from "../../worker/monitor/sizing.ts";
-import { errorMessage } from "../../worker/secrets.ts";
+import { errorMessage } from "../../worker/lighter/errors.ts";
 import { getMeta, setMeta } from "../schema.ts";
 import type { MonitorContext } from "./context.ts";
 import type { Feed } from "./feed.ts";

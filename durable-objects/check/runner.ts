@@ -10,13 +10,13 @@ import { checkBoundMs, PHASES, type Phase } from "../../worker/monitor/check/pha
 import { preflight } from "../../worker/monitor/check/preflight.ts";
 import { admitTick, boundOutcome } from "../../worker/monitor/check/ticks.ts";
 import type { Order } from "../../worker/lighter/messages.ts";
-import { errorMessage } from "../../worker/secrets.ts";
+import { errorMessage } from "../../worker/lighter/errors.ts";
 import type { Alerting } from "../alerting.ts";
 import { bumpCounter, getMeta, setMeta } from "../schema.ts";
 import type { MonitorContext } from "./context.ts";
 import { Feed, type FeedListener, type OrderChannel } from "./feed.ts";
 import { Flattener } from "./flatten.ts";
-import { currentId, markStage, running, runningNamed, setPhase } from "./marks.ts";
+import { currentId, markStage, runningCheck, runningCheckNamed, setPhase } from "./marks.ts";
 import { lookup, nextClientOrderIndex, signAhead } from "./order-io.ts";
 import { OrderPath, signedExpiry } from "./order-path.ts";
 import { gatherPreflight, isPaused } from "./preflight-io.ts";
@@ -141,10 +141,10 @@ export class CheckRunner implements FeedListener {
   }
 
   private async preflight(id: string): Promise<void> {
-    const c0 = runningNamed(this.c, id);
+    const c0 = runningCheckNamed(this.c, id);
     if (!c0 || !this.c.cfg) return;
     const inputs = await gatherPreflight(this.c, this.feed, c0.market);
-    const c = runningNamed(this.c, id);
+    const c = runningCheckNamed(this.c, id);
     if (!c || c.phase !== "preflight") return;
     const d = preflight(inputs);
     if (d.kind === "wait_book") {
@@ -193,7 +193,7 @@ export class CheckRunner implements FeedListener {
       return this.verdicts.conclude(id, { verdict: "fail", diagnosis: "send_failed", evidence });
     }
     this.c.crash("after_write_ahead");
-    const cur = runningNamed(this.c, id);
+    const cur = runningCheckNamed(this.c, id);
     if (!cur) return;
     cur.evidence.tx_hash = readOrder(this.c.sql, coi)!.tx_hash;
     cur.path = { phase: "send", phaseSince: this.c.now(), round: 1, interrupted: false };
@@ -230,7 +230,7 @@ export class CheckRunner implements FeedListener {
   }
 
   private async onPhaseDeadline(id: string, phase: string): Promise<void> {
-    const c = runningNamed(this.c, id);
+    const c = runningCheckNamed(this.c, id);
     if (!c) return;
     if (c.path) return this.orderPath.kick(id);
     if (c.phase !== phase) return;
@@ -250,7 +250,7 @@ export class CheckRunner implements FeedListener {
 
   /** The hard bound, independent of the phase logic: the check gets its verdict now. */
   private enforceBound(id: string): void {
-    const c = runningNamed(this.c, id);
+    const c = runningCheckNamed(this.c, id);
     if (!c || c.bound_at === null) return;
     if (this.c.now() < c.bound_at) return this.c.setDeadline("bound", c.bound_at, { check: id });
     const o = c.coi ? readOrder(this.c.sql, c.coi) : null;
@@ -263,7 +263,7 @@ export class CheckRunner implements FeedListener {
 
   /** After an eviction or crash: pick the check up where its stored state says it was. */
   async resume(): Promise<void> {
-    const c = running(this.c);
+    const c = runningCheck(this.c);
     if (!c) {
       if (getMeta(this.c.sql, "flatten")) this.c.setDeadline("flatten", this.c.now());
       if (getMeta(this.c.sql, "lock_coi")) this.c.setDeadline("lock", this.c.now());
@@ -287,7 +287,7 @@ export class CheckRunner implements FeedListener {
     if (!coi || !this.c.cfg) return;
     const o = readOrder(this.c.sql, coi);
     if (!o?.facts) return setMeta(this.c.sql, "lock_coi", "");
-    if (runningNamed(this.c, o.check_id)) return;
+    if (runningCheckNamed(this.c, o.check_id)) return;
     const r = await lookup(this.c, this.c.rest(), o);
     const now = this.c.now();
     const facts = noteTx(noteRestOrder(o.facts, r.order, now), r.tx, now);

@@ -4,6 +4,7 @@
  * answers nothing by itself: the monitor decides. Outbound sockets never hibernate (workerd #4864):
  * while one is open the object stays in memory.
  */
+import { errorMessage } from "../../worker/lighter/errors.ts";
 
 export interface SessionHandlers {
   onFrame(text: string, at: number): void;
@@ -47,7 +48,7 @@ export class LighterSession {
     try {
       res = await fetch(httpUrl, { headers: { Upgrade: "websocket" }, signal: controller.signal });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       return { ok: false, kind: /connection lost|refused/i.test(message) ? "refused" : "error", message };
     } finally {
       clearTimeout(timer);

@@ -5,11 +5,11 @@
  */
 import { PHASES, type Phase } from "../../worker/monitor/check/phases.ts";
 import { describeCode, type Diagnosis, type Stage } from "../../worker/monitor/diagnosis.ts";
-import { errorMessage } from "../../worker/secrets.ts";
+import { errorMessage } from "../../worker/lighter/errors.ts";
 import { getMeta, setMeta } from "../schema.ts";
 import type { MonitorContext } from "./context.ts";
 import type { Feed } from "./feed.ts";
-import { markStage, running, runningNamed, setPhase } from "./marks.ts";
+import { markStage, runningCheck, runningCheckNamed, setPhase } from "./marks.ts";
 import { checkApiKey } from "./preflight-io.ts";
 import { readCheck, writeCheck, type CheckRow } from "./store.ts";
 import type { Verdicts } from "./verdict.ts";
@@ -35,11 +35,11 @@ export class SessionStages {
 
   /** Connect (or reuse the session), then subscribe the book. */
   async drive(id: string): Promise<void> {
-    const c0 = runningNamed(this.c, id);
+    const c0 = runningCheckNamed(this.c, id);
     if (!c0) return;
     if (!this.feed.isOpen) setPhase(this.c, c0, "connect");
     const res = await this.feed.ensureOpen(id);
-    const c = runningNamed(this.c, id);
+    const c = runningCheckNamed(this.c, id);
     if (!c) return;
     if (!res.ok) {
       const limited = res.status === 429 || res.status === 403;
@@ -77,14 +77,14 @@ export class SessionStages {
   }
 
   onBookSnapshot(market: number, at: number, levels: number): void {
-    const c = running(this.c);
+    const c = runningCheck(this.c);
     if (!c || c.phase !== "book" || c.market !== market) return;
     markStage(this.c, c, "book_subscribed", at, { levels });
     this.subscribeOrders(c);
   }
 
   onOrdersSubscribed(market: number, at: number, via: string | null): void {
-    const c = running(this.c);
+    const c = runningCheck(this.c);
     if (!c || c.phase !== "orders" || c.market !== market) return;
     markStage(this.c, c, "orders_subscribed", at, via ? { via } : {});
     this.toPreflight(c);
@@ -98,7 +98,7 @@ export class SessionStages {
   }
 
   onErrorFrame(code: number | null, message: string, at: number): void {
-    const c = running(this.c);
+    const c = runningCheck(this.c);
     this.c.event("warn", "frame.error", { code, message, phase: c?.phase ?? null }, c?.id ?? null);
     if (!c) return;
     const evidence = { exchange_code: code, exchange_message: message, code_meaning: describeCode(code), at };
@@ -152,7 +152,7 @@ export class SessionStages {
   }
 
   onClosed(code: number, reason: string, at: number): void {
-    const c = running(this.c);
+    const c = runningCheck(this.c);
     if (!c) {
       if (this.c.cfg?.mode === "continuous") this.scheduleReconnect();
       return;
@@ -172,7 +172,7 @@ export class SessionStages {
 
   async resubscribe(checkId: string): Promise<void> {
     const res = await this.feed.ensureOpen(checkId);
-    const c = runningNamed(this.c, checkId);
+    const c = runningCheckNamed(this.c, checkId);
     if (!res.ok || !c) return;
     this.feed.subscribeBook(c.market);
     if (this.c.key) this.feed.subscribeOrders(c.market);

@@ -8,6 +8,7 @@
  *        --account INDEX:APIKEY:PUBKEYHEX (repeatable; registers an account from a public key only)
  *        --fault 'name:{"ms":500}' (repeatable)  --variant key=value (repeatable)
  */
+import { errorMessage } from "../../worker/lighter/errors.ts";
 import { startSimulator, DEFAULT_VARIANTS, VARIANT_VALUES, type SimOptions, type Variants } from "./server.ts";
 
 function fail(msg: string): never {
@@ -119,7 +120,7 @@ let sim;
 try {
   sim = await startSimulator(opts);
 } catch (err) {
-  fail(err instanceof Error ? err.message : String(err));
+  fail(errorMessage(err));
 }
 const acct = sim.createAccount({ collateral: 1_000_000_000n });
 process.stdout.write(

@@ -9,6 +9,7 @@
  * const acct = sim.createAccount();           // funded, with an API key
  * ...; await sim.close();
  */
+import { errorMessage } from "../../worker/lighter/errors.ts";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
@@ -1147,7 +1148,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           log(`fault on: ${JSON.stringify(faultJson(f), (_, v) => (typeof v === "bigint" ? v.toString() : v))}`);
           return json(res, 201, faultJson(f));
         } catch (err) {
-          return json(res, 400, { error: err instanceof Error ? err.message : String(err) });
+          return json(res, 400, { error: errorMessage(err) });
         }
       }
       if (req.method === "GET") return json(res, 200, { faults: faults.list().map(faultJson) });

@@ -8,7 +8,7 @@ import type { ProviderRequest } from "./providers.ts";
 export interface OutboxItem {
   id: string;
   targetIndex: number;
-  notification: import("./policy.ts").Notification;
+  notification: import("./alert-policy.ts").Notification;
   attempts: number;
   nextAt: number;
   state: "pending" | "sent" | "failed";

@@ -5,7 +5,7 @@
  * headers or routing keys only — never into the text.
  */
 import type { AlertTarget } from "../config.ts";
-import type { Notification } from "./policy.ts";
+import type { Notification } from "./alert-policy.ts";
 
 export interface ProviderRequest {
   url: string;

@@ -5,6 +5,7 @@
  * One error envelope `{ "error": { "status", "message" } }`: 400 names the parameter, unknown
  * monitors are 404, a wrong method is 405 with Allow. Routes live in routes-*.ts.
  */
+import { errorMessage } from "../lighter/errors.ts";
 import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -41,9 +42,7 @@ app.onError((err, c) => {
     for (const [k, v] of err.getResponse().headers) if (k.toLowerCase() === "allow") res.headers.set(k, v);
     return res;
   }
-  console.error(
-    JSON.stringify({ event: "api.error", path: c.req.path, error: err instanceof Error ? err.message : String(err) }),
-  );
+  console.error(JSON.stringify({ event: "api.error", path: c.req.path, error: errorMessage(err) }));
   return c.json({ error: { status: 500, message: "internal error" } }, 500);
 });
 

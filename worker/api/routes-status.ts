@@ -3,6 +3,7 @@
  * {reason, until}: a maintenance window that lifts itself) and POST /resume. /status never
  * answers 500 because Lighter or one monitor is down: it reports that instead.
  */
+import { errorMessage } from "../lighter/errors.ts";
 import { createRoute } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { MonitorConfig } from "../config.ts";
@@ -58,7 +59,7 @@ async function monitorStatus(env: Env, m: MonitorConfig): Promise<Record<string,
       colo: null,
       session: { state: "unknown" },
       last_check: null,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     };
   }
 }

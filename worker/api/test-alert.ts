@@ -7,7 +7,7 @@
 import type { MonitorConfig } from "../config.ts";
 import { secretReader } from "../secrets.ts";
 import { deliverOnce } from "../alerts/deliver.ts";
-import type { Notification } from "../alerts/policy.ts";
+import type { Notification } from "../alerts/alert-policy.ts";
 import { buildRequest } from "../alerts/providers.ts";
 
 export interface DeliveryReport {

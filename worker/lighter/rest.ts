@@ -5,6 +5,7 @@
  * sent only in the `Authorization` header: never in a URL (URLs end up in logs and proxies), never
  * in an error.
  */
+import { errorMessage } from "./errors.ts";
 import { parseOrder, type Order } from "./messages.ts";
 
 export class LighterApiError extends Error {
@@ -127,7 +128,7 @@ export class LighterRestClient {
         code: null,
         message: timeout
           ? `${endpoint} timed out after ${this.timeoutMs} ms`
-          : `${endpoint} failed: ${redactAuth(err instanceof Error ? err.message : String(err))}`,
+          : `${endpoint} failed: ${redactAuth(errorMessage(err))}`,
         httpStatus: 0,
         endpoint,
       });

@@ -5,8 +5,9 @@
  * verification (PROTOCOL.md §6; vectors README "What is hashed and what is signed").
  *
  * Two layers of checks are kept apart: `validate` is the reference's own static rules (no clock),
- * used everywhere; `policy` (policy.ts) holds fillwatch's clock-dependent product rules.
+ * used everywhere; `policy` (tx-policy.ts) holds fillwatch's clock-dependent product rules.
  */
+import { errorMessage } from "./errors.ts";
 import { hashToQuinticExtension } from "./crypto/poseidon2.ts";
 import { schnorrSign, schnorrVerify } from "./crypto/schnorr.ts";
 import { bytesToHex, hexToBytes } from "./hex.ts";
@@ -529,14 +530,14 @@ export function verifyTx(txType: number, txInfoJson: string, publicKeyHex: strin
   try {
     tx = parseTxInfo(txType, txInfoJson);
   } catch (err) {
-    return { ok: false, reason: "malformed", message: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: "malformed", message: errorMessage(err) };
   }
   let hash: string;
   try {
     validate(tx);
     hash = txHash(tx, chainId);
   } catch (err) {
-    return { ok: false, reason: "invalid", message: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: "invalid", message: errorMessage(err) };
   }
   if (!tx.Sig) return { ok: false, reason: "bad_signature", message: "tx_info has no Sig", txHash: hash };
   if (!schnorrVerify(pub, hexToBytes(hash), tx.Sig))

@@ -10,7 +10,7 @@ import {
   type AlertState,
   type CheckResult,
   type Notification,
-} from "../../../worker/alerts/policy.ts";
+} from "../../../worker/alerts/alert-policy.ts";
 import { buildRequest } from "../../../worker/alerts/providers.ts";
 
 let n = 0;

@@ -10,7 +10,7 @@ import {
 } from "../../../worker/lighter/auth.ts";
 import { bytesToHex, hexToBytes } from "../../../worker/lighter/hex.ts";
 import { PrivateKey } from "../../../worker/lighter/keys.ts";
-import { policy, authPolicy } from "../../../worker/lighter/policy.ts";
+import { policy, authPolicy } from "../../../worker/lighter/tx-policy.ts";
 import {
   attributesPreimage,
   encodeTxInfo,

@@ -3,7 +3,7 @@
  * Lighter refuses (more than 8 hours ahead) are exit 2; a past deadline is a warning.
  */
 import { createAuthToken } from "../../lighter/auth.ts";
-import { authPolicy } from "../../lighter/policy.ts";
+import { authPolicy } from "../../lighter/tx-policy.ts";
 import { UsageError, intFlag, type Command } from "../args.ts";
 import { err, out } from "../output.ts";
 import { PRIVATE_KEY_FLAG, privateKey } from "./keys-pubkey.ts";

@@ -4,7 +4,9 @@
  * order index). Amounts are exact integers at the market's size decimals, kept as decimal strings
  * so the facts survive JSON and SQLite unchanged. Also the lock rule: when an order is resolved.
  */
+import { rescale } from "../../lighter/decimal.ts";
 import { classifyStatus } from "../../lighter/fills.ts";
+import type { Order } from "../../lighter/messages.ts";
 import type { AppError, SendOutcome, TxLookup } from "./send.ts";
 
 /** An order as a frame or REST showed it, already scaled to the market's size decimals. */
@@ -19,6 +21,25 @@ export interface ObservedOrder {
   status: string;
   /** `filled_base_amount` in size units, or null when it is not representable at the size decimals. */
   filled: string | null;
+}
+
+/**
+ * A parsed order object as the core compares it: ids as decimal strings, `filled_base_amount`
+ * exact at the market's size decimals ("0.005" and "0.0050" are the same 50 at 4 decimals), or
+ * null when it has more precision than the market allows.
+ */
+export function observed(o: Order, account: string | null, sizeDecimals: number): ObservedOrder {
+  const f = o.filledBase;
+  const exact = f.scale <= sizeDecimals || f.value % 10n ** BigInt(f.scale - sizeDecimals) === 0n;
+  return {
+    account,
+    owner: o.ownerAccountIndex === null ? null : o.ownerAccountIndex.toString(),
+    market: o.marketIndex,
+    clientOrderIndex: o.clientOrderIndex.toString(),
+    orderIndex: o.orderIndex.toString(),
+    status: o.status,
+    filled: exact ? rescale(f, sizeDecimals).toString() : null,
+  };
 }
 
 export interface OrderFacts {

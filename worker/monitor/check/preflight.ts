@@ -5,6 +5,7 @@
  * would check them in; the first one that refuses names the cause. (Pause acts at the trigger:
  * a check that started before the pause runs to its end.)
  */
+import { errorMessage } from "../../lighter/errors.ts";
 import type { MonitorConfig } from "../../config.ts";
 import type { Diagnosis } from "../diagnosis.ts";
 import { planTestOrder, spreadBps, type MarketSpec, type OrderPlan } from "../sizing.ts";
@@ -96,7 +97,7 @@ export function preflight(x: PreflightInputs): PreflightDecision {
   try {
     plan = planTestOrder(spec, isAsk, isAsk ? bestBid.price : bestAsk.price, cfg.thresholds.maxSlippageBps);
   } catch (err) {
-    return skip("book_stale", { reason: err instanceof Error ? err.message : String(err) });
+    return skip("book_stale", { reason: errorMessage(err) });
   }
   const caps = cfg.caps;
   if (caps.maxNotionalPerOrderUsd !== null && plan.notionalUsd > caps.maxNotionalPerOrderUsd) {
