@@ -57,6 +57,7 @@ const KNOWN_KEYS = new Set([
   "max_slippage_bps",
   "fill_latency_degraded_ms",
   "book_stale_ms",
+  "rest_confirm_ms",
   "time_scale",
   "alerts",
   "location_hint",
@@ -403,6 +404,7 @@ function parseMonitor(
     maxSlippageBps: numv("max_slippage_bps", 0, 5_000, 50) ?? 50,
     fillLatencyDegradedMs: numv("fill_latency_degraded_ms", 1, 3_600_000, 5_000),
     bookStaleMs: numv("book_stale_ms", 1, 3_600_000, 30_000),
+    restConfirmMs: numv("rest_confirm_ms", 100, 600_000, 5_000) ?? 5_000,
   };
   const dryRun = bool("dry_run", false);
   const allowNonflatStart = bool("allow_nonflat_start", false);

@@ -172,6 +172,7 @@ export class OrderPath {
       fillLatencyDegradedMs: this.c.cfg?.thresholds.fillLatencyDegradedMs ?? null,
       orderCreatedAt: o?.created_at ?? rec.state.phaseSince,
       channels,
+      phaseMs: { confirm: this.c.cfg?.thresholds.restConfirmMs ?? 5_000 },
     };
   }
 

@@ -89,7 +89,8 @@ export class CheckRunner implements FeedListener {
     recordTick(this.c.sql, tickKey, id, now, "ran");
     const markets = this.c.cfg?.markets ?? [0];
     const check = newCheck(id, tickKey, markets[(seq - 1) % Math.max(1, markets.length)] ?? 0, now, trigger);
-    check.bound_at = now + checkBoundMs(this.c.cfg?.timeScale ?? 1);
+    const cfg = this.c.cfg;
+    check.bound_at = now + checkBoundMs(cfg?.timeScale ?? 1, { confirm: cfg?.thresholds.restConfirmMs ?? 5_000 });
     writeCheck(this.c.sql, check);
     setMeta(this.c.sql, "current_check", id);
     this.c.event("info", "check.started", { check_id: id, trigger, market: check.market }, id);

@@ -38,6 +38,8 @@ export interface MonitorConfig {
     maxSlippageBps: number;
     fillLatencyDegradedMs: number | null;
     bookStaleMs: number | null;
+    /** How long REST may take to confirm a WebSocket fill before the verdict is rest_lagging (× time_scale). */
+    restConfirmMs: number;
   };
   timeScale: number;
   alerts: {

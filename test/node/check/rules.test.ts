@@ -313,6 +313,14 @@ describe("decide: the order path's next step", () => {
     expect(s).toMatchObject({ kind: "conclude", outcome: { diagnosis: "fill_missing_on_channel" } });
   });
 
+  it("rest_confirm_ms replaces the confirmation window", () => {
+    const o = confirmed({}, null);
+    const short = { ...opts, phaseMs: { confirm: 1_000 } };
+    expect(decide(at("confirm", 10), o, 1_009, short).kind).not.toBe("conclude");
+    expect(decide(at("confirm", 10), o, 1_010, short)).toMatchObject({ outcome: { diagnosis: "rest_lagging" } });
+    expect(checkBoundMs(1, { confirm: 1_000 })).toBe(checkBoundMs(1) - 4_000);
+  });
+
   it("a slow fill is degraded / fill_latency_high", () => {
     const o = confirmed({}, {});
     const slow = { ...opts, orderCreatedAt: -10_000 };

@@ -7,7 +7,7 @@
  */
 import { classifyStatus } from "../../lighter/fills.ts";
 import type { Diagnosis, Verdict } from "../diagnosis.ts";
-import { phaseDeadlineMs, RECONCILE_ROUNDS, type Phase } from "./phases.ts";
+import { phaseDeadlineMs, RECONCILE_ROUNDS, type Phase, type PhaseOverrides } from "./phases.ts";
 import { resolution, type OrderFacts } from "./order.ts";
 
 /** The part of a running check the order path owns. */
@@ -30,6 +30,8 @@ export interface DecideOptions {
   orderCreatedAt: number;
   /** The WebSocket channels subscribed for our orders: each must report the fill. */
   channels: readonly string[];
+  /** Per-monitor phase deadlines (base ms), e.g. `{ confirm: rest_confirm_ms }`. */
+  phaseMs?: PhaseOverrides;
 }
 
 export interface Outcome {
@@ -52,9 +54,10 @@ export type Step =
 const RESEND_EXPIRY_GUARD_MS = 5_000;
 
 export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: DecideOptions): Step {
-  const deadline = s.phaseSince + phaseDeadlineMs(s.phase, opt.timeScale);
+  const phaseMs = phaseDeadlineMs(s.phase, opt.timeScale, opt.phaseMs);
+  const deadline = s.phaseSince + phaseMs;
   const pastDeadline = now >= deadline;
-  const poll = Math.max(1, Math.floor(phaseDeadlineMs(s.phase, opt.timeScale) / 3));
+  const poll = Math.max(1, Math.floor(phaseMs / 3));
   const lookedUpSince = (t: number) => (o.restAt ?? -1) >= t && (o.txAt ?? -1) >= t;
   const nextLook = () => Math.min(deadline, Math.max(o.restAt ?? now, o.txAt ?? now) + poll);
 

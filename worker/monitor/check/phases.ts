@@ -81,19 +81,22 @@ export const RECONCILE_ROUNDS = 2;
 /** Slack on top of the summed deadlines for REST round trips and alarm latency (time_scale 1). */
 export const BOUND_MARGIN_MS = 15_000;
 
+/** Per-monitor replacements of a phase's base deadline (e.g. `rest_confirm_ms` for `confirm`). */
+export type PhaseOverrides = Partial<Record<Phase, number>>;
+
 /** A phase's deadline at the monitor's time_scale. */
-export function phaseDeadlineMs(phase: Phase, timeScale: number): number {
-  return scaled(PHASES[phase].baseMs, timeScale);
+export function phaseDeadlineMs(phase: Phase, timeScale: number, overrides: PhaseOverrides = {}): number {
+  return scaled(overrides[phase] ?? PHASES[phase].baseMs, timeScale);
 }
 
 /**
  * The hard bound of one check: every phase on the longest path (reconcile counted for each of
  * its rounds) plus a margin. The alarm enforces it whatever the phase logic does.
  */
-export function checkBoundMs(timeScale: number): number {
+export function checkBoundMs(timeScale: number, overrides: PhaseOverrides = {}): number {
   let sum = BOUND_MARGIN_MS;
   for (const [phase, spec] of Object.entries(PHASES) as [Phase, PhaseSpec][]) {
-    sum += spec.baseMs * (phase === "reconcile" ? RECONCILE_ROUNDS : 1);
+    sum += (overrides[phase] ?? spec.baseMs) * (phase === "reconcile" ? RECONCILE_ROUNDS : 1);
   }
   return scaled(sum, timeScale);
 }
