@@ -1,3 +1,4 @@
+/** The Node project runs on the pinned Node 22 (npm scripts put node_modules/.bin first). */
 import { describe, expect, it } from "vitest";
 
 describe("node project", () => {

@@ -1,3 +1,4 @@
+/** GET /healthz is public and says nothing about the monitors. */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
