@@ -72,6 +72,7 @@ export const SCENARIOS = [
   "sec_urls",
   "sec_retention",
   "sec_spam",
+  "op_drop",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -106,7 +107,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         { type: "webhook", url: `${hook.url}/hook/api_ops`, secret_name: API_OPS_HMAC_SECRET_NAME },
         { type: "slack", url: `${hook.url}/hook/api_ops_slack` },
       ];
-    if (scenario === "pass") (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/pass`;
+    if (scenario === "pass" || scenario === "op_overlap" || scenario === "op_blind")
+      (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/${scenario}`;
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;
     monitors.push({ id, account_index: Number(account), api_key_index: a.api_key_index, scenario });

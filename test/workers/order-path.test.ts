@@ -21,6 +21,7 @@ import {
   monitorStatus,
   receivedAlerts,
   runCron,
+  received,
   sim,
   waitFor,
   waitForVerdict,
@@ -170,12 +171,20 @@ describe("triggers, forged frames and blindness", () => {
         return got.length > 0 ? got : null;
       });
       expect(JSON.stringify(alerts[0]!.body)).toContain("filled_not_reported_on_ws");
+      // The dead-man's switch hears about the failure on <url>/fail, never as a success.
+      await waitFor("heartbeat /fail", async () => (await received("/heartbeat/op_overlap/fail")).length > 0);
+      const plain = async () =>
+        (await received("/heartbeat/op_overlap")).filter((r) => r.path === "/heartbeat/op_overlap");
+      expect(await plain()).toHaveLength(0);
     } finally {
       await clearFault(f);
     }
     const next = await settledCheck("op_overlap");
-    expect(next.id).not.toBe(first.id);
+    expect(next.id).not.toBe(first!.id);
     expect(next.verdict).toBe("pass");
+    await waitFor("heartbeat after the pass", async () =>
+      (await received("/heartbeat/op_overlap")).some((r) => r.path === "/heartbeat/op_overlap"),
+    );
   });
 
   it("a forged fill from another account never passes", async () => {
@@ -222,6 +231,8 @@ describe("triggers, forged frames and blindness", () => {
       const text = JSON.stringify(alerts[0]!.body);
       expect(text).toContain("rest_unavailable");
       expect(text).not.toMatch(/api_key_unverified/);
+      // Skipped checks never ping the heartbeat: a blind deployment goes quiet.
+      expect(await received("/heartbeat/op_blind")).toHaveLength(0);
     } finally {
       await clearFault(f);
     }
@@ -250,6 +261,25 @@ describe("triggers, forged frames and blindness", () => {
     await runInDurableObject(stub, (instance: FillMonitor) => {
       instance.testBrokenWatchdog = null;
     });
+  });
+
+  it("a socket dropped while the book subscription is pending is diagnosed at book_subscribed", async () => {
+    const m = monitorFor("op_drop");
+    const a = await addFault({ name: "ignore_subscriptions", channel: "order_book", account_index: m.account_index });
+    const b = await addFault({ name: "drop_connection", after_ms: 400, account_index: m.account_index });
+    try {
+      const c = await settledCheck("op_drop");
+      expect(c).toMatchObject({
+        verdict: "fail",
+        first_failing_stage: "book_subscribed",
+        diagnosis: "connection_closed",
+      });
+      expect(c.evidence.at_phase).toBe("book");
+      for (const s of Object.values(c.stages)) expect(s.ms).toBeGreaterThanOrEqual(0);
+    } finally {
+      await clearFault(a);
+      await clearFault(b);
+    }
   });
 
   it("a fill withheld on account_all_orders only: fill_missing_on_channel names the silent channel", async () => {

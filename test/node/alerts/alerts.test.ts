@@ -41,6 +41,17 @@ function run(seq: CheckResult[], cfg = DEFAULT_POLICY): { state: AlertState; sen
 }
 
 describe("alert policy", () => {
+  it("an open incident shows the current diagnosis and keeps the earlier ones", () => {
+    const { state } = run([
+      result("fail", "not_filled"),
+      result("fail", "not_filled"),
+      result("fail", "fill_timeout"),
+      result("fail", "tx_rejected"),
+    ]);
+    expect(state.open?.diagnosis).toBe("tx_rejected");
+    expect(state.open?.history).toEqual(["not_filled", "fill_timeout", "tx_rejected"]);
+  });
+
   it("fires on the Nth consecutive failure, once; skipped is neutral; resolves after M passes", () => {
     const { sent } = run([result("fail"), result("skipped"), result("fail"), result("fail"), result("pass")]);
     expect(sent.map((s) => s.kind)).toEqual(["trigger", "resolve"]);
