@@ -8,10 +8,11 @@
 import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { requireBearer } from "./auth.ts";
+import { requireBearerOrSession } from "../page/session.ts";
 import { registerCheckRoutes } from "./routes-checks.ts";
 import { registerLogRoutes } from "./routes-logs.ts";
 import { registerOpsRoutes } from "./routes-ops.ts";
+import { isSelfAuthenticated, registerPageRoutes } from "./routes-page.ts";
 import { registerStatusRoutes } from "./routes-status.ts";
 import { jsonContent, z } from "./schemas.ts";
 import type { Api, ApiEnv } from "./types.ts";
@@ -87,9 +88,9 @@ const PUBLIC = new Set(["/healthz", "/openapi.json"]);
 
 app.use("*", methodGuard);
 app.use("*", async (c, next) => {
-  if (PUBLIC.has(c.req.path)) return next();
+  if (PUBLIC.has(c.req.path) || isSelfAuthenticated(c.req.path)) return next();
   if (c.req.path === "/metrics" && c.env.METRICS_PUBLIC === "true") return next();
-  return requireBearer()(c, next);
+  return requireBearerOrSession()(c, next);
 });
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
@@ -109,6 +110,7 @@ registerStatusRoutes(app);
 registerCheckRoutes(app);
 registerLogRoutes(app);
 registerOpsRoutes(app);
+registerPageRoutes(app);
 
 const DOC = {
   openapi: "3.1.0",
