@@ -22,7 +22,7 @@ import {
 } from "../page/session.ts";
 import { Dashboard, PublicPage, SignIn, badgeSvg } from "../page/views.tsx";
 import { tokensEqual } from "./auth.ts";
-import { configOf, findMonitor, monitorStub } from "./monitors.ts";
+import { configOf, findMonitor, monitorStub, selectMonitors } from "./monitors.ts";
 import { errors, jsonContent, monitorParam, z } from "./schemas.ts";
 import type { Api, ApiEnv } from "./types.ts";
 
@@ -134,12 +134,14 @@ export function registerPageRoutes(app: Api): void {
       path: "/",
       summary: "Status page (HTML): the dashboard when signed in, else the sign-in form and any public monitors",
       security: [],
-      responses: { 200: html("Dashboard or sign-in page") },
+      request: { query: z.object({ monitor: monitorParam }) },
+      responses: { 200: html("Dashboard or sign-in page"), ...errors(400, 404) },
     }),
     async (c) => {
       const s = await sessionOf(c);
       if (!s && !(await bearerValid(c))) return (await signInPage(c, 200)) as never;
-      const { monitors, problems } = configOf(c.env);
+      const monitors = selectMonitors(c.env, c.req.valid("query").monitor);
+      const { problems } = configOf(c.env);
       const data = await Promise.all(monitors.map((m) => loadMonitor(c.env, m)));
       const csrf = s ? await csrfToken(apiToken(c.env), s) : "";
       const body = await toHtml(
