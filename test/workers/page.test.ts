@@ -138,7 +138,10 @@ describe("CSRF on state-changing routes by cookie", () => {
     const value = cookie.slice("fillwatch_session=".length);
     const session = (await verifySession(value, API_TOKEN, Date.now()))!;
     const csrf = await csrfToken(API_TOKEN, session);
-    const other = await csrfToken(API_TOKEN, (await verifySession(cookieOf(await signIn()).split("=")[1]!, API_TOKEN, Date.now()))!);
+    const other = await csrfToken(
+      API_TOKEN,
+      (await verifySession(cookieOf(await signIn()).split("=")[1]!, API_TOKEN, Date.now()))!,
+    );
     expect(other).not.toBe(csrf);
 
     for (const path of ["/checks/run", "/pause", "/resume", "/alerts/test"]) {

@@ -73,6 +73,9 @@ export function currentVerdict(checks: { verdict: string | null; state?: string 
 /** A public monitor: verdicts and start times, nothing else leaves the object. */
 export async function loadPublic(env: Env, m: MonitorConfig): Promise<PublicMonitor> {
   const full = await loadMonitor(env, m);
-  const checks = full.checks.map((c) => ({ verdict: c.state === "running" ? null : c.verdict, started_at: c.started_at }));
+  const checks = full.checks.map((c) => ({
+    verdict: c.state === "running" ? null : c.verdict,
+    started_at: c.started_at,
+  }));
   return { id: m.id, verdict: currentVerdict(full.checks), checks };
 }

@@ -98,7 +98,7 @@ function MonitorCard(props: { m: MonitorPage; index: number; now: number }) {
               {i.stage ? ` · stage ${i.stage}` : ""}
               {i.diagnosis ? ` · ${i.diagnosis}` : ""}
             </p>
-            {actionFor(i.diagnosis) ?? (last?.action || null) ? (
+            {(actionFor(i.diagnosis) ?? (last?.action || null)) ? (
               <p data-action>
                 <strong>Action:</strong> {actionFor(i.diagnosis) ?? last?.action}
               </p>
@@ -127,7 +127,10 @@ function MonitorCard(props: { m: MonitorPage; index: number; now: number }) {
       </div>
       <div class="live" hidden>
         <h3>
-          Live <span class="meta" data-live-state>connecting…</span>{" "}
+          Live{" "}
+          <span class="meta" data-live-state>
+            connecting…
+          </span>{" "}
           <button type="button" data-run={m.id} hidden>
             Run a check now
           </button>{" "}
@@ -158,7 +161,9 @@ export function Dashboard(props: { monitors: MonitorPage[]; csrf: string; now: n
           <MonitorCard m={m} index={i} now={props.now} />
         ))}
       </main>
-      <footer>updated {iso(props.now)} · refreshes live (or every {REFRESH_S} s without JavaScript)</footer>
+      <footer>
+        updated {iso(props.now)} · refreshes live (or every {REFRESH_S} s without JavaScript)
+      </footer>
     </Layout>
   );
 }
@@ -225,7 +230,9 @@ export function PublicPage(props: { monitors: PublicMonitor[]; now: number }) {
           <PublicCard m={m} />
         ))}
       </main>
-      <footer>updated {iso(props.now)} · refreshes every {REFRESH_S} s</footer>
+      <footer>
+        updated {iso(props.now)} · refreshes every {REFRESH_S} s
+      </footer>
     </Layout>
   );
 }
