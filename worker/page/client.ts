@@ -1,8 +1,9 @@
 /**
  * The status page's only script (inline, optional): one live tail socket per monitor card
  * (GET /logs/stream, subprotocol fillwatch.v1, the session cookie authenticates it). Each event is
- * listed under "Live"; a concluded check re-reads the page and swaps that card's body. The
- * "Run a check" button posts with the session's CSRF token. Without JavaScript, a meta refresh.
+ * listed under "Live"; shortly after the last of a burst of events the page is re-read and that
+ * card's body swapped. The "Run a check" button posts with the session's CSRF token. Without
+ * JavaScript, a meta refresh.
  */
 export const CLIENT_JS = `
 (function () {
@@ -22,10 +23,10 @@ export const CLIENT_JS = `
     var state = section.querySelector("[data-live-state]");
     var proto = location.protocol === "https:" ? "wss:" : "ws:";
     var url = proto + "//" + location.host + "/logs/stream?monitor=" + encodeURIComponent(monitor);
-    var ws, timer, retry = 1000;
+    var ws, timer, pending, retry = 1000;
     function open() {
       ws = new WebSocket(url, ["fillwatch.v1"]);
-      ws.onopen = function () { retry = 1000; text(state, "live"); section.setAttribute("data-live", "open");
+      ws.onopen = function () { retry = 1000; text(state, "● connected"); section.setAttribute("data-live", "open");
         timer = setInterval(function () { try { ws.send("ping"); } catch (e) {} }, 30000); };
       ws.onmessage = function (m) {
         var e; try { e = JSON.parse(m.data); } catch (x) { return; }
@@ -37,7 +38,7 @@ export const CLIENT_JS = `
         text(li, e.at_iso.slice(11, 19) + " " + e.level + " " + e.event + (e.check_id ? " [" + e.check_id + "]" : ""));
         list.insertBefore(li, list.firstChild);
         while (list.children.length > 40) list.removeChild(list.lastChild);
-        if (e.event === "check.verdict" || e.event === "check.started" || e.event.indexOf("incident.") === 0) refreshBody(bodyId);
+        clearTimeout(pending); pending = setTimeout(function () { refreshBody(bodyId); }, 400);
       };
       ws.onclose = function (ev) {
         clearInterval(timer); section.setAttribute("data-live", "closed");

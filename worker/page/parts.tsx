@@ -83,13 +83,17 @@ export function Timeline(props: { checks: CheckRecord[] }) {
   );
 }
 
-const W = 240;
-const H = 80;
+/** viewBox sizes, close to the rendered pixel width so the labels stay legible. */
+const W = 200;
+const H_SMALL = 70;
+const WIDE_W = 800;
+const WIDE_H = 120;
 
 /** One p50/p95 chart of a duration over time (inline SVG). */
 export function Chart(props: { title: string; samples: Sample[]; wide?: boolean; name: string }) {
   const points = percentileSeries(props.samples, props.wide ? 20 : 12);
-  const w = props.wide ? 2 * W : W;
+  const w = props.wide ? WIDE_W : W;
+  const H = props.wide ? WIDE_H : H_SMALL;
   const last = points[points.length - 1];
   return (
     <figure class={props.wide ? "chart wide" : "chart"} data-chart={props.name}>
@@ -106,7 +110,7 @@ export function Chart(props: { title: string; samples: Sample[]; wide?: boolean;
             <svg viewBox={`0 0 ${w} ${H + 14}`} role="img" aria-label={`${props.title}: p50 and p95 over time`}>
               <line class="grid" x1="0" y1="4" x2={w} y2="4" />
               <line class="grid" x1="0" y1={H - 4} x2={w} y2={H - 4} />
-              <text x="2" y="13" font-size="9" fill="currentColor" opacity="0.7">
+              <text x="2" y="13" font-size="10" fill="currentColor" opacity="0.7">
                 {humanMs(s.max)}
               </text>
               <polyline class="p95" points={s.p95} />
@@ -118,10 +122,10 @@ export function Chart(props: { title: string; samples: Sample[]; wide?: boolean;
                   </title>
                 </circle>
               ))}
-              <text x="2" y={H + 12} font-size="9" fill="currentColor" opacity="0.7">
+              <text x="2" y={H + 12} font-size="10" fill="currentColor" opacity="0.7">
                 {clock(points[0]!.t)}
               </text>
-              <text x={w - 2} y={H + 12} font-size="9" fill="currentColor" opacity="0.7" text-anchor="end">
+              <text x={w - 2} y={H + 12} font-size="10" fill="currentColor" opacity="0.7" text-anchor="end">
                 {clock(points[points.length - 1]!.t)}
               </text>
             </svg>
@@ -173,7 +177,12 @@ export function Health(props: { status: StatusView; now: number }) {
     books?: Record<string, { continuity_breaks?: number }>;
   };
   const gaps = Object.values(s.books ?? {}).reduce((n, b) => n + Number(b.continuity_breaks ?? 0), 0);
-  const age = typeof s.last_frame_at === "number" ? humanMs(props.now - s.last_frame_at) : "no frame yet";
+  const age =
+    typeof s.last_frame_at === "number"
+      ? `${humanMs(props.now - s.last_frame_at)} ago`
+      : s.state === "open"
+        ? "no frame yet"
+        : "– (no session open)";
   const lat = props.status.fill_latency_ms;
   return (
     <dl class="health">
@@ -183,7 +192,7 @@ export function Health(props: { status: StatusView; now: number }) {
       </div>
       <div>
         <dt>Last frame</dt>
-        <dd>{typeof s.last_frame_at === "number" ? `${age} ago` : age}</dd>
+        <dd>{age}</dd>
       </div>
       <div>
         <dt>Reconnects</dt>

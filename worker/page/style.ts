@@ -27,10 +27,12 @@ h3{font-size:.85rem;text-transform:uppercase;letter-spacing:.04em;color:var(--mu
 .timeline .pop{position:absolute;z-index:2;top:32px;left:-6px;min-width:15rem;max-width:80vw;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.5rem .6rem;font-size:.85rem;box-shadow:0 4px 14px rgba(0,0,0,.15)}
 .legend{font-size:.8rem;color:var(--muted);margin-top:.35rem}
 .sw{display:inline-block;width:.7rem;height:.7rem;border-radius:2px;margin:0 .25rem 0 .6rem;vertical-align:-1px}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:.6rem}
-figure.chart{margin:0;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.4rem .5rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:.6rem}
+@media (max-width:600px){.charts{grid-template-columns:repeat(2,minmax(0,1fr))}}
+figure.chart{min-width:0;margin:0;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.4rem .5rem}
 figure.chart.wide{grid-column:1/-1}
-figure.chart figcaption{font-size:.8rem;color:var(--muted);display:flex;justify-content:space-between;gap:.5rem}
+figure.chart figcaption{font-size:.8rem;color:var(--muted);display:flex;flex-wrap:wrap;justify-content:space-between;column-gap:.5rem}
+figure.chart figcaption span:first-child{font-weight:600;color:var(--fg)}figure.chart figcaption span+span{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:100%}
 figure.chart svg{width:100%;height:auto;display:block}
 .p50{stroke:var(--running);fill:none;stroke-width:2}.p95{stroke:var(--degraded);fill:none;stroke-width:1.5;stroke-dasharray:4 3}
 .grid{stroke:var(--line);stroke-width:1}
@@ -38,6 +40,7 @@ figure.chart svg{width:100%;height:auto;display:block}
 dl.health{display:grid;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));gap:.4rem;margin:0}
 dl.health div{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.35rem .5rem}
 dl.health dt{font-size:.75rem;color:var(--muted)}dl.health dd{margin:0;font-weight:600}
+.live .bar{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;margin:1.1rem 0 .4rem}.live .bar h3{margin:0}
 .live ol{list-style:none;margin:0;padding:0;font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;max-height:14rem;overflow:auto}
 .live li{border-bottom:1px dotted var(--line);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .live .warn{color:var(--degraded)}.live .error{color:var(--fail)}

@@ -126,16 +126,16 @@ function MonitorCard(props: { m: MonitorPage; index: number; now: number }) {
         ) : null}
       </div>
       <div class="live" hidden>
-        <h3>
-          Live{" "}
+        <div class="bar">
+          <h3>Live events</h3>
           <span class="meta" data-live-state>
             connecting…
-          </span>{" "}
+          </span>
           <button type="button" data-run={m.id} hidden>
             Run a check now
-          </button>{" "}
+          </button>
           <span class="meta" data-run-result></span>
-        </h3>
+        </div>
         <ol aria-live="polite"></ol>
       </div>
     </section>
