@@ -145,6 +145,18 @@ describe.skipIf(!haveChromium && !inCI)("status page in chromium", () => {
     await phone.screenshot({ path: join(shots, "page-phone.png"), fullPage: true });
     await phone.close();
 
+    // Without JavaScript: the same verdict, timeline and charts, refreshed by a meta refresh.
+    const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1100, height: 900 } });
+    await noJs.addCookies(await context.cookies());
+    const plain = await noJs.newPage();
+    await plain.goto(`${pg.base}/`);
+    expect(await plain.locator(".verdict").getAttribute("data-verdict")).toBe("pass");
+    expect(await plain.locator(".timeline details").count()).toBe(4);
+    expect(await plain.locator('figure[data-chart="fill_latency"] svg').count()).toBe(1);
+    expect(await plain.locator('meta[http-equiv="refresh"]').getAttribute("content")).toBe("30");
+    expect(await plain.locator(".live").isVisible()).toBe(false);
+    await noJs.close();
+
     // Sign out: the cookie is gone and the page is the sign-in form again.
     await page.click("header form[action='/signout'] button");
     await page.waitForSelector("form.signin");
