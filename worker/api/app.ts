@@ -1,6 +1,8 @@
 /**
  * The HTTP API (Hono + @hono/zod-openapi). /healthz and /openapi.json are public, /metrics is
- * public only with METRICS_PUBLIC="true"; everything else needs the bearer token. Every route is
+ * public only with METRICS_PUBLIC="true"; the status page's routes check credentials themselves
+ * (routes-page.ts); everything else needs the bearer token or a page session (+ CSRF token for a
+ * state change; worker/page/session.ts). Every route is
  * declared with zod schemas that validate the request and generate the OpenAPI 3.1 document.
  * One error envelope `{ "error": { "status", "message" } }`: 400 names the parameter, unknown
  * monitors are 404, a wrong method is 405 with Allow. Routes live in routes-*.ts.
