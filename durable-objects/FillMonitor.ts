@@ -30,6 +30,7 @@ import { queryLogs, type LogsPage, type LogsQuery } from "./views/logs.ts";
 import { marketUnits, type MarketUnits } from "./views/market.ts";
 import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
+import { acceptTail, pushLatestEvent, setupTail, tailClose, tailMessage } from "./tail.ts";
 
 export interface StartCheckRequest {
   monitorId: string;
@@ -67,6 +68,7 @@ export class FillMonitor extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    setupTail(ctx);
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
       const p = this.get();
@@ -101,6 +103,7 @@ export class FillMonitor extends DurableObject<Env> {
         crashNow(this.ctx, point);
       },
     });
+    c.onEvent = () => pushLatestEvent(this.ctx);
     const alerting = new Alerting({
       sql: c.sql,
       secret: c.secret,
@@ -255,6 +258,19 @@ export class FillMonitor extends DurableObject<Env> {
       runningCheck: cur ? { id: cur.id, startedAt: cur.started_at, boundAt: cur.bound_at } : null,
       now: p.c.now(),
     };
+  }
+
+  /** GET /logs/stream, forwarded by the Worker after auth: a hibernatable live tail (tail.ts). */
+  override async fetch(request: Request): Promise<Response> {
+    return acceptTail(this.ctx, request);
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    tailMessage(ws, message);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    tailClose(ws, code, reason);
   }
 
   override async alarm(): Promise<void> {

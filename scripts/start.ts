@@ -6,13 +6,19 @@
  *
  * The simulator's URLs, chain id and account go in as --var; the private key goes through an
  * --env-file under .wrangler/ (mode 600) so it never shows in the process list.
+ *
+ * Alerts: a local receiver (scripts/alert-receiver.ts, 127.0.0.1, port FILLWATCH_ALERT_PORT or any
+ * free one) is the monitor's webhook target, signed with a per-run key in ALERT_PLAYGROUND_HMAC
+ * (same env-file); it prints each alert it receives with its payload and whether the HMAC verified.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { privateKeySecretName } from "../worker/config.ts";
+import { startAlertReceiver } from "./alert-receiver.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SIM_PORT = Number(process.env.FILLWATCH_SIM_PORT ?? 8790);
@@ -86,6 +92,13 @@ function readApiToken(file: string): string {
 }
 
 const account = await startSimulator();
+const ALERT_HMAC_SECRET = "ALERT_PLAYGROUND_HMAC";
+const alertKey = randomBytes(32).toString("hex");
+const receiver = await startAlertReceiver({
+  port: Number(process.env.FILLWATCH_ALERT_PORT ?? 0),
+  hmacKey: alertKey,
+  print: (text) => console.log(text),
+});
 const monitor = {
   network: "custom",
   rest_url: account.rest,
@@ -98,13 +111,20 @@ const monitor = {
   // Local playground: deadlines at 0.3× production, so a failing check concludes in ~8 s.
   time_scale: 0.3,
   max_slippage_bps: 100,
-  alerts: { fail_after: 2, resolve_after: 1, targets: [] },
+  // The first failing check alerts, so the playground shows an alert right away.
+  alerts: {
+    fail_after: 1,
+    resolve_after: 1,
+    targets: [{ type: "webhook", url: receiver.url, secret_name: ALERT_HMAC_SECRET }],
+  },
 };
 const monitors = JSON.stringify([monitor]);
 const keyName = privateKeySecretName("custom", BigInt(account.account_index), account.api_key_index);
 mkdirSync(join(root, ".wrangler"), { recursive: true });
 const secretsFile = join(root, ".wrangler", "fillwatch-sim.env");
-writeFileSync(secretsFile, `${keyName}="${account.private_key}"\n`, { mode: 0o600 });
+writeFileSync(secretsFile, `${keyName}="${account.private_key}"\n${ALERT_HMAC_SECRET}="${alertKey}"\n`, {
+  mode: 0o600,
+});
 
 // The simulator starts empty every run, so the Durable Object state must too: state left by an
 // earlier run refers to orders and positions of a simulator that no longer exists.
@@ -151,6 +171,8 @@ const base = `http://127.0.0.1:${DEV_PORT}`;
 console.log(`
 [fillwatch] simulator: ${account.rest} (chain ${account.chain_id}, account ${account.account_index}, API key ${account.api_key_index})
 [fillwatch] worker:    ${base}   (API_TOKEN from ${tokenFile.endsWith(".example") ? ".dev.vars.example" : ".dev.vars"})
+[fillwatch] page:      ${base}/   (sign in with API_TOKEN; live tail at ${base.replace("http", "ws")}/logs/stream)
+[fillwatch] alerts:    ${receiver.url}   (webhook target, HMAC key in ${ALERT_HMAC_SECRET}; each alert is printed here as [alert])
 
   export API_TOKEN=${token ? token : "<your API_TOKEN>"}
   curl '${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*'      # run a check now

@@ -67,6 +67,7 @@ const KNOWN_KEYS = new Set([
   "private_key_secret",
   "name",
   "schedule",
+  "public_status",
 ]);
 
 /** The secret holding a monitor's private key. Non-alphanumerics become "_". */
@@ -408,6 +409,7 @@ function parseMonitor(
   };
   const dryRun = bool("dry_run", false);
   const allowNonflatStart = bool("allow_nonflat_start", false);
+  const publicStatus = bool("public_status", false);
   if (problems.slice(before).some((p) => p.severity === "error")) return null;
   return {
     id: `${network}:${accountIndex.toString()}:${apiKeyIndex}`,
@@ -428,6 +430,7 @@ function parseMonitor(
     dryRun,
     allowMainnet,
     allowNonflatStart,
+    publicStatus,
     privateKeySecretName: keySecret ?? privateKeySecretName(network, accountIndex, apiKeyIndex!),
   };
 }

@@ -44,6 +44,8 @@ export class MonitorContext {
   holdUntil: number | null = null;
   /** Called whenever a deadline is set, so a held alarm invocation serves it without delay. */
   onDeadlineSet: (() => void) | null = null;
+  /** Called after every event row is written (the live tail pushes it to its sockets). */
+  onEvent: (() => void) | null = null;
   private readonly crashHook: (point: CrashPoint) => void;
   private restToken: { token: string; until: number } | null = null;
 
@@ -96,6 +98,7 @@ export class MonitorContext {
 
   event(level: LogLevel, event: string, data: Record<string, unknown>, checkId: string | null): void {
     this.log.write(level, event, { monitor: this.monitorId, ...data }, checkId, this.now());
+    this.onEvent?.();
   }
 
   /** An auth token for this monitor's account and API key, `lifetimeS` ahead. */

@@ -1,6 +1,8 @@
 /**
  * The README's quick start, as a process: `npm start`'s launcher (simulator + wrangler dev) on
- * free ports, a cron trigger through wrangler's local endpoint, and a passing check on /status.
+ * free ports, a cron trigger through wrangler's local endpoint, and a passing check on /status; then
+ * a fault on the simulator fails the next check and the playground's alert receiver prints the
+ * alert with its HMAC verified.
  * The launcher runs in its own process group, killed as a whole at the end.
  */
 import { spawn } from "node:child_process";
@@ -60,6 +62,7 @@ describe("npm start", () => {
     const trigger = await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
     expect(trigger.status).toBe(200);
     interface LastCheck {
+      state: string;
       verdict: string | null;
       first_failing_stage: string | null;
       stages: Record<string, unknown>;
@@ -69,7 +72,8 @@ describe("npm start", () => {
       const res = await fetch(`${base}/status`, { headers: { Authorization: `Bearer ${token}` } });
       const body = (await res.json()) as { monitors: { last_check: LastCheck | null }[] };
       last = body.monitors[0]?.last_check ?? null;
-      if (last?.verdict) break;
+      // Done means the flatten concluded too: a trigger before that is an overlapping (skipped) tick.
+      if (last?.verdict && last.state === "done") break;
       await sleep(300);
     }
     expect(last?.verdict, JSON.stringify(last)).toBe("pass");
@@ -85,5 +89,19 @@ describe("npm start", () => {
     ]);
     // The private key went through an env-file, never the command line.
     expect(output).not.toMatch(/LIGHTER_PRIVATE_KEY__\S+=0x[0-9a-f]{80}/);
-  }, 120_000);
+    expect(output).not.toMatch(/\[alert\] trigger/);
+
+    // Break fills on purpose: the next check fails and the local receiver prints the alert.
+    const fault = await fetch(`http://127.0.0.1:${simPort}/_sim/faults`, {
+      method: "POST",
+      body: JSON.stringify({ name: "withhold_account_orders" }),
+    });
+    expect(fault.status).toBeLessThan(300);
+    expect((await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`)).status).toBe(200);
+    const alertUntil = Date.now() + 60_000;
+    while (!/\[alert\] trigger .*HMAC verified/.test(output) && Date.now() < alertUntil) await sleep(300);
+    expect(output, output.slice(-3000)).toMatch(/\[alert\] trigger · .+ · HMAC verified/);
+    expect(output).toContain('"diagnosis": "filled_not_reported_on_ws"');
+    expect(output).not.toContain("HMAC INVALID");
+  }, 180_000);
 });

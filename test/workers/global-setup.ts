@@ -73,6 +73,9 @@ export const SCENARIOS = [
   "sec_retention",
   "sec_spam",
   "op_drop",
+  "page",
+  "page_public",
+  "page_tail",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -98,6 +101,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       alerts: { fail_after: 2, resolve_after: 1, targets: [{ type: "webhook", url: `${hook.url}/hook/${scenario}` }] },
     };
     if (scenario === "dry_run") cfg.dry_run = true;
+    if (scenario === "page_public") cfg.public_status = true;
     if (scenario === "continuous") cfg.mode = "continuous";
     if (scenario === "mainnet") cfg.chain_id = 304;
     // Wider windows for the late-report case: seen + fill = 6 s, then a 4 s late window.

@@ -1,6 +1,8 @@
 /**
  * The HTTP API (Hono + @hono/zod-openapi). /healthz and /openapi.json are public, /metrics is
- * public only with METRICS_PUBLIC="true"; everything else needs the bearer token. Every route is
+ * public only with METRICS_PUBLIC="true"; the status page's routes check credentials themselves
+ * (routes-page.ts); everything else needs the bearer token or a page session (+ CSRF token for a
+ * state change; worker/page/session.ts). Every route is
  * declared with zod schemas that validate the request and generate the OpenAPI 3.1 document.
  * One error envelope `{ "error": { "status", "message" } }`: 400 names the parameter, unknown
  * monitors are 404, a wrong method is 405 with Allow. Routes live in routes-*.ts.
@@ -9,10 +11,11 @@ import { errorMessage } from "../lighter/errors.ts";
 import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { requireBearer } from "./auth.ts";
+import { requireBearerOrSession } from "../page/session.ts";
 import { registerCheckRoutes } from "./routes-checks.ts";
 import { registerLogRoutes } from "./routes-logs.ts";
 import { registerOpsRoutes } from "./routes-ops.ts";
+import { isSelfAuthenticated, registerPageRoutes } from "./routes-page.ts";
 import { registerStatusRoutes } from "./routes-status.ts";
 import { jsonContent, z } from "./schemas.ts";
 import type { Api, ApiEnv } from "./types.ts";
@@ -86,9 +89,9 @@ const PUBLIC = new Set(["/healthz", "/openapi.json"]);
 
 app.use("*", methodGuard);
 app.use("*", async (c, next) => {
-  if (PUBLIC.has(c.req.path)) return next();
+  if (PUBLIC.has(c.req.path) || isSelfAuthenticated(c.req.path)) return next();
   if (c.req.path === "/metrics" && c.env.METRICS_PUBLIC === "true") return next();
-  return requireBearer()(c, next);
+  return requireBearerOrSession()(c, next);
 });
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
@@ -108,6 +111,7 @@ registerStatusRoutes(app);
 registerCheckRoutes(app);
 registerLogRoutes(app);
 registerOpsRoutes(app);
+registerPageRoutes(app);
 
 const DOC = {
   openapi: "3.1.0",

@@ -56,6 +56,8 @@ export interface MonitorConfig {
   dryRun: boolean;
   allowMainnet: boolean;
   allowNonflatStart: boolean;
+  /** true: a read-only public page and SVG badge show this monitor's verdicts (never evidence). */
+  publicStatus: boolean;
   /** Always a `LIGHTER_PRIVATE_KEY__*` name. */
   privateKeySecretName: string;
 }

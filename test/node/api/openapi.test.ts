@@ -28,7 +28,7 @@ describe("OpenAPI document", () => {
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)),
     );
-    expect(routes.size).toBe(12);
+    expect(routes.size).toBe(18);
     expect([...documented].sort()).toEqual([...routes].sort());
     for (const r of [
       "GET /metrics",
@@ -38,6 +38,12 @@ describe("OpenAPI document", () => {
       "GET /logs",
       "POST /pause",
       "GET /orders/{client_order_index}",
+      "GET /",
+      "POST /signin",
+      "POST /signout",
+      "GET /public",
+      "GET /badge/{file}",
+      "GET /logs/stream",
     ])
       expect(documented, r).toContain(r);
   });

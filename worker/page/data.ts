@@ -1,0 +1,81 @@
+/**
+ * What the status page shows, read from each monitor's Durable Object over RPC: status (session,
+ * order lock, incidents), the pause, and the recent checks. The public view is cut down here to
+ * verdicts and times only, so no evidence can reach a public page by accident.
+ */
+import type { StatusView } from "../../durable-objects/check/views.ts";
+import type { CheckRecord, ChecksPage } from "../../durable-objects/views/checks.ts";
+import type { PauseState } from "../../durable-objects/views/pause.ts";
+import { typed } from "../api/monitors.ts";
+import type { MonitorConfig } from "../config.ts";
+import { monitorStub } from "../stub.ts";
+
+/** How many recent checks the timeline and the charts use. */
+export const HISTORY = 60;
+
+export interface MonitorPage {
+  id: string;
+  network: string;
+  mode: string;
+  markets: number[];
+  status: StatusView | null;
+  pause: PauseState | null;
+  /** Newest first. */
+  checks: CheckRecord[];
+  error: string | null;
+}
+
+export interface PublicCheck {
+  verdict: string | null;
+  started_at: number;
+}
+
+export interface PublicMonitor {
+  id: string;
+  /** The last concluded verdict, or null if none yet. */
+  verdict: string | null;
+  /** Newest first: verdicts and times only. */
+  checks: PublicCheck[];
+}
+
+export async function loadMonitor(env: Env, m: MonitorConfig): Promise<MonitorPage> {
+  const base = { id: m.id, network: m.network, mode: m.mode, markets: m.markets };
+  try {
+    const stub = monitorStub(env, m);
+    const pause = await stub.pauseState(m.id);
+    const [status, page] = await Promise.all([
+      typed<StatusView>(stub.status(m.id)),
+      typed<ChecksPage>(
+        stub.queryChecks({
+          limit: HISTORY,
+          cursor: null,
+          verdict: null,
+          stage: null,
+          diagnosis: null,
+          since: null,
+          until: null,
+          detail: "summary",
+        }),
+      ),
+    ]);
+    return { ...base, status, pause, checks: page.checks, error: null };
+  } catch (err) {
+    return { ...base, status: null, pause: null, checks: [], error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The last concluded verdict among checks (newest first). */
+export function currentVerdict(checks: { verdict: string | null; state?: string }[]): string | null {
+  for (const c of checks) if (c.verdict && c.state !== "running") return c.verdict;
+  return null;
+}
+
+/** A public monitor: verdicts and start times, nothing else leaves the object. */
+export async function loadPublic(env: Env, m: MonitorConfig): Promise<PublicMonitor> {
+  const full = await loadMonitor(env, m);
+  const checks = full.checks.map((c) => ({
+    verdict: c.state === "running" ? null : c.verdict,
+    started_at: c.started_at,
+  }));
+  return { id: m.id, verdict: currentVerdict(full.checks), checks };
+}
