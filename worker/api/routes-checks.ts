@@ -58,7 +58,10 @@ const ChecksQuery = z.object({
 const coiParam = z
   .string()
   .regex(/^[1-9][0-9]{0,14}$/, { message: "must be a positive decimal integer below 2^48" })
-  .refine((s) => BigInt(s) < 2n ** 48n, { message: "must be a positive decimal integer below 2^48" })
+  // zod runs every check even after the regex failed: guard the BigInt.
+  .refine((s) => /^[1-9][0-9]{0,14}$/.test(s) && BigInt(s) < 2n ** 48n, {
+    message: "must be a positive decimal integer below 2^48",
+  })
   .openapi({ param: { name: "client_order_index", in: "path" }, example: "42" });
 
 export function registerCheckRoutes(app: Api): void {

@@ -82,7 +82,11 @@ export function closest(word: string, candidates: string[]): string | undefined 
   return prefix.length === 1 ? prefix[0] : undefined;
 }
 
-const show = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+/** A stray argument, shown only when it cannot be key material (short, or not hex-like). */
+const show = (s: string) =>
+  s.length <= 16 || !/^(0x)?[0-9a-f]+$/i.test(s)
+    ? JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s)
+    : `(${s.length} characters, not shown)`;
 
 /**
  * Parses a command's arguments. Returns "help" when --help / -h is among them.
