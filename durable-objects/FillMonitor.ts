@@ -228,14 +228,6 @@ export class FillMonitor extends DurableObject<Env> {
     return p ? orderView(p.c, coi) : null;
   }
 
-  async logs(q: { limit: number; before: number | null; event: string | null }): Promise<{
-    events: unknown[];
-    next_cursor: string | null;
-  }> {
-    const p = this.get();
-    return p ? p.c.log.page(q) : { events: [], next_cursor: null };
-  }
-
   async setPaused(monitorId: string, paused: boolean): Promise<void> {
     const p = this.must(monitorId);
     setMeta(p.c.sql, "paused", paused ? "1" : "0");

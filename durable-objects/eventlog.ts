@@ -92,41 +92,4 @@ export class EventLog {
     this.sql.exec(`DELETE FROM events WHERE at < ?`, now - LOG_MAX_AGE_MS);
     this.sql.exec(`DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?`, LOG_ROW_CAP);
   }
-
-  page(opts: { limit: number; before: number | null; event: string | null; checkId?: string | null }): {
-    events: LogRow[];
-    next_cursor: string | null;
-  } {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (opts.before !== null) {
-      where.push("id < ?");
-      args.push(opts.before);
-    }
-    if (opts.event) {
-      where.push("(event = ? OR event LIKE ?)");
-      args.push(opts.event, `${opts.event}.%`);
-    }
-    if (opts.checkId) {
-      where.push("check_id = ?");
-      args.push(opts.checkId);
-    }
-    const rows = this.sql
-      .exec<{ id: number; at: number; level: string; event: string; check_id: string | null; data: string }>(
-        `SELECT id, at, level, event, check_id, data FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`,
-        ...args,
-        opts.limit + 1,
-      )
-      .toArray();
-    const more = rows.length > opts.limit;
-    const page = rows.slice(0, opts.limit).map((r) => ({
-      id: r.id,
-      at: r.at,
-      level: r.level as LogLevel,
-      event: r.event,
-      check_id: r.check_id,
-      data: JSON.parse(r.data) as Record<string, unknown>,
-    }));
-    return { events: page, next_cursor: more && page.length > 0 ? String(page[page.length - 1]!.id) : null };
-  }
 }

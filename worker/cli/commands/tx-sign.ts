@@ -2,43 +2,13 @@
  * `fillwatch tx sign`: signs a Lighter transaction given as JSON (integers above 2^53 read
  * exactly) and prints {tx_type, tx_info, tx_hash}. The private key is never printed.
  */
+import { FIELDS, type TxType } from "../../lighter/tx-types.ts";
 import { parseExactJson, type ExactJson } from "../../lighter/json.ts";
 import { signTx, type Tx } from "../../lighter/tx.ts";
 import { UsageError, type Command } from "../args.ts";
 import { out } from "../output.ts";
 import { PRIVATE_KEY_FLAG, privateKey } from "./keys-pubkey.ts";
 
-const TX_FIELDS: Record<number, string[]> = {
-  14: [
-    "AccountIndex",
-    "ApiKeyIndex",
-    "MarketIndex",
-    "ClientOrderIndex",
-    "BaseAmount",
-    "Price",
-    "IsAsk",
-    "Type",
-    "TimeInForce",
-    "ReduceOnly",
-    "TriggerPrice",
-    "OrderExpiry",
-    "ExpiredAt",
-    "Nonce",
-  ],
-  15: ["AccountIndex", "ApiKeyIndex", "MarketIndex", "Index", "ExpiredAt", "Nonce"],
-  16: ["AccountIndex", "ApiKeyIndex", "TimeInForce", "Time", "ExpiredAt", "Nonce"],
-  17: [
-    "AccountIndex",
-    "ApiKeyIndex",
-    "MarketIndex",
-    "Index",
-    "BaseAmount",
-    "Price",
-    "TriggerPrice",
-    "ExpiredAt",
-    "Nonce",
-  ],
-};
 const BIG = new Set([
   "AccountIndex",
   "ClientOrderIndex",
@@ -64,9 +34,9 @@ function txFromJson(text: string): { tx: Tx; chainId: number } {
   const type = o.TxType;
   if (typeof chain !== "bigint" || chain < 0n || chain > 0xffffffffn)
     throw new UsageError("ChainId must be an integer (304 mainnet, 300 testnet)");
-  if (typeof type !== "bigint" || !TX_FIELDS[Number(type)])
+  if (typeof type !== "bigint" || !FIELDS[Number(type) as TxType])
     throw new UsageError("TxType must be 14 (CreateOrder), 15 (CancelOrder), 16 (CancelAllOrders) or 17 (ModifyOrder)");
-  const fields = TX_FIELDS[Number(type)]!;
+  const fields = FIELDS[Number(type) as TxType]!;
   // Sig / SignedHash may be present when a whole tx_info is pasted: they are ignored (we sign anew).
   const allowed = new Set([...fields, "ChainId", "TxType", "L2TxAttributes", "Sig", "SignedHash"]);
   for (const k of Object.keys(o)) if (!allowed.has(k)) throw new UsageError(`unknown field ${k} for tx type ${type}`);

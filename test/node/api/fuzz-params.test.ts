@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { app } from "../../../worker/api/app.ts";
 import { parseFlags, UsageError, type FlagSpec } from "../../../worker/cli/args.ts";
-import { RUNS } from "./arbitraries.ts";
+import { RUNS } from "../fuzz/arbitraries.ts";
 
 const TOKEN = "fuzz-api-token-0123456789";
 const env = {
