@@ -101,7 +101,7 @@ describe("WatchLedger", () => {
     for (let i = 0; i < 25; i++)
       l.noteOrders("account_all_orders", [order("0", { order_index: i + 1, order_id: String(i + 1) })], i);
     expect(l.trackedOrders).toBe(10);
-    expect(l.evictedOrders).toBe(16);
+    expect(l.evictedOrders).toBe(15);
   });
 
   it("a fill while the session was down is reconciled over the gap, not alerted", () => {
