@@ -107,8 +107,9 @@ export class WatchLedger {
     }
   }
 
-  /** Order objects from one frame of an order channel (snapshot or update). */
-  noteOrders(ch: FillChannel, orders: readonly Order[], at: number): void {
+  /** Order objects from one frame of an order channel (snapshot or update); returns the fills it reported. */
+  noteOrders(ch: FillChannel, orders: readonly Order[], at: number): { market: number; at: number }[] {
+    const rose: { market: number; at: number }[] = [];
     for (const o of orders) {
       if (o.ownerAccountIndex !== null && o.ownerAccountIndex.toString() !== this.o.account) {
         this.foreignOrders++;
@@ -131,11 +132,14 @@ export class WatchLedger {
       t.status = o.status;
       const cum = amount(o.filledBase);
       const c = t.channels[ch];
-      if (!c) t.channels[ch] = { cum, rises: cum > 0n ? [at] : [] };
-      else if (cum > c.cum) {
+      if (!c) {
+        t.channels[ch] = { cum, rises: cum > 0n ? [at] : [] };
+        if (cum > 0n) rose.push({ market: t.market, at });
+      } else if (cum > c.cum) {
         c.cum = cum;
         c.rises.push(at);
         if (c.rises.length > MAX_INCREASES) c.rises.shift();
+        rose.push({ market: t.market, at });
       }
     }
     while (this.orders.size > this.o.maxOrders) {
@@ -143,6 +147,7 @@ export class WatchLedger {
       this.orders.delete(oldest);
       this.evictedOrders++;
     }
+    return rose;
   }
 
   /** Trades from account_all_trades, de-duplicated by trade id. */
