@@ -16,6 +16,7 @@ import {
   pause,
   spentIn,
   tryTake,
+  WINDOW_MS,
   type BudgetState,
 } from "../../worker/monitor/watch/budget.ts";
 import { errorMessage } from "../../worker/secrets.ts";
@@ -31,7 +32,7 @@ export type RestOutcome<T> =
   | { ok: false; kind: "error"; message: string; code: number | null; httpStatus: number };
 
 export class WatchRest {
-  readonly budget: BudgetState = newBudget();
+  readonly budget: BudgetState;
   calls = 0;
   private readonly c: MonitorContext;
   private readonly authToken: () => string;
@@ -39,6 +40,8 @@ export class WatchRest {
   constructor(c: MonitorContext, authToken: () => string) {
     this.c = c;
     this.authToken = authToken;
+    // time_scale multiplies every duration, the budget's minute included (tests only).
+    this.budget = newBudget(c.scale(WINDOW_MS));
   }
 
   private get perMinute(): number {
@@ -62,6 +65,7 @@ export class WatchRest {
     const now = this.c.now();
     return {
       per_min: this.perMinute,
+      window_ms: this.budget.windowMs,
       tier: this.c.cfg?.watch?.tier ?? "standard",
       spent_last_min: spentIn(this.budget, now),
       paused_until: isPaused(this.budget, now) ? this.budget.pausedUntil : null,

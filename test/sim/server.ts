@@ -1093,7 +1093,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         })),
         positions: Object.fromEntries([...a.positions.entries()].map(([m, p]) => [String(m), p.toString()])),
       })),
-      orders: accounts.flatMap((a) => a.orders.map((o) => ({ ...exchange.orderJson(o), account_index: o.account }))),
+      orders: accounts.flatMap((a) =>
+        a.orders.map((o) => ({ ...exchange.orderJson(o), account_index: o.account, selected_by: [...o.selected] })),
+      ),
       trades: exchange.trades
         .filter((t) => filter === null || t.ask.account === filter || t.bid.account === filter)
         .slice(-500)

@@ -25,18 +25,20 @@ export const WINDOW_MS = 60_000;
 export const RATE_LIMIT_PAUSE_MS = 60_000;
 
 export interface BudgetState {
+  /** The rolling window: a minute (shorter only at a test time_scale). */
+  windowMs: number;
   /** Spent calls inside the current window: [time, units], oldest first. */
   spent: [number, number][];
   /** No REST before this time (after a 429), or null. */
   pausedUntil: number | null;
 }
 
-export function newBudget(): BudgetState {
-  return { spent: [], pausedUntil: null };
+export function newBudget(windowMs = WINDOW_MS): BudgetState {
+  return { windowMs, spent: [], pausedUntil: null };
 }
 
 function prune(s: BudgetState, now: number): void {
-  while (s.spent.length > 0 && s.spent[0]![0] <= now - WINDOW_MS) s.spent.shift();
+  while (s.spent.length > 0 && s.spent[0]![0] <= now - s.windowMs) s.spent.shift();
 }
 
 /** Units spent in the rolling minute ending at `now`. */
@@ -67,7 +69,7 @@ export function nextAvailable(s: BudgetState, perMinute: number, units: number, 
   for (const [t, u] of s.spent) {
     if (total + units <= perMinute) break;
     total -= u;
-    at = Math.max(at, t + WINDOW_MS);
+    at = Math.max(at, t + s.windowMs);
   }
   return at;
 }
