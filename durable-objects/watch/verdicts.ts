@@ -85,7 +85,7 @@ export class WatchVerdicts {
   ) {
     const now = this.c.now();
     const result: CheckResult = {
-      checkId: `watch:${stream}:${now}:${++this.seq}`,
+      checkId: `${now}-${++this.seq}`,
       at: now,
       verdict,
       firstFailingStage: null,
