@@ -6,6 +6,7 @@
  * invocation before the alarm's wall-clock limit. It never sends a transaction. State lives in
  * memory: after an eviction the watch starts afresh from the newest trade (no false alerts).
  */
+import { formatDecimal } from "../../worker/lighter/decimal.ts";
 import type { Order, Trade } from "../../worker/lighter/messages.ts";
 import { WatchLedger } from "../../worker/monitor/watch/ledger.ts";
 import type { PositionReport } from "../../worker/monitor/watch/positions.ts";
@@ -47,6 +48,8 @@ export class WatchRunner {
   private readonly c: MonitorContext;
   private readonly alerting: Alerting;
   private readTokenCache: string | null = null;
+  /** Market → order indexes of unexplained fills whose orders should be paged from REST. */
+  private readonly evidenceWanted = new Map<number, string[]>();
   private wsToken: { token: string; until: number } | null = null;
   private restToken: { token: string; until: number } | null = null;
 
@@ -164,6 +167,34 @@ export class WatchRunner {
     }
     if (this.c.now() >= this.nextReconcileAt) await this.reconcile();
     this.judge();
+    if (this.evidenceWanted.size > 0) await this.pageOrders();
+  }
+
+  /**
+   * Orders are paged only for unexplained fills and position moves: one accountInactiveOrders page
+   * per market, when the budget has room now (never before the alert, which goes out at once).
+   */
+  private async pageOrders(): Promise<void> {
+    const [market, orderIndexes] = [...this.evidenceWanted][0]!;
+    this.evidenceWanted.delete(market);
+    const r = await this.rest.inactiveOrders(market);
+    if (!r.ok) return;
+    const mine = r.value.orders.filter((o) => orderIndexes.includes(o.orderIndex.toString()));
+    this.c.event(
+      "info",
+      "watch.order_evidence",
+      {
+        market,
+        orders: mine.map((o) => ({
+          order_index: o.orderIndex.toString(),
+          client_order_index: o.clientOrderIndex.toString(),
+          status: o.status,
+          filled: formatDecimal(o.filledBase.value, o.filledBase.scale),
+        })),
+        asked_for: orderIndexes,
+      },
+      null,
+    );
   }
 
   /** One reconciliation cycle: one trades call from the cursor (or, first, the newest trade). */
@@ -229,15 +260,21 @@ export class WatchRunner {
     const { decided, lateAfterMiss } = ledger.judge(now, this.cfg.markets);
     if (decided.length > 0 || lateAfterMiss.length > 0)
       this.verdicts.onJudged(decided, lateAfterMiss, this.lastFrameAt());
+    for (const d of decided)
+      if (d.judgement.kind === "missed")
+        this.evidenceWanted.set(d.fill.market, [...(this.evidenceWanted.get(d.fill.market) ?? []), d.fill.orderIndex]);
     // A move is judged once a reconciliation after its window has read REST.
     const windowMs = this.c.scale(this.cfg.windowMs);
     const ready = this.moves.filter((m) => this.lastReconcileOkAt !== null && this.lastReconcileOkAt > m.at + windowMs);
     if (ready.length === 0) return;
     this.moves = this.moves.filter((m) => !ready.includes(m));
-    this.verdicts.onMoves(
-      ready.map((m) => ({ ...m, explained: moveExplained(m, this.fillMarks, windowMs, this.c.scale(1_000)) })),
-      [],
-    );
+    const judged = ready.map((m) => ({
+      ...m,
+      explained: moveExplained(m, this.fillMarks, windowMs, this.c.scale(1_000)),
+    }));
+    for (const m of judged)
+      if (!m.explained) this.evidenceWanted.set(m.market, this.evidenceWanted.get(m.market) ?? []);
+    this.verdicts.onMoves(judged, this.ledger?.openOrders() ?? []);
   }
 
   // ------------------------------------------------------------------ feed listener

@@ -19,6 +19,7 @@ export interface WatchFinding {
 
 export interface WatchView {
   cursor_trade_id: string | null;
+  pending_fills: number;
   fills: Record<string, number>;
   recent_misses: WatchFinding[];
   recent_late: WatchFinding[];

@@ -5,7 +5,7 @@
  * sendTx ever leaves a watch monitor.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { clearFault, monitorFor, receivedAlerts, waitFor } from "./helpers.ts";
+import { api, clearFault, monitorFor, receivedAlerts, waitFor } from "./helpers.ts";
 import {
   addAccountFault,
   maxInWindow,
@@ -56,6 +56,13 @@ describe("watch mode", () => {
     expect(text).toContain("fill_not_reported");
     expect(text).toContain(miss.order_index);
     expect(text).toMatch(/reconcile its position/);
+    // The missed fill's order was paged from REST as evidence (within the budget).
+    const evidence = await waitFor("the order evidence event", async () => {
+      const res = await api(`/logs?monitor=${encodeURIComponent(m.id)}&event=watch.order_evidence`);
+      const body = (await res.json()) as { events: { data: { orders: { order_index: string; status: string }[] } }[] };
+      return body.events.find((e) => e.data.orders.some((o) => o.order_index === miss.order_index)) ?? null;
+    });
+    expect(evidence.data.orders.find((o) => o.order_index === miss.order_index)!.status).toBe("filled");
     await clearFault(faultId);
     // Budget: never more than 12 requests in any (scaled) minute, as the simulator counts; no sendTx.
     const reqs = await requestsOf(m);

@@ -192,6 +192,19 @@ export class WatchLedger {
     return out;
   }
 
+  /** The orders the channels last showed open (evidence for a position move). */
+  openOrders(): { order_index: string; client_order_index: string; market: number; side: string }[] {
+    return [...this.orders.values()]
+      .filter((t) => t.status === "open")
+      .slice(-20)
+      .map((t) => ({
+        order_index: t.orderIndex,
+        client_order_index: t.clientOrderIndex,
+        market: t.market,
+        side: t.isAsk ? "sell" : "buy",
+      }));
+  }
+
   /** When each channel first reported a fill (null: not yet). */
   reportsFor(f: RestFill): Partial<Record<FillChannel, number | null>> {
     const fillAt = f.tradeAt ?? f.restAt;
