@@ -70,7 +70,8 @@ export class WatchRunner {
       if (!t) throw new Error(`${name} is not set`);
       if (t !== this.readTokenCache) {
         this.readTokenCache = t;
-        this.c.log.setSecrets([t]);
+        // Redact the token in the event log, and keep redacting the key if there is one too.
+        this.c.log.setSecrets([t, this.c.secret(this.c.cfg!.privateKeySecretName) ?? ""]);
       }
       return t;
     }
