@@ -43,6 +43,7 @@ export class WatchRunner {
   private wakeUp: (() => void) | null = null;
   private readonly positions = new Map<number, { scaled: bigint; position: string; at: number }>();
   private moves: PositionMove[] = [];
+  private positionsSnapshotAt: number | null = null;
   /** Recent fills by market from any source, to explain position moves. */
   private fillMarks: { market: number; at: number }[] = [];
   private readonly c: MonitorContext;
@@ -294,8 +295,15 @@ export class WatchRunner {
   }
 
   onPositions(positions: PositionReport[], snapshot: boolean, at: number): void {
+    // A snapshot lists the markets with a position or open orders: every other market is flat.
+    if (snapshot) {
+      this.positions.clear();
+      this.positionsSnapshotAt = at;
+    }
     for (const p of positions) {
-      const prev = this.positions.get(p.market);
+      const flat =
+        this.positionsSnapshotAt !== null ? { scaled: 0n, position: "0", at: this.positionsSnapshotAt } : undefined;
+      const prev = this.positions.get(p.market) ?? flat;
       this.positions.set(p.market, { scaled: p.scaled, position: p.position, at });
       // A snapshot after a reconnect may differ because of fills in the gap: REST covers those.
       if (prev && !snapshot && prev.scaled !== p.scaled)

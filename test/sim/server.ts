@@ -221,7 +221,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   function accountVariantsOf(a: bigint | null): Variants {
     return { ...globalVariants, ...(a !== null ? (accountVariants.get(a) ?? {}) : {}) };
   }
-  const watch = new WatchSupport(exchange, chainId, now);
+  const watch = new WatchSupport(exchange, chainId, now, (a, m) => queueAccount(a).markets.add(m));
   for (const a of opts.accounts ?? [])
     exchange.createAccount({ accountIndex: a.index, apiKeyIndex: a.apiKeyIndex, publicKey: a.publicKey });
   for (const f of opts.faults ?? []) faults.add(f, now());

@@ -2,7 +2,9 @@
  * What watch mode needs from the simulator: `GET /api/v1/trades` (an account's trades by trade id,
  * ascending from a cursor, or the newest first), read-only API tokens (`ro:{account}:all:{expiry}:{hex}`,
  * PROTOCOL.md §5.8) accepted for reads on REST and WebSocket, and the trading bot's control
- * endpoints (`POST /_sim/bot`, `GET /_sim/bot`, `DELETE /_sim/bot[/:account]`, `POST /_sim/read_tokens`).
+ * endpoints (`POST /_sim/bot`, `GET /_sim/bot`, `DELETE /_sim/bot[/:account]`, `POST /_sim/read_tokens`),
+ * and `POST /_sim/position_shift` (a position change with no trade, as a liquidation or ADL would be:
+ * `account_all_positions` reports it, no order or trade channel does, REST trades show nothing).
  */
 import { SimBot } from "./bot.ts";
 import type { Exchange } from "./exchange.ts";
@@ -17,10 +19,18 @@ export class WatchSupport {
   readonly bots = new Map<bigint, SimBot>();
   private tokenSeq = 0;
 
-  constructor(exchange: Exchange, chainId: number, now: () => number) {
+  private readonly positionsChanged: (account: bigint, market: number) => void;
+
+  constructor(
+    exchange: Exchange,
+    chainId: number,
+    now: () => number,
+    positionsChanged: (account: bigint, market: number) => void,
+  ) {
     this.exchange = exchange;
     this.chainId = chainId;
     this.now = now;
+    this.positionsChanged = positionsChanged;
   }
 
   issueReadToken(account: bigint): string {
@@ -78,6 +88,19 @@ export class WatchSupport {
       const account = BigInt(String(a));
       if (!this.exchange.accounts.has(account)) return { status: 404, body: { error: `no account ${account}` } };
       return { status: 201, body: { api_token: this.issueReadToken(account) } };
+    }
+    if (resource === "position_shift" && method === "POST") {
+      const a = payload.account_index;
+      const acct =
+        a !== undefined && /^\d+$/.test(String(a)) ? this.exchange.accounts.get(BigInt(String(a))) : undefined;
+      const market = Number(payload.market ?? 0);
+      const delta = String(payload.delta ?? "");
+      if (!acct) return { status: 400, body: { error: "account_index must name an account" } };
+      if (!this.exchange.markets.has(market)) return { status: 400, body: { error: `no market ${market}` } };
+      if (!/^-?\d+$/.test(delta)) return { status: 400, body: { error: "delta must be an integer in size units" } };
+      acct.positions.set(market, (acct.positions.get(market) ?? 0n) + BigInt(delta));
+      this.positionsChanged(acct.index, market);
+      return { status: 200, body: { position: (acct.positions.get(market) ?? 0n).toString() } };
     }
     if (resource !== "bot") return null;
     if (method === "GET") return { status: 200, body: { bots: [...this.bots.values()].map((b) => b.stats) } };

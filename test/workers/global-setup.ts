@@ -67,6 +67,7 @@ export const SCENARIOS = [
   "watch_gap",
   "watch_429",
   "watch_ro",
+  "watch_position",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -4,11 +4,11 @@
  * exchange_rate_limited; a read-only token serves both REST and the private channels.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { clearFault, monitorFor, receivedAlerts, waitFor } from "./helpers.ts";
+import { clearFault, monitorFor, receivedAlerts, sim, waitFor } from "./helpers.ts";
 import { addAccountFault, requestsOf, startBot, startWatch, stopBot, stopWatch, watchStatus } from "./watch-helpers.ts";
 
 afterAll(async () => {
-  for (const s of ["watch_dup", "watch_gap", "watch_429", "watch_ro"]) await stopWatch(monitorFor(s));
+  for (const s of ["watch_dup", "watch_gap", "watch_429", "watch_ro", "watch_position"]) await stopWatch(monitorFor(s));
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,5 +103,29 @@ describe("watch mode under faults", () => {
     );
     const reqs = await requestsOf(m);
     expect(reqs.every((r) => r.authorization_header && !r.token_in_url)).toBe(true);
+  });
+
+  it("a position change no fill explains opens position_moved_without_fill", async () => {
+    const m = await startWatch("watch_position");
+    const res = await sim("/_sim/position_shift", {
+      method: "POST",
+      body: JSON.stringify({ account_index: String(m.account_index), market: 0, delta: "-150" }),
+    });
+    expect(res.status).toBe(200);
+    const s = await waitFor("position_moved_without_fill", async () => {
+      const st = await watchStatus(m);
+      return st.incidents.some((i) => i.kind === "watch_position" && i.diagnosis === "position_moved_without_fill")
+        ? st
+        : null;
+    });
+    const moves = (
+      s.watch as unknown as { recent_position_moves: { market: number; to: string; explained: boolean }[] }
+    ).recent_position_moves;
+    expect(moves.at(-1)).toMatchObject({ market: 0, to: "-0.0150", explained: false });
+    const alerts = await waitFor("the alert", async () => {
+      const a = await receivedAlerts("watch_position");
+      return a.length > 0 ? a : null;
+    });
+    expect(JSON.stringify(alerts[0]!.body)).toContain("position_moved_without_fill");
   });
 });
