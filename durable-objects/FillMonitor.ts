@@ -249,6 +249,7 @@ export class FillMonitor extends DurableObject<Env> {
     const p = this.must(monitorId);
     setMeta(p.c.sql, "paused", paused ? "1" : "0");
     p.c.event("info", paused ? "monitor.paused" : "monitor.resumed", {}, null);
+    if (!paused) p.watch?.keepAlive();
   }
 
   async housekeeping(monitorId: string): Promise<void> {

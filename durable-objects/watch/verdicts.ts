@@ -48,9 +48,21 @@ export class WatchVerdicts {
   private readonly c: MonitorContext;
   private readonly alerting: Alerting;
 
+  /**
+   * Per stream: passes still needed to resolve its open incident (absent: none open). Passing
+   * results are sent only while an incident is open, so a healthy watch writes no alert state.
+   */
+  private readonly open = new Map<AlertStream, number>();
+
   constructor(c: MonitorContext, alerting: Alerting) {
     this.c = c;
     this.alerting = alerting;
+    for (const i of alerting.openIncidents() as { kind: AlertStream }[])
+      if (i.kind.startsWith("watch")) this.open.set(i.kind, this.resolveAfter(i.kind));
+  }
+
+  private resolveAfter(stream: AlertStream): number {
+    return stream === "watch" ? (this.c.cfg?.watch?.resolveAfterCycles ?? 3) : 1;
   }
 
   private finding(j: Judged): FillFinding {
@@ -83,6 +95,12 @@ export class WatchVerdicts {
     diagnosis: Diagnosis,
     evidence: Record<string, unknown>,
   ) {
+    if (verdict === "pass") {
+      const left = this.open.get(stream);
+      if (left === undefined) return;
+      if (left <= 1) this.open.delete(stream);
+      else this.open.set(stream, left - 1);
+    } else this.open.set(stream, this.resolveAfter(stream));
     const now = this.c.now();
     const result: CheckResult = {
       checkId: `${now}-${++this.seq}`,
@@ -94,7 +112,7 @@ export class WatchVerdicts {
       action: verdict === "fail" ? ACTIONS[diagnosis] : null,
       evidence,
     };
-    this.alerting.onCheck(result, stream, stream === "watch" ? (this.c.cfg?.watch?.resolveAfterCycles ?? 3) : 1);
+    this.alerting.onCheck(result, stream, this.resolveAfter(stream));
   }
 
   /** One judging pass: events and counters per fill, then at most one alert result for the pass. */
