@@ -64,6 +64,11 @@ describe("watch mode", () => {
     });
     expect(evidence.data.orders.find((o) => o.order_index === miss.order_index)!.status).toBe("filled");
     await clearFault(faultId);
+    // Healed: after resolve_after_cycles (3) passes with fills reported in time, the incident resolves.
+    await waitFor("the resolved notification", async () => {
+      const a = await receivedAlerts("watch_withhold");
+      return a.some((x) => JSON.stringify(x.body).includes("RESOLVED")) ? a : null;
+    });
     // Budget: never more than 12 requests in any (scaled) minute, as the simulator counts; no sendTx.
     const reqs = await requestsOf(m);
     expect(reqs.length).toBeGreaterThan(2);
