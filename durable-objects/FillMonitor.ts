@@ -31,6 +31,7 @@ import { marketUnits, type MarketUnits } from "./views/market.ts";
 import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
 import { acceptTail, pushLatestEvent, setupTail, tailClose, tailMessage } from "./tail.ts";
+import { WatchRunner } from "./watch/runner.ts";
 
 export interface StartCheckRequest {
   monitorId: string;
@@ -54,6 +55,8 @@ interface Parts {
   runner: CheckRunner;
   alerting: Alerting;
   loop: AlarmLoop;
+  /** Set when the monitor's mode is "watch": it owns the alarm and the session instead of the check runner. */
+  watch: WatchRunner | null;
 }
 
 export class FillMonitor extends DurableObject<Env> {
@@ -118,7 +121,8 @@ export class FillMonitor extends DurableObject<Env> {
       await alerting.flush(c.now());
       return true;
     });
-    this.parts = { c, runner, alerting, loop };
+    const watch = c.cfg?.mode === "watch" ? new WatchRunner(c, alerting) : null;
+    this.parts = { c, runner, alerting, loop, watch };
     return this.parts;
   }
 
@@ -126,22 +130,36 @@ export class FillMonitor extends DurableObject<Env> {
     return this.get(monitorId)!;
   }
 
+  /** Cron entry for a watch monitor: keeps its session alive (a watch monitor never runs a check). */
+  async keepWatching(monitorId: string): Promise<{ watching: boolean; holding: boolean }> {
+    this.pauseNow(monitorId);
+    const w = this.must(monitorId).watch;
+    return w ? { watching: true, ...w.keepAlive() } : { watching: false, holding: false };
+  }
+
   /** Cron entry: records the check (or the skipped tick) and returns at once. */
   async startCheck(req: StartCheckRequest): Promise<StartResult> {
     this.pauseNow(req.monitorId);
+    this.refuseWatch(req.monitorId);
     return this.must(req.monitorId).runner.startCheck(req.tickKey, req.trigger);
   }
 
   /** Manual start: refused (nothing recorded) while paused. */
   async startManualCheck(
     req: StartCheckRequest,
-  ): Promise<StartResult | { paused: PauseState } | { rateLimited: { retryAfterS: number } }> {
+  ): Promise<StartResult | { paused: PauseState } | { rateLimited: { retryAfterS: number } } | { watchMonitor: true }> {
     const p = this.pauseNow(req.monitorId);
     if (p.paused) return { paused: p };
     const parts = this.must(req.monitorId);
+    if (parts.watch) return { watchMonitor: true };
     const retryAfterMs = manualRunRetryAfter(parts.c.sql, parts.c.now());
     if (retryAfterMs > 0) return { rateLimited: { retryAfterS: Math.ceil(retryAfterMs / 1000) } };
     return parts.runner.startCheck(req.tickKey, req.trigger);
+  }
+
+  /** A watch monitor never places an order: no check runs on it. */
+  private refuseWatch(monitorId: string): void {
+    if (this.must(monitorId).watch) throw new Error(`monitor ${monitorId} is a watch monitor: it runs no checks`);
   }
 
   /** The pause as it stands now; an expired pause is lifted (and logged) here. */
@@ -207,9 +225,10 @@ export class FillMonitor extends DurableObject<Env> {
     this.must(monitorId).c.event(level, event, data, null);
   }
 
-  async status(monitorId: string): Promise<StatusView> {
+  async status(monitorId: string): Promise<StatusView & { watch?: Record<string, unknown> }> {
     const p = this.must(monitorId);
-    return statusView(p.c, p.runner, p.alerting);
+    const s = statusView(p.c, p.runner, p.alerting);
+    return p.watch ? { ...s, session: p.watch.sessionView(), watch: p.watch.view() } : s;
   }
 
   async getCheck(id: string): Promise<CheckView | null> {
@@ -232,6 +251,7 @@ export class FillMonitor extends DurableObject<Env> {
     const p = this.must(monitorId);
     setMeta(p.c.sql, "paused", paused ? "1" : "0");
     p.c.event("info", paused ? "monitor.paused" : "monitor.resumed", {}, null);
+    if (!paused) p.watch?.keepAlive();
   }
 
   async housekeeping(monitorId: string): Promise<void> {
@@ -269,7 +289,7 @@ export class FillMonitor extends DurableObject<Env> {
     const p = this.get();
     if (!p) return;
     try {
-      await p.loop.onAlarm();
+      await (p.watch ?? p.loop).onAlarm();
     } catch (err) {
       // After a (test) crash the object is gone; the next instance resumes from SQLite.
       if (!isCrash(err)) throw err;

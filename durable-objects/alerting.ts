@@ -18,13 +18,19 @@ import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts
 import type { LogLevel } from "./eventlog.ts";
 import { getMeta, setMeta } from "./schema.ts";
 
-/** Check verdicts; flatten outcomes (page at once); the monitor itself (blind, stalled). */
-export type AlertStream = "checks" | "flatten" | "monitor";
+/**
+ * Check verdicts; flatten outcomes (page at once); the monitor itself (blind, stalled); watch mode's
+ * missed fills, unexplained position moves and REST rate limits (each its own incident).
+ */
+export type AlertStream = "checks" | "flatten" | "monitor" | "watch" | "watch_position" | "watch_rest";
 
 const STATE_KEY = {
   checks: "alert_state",
   flatten: "alert_state_flatten",
   monitor: "alert_state_monitor",
+  watch: "alert_state_watch",
+  watch_position: "alert_state_watch_position",
+  watch_rest: "alert_state_watch_rest",
 } as const;
 
 export interface AlertingOptions {
@@ -50,12 +56,13 @@ export class Alerting {
     return raw ? (JSON.parse(raw) as AlertState) : initialAlertState();
   }
 
-  onCheck(result: CheckResult, stream: AlertStream = "checks"): void {
+  /** `resolveAfter`: how many passing results in a row resolve an incident of a non-check stream (1). */
+  onCheck(result: CheckResult, stream: AlertStream = "checks", resolveAfter = 1): void {
     const cfg = this.o.config();
     const policy = {
       ...DEFAULT_POLICY,
       failAfter: stream !== "checks" ? 1 : (cfg?.alerts.failAfter ?? DEFAULT_POLICY.failAfter),
-      resolveAfter: stream !== "checks" ? 1 : (cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter),
+      resolveAfter: stream !== "checks" ? resolveAfter : (cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter),
       degradedCounts: cfg?.alerts.degradedCounts ?? false,
       remindEveryMs: cfg?.alerts.remindEveryMs ?? DEFAULT_POLICY.remindEveryMs,
     };
@@ -181,7 +188,7 @@ export class Alerting {
 
   openIncidents(): unknown[] {
     const out: unknown[] = [];
-    for (const stream of ["checks", "flatten", "monitor"] as const) {
+    for (const stream of Object.keys(STATE_KEY) as AlertStream[]) {
       const s = this.state(stream);
       if (s.open)
         out.push({

@@ -10,6 +10,8 @@
  * Alerts: a local receiver (scripts/alert-receiver.ts, 127.0.0.1, port FILLWATCH_ALERT_PORT or any
  * free one) is the monitor's webhook target, signed with a per-run key in ALERT_PLAYGROUND_HMAC
  * (same env-file); it prints each alert it receives with its payload and whether the HMAC verified.
+ * `npm start -- --watch`: the monitor runs in watch mode on the simulator's account while the
+ * simulator's trading bot trades on it (its own API key), and the watch starts at once.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -91,6 +93,7 @@ function readApiToken(file: string): string {
   return m?.[1] ?? "";
 }
 
+const WATCH = process.argv.slice(2).includes("--watch");
 const account = await startSimulator();
 const ALERT_HMAC_SECRET = "ALERT_PLAYGROUND_HMAC";
 const alertKey = randomBytes(32).toString("hex");
@@ -118,6 +121,7 @@ const monitor = {
     targets: [{ type: "webhook", url: receiver.url, secret_name: ALERT_HMAC_SECRET }],
   },
 };
+if (WATCH) Object.assign(monitor, { mode: "watch", watch: { window_s: 10, reconcile_s: 10 } });
 const monitors = JSON.stringify([monitor]);
 const keyName = privateKeySecretName("custom", BigInt(account.account_index), account.api_key_index);
 mkdirSync(join(root, ".wrangler"), { recursive: true });
@@ -168,7 +172,9 @@ dev.on("exit", (code) => {
 });
 
 const base = `http://127.0.0.1:${DEV_PORT}`;
-console.log(`
+if (WATCH) await startWatchPlayground();
+else
+  console.log(`
 [fillwatch] simulator: ${account.rest} (chain ${account.chain_id}, account ${account.account_index}, API key ${account.api_key_index})
 [fillwatch] worker:    ${base}   (API_TOKEN from ${tokenFile.endsWith(".example") ? ".dev.vars.example" : ".dev.vars"})
 [fillwatch] page:      ${base}/   (sign in with API_TOKEN; live tail at ${base.replace("http", "ws")}/logs/stream)
@@ -182,3 +188,36 @@ console.log(`
   curl -X POST ${account.rest}/_sim/faults -d '{"name":"withhold_account_orders"}'
   curl -X DELETE ${account.rest}/_sim/faults                     # heal
 `);
+
+/** --watch: the bot trades on the account, a cron tick starts the watch, and the demo is printed. */
+async function startWatchPlayground(): Promise<void> {
+  const bot = await fetch(`${account.rest}/_sim/bot`, {
+    method: "POST",
+    body: JSON.stringify({ account_index: String(account.account_index), rate_per_min: 20, seed: 1 }),
+  });
+  if (bot.status !== 201) console.error(`[fillwatch] the simulator's bot did not start: ${await bot.text()}`);
+  const until = Date.now() + 60_000;
+  while (Date.now() < until && !stopping) {
+    try {
+      const r = await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
+      if (r.ok) break;
+    } catch {
+      // wrangler dev is not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const acct = String(account.account_index);
+  console.log(`
+[fillwatch] WATCH mode: the simulator's bot trades on account ${acct} (20 orders/min); fillwatch watches it.
+[fillwatch] worker:    ${base}   (API_TOKEN from ${tokenFile.endsWith(".example") ? ".dev.vars.example" : ".dev.vars"})
+
+  export API_TOKEN=${token ? token : "<your API_TOKEN>"}
+  curl -H "Authorization: Bearer $API_TOKEN" ${base}/status     # session, fills, budget: .monitors[0].watch
+
+  # lose every 3rd fill of the bot on every channel (REST still shows it):
+  curl -X POST ${account.rest}/_sim/faults -d '{"name":"withhold_orders","every_n":3,"account_index":${acct}}'
+  # within a few seconds /status shows fill_not_reported with the order index:
+  curl -s -H "Authorization: Bearer $API_TOKEN" ${base}/status | jq '.monitors[0].watch.recent_misses, .monitors[0].incidents'
+  curl -X DELETE ${account.rest}/_sim/faults                     # heal
+`);
+}

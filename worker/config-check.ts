@@ -7,7 +7,7 @@
  */
 import { parse as parseToml, TomlError } from "smol-toml";
 import { loadConfig } from "./config.ts";
-import { ALERT_SECRET_PREFIX, PRIVATE_KEY_SECRET_PREFIX } from "./config/secrets.ts";
+import { ALERT_SECRET_PREFIX, PRIVATE_KEY_SECRET_PREFIX, READ_TOKEN_SECRET_PREFIX } from "./config/secrets.ts";
 import { RESERVED_HOUSEKEEPING_CRON, normalizeCron, type ConfigProblem } from "./config/types.ts";
 import { isLoopback } from "./config/urls.ts";
 
@@ -88,6 +88,7 @@ function isSecretName(name: string): boolean {
     name === "API_TOKEN" ||
     name.startsWith("WATCH_INGEST_TOKEN__") ||
     name.startsWith(PRIVATE_KEY_SECRET_PREFIX) ||
+    name.startsWith(READ_TOKEN_SECRET_PREFIX) ||
     name.startsWith(ALERT_SECRET_PREFIX)
   );
 }

@@ -22,8 +22,9 @@ import {
   type Network,
 } from "./config/types.ts";
 import { isLoopback } from "./config/urls.ts";
+import { parseWatch, watchedAccountProblems } from "./config/watch.ts";
 
-export type { AlertTarget, ConfigProblem, Mode, MonitorConfig, Network } from "./config/types.ts";
+export type { AlertTarget, ConfigProblem, Mode, MonitorConfig, Network, WatchConfig } from "./config/types.ts";
 export { RESERVED_HOUSEKEEPING_CRON } from "./config/types.ts";
 
 export const NETWORKS = {
@@ -68,6 +69,8 @@ const KNOWN_KEYS = new Set([
   "name",
   "schedule",
   "public_status",
+  "watch",
+  "allow_test_orders_on_watched_account",
 ]);
 
 /** The secret holding a monitor's private key. Non-alphanumerics become "_". */
@@ -114,7 +117,21 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
   // Secret presence can change without MONITORS changing: check it on every call.
   const problems = [...result.problems];
   for (const m of result.monitors) {
-    if (!m.dryRun && !has(m.privateKeySecretName)) {
+    if (m.watch?.readTokenSecret && !has(m.watch.readTokenSecret))
+      problems.push({
+        severity: "error",
+        setting: m.watch.readTokenSecret,
+        message: `watch monitor ${m.id} names the read-only token secret ${m.watch.readTokenSecret}, which is not set`,
+        fix: `wrangler secret put ${m.watch.readTokenSecret}`,
+      });
+    else if (m.mode === "watch" && !m.watch?.readTokenSecret && !has(m.privateKeySecretName))
+      problems.push({
+        severity: "error",
+        setting: m.privateKeySecretName,
+        message: `watch monitor ${m.id} has neither an API key (to sign auth tokens; it never signs a transaction) nor watch.read_token_secret`,
+        fix: `wrangler secret put ${m.privateKeySecretName}, or set watch.read_token_secret to a LIGHTER_READ_TOKEN__* secret`,
+      });
+    else if (m.mode !== "watch" && !m.dryRun && !has(m.privateKeySecretName)) {
       problems.push({
         severity: "warning",
         setting: m.privateKeySecretName,
@@ -192,6 +209,7 @@ export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
   const monitors: MonitorConfig[] = [];
   const ids = new Map<string, number>();
   const identities = new Map<string, { index: number; id: string }>();
+  const indexed: { index: number; m: MonitorConfig }[] = [];
   list.forEach((item, i) => {
     const m = parseMonitor(item, `MONITORS[${i}]`, problems, opts);
     if (!m) return;
@@ -221,7 +239,9 @@ export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
     identities.set(identity, { index: i, id: m.id });
     ids.set(m.id, i);
     monitors.push(m);
+    indexed.push({ index: i, m });
   });
+  problems.push(...watchedAccountProblems(indexed));
   return { monitors, problems };
 }
 
@@ -362,8 +382,11 @@ function parseMonitor(
       err("markets", "markets must be a non-empty list of market ids (perp 0 … 254)", 'e.g. "markets": [0] for ETH');
   }
   const modeRaw = str("mode") ?? "on-demand";
-  if (modeRaw !== "on-demand" && modeRaw !== "continuous")
-    err("mode", `unknown mode ${describe(modeRaw)}`, 'use "on-demand" (default) or "continuous"');
+  if (modeRaw !== "on-demand" && modeRaw !== "continuous" && modeRaw !== "watch")
+    err("mode", `unknown mode ${describe(modeRaw)}`, 'use "on-demand" (default), "continuous" or "watch"');
+  const watch = modeRaw === "watch" ? parseWatch(o.watch, markets, at, problems) : null;
+  if (modeRaw !== "watch" && o.watch !== undefined)
+    warn("watch", 'watch is ignored unless "mode" is "watch"', 'set "mode": "watch" or remove watch');
   const timeScale = numv("time_scale", 0.001, 100, 1) ?? 1;
   const locationHint = str("location_hint");
   const schedule = checkSchedule(str("schedule"), opts, err);
@@ -410,6 +433,7 @@ function parseMonitor(
   const dryRun = bool("dry_run", false);
   const allowNonflatStart = bool("allow_nonflat_start", false);
   const publicStatus = bool("public_status", false);
+  const allowTestOrdersOnWatchedAccount = bool("allow_test_orders_on_watched_account", false);
   if (problems.slice(before).some((p) => p.severity === "error")) return null;
   return {
     id: `${network}:${accountIndex.toString()}:${apiKeyIndex}`,
@@ -432,6 +456,8 @@ function parseMonitor(
     allowNonflatStart,
     publicStatus,
     privateKeySecretName: keySecret ?? privateKeySecretName(network, accountIndex, apiKeyIndex!),
+    watch,
+    allowTestOrdersOnWatchedAccount,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Cron entry. Each invocation is keyed by its exact scheduledTime per monitor, so a repeated
  * delivery of the same invocation is ignored by the object while every new one (manual local
- * triggers included) runs a check. The housekeeping cron only prunes and flushes.
+ * triggers included) runs a check. The housekeeping cron only prunes and flushes. A watch monitor
+ * never runs a check: its tick only makes sure its session is held (it runs continuously).
  */
 import { loadConfig } from "./config.ts";
 import { errorMessage } from "./lighter/errors.ts";
@@ -32,6 +33,10 @@ export async function runScheduled(cron: string, scheduledTime: number, env: Env
       try {
         if (cron === HOUSEKEEPING_CRON) {
           await stub.housekeeping(m.id);
+          return { monitorId: m.id };
+        }
+        if (m.mode === "watch") {
+          await stub.keepWatching(m.id);
           return { monitorId: m.id };
         }
         const r = await stub.startCheck({ monitorId: m.id, tickKey: `cron:${scheduledTime}`, trigger: "cron" });

@@ -7,6 +7,7 @@
  *        --execution-delay-ms --send-tx-latency-ms --price-band-bps --random-variants
  *        --account INDEX:APIKEY:PUBKEYHEX (repeatable; registers an account from a public key only)
  *        --fault 'name:{"ms":500}' (repeatable)  --variant key=value (repeatable)
+ *        --bot-rate-per-min N (a trading bot on the printed account, its own API key; see bot.ts)
  */
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { startSimulator, DEFAULT_VARIANTS, VARIANT_VALUES, type SimOptions, type Variants } from "./server.ts";
@@ -21,6 +22,7 @@ const opts: SimOptions = { port: 8790, seed: 1, log: (l) => process.stderr.write
 const accounts: NonNullable<SimOptions["accounts"]> = [];
 const faults: Record<string, unknown>[] = [];
 const variants: Partial<Variants> = {};
+let botRate = 0;
 const num = (flag: string, v: string | undefined) => {
   if (v === undefined || !/^\d+$/.test(v)) fail(`${flag} needs a non-negative integer`);
   return Number(v);
@@ -63,6 +65,10 @@ for (let i = 0; i < args.length; i++) {
       break;
     case "--price-band-bps":
       opts.priceBandBps = num(a, v);
+      i++;
+      break;
+    case "--bot-rate-per-min":
+      botRate = num(a, v);
       i++;
       break;
     case "--random-variants":
@@ -126,6 +132,15 @@ const acct = sim.createAccount({ collateral: 1_000_000_000n });
 process.stdout.write(
   `${JSON.stringify({ ws: sim.ws, rest: sim.rest, chain_id: sim.chainId, account_index: Number(acct.account_index), api_key_index: acct.api_key_index, private_key: acct.private_key, market_index: 0 })}\n`,
 );
+if (botRate > 0) {
+  const r = sim.watch.control("POST", "bot", undefined, {
+    account_index: acct.account_index.toString(),
+    rate_per_min: botRate,
+    seed: opts.seed,
+  });
+  if (r?.status !== 201) fail(`--bot-rate-per-min: ${JSON.stringify(r?.body)}`);
+  process.stderr.write(`sim: trading bot on account ${acct.account_index} at ${botRate} orders/min\n`);
+}
 process.stderr.write(
   `sim: Lighter simulator on ${sim.rest} (WebSocket ${sim.ws}, chain id ${sim.chainId}, seed ${opts.seed})\n` +
     `sim:   wscat -c ${sim.ws}   then   {"type":"subscribe","channel":"order_book/0"}\n` +

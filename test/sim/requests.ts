@@ -13,6 +13,8 @@ export interface RequestEntry {
   path: string;
   authorization_header: boolean;
   token_in_url: boolean;
+  /** The account the request was made for (its query, tx_info or token), when it names one. */
+  account: string | null;
 }
 
 // An auth token: deadline:account:apikey:signature (LIVE.md L.6), possibly URL-encoded.
@@ -27,7 +29,7 @@ export class RequestLog {
     this.max = max;
   }
 
-  record(method: string, rawUrl: string, hasAuthHeader: boolean, at: number): void {
+  record(method: string, rawUrl: string, hasAuthHeader: boolean, at: number, account: string | null = null): void {
     let tokenInUrl = false;
     const path = rawUrl
       .replace(AUTH_PARAM, (_m, head: string, value: string) => {
@@ -45,13 +47,14 @@ export class RequestLog {
       path,
       authorization_header: hasAuthHeader,
       token_in_url: tokenInUrl,
+      account,
     });
     if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
   }
 
-  /** The most recent `limit` entries (oldest first), optionally only those after sequence `since`. */
-  list(limit = 200, since = 0): RequestEntry[] {
-    return this.entries.filter((e) => e.seq > since).slice(-limit);
+  /** The most recent `limit` entries (oldest first), optionally only those after sequence `since` and of one account. */
+  list(limit = 200, since = 0, account: string | null = null): RequestEntry[] {
+    return this.entries.filter((e) => e.seq > since && (account === null || e.account === account)).slice(-limit);
   }
 
   clear(): void {

@@ -26,6 +26,7 @@ import {
 } from "./exchange.ts";
 import { FaultRegistry, type Fault, type FaultName } from "./faults.ts";
 import { RequestLog } from "./requests.ts";
+import { WatchSupport } from "./watch-support.ts";
 import { exactJson } from "./json.ts";
 import { Rng } from "./random.ts";
 
@@ -141,6 +142,8 @@ export interface Simulator {
   chainId: number;
   exchange: Exchange;
   faults: FaultRegistry;
+  /** The trades endpoint, read-only tokens and the trading bots (watch-support.ts). */
+  watch: WatchSupport;
   createAccount(p?: { accountIndex?: bigint; apiKeyIndex?: number; publicKey?: string; collateral?: bigint }): {
     account_index: bigint;
     api_key_index: number;
@@ -219,6 +222,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   function accountVariantsOf(a: bigint | null): Variants {
     return { ...globalVariants, ...(a !== null ? (accountVariants.get(a) ?? {}) : {}) };
   }
+  const watch = new WatchSupport(exchange, chainId, now, (a, m) => queueAccount(a).markets.add(m));
   for (const a of opts.accounts ?? [])
     exchange.createAccount({ accountIndex: a.index, apiKeyIndex: a.apiKeyIndex, publicKey: a.publicKey });
   for (const f of opts.faults ?? []) faults.add(f, now());
@@ -783,7 +787,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       const auth = typeof m.auth === "string" ? m.auth : null;
       if (!auth) return send(c, errorFrame(c, 20001, `invalid param : auth field is required: ${parsed.channel}`));
       const acct = exchange.accounts.get(parsed.account);
-      const tok = readAuthToken(auth);
+      const ro = watch.readTokenAccount(auth);
+      if (ro !== null && ro !== parsed.account) return send(c, errorFrame(c, 20013, "invalid auth: account mismatch"));
+      const tok = ro !== null ? { accountIndex: ro, apiKeyIndex: -1 } : readAuthToken(auth);
       if (!tok) return send(c, errorFrame(c, 20013, "invalid auth: invalid auth string"));
       if (!acct) return send(c, errorFrame(c, 20013, "invalid auth: unknown account"));
       if (tok.accountIndex !== parsed.account) return send(c, errorFrame(c, 20013, "invalid auth: account mismatch"));
@@ -791,10 +797,11 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       if (has(c, "reject_auth") || has(c, "expire_auth"))
         return send(c, errorFrame(c, 20013, "invalid auth: invalid deadline"));
       const key2 = acct.apiKeys.get(tok.apiKeyIndex);
-      if (!key2) return send(c, errorFrame(c, 20013, "invalid auth: api key not found"));
-      const check = checkAuthToken(auth, key2.publicKey, Math.floor(now() / 1000));
-      if (!check.signatureValid) return send(c, errorFrame(c, 20013, "invalid auth: invalid signature"));
-      if (check.expired || check.tooFarAhead) return send(c, errorFrame(c, 20013, "invalid auth: invalid deadline"));
+      if (!key2 && ro === null) return send(c, errorFrame(c, 20013, "invalid auth: api key not found"));
+      const check = key2 ? checkAuthToken(auth, key2.publicKey, Math.floor(now() / 1000)) : null;
+      if (check && !check.signatureValid) return send(c, errorFrame(c, 20013, "invalid auth: invalid signature"));
+      if (check && (check.expired || check.tooFarAhead))
+        return send(c, errorFrame(c, 20013, "invalid auth: invalid deadline"));
     }
     c.subs.set(key, parsed);
     if (matchesIgnored(c, ch)) return;
@@ -1040,12 +1047,24 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     return null;
   }
 
+  /** The account a REST request is made for (query, tx_info, or its token), for per-account counts. */
+  function requestOwner(req: IncomingMessage, url: URL, body: string): string | null {
+    const form = req.method === "POST" ? parseForm(body, String(req.headers["content-type"] ?? "")) : null;
+    const a = requestAccount(url, form);
+    if (a !== null) return a.toString();
+    const token = req.headers.authorization;
+    if (typeof token !== "string") return null;
+    return (watch.readTokenAccount(token) ?? readAuthToken(token)?.accountIndex ?? null)?.toString() ?? null;
+  }
+
   function authAccount(req: IncomingMessage, url: URL): { account: bigint } | { error: [number, number, string] } {
     const token =
       (req.headers.authorization as string | undefined) ??
       url.searchParams.get("auth") ??
       url.searchParams.get("authorization");
     if (!token) return { error: [400, 20001, "invalid param : auth query param and Authorization header are empty"] };
+    const ro = watch.readTokenAccount(token);
+    if (ro !== null) return { account: ro };
     const tok = readAuthToken(token);
     const acct = tok ? exchange.accounts.get(tok.accountIndex) : undefined;
     const key = tok && acct ? acct.apiKeys.get(tok.apiKeyIndex) : undefined;
@@ -1075,7 +1094,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         })),
         positions: Object.fromEntries([...a.positions.entries()].map(([m, p]) => [String(m), p.toString()])),
       })),
-      orders: accounts.flatMap((a) => a.orders.map((o) => ({ ...exchange.orderJson(o), account_index: o.account }))),
+      orders: accounts.flatMap((a) =>
+        a.orders.map((o) => ({ ...exchange.orderJson(o), account_index: o.account, selected_by: [...o.selected] })),
+      ),
       trades: exchange.trades
         .filter((t) => filter === null || t.ask.account === filter || t.bid.account === filter)
         .slice(-500)
@@ -1183,13 +1204,19 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       const limit = Number(url.searchParams.get("limit") ?? 200);
       const since = Number(url.searchParams.get("since") ?? 0);
       return json(res, 200, {
-        requests: requestLog.list(Number.isFinite(limit) ? limit : 200, Number.isFinite(since) ? since : 0),
+        requests: requestLog.list(
+          Number.isFinite(limit) ? limit : 200,
+          Number.isFinite(since) ? since : 0,
+          url.searchParams.get("account_index"),
+        ),
       });
     }
     if (resource === "state" && req.method === "GET") {
       const a = url.searchParams.get("account_index");
       return json(res, 200, stateJson(a && /^\d+$/.test(a) ? BigInt(a) : null));
     }
+    const w = watch.control(req.method ?? "GET", resource, parts[2], payload);
+    if (w) return json(res, w.status, w.body);
     return json(res, 404, { error: `no control endpoint ${req.method} ${url.pathname}` });
   }
 
@@ -1383,6 +1410,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           next_cursor: "",
         });
       }
+      case "/api/v1/trades": {
+        const auth = authAccount(req, url);
+        if ("error" in auth) return json(res, auth.error[0], { code: auth.error[1], message: auth.error[2] });
+        const out = watch.trades(auth.account, url.searchParams);
+        return json(res, out.status, out.body);
+      }
       case "/api/v1/currentHeight":
         return json(res, 200, { code: 200, height: exchange.height });
       case "/api/v1/accountLimits": {
@@ -1417,12 +1450,19 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   const requestLog = new RequestLog();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    if (!url.pathname.startsWith("/_sim/"))
-      requestLog.record(req.method ?? "GET", req.url ?? "/", req.headers.authorization !== undefined, now());
+    const at = now();
     readBody(req)
-      .then((body) =>
-        url.pathname.startsWith("/_sim/") ? handleSim(req, res, url, body) : handleApi(req, res, url, body),
-      )
+      .then((body) => {
+        if (url.pathname.startsWith("/_sim/")) return handleSim(req, res, url, body);
+        requestLog.record(
+          req.method ?? "GET",
+          req.url ?? "/",
+          req.headers.authorization !== undefined,
+          at,
+          requestOwner(req, url, body),
+        );
+        return handleApi(req, res, url, body);
+      })
       .catch((err: unknown) => {
         if (!res.headersSent)
           json(res, 500, { code: 29500, message: err instanceof Error ? err.message : "internal server error" });
@@ -1451,11 +1491,13 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     chainId,
     exchange,
     faults,
+    watch,
     createAccount,
     setVariants,
     async close() {
       clearInterval(bookTimer);
       clearInterval(hkTimer);
+      watch.close();
       exchange.close();
       for (const c of conns) c.ws.terminate();
       for (const r of hung) r.destroy();

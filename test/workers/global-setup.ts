@@ -76,6 +76,14 @@ export const SCENARIOS = [
   "page",
   "page_public",
   "page_tail",
+  // watch mode (test/workers/watch*.test.ts): a trading bot on each account, a monitor watching it
+  "watch_withhold",
+  "watch_late",
+  "watch_dup",
+  "watch_gap",
+  "watch_429",
+  "watch_ro",
+  "watch_position",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -113,6 +121,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ];
     if (scenario === "pass" || scenario === "op_overlap" || scenario === "op_blind")
       (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/${scenario}`;
+    if (scenario.startsWith("watch_")) {
+      // window 1 s, reconciliation every 1 s, budget 12 per (scaled) minute of 6 s
+      cfg.mode = "watch";
+      cfg.time_scale = 0.1;
+      cfg.watch = { window_s: scenario === "watch_dup" ? 30 : 10, reconcile_s: 10, rest_budget_per_min: 12 };
+      if (scenario === "watch_ro") {
+        (cfg.watch as Record<string, unknown>).read_token_secret = "LIGHTER_READ_TOKEN__WATCH_RO";
+        secrets.LIGHTER_READ_TOKEN__WATCH_RO = sim.watch.issueReadToken(account);
+      }
+    }
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;
     monitors.push({ id, account_index: Number(account), api_key_index: a.api_key_index, scenario });
@@ -120,7 +138,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       secrets[privateKeySecretName("custom", account, a.api_key_index)] = `0x${"12".repeat(40)}`;
     else if (scenario === "malformed_key")
       secrets[privateKeySecretName("custom", account, a.api_key_index)] = "0xthis-is-not-a-key-but-a-secret-value-77";
-    else if (scenario !== "dry_run") secrets[privateKeySecretName("custom", account, a.api_key_index)] = a.private_key!;
+    else if (scenario !== "dry_run" && scenario !== "watch_ro")
+      secrets[privateKeySecretName("custom", account, a.api_key_index)] = a.private_key!;
   }
   secrets[API_OPS_HMAC_SECRET_NAME] = API_OPS_HMAC_KEY;
   project.provide("simRest", sim.rest);

@@ -130,6 +130,11 @@ export function registerCheckRoutes(app: Api): void {
           message: `monitor ${m.id} is paused${why}${until}; POST /resume first`,
         });
       }
+      if ("watchMonitor" in r) {
+        throw new HTTPException(409, {
+          message: `monitor ${m.id} is a watch monitor: it places no orders and runs no checks`,
+        });
+      }
       if ("rateLimited" in r) {
         c.header("Retry-After", String(r.rateLimited.retryAfterS));
         throw new HTTPException(429, {

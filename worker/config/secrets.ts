@@ -1,15 +1,17 @@
 /**
  * Which secret a MONITORS field may name. A config edit must never make the Worker read a
  * write-only secret and send it somewhere: alert fields (`url_secret`, `secret_name`) may only name
- * `ALERT_*` secrets, `private_key_secret` only `LIGHTER_PRIVATE_KEY__*`, and `API_TOKEN` and
+ * `ALERT_*` secrets, `private_key_secret` only `LIGHTER_PRIVATE_KEY__*`, `watch.read_token_secret` only
+ * `LIGHTER_READ_TOKEN__*` (a read-only API token, PROTOCOL.md §5.8), and `API_TOKEN` and
  * `WATCH_INGEST_TOKEN__*` can never be referenced.
  */
 import type { ConfigProblem } from "./types.ts";
 
-export type SecretRole = "alert" | "private_key";
+export type SecretRole = "alert" | "private_key" | "read_token";
 
 export const ALERT_SECRET_PREFIX = "ALERT_";
 export const PRIVATE_KEY_SECRET_PREFIX = "LIGHTER_PRIVATE_KEY__";
+export const READ_TOKEN_SECRET_PREFIX = "LIGHTER_READ_TOKEN__";
 
 const NAME_RE = /^[A-Z][A-Z0-9_]*$/;
 
@@ -37,7 +39,12 @@ function sanitize(name: string): string {
 export function secretReferenceProblem(role: SecretRole, name: string, setting: string): ConfigProblem | null {
   const field = setting.slice(setting.lastIndexOf(".") + 1);
   const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
-  const prefix = role === "alert" ? ALERT_SECRET_PREFIX : PRIVATE_KEY_SECRET_PREFIX;
+  const prefix =
+    role === "alert"
+      ? ALERT_SECRET_PREFIX
+      : role === "read_token"
+        ? READ_TOKEN_SECRET_PREFIX
+        : PRIVATE_KEY_SECRET_PREFIX;
   if (NAME_RE.test(name) && name.startsWith(prefix) && name.length > prefix.length && !neverReferenced(name))
     return null;
   const error = (message: string, fix: string): ConfigProblem => ({ severity: "error", setting, message, fix });
@@ -46,8 +53,17 @@ export function secretReferenceProblem(role: SecretRole, name: string, setting: 
       `${field} names ${shown}, a secret no setting may reference`,
       role === "alert"
         ? `store the alert credential in its own secret, e.g. "ALERT_WEBHOOK_URL", and name that`
-        : `remove ${field} to use the default LIGHTER_PRIVATE_KEY__<NETWORK>_<ACCOUNT>_<APIKEY>`,
+        : role === "read_token"
+          ? `store the read-only token in its own secret, e.g. "LIGHTER_READ_TOKEN__MAIN", and name that`
+          : `remove ${field} to use the default LIGHTER_PRIVATE_KEY__<NETWORK>_<ACCOUNT>_<APIKEY>`,
     );
+  if (role === "read_token") {
+    const renamed = `${READ_TOKEN_SECRET_PREFIX}${sanitize(name.replace(/^LIGHTER_READ_TOKEN_*/i, ""))}`;
+    return error(
+      `${field} names ${shown}: a read-only token may only come from a secret whose name starts with ${READ_TOKEN_SECRET_PREFIX}`,
+      `rename the secret to "${renamed}" (wrangler secret put ${renamed}) and set ${field} to "${renamed}"`,
+    );
+  }
   if (role === "alert") {
     if (name.startsWith(PRIVATE_KEY_SECRET_PREFIX))
       return error(

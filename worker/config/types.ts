@@ -4,7 +4,23 @@
  */
 
 export type Network = "testnet" | "mainnet" | "custom";
-export type Mode = "on-demand" | "continuous";
+export type Mode = "on-demand" | "continuous" | "watch";
+
+/** The `watch` block (mode "watch"): durations in ms. */
+export interface WatchConfig {
+  /** Markets subscribed on account_orders/{m}/{account} (account_all_* cover every market). */
+  markets: number[];
+  windowMs: number;
+  reconcileMs: number;
+  maxOrdersTracked: number;
+  /** Requests a rolling minute on Standard; PROTOCOL.md §5.9 weight units on other tiers. */
+  restBudgetPerMin: number;
+  tier: "standard" | "premium" | "plus" | "builder";
+  /** A `LIGHTER_READ_TOKEN__*` secret (read-only API token, PROTOCOL.md §5.8), or null: auth tokens from the key. */
+  readTokenSecret: string | null;
+  /** Reconciliation cycles in a row with fills reported in time before a fill_not_reported incident resolves. */
+  resolveAfterCycles: number;
+}
 
 export interface AlertTarget {
   type: "webhook" | "slack" | "discord" | "telegram" | "pagerduty";
@@ -60,6 +76,10 @@ export interface MonitorConfig {
   publicStatus: boolean;
   /** Always a `LIGHTER_PRIVATE_KEY__*` name. */
   privateKeySecretName: string;
+  /** Set in mode "watch" (null otherwise). */
+  watch: WatchConfig | null;
+  /** Synthetic checks may run on an account a watch monitor watches. */
+  allowTestOrdersOnWatchedAccount: boolean;
 }
 
 export interface ConfigProblem {

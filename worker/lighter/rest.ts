@@ -6,7 +6,7 @@
  * in an error.
  */
 import { errorMessage } from "./errors.ts";
-import { parseOrder, type Order } from "./messages.ts";
+import { parseOrder, parseTrade, type Order, type Trade } from "./messages.ts";
 
 export class LighterApiError extends Error {
   override name = "LighterApiError";
@@ -276,6 +276,28 @@ export class LighterRestClient {
       { auth: true },
     );
     return listOf(r.orders).map((o) => parseOrder(o));
+  }
+
+  /**
+   * An account's trades by trade id (PROTOCOL.md §5.6): ascending from trade id `from` (inclusive),
+   * or the newest first with `sortDir: "desc"`. Authenticated; weight 600 on weighted tiers.
+   */
+  async trades(
+    accountIndex: bigint | number,
+    opts: { from?: string; limit?: number; sortDir?: "asc" | "desc" } = {},
+  ): Promise<Trade[]> {
+    const r = await this.request(
+      "/api/v1/trades",
+      {
+        account_index: String(accountIndex),
+        sort_by: "trade_id",
+        sort_dir: opts.sortDir,
+        from: opts.from,
+        limit: String(opts.limit ?? 100),
+      },
+      { auth: true },
+    );
+    return listOf(r.trades).map((t) => parseTrade(t));
   }
 
   /** A tx by hash, or null when the exchange does not know it. */

@@ -78,7 +78,11 @@ export type Diagnosis =
   | "monitor_stalled"
   // flatten (alerted separately from the verdict)
   | "flatten_failed"
-  | "flatten_residual";
+  | "flatten_residual"
+  // watch mode (the account's real fills; each on its own alert stream)
+  | "fill_not_reported"
+  | "position_moved_without_fill"
+  | "exchange_rate_limited";
 
 /** Which stage a diagnosis belongs to when it is the reason a check failed or was skipped. */
 export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
@@ -131,6 +135,9 @@ export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
   monitor_stalled: null,
   flatten_failed: null,
   flatten_residual: null,
+  fill_not_reported: null,
+  position_moved_without_fill: null,
+  exchange_rate_limited: null,
 };
 
 /** Meanings of Lighter codes a person may meet in evidence (PROTOCOL.md §2.9, §5.10). */
@@ -265,6 +272,12 @@ export const ACTIONS: Record<Diagnosis, string> = {
     "fillwatch could not flatten the test position; close it by hand (position in the evidence) and check the account's margin.",
   flatten_residual:
     "A position below the market minimum remains; fillwatch nets it with the next check's side. Above max_residual_base it needs a manual close.",
+  fill_not_reported:
+    "A REAL fill of this account (REST shows the trade) was reported by none of the subscribed channels within window_s. Your bot may not know about this fill: reconcile its position and open orders against REST now (GET /api/v1/trades and accountActiveOrders), then find why the channels were silent — compare the last frame time per channel in the evidence with the REST time (a dropped or throttled subscription, 30009, an expired token, or the exchange did not deliver), and escalate to Lighter with the order index and trade id.",
+  position_moved_without_fill:
+    "The account's position changed (account_all_positions) but no fill explains it: no channel reported one and REST trades show none on that market in the window. Check for liquidations, ADL or funding settlements, and reconcile your bot's position against REST (GET /api/v1/account); the positions before and after and the open orders are in the evidence.",
+  exchange_rate_limited:
+    "Lighter's REST API answered 429 / 23000 to fillwatch's watch monitor. All of the monitor's REST calls stop for at least 60 s (the exchange's cooldown); fills stay unverified meanwhile. The limit is per L1 address and shared with your bot: lower watch.rest_budget_per_min, raise watch.reconcile_s, or reduce the bot's request rate.",
 };
 
 /** Human text for an exchange code, e.g. "21104 invalid nonce". */

@@ -3,6 +3,7 @@
  * order lock, incidents), the pause, and the recent checks. The public view is cut down here to
  * verdicts and times only, so no evidence can reach a public page by accident.
  */
+import { errorMessage } from "../lighter/errors.ts";
 import type { StatusView } from "../../durable-objects/check/views.ts";
 import type { CheckRecord, ChecksPage } from "../../durable-objects/views/checks.ts";
 import type { PauseState } from "../../durable-objects/views/pause.ts";
@@ -60,7 +61,7 @@ export async function loadMonitor(env: Env, m: MonitorConfig): Promise<MonitorPa
     ]);
     return { ...base, status, pause, checks: page.checks, error: null };
   } catch (err) {
-    return { ...base, status: null, pause: null, checks: [], error: err instanceof Error ? err.message : String(err) };
+    return { ...base, status: null, pause: null, checks: [], error: errorMessage(err) };
   }
 }
 

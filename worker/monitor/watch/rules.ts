@@ -1,0 +1,110 @@
+/**
+ * The verdict rules of watch mode, as pure functions: whether a fill REST shows was reported by a
+ * channel in time (or late, or never, or fell in a coverage gap), how one reconciliation cycle's
+ * judgements become one alert result (missed fills group into one incident), and whether a
+ * position change is explained by a fill.
+ */
+
+/** The channels that can report a fill of the account. */
+export const FILL_CHANNELS = ["account_orders", "account_all_orders", "account_all_trades"] as const;
+export type FillChannel = (typeof FILL_CHANNELS)[number];
+
+/** When a channel was subscribed: from its ack until the session closed (null: still open). */
+export interface Coverage {
+  from: number;
+  to: number | null;
+}
+
+/**
+ * Whether a channel owed a report for a fill at `fillAt`: it was subscribed at the fill and stayed
+ * subscribed for the whole window after it (a session that closes inside the window leaves the
+ * fill to reconciliation over the gap, never to an alert).
+ */
+export function covered(intervals: readonly Coverage[], fillAt: number, windowMs: number): boolean {
+  return intervals.some((c) => c.from <= fillAt && (c.to === null || c.to >= fillAt + windowMs));
+}
+
+export type FillJudgement =
+  | { kind: "pending" }
+  /** No channel was subscribed across the fill's window: reconciled over the gap, no alert. */
+  | { kind: "gap" }
+  /** Some channel reported within the window; `missingOn`: covering channels that did not. */
+  | { kind: "reported"; firstAt: number; delayMs: number; missingOn: FillChannel[] }
+  | { kind: "late"; firstAt: number; delayMs: number }
+  | { kind: "missed" };
+
+export interface FillInput {
+  /** When the fill happened (the exchange's trade time; REST time when the trade has none). */
+  fillAt: number;
+  /** Per channel: when it first reported this fill, or null. */
+  reports: Partial<Record<FillChannel, number | null>>;
+  /** Per channel: its subscription intervals. */
+  coverage: Partial<Record<FillChannel, readonly Coverage[]>>;
+  windowMs: number;
+  now: number;
+}
+
+/**
+ * A fill is alerted (missed) iff no channel that covered it reported it by `fillAt + windowMs`
+ * and no report came at all by `now` (a report after the window is late, not missed).
+ *
+ * @example
+ * judgeFill({ fillAt: 0, reports: { account_all_orders: 50 }, coverage: { account_all_orders: [{ from: -1, to: null }] }, windowMs: 100, now: 200 })
+ * // { kind: "reported", firstAt: 50, delayMs: 50, missingOn: [] }
+ */
+export function judgeFill(f: FillInput): FillJudgement {
+  const deadline = f.fillAt + f.windowMs;
+  const owing = FILL_CHANNELS.filter((ch) => covered(f.coverage[ch] ?? [], f.fillAt, f.windowMs));
+  if (owing.length === 0) return f.now < deadline ? { kind: "pending" } : { kind: "gap" };
+  let first: number | null = null;
+  for (const ch of owing) {
+    const r = f.reports[ch];
+    if (r !== null && r !== undefined && (first === null || r < first)) first = r;
+  }
+  if (first !== null && first <= deadline) {
+    // Channels still inside their window are not missing yet: wait for them.
+    const missingOn = owing.filter((ch) => {
+      const r = f.reports[ch];
+      return r === null || r === undefined || r > deadline;
+    });
+    if (missingOn.length > 0 && f.now < deadline) return { kind: "pending" };
+    return { kind: "reported", firstAt: first, delayMs: Math.max(0, first - f.fillAt), missingOn };
+  }
+  if (f.now < deadline) return { kind: "pending" };
+  if (first !== null) return { kind: "late", firstAt: first, delayMs: first - f.fillAt };
+  return { kind: "missed" };
+}
+
+/**
+ * One reconciliation cycle → one alert result: "fail" when any fill was missed (all of a cycle's
+ * misses group into the one open incident), "pass" when fills were reported in time and none was
+ * missed, null when the cycle proved nothing (no decided fills, or only gaps and late reports).
+ */
+export function cycleResult(judgements: readonly FillJudgement[]): "fail" | "pass" | null {
+  if (judgements.some((j) => j.kind === "missed")) return "fail";
+  if (judgements.some((j) => j.kind === "reported")) return "pass";
+  return null;
+}
+
+export interface PositionMove {
+  market: number;
+  /** Signed position before and after, as exact decimal strings. */
+  from: string;
+  to: string;
+  /** When the move was seen, and when the previous position was seen. */
+  at: number;
+  prevAt: number;
+}
+
+/**
+ * A position move is explained when some fill on its market (reported by any channel or shown by
+ * REST) happened between the previous position report and the move's window end.
+ */
+export function moveExplained(
+  m: PositionMove,
+  fills: readonly { market: number; at: number }[],
+  windowMs: number,
+  skewMs: number,
+): boolean {
+  return fills.some((f) => f.market === m.market && f.at >= m.prevAt - skewMs && f.at <= m.at + windowMs);
+}
