@@ -43,7 +43,7 @@ export interface StartCheckRequest {
 /** What the Worker's watchdog learns from the object. */
 export interface WatchdogReport {
   monitorId: string;
-  /** When the last check concluded (ms), or null if none ever did. */
+  /** When the last check concluded (a watch monitor: its last reconciliation), in ms; null if never. */
   lastConcludedAt: number | null;
   /** The check in progress and when it started, if any. */
   runningCheck: { id: string; startedAt: number; boundAt: number | null } | null;
@@ -264,9 +264,11 @@ export class FillMonitor extends DurableObject<Env> {
     const p = this.must(monitorId);
     const cur = runningCheck(p.c) ?? (currentId(p.c) ? readCheck(p.c.sql, currentId(p.c)!) : null);
     const last = getMeta(p.c.sql, "last_concluded_at");
+    // A watch monitor concludes no checks: its liveness is the last successful reconciliation.
+    const watched = p.watch ? p.watch.view().last_reconcile_at : undefined;
     return {
       monitorId,
-      lastConcludedAt: last ? Number(last) : null,
+      lastConcludedAt: typeof watched === "number" ? watched : last ? Number(last) : null,
       runningCheck: cur ? { id: cur.id, startedAt: cur.started_at, boundAt: cur.bound_at } : null,
       now: p.c.now(),
     };
