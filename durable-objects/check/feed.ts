@@ -9,7 +9,6 @@ import {
   accountOrdersChannel,
   orderBookChannel,
   parseFrame,
-  pingFrame,
   pongFrame,
   redactFrameForLog,
   subscribeFrame,
@@ -23,7 +22,8 @@ import { isCrash } from "../crash.ts";
 import { redactText } from "../eventlog.ts";
 import { bumpCounter } from "../schema.ts";
 import { WS_TOKEN_LIFETIME_S, type MonitorContext } from "./context.ts";
-import { LighterSession, type ConnectResult } from "./session.ts";
+import { KeptSession } from "./kept-session.ts";
+import type { ConnectResult } from "./session.ts";
 
 /** The two channel families that carry our orders. */
 export type OrderChannel = "account_orders" | "account_all_orders";
@@ -37,9 +37,6 @@ export interface FeedListener {
   onClosed(code: number, reason: string, at: number): void;
 }
 
-const BASE_PING_MS = 30_000;
-const BASE_SILENCE_MS = 90_000;
-const BASE_CONNECT_MS = 10_000;
 const MAX_LAST_FRAMES = 12;
 /** Market ids a frame may name: the configured ones; anything else is unexpected, never a new book. */
 const MAX_FRAME_TEXT = 2_000;
@@ -56,9 +53,8 @@ export class Feed {
   readonly lastChannelFrameAt = new Map<OrderChannel, number>();
   readonly frameCounts = new Map<string, number>();
   reconnects = 0;
-  private session: LighterSession | null = null;
+  private readonly session: KeptSession;
   private connecting: Promise<ConnectResult> | null = null;
-  private pingTimer: ReturnType<typeof setInterval> | null = null;
 
   private readonly c: MonitorContext;
   private readonly listener: FeedListener;
@@ -66,10 +62,17 @@ export class Feed {
   constructor(c: MonitorContext, listener: FeedListener) {
     this.c = c;
     this.listener = listener;
+    this.session = new KeptSession(c, "session", {
+      onFrame: (text, at) => this.onFrame(text, at),
+      onLost: (code, reason, at) => {
+        this.forgetSubscriptions();
+        this.listener.onClosed(code, reason, at);
+      },
+    });
   }
 
   get isOpen(): boolean {
-    return this.session?.isOpen ?? false;
+    return this.session.isOpen;
   }
 
   get isConnecting(): boolean {
@@ -77,20 +80,20 @@ export class Feed {
   }
 
   get openedAt(): number | null {
-    return this.session?.openedAt ?? null;
+    return this.session.openedAt;
   }
 
   get lastFrameAt(): number | null {
-    return this.session?.lastFrameAt ?? null;
+    return this.session.lastFrameAt;
   }
 
   get framesIn(): number {
-    return this.session?.framesIn ?? 0;
+    return this.session.framesIn;
   }
 
   /** Opens the session unless one is open or opening. */
   async ensureOpen(checkId: string | null): Promise<ConnectResult> {
-    if (this.session?.isOpen) return { ok: true };
+    if (this.session.isOpen) return { ok: true };
     if (!this.connecting) {
       this.connecting = this.open(checkId).finally(() => {
         this.connecting = null;
@@ -100,86 +103,26 @@ export class Feed {
   }
 
   private async open(checkId: string | null): Promise<ConnectResult> {
-    const cfg = this.c.cfg!;
-    const session: LighterSession = new LighterSession(
-      cfg.wsUrl,
-      {
-        onFrame: (text, at) => {
-          if (this.session === session) this.onFrame(text, at);
-        },
-        onClose: (code, reason, at) => {
-          if (this.session === session) this.onPeerClosed(code, reason, at);
-        },
-      },
-      () => this.c.now(),
-    );
-    const started = this.c.now();
-    const res = await session.connect(this.c.scale(BASE_CONNECT_MS));
-    if (!res.ok) {
-      bumpCounter(this.c.sql, "session.connect_failed");
-      this.c.event(
-        "warn",
-        "session.connect_failed",
-        { kind: res.kind, status: res.status ?? null, message: res.message, ms: this.c.now() - started },
-        checkId,
-      );
-      return res;
-    }
-    this.session = session;
-    this.books.clear();
-    this.subscribedBooks.clear();
-    this.subscribedOrders.clear();
-    this.allOrdersSubscribed = false;
-    bumpCounter(this.c.sql, "session.connected");
-    this.c.event("info", "session.connected", { url: cfg.wsUrl, ms: this.c.now() - started }, checkId);
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    this.pingTimer = setInterval(() => this.keepalive(), this.c.scale(BASE_PING_MS));
+    const res = await this.session.connect(this.c.cfg!.wsUrl, checkId);
+    if (res.ok) this.forgetSubscriptions();
     return res;
-  }
-
-  private keepalive(): void {
-    const s = this.session;
-    if (!s?.isOpen) return;
-    const now = this.c.now();
-    if (s.lastFrameAt !== null && now - s.lastFrameAt > this.c.scale(BASE_SILENCE_MS)) {
-      this.c.event("warn", "session.silent", { silent_ms: now - s.lastFrameAt }, null);
-      bumpCounter(this.c.sql, "session.watchdog_reconnects");
-      this.close("watchdog: no frames");
-      this.listener.onClosed(4000, "watchdog", now);
-      return;
-    }
-    this.send(pingFrame());
   }
 
   /** Closes our side (no onClosed). */
   close(reason: string): void {
-    this.stopTimers();
-    const s = this.session;
-    this.session = null;
-    if (s?.isOpen) {
-      s.close(1000, reason);
-      this.c.event("info", "session.closed", { reason }, null);
-    }
+    this.session.close(reason);
+    this.forgetSubscriptions();
   }
 
-  private stopTimers(): void {
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    this.pingTimer = null;
+  private forgetSubscriptions(): void {
+    this.books.clear();
     this.subscribedBooks.clear();
     this.subscribedOrders.clear();
     this.allOrdersSubscribed = false;
   }
 
-  private onPeerClosed(code: number, reason: string, at: number): void {
-    this.stopTimers();
-    this.session = null;
-    bumpCounter(this.c.sql, "session.closed_by_peer");
-    this.c.event("warn", "session.closed_by_peer", { code, reason }, null);
-    this.listener.onClosed(code, reason, at);
-  }
-
   send(frame: string): boolean {
-    const ok = this.session?.send(frame) ?? false;
+    const ok = this.session.send(frame);
     this.remember("out", frame, this.c.now());
     return ok;
   }

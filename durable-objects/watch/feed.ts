@@ -9,7 +9,6 @@ import {
   accountAllTradesChannel,
   accountOrdersChannel,
   parseFrame,
-  pingFrame,
   pongFrame,
   subscribeFrame,
   type Order,
@@ -22,7 +21,8 @@ import { isCrash } from "../crash.ts";
 import { redactText } from "../eventlog.ts";
 import { bumpCounter } from "../schema.ts";
 import type { MonitorContext } from "../check/context.ts";
-import { LighterSession, type ConnectResult } from "../check/session.ts";
+import { KeptSession } from "../check/kept-session.ts";
+import type { ConnectResult } from "../check/session.ts";
 
 export type WatchChannel = FillChannel | "account_all_positions";
 
@@ -35,10 +35,6 @@ export interface WatchFeedListener {
   onClosed(code: number, reason: string, at: number): void;
 }
 
-const BASE_PING_MS = 30_000;
-const BASE_SILENCE_MS = 90_000;
-const BASE_CONNECT_MS = 10_000;
-
 export class WatchFeed {
   readonly lastFrameAtByChannel = new Map<WatchChannel, number>();
   readonly frameCounts = new Map<string, number>();
@@ -46,8 +42,8 @@ export class WatchFeed {
   private readonly ordersAcked = new Set<number>();
   reconnects = 0;
   framesTotal = 0;
-  private session: LighterSession | null = null;
-  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly session: KeptSession;
+  private markets: readonly number[] = [];
   private readonly c: MonitorContext;
   private readonly listener: WatchFeedListener;
   private readonly authToken: () => string;
@@ -56,55 +52,35 @@ export class WatchFeed {
     this.c = c;
     this.listener = listener;
     this.authToken = authToken;
+    this.session = new KeptSession(c, "watch.session", {
+      onFrame: (text, at) => this.onFrame(text, at, this.markets),
+      onLost: (code, reason, at) => {
+        this.subscribed.clear();
+        this.listener.onClosed(code, reason, at);
+      },
+    });
   }
 
   get isOpen(): boolean {
-    return this.session?.isOpen ?? false;
+    return this.session.isOpen;
   }
 
   get openedAt(): number | null {
-    return this.session?.openedAt ?? null;
+    return this.session.openedAt;
   }
 
   get lastFrameAt(): number | null {
-    return this.session?.lastFrameAt ?? null;
+    return this.session.lastFrameAt;
   }
 
   /** Connects and subscribes to every channel of the account. */
   async open(markets: readonly number[]): Promise<ConnectResult> {
     const cfg = this.c.cfg!;
-    const session: LighterSession = new LighterSession(
-      cfg.wsUrl,
-      {
-        onFrame: (text, at) => {
-          if (this.session === session) this.onFrame(text, at, markets);
-        },
-        onClose: (code, reason, at) => {
-          if (this.session !== session) return;
-          this.stop();
-          bumpCounter(this.c.sql, "watch.session_closed_by_peer");
-          this.c.event("warn", "watch.session_closed", { code, reason }, null);
-          this.listener.onClosed(code, reason, at);
-        },
-      },
-      () => this.c.now(),
-    );
-    const res = await session.connect(this.c.scale(BASE_CONNECT_MS));
-    if (!res.ok) {
-      bumpCounter(this.c.sql, "watch.connect_failed");
-      this.c.event(
-        "warn",
-        "watch.connect_failed",
-        { kind: res.kind, status: res.status ?? null, message: res.message },
-        null,
-      );
-      return res;
-    }
-    this.session = session;
+    this.markets = markets;
+    const res = await this.session.connect(cfg.wsUrl, null);
+    if (!res.ok) return res;
     this.subscribed.clear();
     this.ordersAcked.clear();
-    bumpCounter(this.c.sql, "watch.session_connected");
-    this.c.event("info", "watch.session_connected", { url: cfg.wsUrl, markets }, null);
     let token: string;
     try {
       token = this.authToken();
@@ -118,43 +94,17 @@ export class WatchFeed {
     for (const m of markets) this.send(subscribeFrame(accountOrdersChannel(m, account), token));
     this.send(subscribeFrame(accountAllTradesChannel(account), token));
     this.send(subscribeFrame(`account_all_positions/${account.toString()}`, token));
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    this.pingTimer = setInterval(() => this.keepalive(), this.c.scale(BASE_PING_MS));
     return res;
-  }
-
-  private keepalive(): void {
-    const s = this.session;
-    if (!s?.isOpen) return;
-    const now = this.c.now();
-    if (s.lastFrameAt !== null && now - s.lastFrameAt > this.c.scale(BASE_SILENCE_MS)) {
-      this.c.event("warn", "watch.session_silent", { silent_ms: now - s.lastFrameAt }, null);
-      this.close("watchdog: no frames");
-      this.listener.onClosed(4000, "watchdog", now);
-      return;
-    }
-    this.send(pingFrame());
-  }
-
-  private stop(): void {
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    this.pingTimer = null;
-    this.session = null;
-    this.subscribed.clear();
   }
 
   /** Closes our side (no onClosed). */
   close(reason: string): void {
-    const s = this.session;
-    this.stop();
-    if (s?.isOpen) {
-      s.close(1000, reason);
-      this.c.event("info", "watch.session_closed_by_us", { reason }, null);
-    }
+    this.session.close(reason);
+    this.subscribed.clear();
   }
 
   private send(frame: string): void {
-    this.session?.send(frame);
+    this.session.send(frame);
   }
 
   private onFrame(text: string, at: number, markets: readonly number[]): void {
