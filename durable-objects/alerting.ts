@@ -22,13 +22,15 @@ import { getMeta, setMeta } from "./schema.ts";
  * Check verdicts; flatten outcomes (page at once); the monitor itself (blind, stalled); watch mode's
  * missed fills, unexplained position moves and REST rate limits (each its own incident).
  */
-export type AlertStream = "checks" | "flatten" | "monitor" | "watch" | "watch_position" | "watch_rest";
+export type AlertStream =
+  "checks" | "flatten" | "monitor" | "watch" | "watch_channel" | "watch_position" | "watch_rest";
 
 const STATE_KEY = {
   checks: "alert_state",
   flatten: "alert_state_flatten",
   monitor: "alert_state_monitor",
   watch: "alert_state_watch",
+  watch_channel: "alert_state_watch_channel",
   watch_position: "alert_state_watch_position",
   watch_rest: "alert_state_watch_rest",
 } as const;

@@ -139,6 +139,7 @@ export type MetaKey =
   | "alert_state_flatten"
   | "alert_state_monitor"
   | "alert_state_watch"
+  | "alert_state_watch_channel"
   | "alert_state_watch_position"
   | "alert_state_watch_rest"
   /** JSON FlattenState while a flatten is in progress, "" otherwise. */

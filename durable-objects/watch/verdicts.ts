@@ -2,13 +2,14 @@
  * What a watch monitor concludes and tells: each judged fill becomes counters, an event and (for a
  * miss) part of the one `fill_not_reported` incident on the "watch" alert stream, with reminders
  * while misses go on; late reports carry their delay; unexplained position moves open
- * `position_moved_without_fill` ("watch_position"); a 429 opens `exchange_rate_limited`
+ * `position_moved_without_fill` ("watch_position"); a fill missed by one covering channel only
+ * opens `fill_missing_on_channel` ("watch_channel"); a 429 opens `exchange_rate_limited`
  * ("watch_rest"). Keeps the recent findings for /status.
  */
 import type { CheckResult } from "../../worker/alerts/alert-policy.ts";
 import { ACTIONS, type Diagnosis } from "../../worker/monitor/diagnosis.ts";
 import type { Judged } from "../../worker/monitor/watch/ledger.ts";
-import { cycleResult, type PositionMove } from "../../worker/monitor/watch/rules.ts";
+import { channelResult, cycleResult, type PositionMove } from "../../worker/monitor/watch/rules.ts";
 import type { Alerting, AlertStream } from "../alerting.ts";
 import { bumpCounter } from "../schema.ts";
 import type { MonitorContext } from "../check/context.ts";
@@ -140,6 +141,24 @@ export class WatchVerdicts {
       this.counts.late_after_miss = (this.counts.late_after_miss ?? 0) + 1;
       this.push(this.recentLate, f);
       this.c.event("warn", "watch.late_report", { ...f, after_alert: true }, null);
+    }
+    // A fill that came on one channel but not on another that covered it: that channel's subscription.
+    const perChannel = channelResult(decided.map((d) => d.judgement));
+    if (perChannel.verdict !== null) {
+      const silent = decided.filter((d) => d.judgement.kind === "reported" && d.judgement.missingOn.length > 0);
+      this.alert(
+        "watch_channel",
+        perChannel.verdict,
+        "fill_missing_on_channel",
+        perChannel.verdict === "fail"
+          ? {
+              missing_on: Object.keys(perChannel.missingOn).join(", "),
+              missed_per_channel: perChannel.missingOn,
+              last_frame_at_by_channel: lastFrameAt,
+              fills: silent.slice(0, MAX_IN_EVIDENCE).map((d) => this.finding(d)),
+            }
+          : {},
+      );
     }
     const result = cycleResult(decided.map((d) => d.judgement));
     if (result === null) return;

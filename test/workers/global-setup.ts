@@ -84,6 +84,7 @@ export const SCENARIOS = [
   "watch_429",
   "watch_ro",
   "watch_position",
+  "watch_channel",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -18,7 +18,7 @@ import {
 } from "./watch-helpers.ts";
 
 afterAll(async () => {
-  for (const s of ["watch_withhold", "watch_late"]) await stopWatch(monitorFor(s));
+  for (const s of ["watch_withhold", "watch_late", "watch_channel"]) await stopWatch(monitorFor(s));
 });
 
 describe("watch mode", () => {
@@ -92,6 +92,28 @@ describe("watch mode", () => {
     const late = s.watch.recent_late[0]!;
     expect(late.verdict).toBe("late");
     expect(late.delay_ms).toBeGreaterThanOrEqual(2000);
+    await clearFault(faultId);
+  });
+
+  it("fills withheld on account_orders only open fill_missing_on_channel naming that channel", async () => {
+    const m = await startWatch("watch_channel");
+    const faultId = await addAccountFault(m, { name: "withhold_channel", channel: "account_orders" });
+    await startBot(m, 60, 23);
+    const alerts = await waitFor(
+      "the fill_missing_on_channel alert",
+      async () => {
+        const a = (await receivedAlerts("watch_channel")).filter((x) =>
+          JSON.stringify(x.body).includes("fill_missing_on_channel"),
+        );
+        return a.length > 0 ? a : null;
+      },
+      20_000,
+    );
+    const body = alerts[0]!.body as { evidence: { missing_on: string } };
+    expect(body.evidence.missing_on).toBe("account_orders");
+    // The fills were reported elsewhere in time: no fill_not_reported.
+    const s = await watchStatus(m);
+    expect(s.watch.recent_misses).toEqual([]);
     await clearFault(faultId);
   });
 });

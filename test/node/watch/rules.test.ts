@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   FILL_CHANNELS,
+  channelResult,
   cycleResult,
   judgeFill,
   moveExplained,
@@ -70,6 +71,21 @@ describe("judgeFill", () => {
           if (j.kind === "late") expect(j.delayMs).toBeGreaterThan(windowMs);
         },
       ),
+    );
+  });
+});
+
+describe("channelResult", () => {
+  it("a fill missed by one covering channel fails that channel; all channels in time pass; nothing decided is null", () => {
+    const r = channelResult([
+      { kind: "reported", firstAt: 1, delayMs: 1, missingOn: ["account_orders"] },
+      { kind: "reported", firstAt: 2, delayMs: 2, missingOn: ["account_orders", "account_all_trades"] },
+      { kind: "missed" },
+    ]);
+    expect(r).toEqual({ verdict: "fail", missingOn: { account_orders: 2, account_all_trades: 1 } });
+    expect(channelResult([{ kind: "reported", firstAt: 1, delayMs: 1, missingOn: [] }]).verdict).toBe("pass");
+    expect(channelResult([{ kind: "missed" }, { kind: "gap" }, { kind: "late", firstAt: 9, delayMs: 9 }]).verdict).toBe(
+      null,
     );
   });
 });

@@ -86,6 +86,26 @@ export function cycleResult(judgements: readonly FillJudgement[]): "fail" | "pas
   return null;
 }
 
+/**
+ * The per-channel side of one cycle: "fail" when a fill reported in time on some channel was
+ * missed by another channel that covered it (the subscription of that channel, not the exchange),
+ * "pass" when every in-time fill came on every covering channel, null when nothing was decided.
+ * Returns the silent channels with the fills each missed.
+ *
+ * @example
+ * channelResult([{ kind: "reported", firstAt: 5, delayMs: 5, missingOn: ["account_orders"] }]).verdict // "fail"
+ */
+export function channelResult(judgements: readonly FillJudgement[]): {
+  verdict: "fail" | "pass" | null;
+  missingOn: Partial<Record<FillChannel, number>>;
+} {
+  const reported = judgements.filter((j) => j.kind === "reported");
+  const missingOn: Partial<Record<FillChannel, number>> = {};
+  for (const j of reported) for (const ch of j.missingOn) missingOn[ch] = (missingOn[ch] ?? 0) + 1;
+  if (reported.length === 0) return { verdict: null, missingOn };
+  return { verdict: Object.keys(missingOn).length > 0 ? "fail" : "pass", missingOn };
+}
+
 export interface PositionMove {
   market: number;
   /** Signed position before and after, as exact decimal strings. */
