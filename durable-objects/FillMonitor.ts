@@ -5,6 +5,7 @@
  * worker/monitor/check/phases.ts.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { StartCheckRequest, WatchdogReport } from "./rpc-types.ts";
 import { loadConfig } from "../worker/config.ts";
 import { secretReader } from "../worker/secrets.ts";
 import { Alerting } from "./alerting.ts";
@@ -32,23 +33,6 @@ import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
 import { acceptTail, pushLatestEvent, setupTail, tailClose, tailMessage } from "./tail.ts";
 import { WatchRunner } from "./watch/runner.ts";
-
-export interface StartCheckRequest {
-  monitorId: string;
-  /** Unique per scheduled invocation (`cron:<scheduledTime>`) or manual trigger. */
-  tickKey: string;
-  trigger: "cron" | "manual";
-}
-
-/** What the Worker's watchdog learns from the object. */
-export interface WatchdogReport {
-  monitorId: string;
-  /** When the last check concluded (a watch monitor: its last reconciliation), in ms; null if never. */
-  lastConcludedAt: number | null;
-  /** The check in progress and when it started, if any. */
-  runningCheck: { id: string; startedAt: number; boundAt: number | null } | null;
-  now: number;
-}
 
 interface Parts {
   c: MonitorContext;

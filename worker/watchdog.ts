@@ -4,7 +4,7 @@
  * not answer, fails, or has not concluded a check for three schedule periods, sends
  * `monitor_stalled` itself through the monitor's alert targets — at most once an hour per monitor.
  */
-import type { WatchdogReport } from "../durable-objects/FillMonitor.ts";
+import type { WatchdogReport } from "../durable-objects/rpc-types.ts";
 import { buildRequest } from "./alerts/providers.ts";
 import { deliverOnce } from "./alerts/deliver.ts";
 import type { Notification } from "./alerts/alert-policy.ts";
