@@ -7,7 +7,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { LogsPage as LogsPageData, LogsQuery } from "../../durable-objects/views/logs.ts";
 import { findMonitor, monitorStub, typed } from "./monitors.ts";
-import { LogEvent, LogsPage, errors, instantParam, intParam, monitorParam, z } from "./schemas.ts";
+import { LogEvent, LogsPage, errors, instantParam, intParam, monitorParam, z, eventFilters } from "./schemas.ts";
 import type { Api } from "./types.ts";
 import { isoOf } from "./units.ts";
 
@@ -22,20 +22,7 @@ const Query = z.object({
     .regex(/^[1-9][0-9]{0,15}$/, { message: "must be the next_cursor of a previous page" })
     .optional()
     .openapi({ param: { name: "cursor", in: "query" } }),
-  level: z
-    .enum(["debug", "info", "warn", "error"])
-    .optional()
-    .openapi({ param: { name: "level", in: "query" }, description: "Minimum level" }),
-  event: z
-    .string()
-    .regex(/^[a-z0-9_.]{1,64}$/, { message: "must be an event name or dotted prefix such as check.stage" })
-    .optional()
-    .openapi({ param: { name: "event", in: "query" }, description: "Exact event or dotted prefix" }),
-  check: z
-    .string()
-    .regex(/^[0-9a-z]{1,16}-[0-9]{1,16}$/, { message: "must be a check id such as mabc123-7" })
-    .optional()
-    .openapi({ param: { name: "check", in: "query" }, description: "Only events of this check" }),
+  ...eventFilters,
   since: instantParam("since", "At or after"),
   until: instantParam("until", "Before"),
   q: z

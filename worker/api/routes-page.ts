@@ -23,7 +23,7 @@ import {
 import { Dashboard, PublicPage, SignIn, badgeSvg } from "../page/views.tsx";
 import { tokensEqual } from "./auth.ts";
 import { configOf, findMonitor, monitorStub, selectMonitors } from "./monitors.ts";
-import { errors, jsonContent, monitorParam, z } from "./schemas.ts";
+import { errors, jsonContent, monitorParam, z, eventFilters } from "./schemas.ts";
 import type { Api, ApiEnv } from "./types.ts";
 
 type C = Context<ApiEnv>;
@@ -82,20 +82,7 @@ const SignOutForm = z.object({ csrf: z.string().max(256).optional() });
 
 const TailQuery = z.object({
   monitor: monitorParam,
-  level: z
-    .enum(["debug", "info", "warn", "error"])
-    .optional()
-    .openapi({ param: { name: "level", in: "query" }, description: "Minimum level" }),
-  event: z
-    .string()
-    .regex(/^[a-z0-9_.]{1,64}$/, { message: "must be an event name or dotted prefix such as check.stage" })
-    .optional()
-    .openapi({ param: { name: "event", in: "query" }, description: "Exact event or dotted prefix" }),
-  check: z
-    .string()
-    .regex(/^[0-9a-z]{1,16}-[0-9]{1,16}$/, { message: "must be a check id such as mabc123-7" })
-    .optional()
-    .openapi({ param: { name: "check", in: "query" }, description: "Only events of this check" }),
+  ...eventFilters,
 });
 
 /** Who may open the tail, and until when: a bearer subprotocol or header, or the session cookie. */

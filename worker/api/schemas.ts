@@ -66,6 +66,24 @@ export const monitorParam = z
 
 export const MonitorQuery = z.object({ monitor: monitorParam });
 
+/** The event-log filters shared by /logs and the live tail (/logs/stream). */
+export const eventFilters = {
+  level: z
+    .enum(["debug", "info", "warn", "error"])
+    .optional()
+    .openapi({ param: { name: "level", in: "query" }, description: "Minimum level" }),
+  event: z
+    .string()
+    .regex(/^[a-z0-9_.]{1,64}$/, { message: "must be an event name or dotted prefix such as check.stage" })
+    .optional()
+    .openapi({ param: { name: "event", in: "query" }, description: "Exact event or dotted prefix" }),
+  check: z
+    .string()
+    .regex(/^[0-9a-z]{1,16}-[0-9]{1,16}$/, { message: "must be a check id such as mabc123-7" })
+    .optional()
+    .openapi({ param: { name: "check", in: "query" }, description: "Only events of this check" }),
+};
+
 /** A JSON object whose shape is documented in prose (evidence, frames, exchange details). */
 export const Json = z.record(z.string(), z.unknown());
 
