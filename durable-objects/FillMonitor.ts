@@ -196,7 +196,7 @@ export class FillMonitor extends DurableObject<Env> {
     const status = statusView(p.c, p.runner, p.alerting);
     const targets = p.c.cfg?.alerts.targets.map((t) => t.type) ?? [];
     return {
-      ...metricsSnapshot(p.c.sql, targets),
+      ...metricsSnapshot(p.c.sql, targets, p.runner.lockView() ? 1 : 0),
       counters: status.counters,
       budget: status.budget,
       reconnects: Number(status.session.reconnects ?? 0),

@@ -1,8 +1,8 @@
 /**
  * The numbers behind GET /metrics, read from SQLite in one pass: finished checks by verdict, stage
- * and diagnosis; stage and fill latency histograms; alert deliveries by target and state; and the
- * unresolved test orders (sent or in doubt, or not terminal while their check runs) that must
- * block a new order. The object adds its live counters; the API formats the text.
+ * and diagnosis; stage and fill latency histograms; alert deliveries by target and state. The
+ * object adds the order lock (the core's resolution rule) and its live counters; the API formats
+ * the text.
  */
 
 /** Histogram upper bounds in milliseconds (+Inf is implied). */
@@ -35,7 +35,12 @@ export function observe(h: Histogram, ms: number): void {
   });
 }
 
-export function metricsSnapshot(sql: SqlStorage, targetTypes: readonly string[]): MetricsSnapshot {
+/** `unresolvedOrders` comes from the check core's lock rule (0 or 1: one unresolved order per key). */
+export function metricsSnapshot(
+  sql: SqlStorage,
+  targetTypes: readonly string[],
+  unresolvedOrders: number,
+): MetricsSnapshot {
   const checks = sql
     .exec<{ verdict: string | null; stage: string | null; diagnosis: string | null; n: number }>(
       `SELECT verdict, first_failing_stage AS stage, diagnosis, COUNT(*) AS n FROM checks
@@ -73,15 +78,5 @@ export function metricsSnapshot(sql: SqlStorage, targetTypes: readonly string[])
     return { target, state, count };
   });
 
-  const unresolved =
-    sql
-      .exec<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM orders o WHERE o.purpose = 'test' AND (
-           o.send_state IN ('sending', 'unknown')
-           OR (o.terminal_at IS NULL AND o.send_state != 'rejected'
-               AND EXISTS (SELECT 1 FROM checks c WHERE c.id = o.check_id AND c.state = 'running')))`,
-      )
-      .toArray()[0]?.n ?? 0;
-
-  return { checks, stage_latency, fill_latency, alerts, unresolved_orders: unresolved };
+  return { checks, stage_latency, fill_latency, alerts, unresolved_orders: unresolvedOrders };
 }

@@ -59,8 +59,8 @@ describe("Prometheus exposition", () => {
     insertCheck(db, "a-3", { verdict: "fail", stage: "fill_seen", diagnosis: "filled_not_reported_on_ws", stages });
     insertCheck(db, "a-4", { state: "running" });
     order(db, "1", "a-1", "accepted", true);
-    order(db, "2", "a-3", "unknown", false); // in doubt → unresolved
-    order(db, "3", "a-4", "accepted", false); // not terminal, its check runs → unresolved
+    order(db, "2", "a-3", "unknown", false);
+    order(db, "3", "a-4", "accepted", false);
     db.prepare(`INSERT INTO outbox (id, created_at, item, state, next_at) VALUES (?, 1, ?, ?, 1)`).run(
       "x#0",
       JSON.stringify({ targetIndex: 0 }),
@@ -71,7 +71,8 @@ describe("Prometheus exposition", () => {
       JSON.stringify({ targetIndex: 1 }),
       "failed",
     );
-    const snap = metricsSnapshot(sql, ["webhook", "pagerduty"]);
+    // The lock (one unresolved order of the key) is the core's resolution rule, passed in by the object.
+    const snap = metricsSnapshot(sql, ["webhook", "pagerduty"], 1);
     const mon: MonitorMetrics = {
       ...snap,
       monitor: 'testnet:0:3 "quoted"\\x',
@@ -125,7 +126,7 @@ describe("Prometheus exposition", () => {
     expect(fam("fillwatch_alerts_sent_total").metrics[0]!.labels!.target).toBe("webhook");
     expect(fam("fillwatch_alerts_failed_total").metrics[0]!.labels!.target).toBe("pagerduty");
     expect(fam("fillwatch_unresolved_orders").type).toBe("GAUGE");
-    expect(fam("fillwatch_unresolved_orders").metrics[0]!.value).toBe("2");
+    expect(fam("fillwatch_unresolved_orders").metrics[0]!.value).toBe("1");
     expect(fam("fillwatch_budget_notional_today_usd").metrics[0]!.value).toBe("23.5");
     expect(fam("fillwatch_paused").metrics[0]!.value).toBe("0");
   });
