@@ -6,7 +6,7 @@
  */
 import { OrderPathDriver, type OrderPathRecord } from "../../worker/monitor/check/driver.ts";
 import type { DecideOptions, Outcome } from "../../worker/monitor/check/decide.ts";
-import { noteWsOrder, observed } from "../../worker/monitor/check/order.ts";
+import { noteWsOrder, observed, type OrderFacts } from "../../worker/monitor/check/order.ts";
 import type { Phase } from "../../worker/monitor/check/phases.ts";
 import { describeCode } from "../../worker/monitor/diagnosis.ts";
 import type { Order } from "../../worker/lighter/messages.ts";
@@ -77,23 +77,12 @@ export class OrderPath {
         order_index: o.orderIndex.toString(),
         ...frame,
       });
-      saveFacts(this.c.sql, row.coi, r.facts, at);
+      if (changed(before, r.facts)) saveFacts(this.c.sql, row.coi, r.facts, at);
       if (r.match !== "ours") {
         this.c.event("warn", "order.foreign_frame", { client_order_index: row.coi, channel, account }, row.check_id);
         continue;
       }
       const grew = BigInt(r.facts.wsFilled) > BigInt(before.wsFilled);
-      this.c.sql.exec(
-        `UPDATE orders SET order_index = ?, status = ?, ws_filled_base = ?, seen_at = COALESCE(seen_at, ?),
-           first_fill_at = COALESCE(first_fill_at, ?), terminal_at = COALESCE(terminal_at, ?) WHERE coi = ?`,
-        r.facts.wsOrderIndex,
-        o.status,
-        r.facts.wsFilled,
-        at,
-        r.facts.wsFillAt,
-        r.facts.wsTerminalAt,
-        row.coi,
-      );
       if (grew) {
         const delta = (BigInt(r.facts.wsFilled) - BigInt(before.wsFilled)).toString();
         orderEvent(this.c.sql, row.coi, at, "ws", "fill", o.status, r.facts.wsFilled, { delta, channel });
@@ -241,6 +230,19 @@ export class OrderPath {
       },
     });
   }
+}
+
+/** Whether a frame changed what we know (a duplicated frame changes nothing and writes nothing). */
+function changed(a: OrderFacts, b: OrderFacts): boolean {
+  return (
+    a.wsFilled !== b.wsFilled ||
+    a.wsStatus !== b.wsStatus ||
+    a.wsSeenAt !== b.wsSeenAt ||
+    a.wsOrderIndex !== b.wsOrderIndex ||
+    a.wsTerminalAt !== b.wsTerminalAt ||
+    a.foreignFrames !== b.foreignFrames ||
+    JSON.stringify(a.channels) !== JSON.stringify(b.channels)
+  );
 }
 
 /** ExpiredAt of a signed tx_info (ms since the epoch; well inside the safe-integer range). */

@@ -143,12 +143,13 @@ export function orderView(c: MonitorContext, coi: string): OrderView | null {
     send_state: o.send_state,
     send_code: o.send_code,
     send_message: o.send_message,
-    order_index: o.order_index,
-    status: o.status,
+    // What the WebSocket showed lives in the order's facts; REST's answer in the row's columns.
+    order_index: o.order_index ?? o.facts?.wsOrderIndex ?? null,
+    status: o.status ?? o.facts?.wsStatus ?? null,
     filled_base: o.filled_base,
-    ws_filled_base: o.ws_filled_base,
-    seen_at: o.seen_at,
-    first_fill_at: o.first_fill_at,
+    ws_filled_base: o.facts?.wsFilled ?? o.ws_filled_base,
+    seen_at: o.facts?.wsSeenAt ?? o.seen_at,
+    first_fill_at: o.facts?.wsFillAt ?? o.first_fill_at,
     events,
   };
 }
