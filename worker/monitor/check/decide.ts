@@ -58,8 +58,13 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
   const deadline = s.phaseSince + phaseMs;
   const pastDeadline = now >= deadline;
   const poll = Math.max(1, Math.floor(phaseMs / 3));
-  const lookedUpSince = (t: number) => (o.restAt ?? -1) >= t && (o.txAt ?? -1) >= t;
-  const nextLook = () => Math.min(deadline, Math.max(o.restAt ?? now, o.txAt ?? now) + poll);
+  const t: PhaseTime = {
+    now,
+    deadline,
+    pastDeadline,
+    lookedUpSince: (at) => (o.restAt ?? -1) >= at && (o.txAt ?? -1) >= at,
+    nextLook: () => Math.min(deadline, Math.max(o.restAt ?? now, o.txAt ?? now) + poll),
+  };
 
   if (o.txAppError) {
     return fail("tx_rejected", {
@@ -71,15 +76,15 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
 
   switch (s.phase) {
     case "send":
-      return decideSend(s, o, now, opt, pastDeadline, lookedUpSince, nextLook);
+      return decideSend(o, opt, t);
     case "await_order":
       if (BigInt(o.wsFilled) > 0n || o.wsTerminalAt !== null) return enter("confirm");
       if (pastDeadline) return enter("reconcile", 1);
       return { kind: "wait", until: deadline };
     case "confirm":
-      return decideConfirm(s, o, now, opt, deadline, pastDeadline, lookedUpSince, nextLook);
+      return decideConfirm(s, o, opt, t);
     case "reconcile":
-      return decideReconcile(s, o, now, pastDeadline, lookedUpSince, nextLook);
+      return decideReconcile(s, o, t);
     case "late_watch":
       if (BigInt(o.wsFilled) > 0n) {
         return {
@@ -99,15 +104,19 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
   }
 }
 
-function decideSend(
-  s: OrderPathState,
-  o: OrderFacts,
-  now: number,
-  opt: DecideOptions,
-  pastDeadline: boolean,
-  lookedUpSince: (t: number) => boolean,
-  nextLook: () => number,
-): Step {
+/** Where the current phase stands in time, and the REST look-up pacing. */
+interface PhaseTime {
+  now: number;
+  deadline: number;
+  pastDeadline: boolean;
+  /** Both REST look-ups (order and tx) happened at or after `at`. */
+  lookedUpSince: (at: number) => boolean;
+  /** When the next look-up is due (never after the deadline). */
+  nextLook: () => number;
+}
+
+function decideSend(o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
+  const { now, pastDeadline, lookedUpSince, nextLook } = t;
   if (o.transmissions === 0) return { kind: "transmit" };
   const r = o.lastReply;
   if (r?.kind === "accepted") return enter("await_order");
@@ -136,16 +145,8 @@ function decideSend(
   return { kind: "wait", until: nextLook() };
 }
 
-function decideConfirm(
-  s: OrderPathState,
-  o: OrderFacts,
-  now: number,
-  opt: DecideOptions,
-  deadline: number,
-  pastDeadline: boolean,
-  lookedUpSince: (t: number) => boolean,
-  nextLook: () => number,
-): Step {
+function decideConfirm(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
+  const { now, deadline, pastDeadline, lookedUpSince, nextLook } = t;
   const wsFilled = BigInt(o.wsFilled);
   const rest = o.restResult === "found" ? o.restOrder : null;
   if (rest) {
@@ -186,14 +187,8 @@ function decideConfirm(
   return { kind: "wait", until: nextLook() };
 }
 
-function decideReconcile(
-  s: OrderPathState,
-  o: OrderFacts,
-  now: number,
-  pastDeadline: boolean,
-  lookedUpSince: (t: number) => boolean,
-  nextLook: () => number,
-): Step {
+function decideReconcile(s: OrderPathState, o: OrderFacts, t: PhaseTime): Step {
+  const { now, pastDeadline, lookedUpSince, nextLook } = t;
   if (BigInt(o.wsFilled) > 0n || o.wsTerminalAt !== null) return enter("confirm");
   if (!lookedUpSince(s.phaseSince)) return { kind: "lookup" };
   const rest = o.restResult === "found" ? o.restOrder : null;
