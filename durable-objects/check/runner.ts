@@ -5,7 +5,7 @@
  * (verdict.ts), at the latest when the check's hard bound passes; then the flatten (flatten.ts).
  * The rules live in worker/monitor/check/; this class performs their effects.
  */
-import { newOrderFacts, noteRestOrder, noteTx, resolution } from "../../worker/monitor/check/order.ts";
+import { newOrderFacts, noteLookup, resolution } from "../../worker/monitor/check/order.ts";
 import { checkBoundMs, PHASES, type Phase } from "../../worker/monitor/check/phases.ts";
 import { preflight } from "../../worker/monitor/check/preflight.ts";
 import { admitTick, boundOutcome } from "../../worker/monitor/check/ticks.ts";
@@ -291,7 +291,7 @@ export class CheckRunner implements FeedListener {
     if (runningCheckNamed(this.c, o.check_id)) return;
     const r = await lookup(this.c, this.c.rest(), o);
     const now = this.c.now();
-    const facts = noteTx(noteRestOrder(o.facts, r.order, now), r.tx, now);
+    const facts = noteLookup(o.facts, r, now);
     saveFacts(this.c.sql, coi, facts, now);
     const res = resolution(facts, now);
     if (res.resolved) {

@@ -8,8 +8,7 @@ import { OrderPathDriver, type OrderPathEffects, type OrderPathRecord } from "..
 import type { Outcome } from "../../../worker/monitor/check/decide.ts";
 import {
   newOrderFacts,
-  noteRestOrder,
-  noteTx,
+  noteLookup,
   noteWsOrder,
   resolution,
   type OrderFacts,
@@ -147,12 +146,11 @@ export class Harness {
     }
     if (s.running) return this.driver.kick(s.running.checkId);
     if (s.lock && !resolution(s.lock, now).resolved) {
-      const o = noteTx(
-        noteRestOrder(s.lock, this.world.lookupOrder(s.lock.coi), now),
-        this.world.lookupTx(s.lock.txHash),
+      s.lock = noteLookup(
+        s.lock,
+        { order: this.world.lookupOrder(s.lock.coi), tx: this.world.lookupTx(s.lock.txHash) },
         now,
       );
-      s.lock = o;
       this.write(s);
     }
   }

@@ -7,15 +7,7 @@
  */
 import { decide, type DecideOptions, type OrderPathState, type Outcome } from "./decide.ts";
 import { classifySend, type SendReply, type TxLookup } from "./send.ts";
-import {
-  noteReply,
-  noteResigned,
-  noteRestOrder,
-  noteTransmit,
-  noteTx,
-  type OrderFacts,
-  type OrderLookup,
-} from "./order.ts";
+import { noteReply, noteResigned, noteLookup, noteTransmit, type OrderFacts, type OrderLookup } from "./order.ts";
 
 /** The order path of the running check as stored; null once it concluded or another check runs. */
 export interface OrderPathRecord {
@@ -122,7 +114,7 @@ export class OrderPathDriver {
           const cur = this.fx.load(checkId);
           if (!cur) return;
           const at = this.fx.now();
-          this.fx.save({ ...cur, order: noteTx(noteRestOrder(cur.order, r.order, at), r.tx, at) });
+          this.fx.save({ ...cur, order: noteLookup(cur.order, r, at) });
           break;
         }
       }

@@ -204,6 +204,11 @@ export function noteTx(o: OrderFacts, t: TxLookup, at: number): OrderFacts {
 /** Margin after ExpiredAt before an order nobody shows counts as never executed. */
 export const EXPIRY_MARGIN_MS = 5_000;
 
+/** Records one REST round (the order by client order index and the tx by hash) made at `at`. */
+export function noteLookup(o: OrderFacts, r: { order: OrderLookup; tx: TxLookup }, at: number): OrderFacts {
+  return noteTx(noteRestOrder(o, r.order, at), r.tx, at);
+}
+
 export type Resolution =
   | { resolved: true; how: "never_sent" | "rejected_at_once" | "app_rejected" | "terminal" | "expired_unseen" }
   | { resolved: false; waitingFor: string };
