@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../support/vectors.ts";
-import { startPlayground, type Playground } from "./playground.ts";
+import { startPlayground, type Playground } from "../../support/playground.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const inCI = process.env.CI === "true" || process.env.CI === "1";

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { repoRoot } from "../../support/vectors.ts";
+import { repoRoot } from "./vectors.ts";
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
