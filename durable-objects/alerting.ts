@@ -188,6 +188,11 @@ export class Alerting {
     }
   }
 
+  /** Whether the stream has an open incident. */
+  isOpen(stream: AlertStream): boolean {
+    return this.state(stream).open !== null;
+  }
+
   openIncidents(): unknown[] {
     const out: unknown[] = [];
     for (const stream of Object.keys(STATE_KEY) as AlertStream[]) {

@@ -157,8 +157,11 @@ export class Verdicts {
     const raw = getMeta(this.c.sql, "skip_streak");
     const streak = raw ? (JSON.parse(raw) as { reasons: string[] }) : { reasons: [] };
     if (c.verdict !== "skipped") {
-      setMeta(this.c.sql, "skip_streak", JSON.stringify({ reasons: [] }));
-      this.alerting.onCheck({ ...this.result(c, "pass", null), evidence: {} }, "monitor");
+      // Nothing to reset and nothing to resolve on a healthy monitor: no writes.
+      if (streak.reasons.length > 0) setMeta(this.c.sql, "skip_streak", JSON.stringify({ reasons: [] }));
+      if (this.alerting.isOpen("monitor")) {
+        this.alerting.onCheck({ ...this.result(c, "pass", null), evidence: {} }, "monitor");
+      }
       return;
     }
     streak.reasons = [...streak.reasons, c.diagnosis ?? "unknown"].slice(-BLIND_AFTER);

@@ -236,6 +236,11 @@ describe("triggers, forged frames and blindness", () => {
     } finally {
       await clearFault(f);
     }
+    // Sight comes back: the next real verdict resolves monitor_blind.
+    expect((await settledCheck("op_blind")).verdict).toBe("pass");
+    await waitFor("monitor_blind resolved", async () =>
+      (await receivedAlerts("op_blind")).some((a) => /RESOLVED/.test(JSON.stringify(a.body))),
+    );
   });
 
   it("a broken object: the Worker itself sends monitor_stalled, at most once an hour", async () => {
