@@ -60,10 +60,6 @@ export class CheckRunner implements FeedListener {
     this.orderPath = new OrderPath(c, this.feed, this.verdicts);
   }
 
-  currentId(): string | null {
-    return currentId(this.c);
-  }
-
   // ------------------------------------------------------------------ 1. a trigger
 
   startCheck(tickKey: string, trigger: "cron" | "manual"): StartResult {
