@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { StartCheckRequest, WatchdogReport } from "./rpc-types.ts";
+import type { Notification } from "../worker/alerts/alert-policy.ts";
 import { loadConfig } from "../worker/config.ts";
 import { secretReader } from "../worker/secrets.ts";
 import { Alerting } from "./alerting.ts";
@@ -29,8 +30,10 @@ import { getMeta, migrate, setMeta } from "./schema.ts";
 import { listChecks as queryChecks, type ChecksPage, type ChecksQuery } from "./views/checks.ts";
 import { queryLogs, type LogsPage, type LogsQuery } from "./views/logs.ts";
 import { marketUnits, type MarketUnits } from "./views/market.ts";
+import { listIncidents, type IncidentsPage, type IncidentsQuery } from "./views/incidents.ts";
 import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
+import { readUptime, type Uptime } from "./views/uptime.ts";
 import { acceptTail, pushLatestEvent, setupTail, tailClose, tailMessage } from "./tail.ts";
 import { WatchRunner } from "./watch/runner.ts";
 
@@ -190,6 +193,7 @@ export class FillMonitor extends DurableObject<Env> {
       budget: Record<string, unknown>;
       reconnects: number;
       paused: boolean;
+      uptime: Uptime;
     }
   > {
     const p = this.must(monitorId);
@@ -201,7 +205,29 @@ export class FillMonitor extends DurableObject<Env> {
       budget: status.budget,
       reconnects: Number(status.session.reconnects ?? 0),
       paused: this.pauseNow(monitorId).paused,
+      uptime: this.uptimeOf(p),
     };
+  }
+
+  /** Uptime over 24 h, 7 d and 30 d, per stage too (views/uptime.ts). */
+  async uptime(monitorId: string): Promise<Uptime> {
+    return this.uptimeOf(this.must(monitorId));
+  }
+
+  private uptimeOf(p: Parts): Uptime {
+    return readUptime(p.c.sql, p.c.now(), p.c.cfg?.alerts.degradedCounts ?? false);
+  }
+
+  /** Incident history, newest first; resolved incidents included (views/incidents.ts). */
+  async incidents(monitorId: string, q: IncidentsQuery): Promise<IncidentsPage> {
+    const p = this.must(monitorId);
+    return listIncidents(p.c.sql, q, p.c.now());
+  }
+
+  /** Queues `n` (the test alert's resolve) for the given targets at `at`, through the outbox. */
+  async queueNotification(monitorId: string, n: Notification, targetIndexes: number[], at: number): Promise<void> {
+    const a = this.must(monitorId).alerting;
+    for (const i of targetIndexes) a.enqueue(n, i, at);
   }
 
   /** Writes one event to the monitor's log (used for API actions such as a test alert). */

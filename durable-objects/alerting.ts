@@ -2,7 +2,9 @@
  * The FillMonitor's alerting: applies each completed check to the alert policy (state in meta
  * `alert_state`), writes notifications to the SQLite outbox keyed by their idempotency key (so a
  * retry or a replay never sends twice), delivers from the alarm with backoff, and pings the
- * heartbeat URL after passing and failing checks (never after a skip).
+ * heartbeat URL after passing and failing checks (never after a skip). It also keeps the incident
+ * history (views/incidents.ts: written only while an incident is open or resolving) and counts each
+ * check's verdict for uptime (views/uptime.ts: one write per check).
  */
 import type { MonitorConfig } from "../worker/config.ts";
 import type { SecretReader } from "../worker/secrets.ts";
@@ -13,10 +15,13 @@ import {
   initialAlertState,
   type AlertState,
   type CheckResult,
+  type Notification,
 } from "../worker/alerts/alert-policy.ts";
 import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts";
 import type { LogLevel } from "./eventlog.ts";
 import { getMeta, setMeta } from "./schema.ts";
+import { saveIncident } from "./views/incidents.ts";
+import { countVerdict } from "./views/uptime.ts";
 
 /**
  * Check verdicts; flatten outcomes (page at once); the monitor itself (blind, stalled); watch mode's
@@ -68,13 +73,19 @@ export class Alerting {
       degradedCounts: cfg?.alerts.degradedCounts ?? false,
       remindEveryMs: cfg?.alerts.remindEveryMs ?? DEFAULT_POLICY.remindEveryMs,
     };
+    const prev = this.state(stream);
     const { state, notifications } = applyCheck(
-      this.state(stream),
+      prev,
       result,
       stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:${stream}`,
       policy,
     );
+    if (prev.applied.includes(result.checkId)) return;
     setMeta(this.o.sql, STATE_KEY[stream], JSON.stringify(state));
+    if (stream === "checks") countVerdict(this.o.sql, result.at, result.verdict, result.firstFailingStage);
+    if (state.open && (notifications.length > 0 || state.open.failures !== prev.open?.failures))
+      saveIncident(this.o.sql, stream, state.open, result.action, null);
+    else if (prev.open) saveIncident(this.o.sql, stream, prev.open, null, result.at);
     const targets = cfg?.alerts.targets ?? [];
     for (const n of notifications) {
       this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, {
@@ -186,6 +197,30 @@ export class Alerting {
     } catch {
       this.o.log("warn", "heartbeat.failed", { status: null });
     }
+  }
+
+  /**
+   * Queues one notification for one target at `at` (outbox, same delivery and retries): the
+   * PagerDuty test alert's own resolve, a minute after POST /alerts/test.
+   */
+  enqueue(n: Notification, targetIndex: number, at: number): void {
+    const item: OutboxItem = {
+      id: `${n.idempotencyKey}#${targetIndex}`,
+      targetIndex,
+      notification: n,
+      attempts: 0,
+      nextAt: at,
+      state: "pending",
+      lastError: null,
+    };
+    this.o.sql.exec(
+      `INSERT INTO outbox (id, created_at, item, state, next_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT(id) DO NOTHING`,
+      item.id,
+      n.at,
+      JSON.stringify(item),
+      at,
+    );
+    this.o.schedule(at);
   }
 
   /** Whether the stream has an open incident. */

@@ -4,7 +4,7 @@
  * Everything needed after an eviction lives here; in-memory fields are caches.
  */
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: readonly string[][] = [
   // v1
@@ -102,6 +102,38 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE INDEX IF NOT EXISTS ticks_at ON ticks (at)`,
     `CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at)`,
     `CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at)`,
+  ],
+  // v3: incident history (resolved incidents stay visible) and hourly verdict counts for uptime
+  [
+    `CREATE TABLE IF NOT EXISTS incidents (
+       id TEXT PRIMARY KEY,
+       stream TEXT NOT NULL,
+       opened_at INTEGER NOT NULL,
+       resolved_at INTEGER,
+       first_check_id TEXT NOT NULL,
+       stage TEXT,
+       diagnosis TEXT,
+       history TEXT NOT NULL DEFAULT '[]',
+       failures INTEGER NOT NULL DEFAULT 0,
+       action TEXT
+     )`,
+    `CREATE INDEX IF NOT EXISTS incidents_opened ON incidents (opened_at)`,
+    `CREATE TABLE IF NOT EXISTS uptime_hours (
+       slot INTEGER NOT NULL,
+       hour INTEGER NOT NULL,
+       verdict TEXT NOT NULL,
+       stage TEXT NOT NULL,
+       n INTEGER NOT NULL,
+       PRIMARY KEY (slot, verdict, stage)
+     ) WITHOUT ROWID`,
+    // Uptime starts from the verdicts already on record (those of the last 31 days).
+    `INSERT INTO uptime_hours (slot, hour, verdict, stage, n)
+       SELECT (finished_at / 3600000) % 744, finished_at / 3600000, verdict, COALESCE(first_failing_stage, ''), COUNT(*)
+       FROM checks
+       WHERE verdict IS NOT NULL AND finished_at IS NOT NULL
+         AND finished_at >= (CAST(strftime('%s', 'now') AS INTEGER) - 744 * 3600) * 1000
+       GROUP BY 1, 2, 3, 4
+       ON CONFLICT DO NOTHING`,
   ],
 ];
 

@@ -12,6 +12,11 @@
  * (same env-file); it prints each alert it receives with its payload and whether the HMAC verified.
  * `npm start -- --watch`: the monitor runs in watch mode on the simulator's account while the
  * simulator's trading bot trades on it (its own API key), and the watch starts at once.
+ *
+ * `wrangler dev` never fires cron triggers, so the playground does: it calls wrangler's local
+ * scheduled endpoint every 30 s (`--every <seconds>` to change, `--manual` for none) and says so in
+ * its first lines; the demo commands are printed with the simulator's account filled in
+ * (scripts/playground-text.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,6 +26,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { privateKeySecretName } from "../worker/config.ts";
 import { startAlertReceiver } from "./alert-receiver.ts";
+import { checkDemo, cronUrl, openingLines, parseStartArgs, watchDemo, type StartOptions } from "./playground-text.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SIM_PORT = Number(process.env.FILLWATCH_SIM_PORT ?? 8790);
@@ -54,10 +60,14 @@ function startSimulator(): Promise<SimAccount> {
     [join(root, "test", "sim", "main.ts"), "--port", String(SIM_PORT), "--seed", "1"],
     {
       cwd: root,
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", "pipe"],
     },
   );
   children.push(sim);
+  // The simulator's own how-to lines ("sim:   curl …") would repeat the playground's demo, unscoped.
+  createInterface({ input: sim.stderr! }).on("line", (line) => {
+    if (!line.startsWith("sim:   ")) console.error(line);
+  });
   sim.on("exit", (code) => {
     if (!stopping) {
       console.error(`[fillwatch] simulator exited (${code})`);
@@ -93,7 +103,15 @@ function readApiToken(file: string): string {
   return m?.[1] ?? "";
 }
 
-const WATCH = process.argv.slice(2).includes("--watch");
+let opts: StartOptions;
+try {
+  opts = parseStartArgs(process.argv.slice(2));
+} catch (err) {
+  console.error(`[fillwatch] ${(err as Error).message}`);
+  process.exit(2);
+}
+console.log(openingLines(opts));
+const WATCH = opts.watch;
 const account = await startSimulator();
 const ALERT_HMAC_SECRET = "ALERT_PLAYGROUND_HMAC";
 const alertKey = randomBytes(32).toString("hex");
@@ -111,6 +129,9 @@ const monitor = {
   api_key_index: account.api_key_index,
   markets: [account.market_index],
   mode: "on-demand",
+  // A simulated exchange: a check every 30 s must not run into the production daily caps.
+  max_orders_per_day: 100_000,
+  max_daily_notional_usd: 1e9,
   // Local playground: deadlines at 0.3× production, so a failing check concludes in ~8 s.
   time_scale: 0.3,
   max_slippage_bps: 100,
@@ -172,52 +193,53 @@ dev.on("exit", (code) => {
 });
 
 const base = `http://127.0.0.1:${DEV_PORT}`;
-if (WATCH) await startWatchPlayground();
-else
-  console.log(`
-[fillwatch] simulator: ${account.rest} (chain ${account.chain_id}, account ${account.account_index}, API key ${account.api_key_index})
-[fillwatch] worker:    ${base}   (API_TOKEN from ${tokenFile.endsWith(".example") ? ".dev.vars.example" : ".dev.vars"})
-[fillwatch] page:      ${base}/   (sign in with API_TOKEN; live tail at ${base.replace("http", "ws")}/logs/stream)
-[fillwatch] alerts:    ${receiver.url}   (webhook target, HMAC key in ${ALERT_HMAC_SECRET}; each alert is printed here as [alert])
+const demo = {
+  base,
+  sim: account.rest,
+  account: String(account.account_index),
+  chainId: account.chain_id,
+  apiKeyIndex: account.api_key_index,
+  token,
+  tokenSource: tokenFile.endsWith(".example") ? ".dev.vars.example" : ".dev.vars",
+  alertUrl: receiver.url,
+  alertSecretName: ALERT_HMAC_SECRET,
+};
+const ready = await waitForWorker();
+if (WATCH) await startBot();
+console.log(WATCH ? watchDemo(demo) : checkDemo(opts, demo));
+if (ready && opts.everyS !== null) autoTrigger(opts.everyS * 1000);
 
-  export API_TOKEN=${token ? token : "<your API_TOKEN>"}
-  curl '${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*'      # run a check now
-  curl -H "Authorization: Bearer $API_TOKEN" ${base}/status     # see it
-
-  # break fills on purpose: the exchange fills but never tells the WebSocket
-  curl -X POST ${account.rest}/_sim/faults -d '{"name":"withhold_account_orders"}'
-  curl -X DELETE ${account.rest}/_sim/faults                     # heal
-`);
-
-/** --watch: the bot trades on the account, a cron tick starts the watch, and the demo is printed. */
-async function startWatchPlayground(): Promise<void> {
-  const bot = await fetch(`${account.rest}/_sim/bot`, {
-    method: "POST",
-    body: JSON.stringify({ account_index: String(account.account_index), rate_per_min: 20, seed: 1 }),
-  });
-  if (bot.status !== 201) console.error(`[fillwatch] the simulator's bot did not start: ${await bot.text()}`);
+/** Waits (up to 60 s) until wrangler dev answers, triggering the first cron tick on the way. */
+async function waitForWorker(): Promise<boolean> {
   const until = Date.now() + 60_000;
   while (Date.now() < until && !stopping) {
     try {
-      const r = await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
-      if (r.ok) break;
+      const r = await fetch(opts.everyS === null && !WATCH ? `${base}/healthz` : cronUrl(base));
+      if (r.ok) return true;
     } catch {
       // wrangler dev is not listening yet
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  const acct = String(account.account_index);
-  console.log(`
-[fillwatch] WATCH mode: the simulator's bot trades on account ${acct} (20 orders/min); fillwatch watches it.
-[fillwatch] worker:    ${base}   (API_TOKEN from ${tokenFile.endsWith(".example") ? ".dev.vars.example" : ".dev.vars"})
+  console.error(`[fillwatch] wrangler dev did not answer on ${base} within 60 s`);
+  return false;
+}
 
-  export API_TOKEN=${token ? token : "<your API_TOKEN>"}
-  curl -H "Authorization: Bearer $API_TOKEN" ${base}/status     # session, fills, budget: .monitors[0].watch
+/** The cron trigger wrangler dev does not fire: one tick every `periodMs`, as a deployed Worker would. */
+function autoTrigger(periodMs: number): void {
+  const timer = setInterval(() => {
+    fetch(cronUrl(base))
+      .then((r) => r.body?.cancel())
+      .catch((err: unknown) => console.error(`[fillwatch] cron trigger failed: ${(err as Error).message}`));
+  }, periodMs);
+  process.on("exit", () => clearInterval(timer));
+}
 
-  # lose every 3rd fill of the bot on every channel (REST still shows it):
-  curl -X POST ${account.rest}/_sim/faults -d '{"name":"withhold_orders","every_n":3,"account_index":${acct}}'
-  # within a few seconds /status shows fill_not_reported with the order index:
-  curl -s -H "Authorization: Bearer $API_TOKEN" ${base}/status | jq '.monitors[0].watch.recent_misses, .monitors[0].incidents'
-  curl -X DELETE ${account.rest}/_sim/faults                     # heal
-`);
+/** --watch: the simulator's bot trades on the watched account (its own API key). */
+async function startBot(): Promise<void> {
+  const bot = await fetch(`${account.rest}/_sim/bot`, {
+    method: "POST",
+    body: JSON.stringify({ account_index: String(account.account_index), rate_per_min: 20, seed: 1 }),
+  });
+  if (bot.status !== 201) console.error(`[fillwatch] the simulator's bot did not start: ${await bot.text()}`);
 }

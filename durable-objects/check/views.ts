@@ -13,6 +13,8 @@ import {
 } from "../../worker/monitor/diagnosis.ts";
 import type { Alerting } from "../alerting.ts";
 import { getMeta, readCounters } from "../schema.ts";
+import { fillLatencySummary } from "../views/fill-latency.ts";
+import type { FillLatencySummary } from "../views/latency.ts";
 import type { MonitorContext } from "./context.ts";
 import { budgetToday } from "./preflight-io.ts";
 import type { CheckRunner } from "./runner.ts";
@@ -73,7 +75,8 @@ export interface StatusView {
   paused: boolean;
   session: Record<string, unknown>;
   last_check: CheckView | null;
-  fill_latency_ms: { p50: number | null; p90: number | null; p99: number | null; samples: number };
+  /** The one definition of fill latency (views/latency.ts). */
+  fill_latency_ms: FillLatencySummary;
   budget: Record<string, unknown>;
   /** The unresolved test order that blocks new ones, or null. */
   order_lock: Record<string, unknown> | null;
@@ -160,14 +163,6 @@ export function statusView(c: MonitorContext, runner: CheckRunner, alerting: Ale
     .exec<{ id: string }>(`SELECT id FROM checks ORDER BY started_at DESC, rowid DESC LIMIT 1`)
     .toArray()[0]?.id;
   const last = lastId ? readCheck(c.sql, lastId) : null;
-  const lat = c.sql
-    .exec<{ ms: number }>(
-      `SELECT fill_latency_ms AS ms FROM checks WHERE fill_latency_ms IS NOT NULL ORDER BY started_at DESC LIMIT 200`,
-    )
-    .toArray()
-    .map((r) => r.ms)
-    .sort((a, b) => a - b);
-  const pct = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]! : null);
   const feed = runner.feed;
   const books: Record<string, unknown> = {};
   for (const [m, b] of feed.books) {
@@ -203,7 +198,7 @@ export function statusView(c: MonitorContext, runner: CheckRunner, alerting: Ale
       books,
     },
     last_check: last ? checkView(last) : null,
-    fill_latency_ms: { p50: pct(50), p90: pct(90), p99: pct(99), samples: lat.length },
+    fill_latency_ms: fillLatencySummary(c.sql),
     budget: {
       day_start: b.dayStart,
       orders_today: b.ordersToday,

@@ -1,7 +1,7 @@
 /**
  * The numbers behind GET /metrics, read from SQLite in one pass: finished checks by verdict, stage
- * and diagnosis; stage and fill latency histograms; alert deliveries by target and state. The
- * object adds the order lock (the core's resolution rule) and its live counters; the API formats
+ * and diagnosis; stage and fill latency histograms; alert deliveries by target and state; open
+ * incidents and the time of the last verdict. The object adds the order lock (the core's resolution rule) and its live counters; the API formats
  * the text.
  */
 
@@ -21,6 +21,10 @@ export interface MetricsSnapshot {
   fill_latency: Histogram;
   alerts: { target: string; state: string; count: number }[];
   unresolved_orders: number;
+  /** Open incidents by alert stream and current diagnosis (views/incidents.ts). */
+  open_incidents: { kind: string; diagnosis: string; count: number }[];
+  /** When the last check concluded (epoch ms), or null. */
+  last_concluded_at: number | null;
 }
 
 export function emptyHistogram(): Histogram {
@@ -78,5 +82,21 @@ export function metricsSnapshot(
     return { target, state, count };
   });
 
-  return { checks, stage_latency, fill_latency, alerts, unresolved_orders: unresolvedOrders };
+  const open_incidents = sql
+    .exec<{ kind: string; diagnosis: string | null; n: number }>(
+      `SELECT stream AS kind, diagnosis, COUNT(*) AS n FROM incidents WHERE resolved_at IS NULL GROUP BY stream, diagnosis`,
+    )
+    .toArray()
+    .map((r) => ({ kind: r.kind, diagnosis: r.diagnosis ?? "", count: Number(r.n) }));
+  const last = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'last_concluded_at'`).toArray()[0];
+
+  return {
+    checks,
+    stage_latency,
+    fill_latency,
+    alerts,
+    unresolved_orders: unresolvedOrders,
+    open_incidents,
+    last_concluded_at: last && /^[0-9]+$/.test(last.value) ? Number(last.value) : null,
+  };
 }

@@ -32,10 +32,11 @@ export interface Playground {
   stop(): void;
 }
 
-export async function startPlayground(): Promise<Playground> {
+/** `args` go to `npm start` (default `--manual`: the test triggers every check itself). */
+export async function startPlayground(args: readonly string[] = ["--manual"]): Promise<Playground> {
   const simPort = await freePort();
   const devPort = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, "scripts", "start.ts")], {
+  const child = spawn(process.execPath, [join(repoRoot, "scripts", "start.ts"), ...args], {
     cwd: repoRoot,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],

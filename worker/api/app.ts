@@ -17,7 +17,7 @@ import { registerLogRoutes } from "./routes-logs.ts";
 import { registerOpsRoutes } from "./routes-ops.ts";
 import { isSelfAuthenticated, registerPageRoutes } from "./routes-page.ts";
 import { registerStatusRoutes } from "./routes-status.ts";
-import { jsonContent, z } from "./schemas.ts";
+import { issuesMessage, jsonContent, z } from "./schemas.ts";
 import type { Api, ApiEnv } from "./types.ts";
 
 function envelope(status: number, message: string): Response {
@@ -30,12 +30,7 @@ function envelope(status: number, message: string): Response {
 export const app: Api = new OpenAPIHono<ApiEnv>({
   defaultHook: (result) => {
     if (result.success) return;
-    const issues = result.error.issues;
-    const message = issues
-      .slice(0, 3)
-      .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
-      .join("; ");
-    return envelope(400, message);
+    return envelope(400, issuesMessage(result.error.issues));
   },
 });
 

@@ -2,9 +2,11 @@
  * Prometheus text exposition (format 0.0.4) for GET /metrics, as a pure function of the per-monitor
  * snapshots the FillMonitor objects return: checks by verdict/stage/diagnosis, stage and fill
  * latency histograms (seconds), frames by type, reconnects, book gaps, alert deliveries, budget
- * used, the pause flag and the unresolved-orders lock.
+ * used, the pause flag, the unresolved-orders lock, uptime over 24h/7d/30d (per stage too), open
+ * incidents and the time of the last verdict. dashboards/ (Grafana, Prometheus rules) use these names.
  */
 import { LATENCY_BUCKETS_MS, type Histogram, type MetricsSnapshot } from "../../durable-objects/views/metrics.ts";
+import type { Uptime, UptimeWindowName } from "../../durable-objects/views/uptime.ts";
 
 export interface MonitorMetrics extends MetricsSnapshot {
   monitor: string;
@@ -12,6 +14,7 @@ export interface MonitorMetrics extends MetricsSnapshot {
   budget: Record<string, unknown>;
   reconnects: number;
   paused: boolean;
+  uptime: Uptime;
 }
 
 type Labels = Record<string, string>;
@@ -97,7 +100,7 @@ export function formatMetrics(monitors: readonly MonitorMetrics[]): string {
   o.family(
     "fillwatch_fill_latency_seconds",
     "histogram",
-    "From sending the test order to the fill seen on the WebSocket.",
+    "Fill latency: from signing the test order to its first fill seen on the WebSocket (checks with such a fill).",
     each((m, l) => o.histogram("fillwatch_fill_latency_seconds", l, m.fill_latency)),
   );
   o.family(
@@ -168,6 +171,60 @@ export function formatMetrics(monitors: readonly MonitorMetrics[]): string {
     "gauge",
     "Test orders sent or in doubt, or not terminal while their check runs (a new order waits for these).",
     each((m, l) => o.sample("fillwatch_unresolved_orders", l, m.unresolved_orders)),
+  );
+  const windows = (m: MonitorMetrics) => Object.entries(m.uptime) as [UptimeWindowName, Uptime[UptimeWindowName]][];
+  o.family(
+    "fillwatch_uptime_ratio",
+    "gauge",
+    "Share of checks that detected the fill (pass, or degraded unless alerts.degraded_counts; skipped not counted), by window (24h, 7d, 30d in whole clock hours). Absent when no check counted.",
+    each((m, l) =>
+      windows(m).forEach(([window, w]) => {
+        if (w.ratio !== null) o.sample("fillwatch_uptime_ratio", { ...l, window }, w.ratio);
+      }),
+    ),
+  );
+  o.family(
+    "fillwatch_uptime_checks",
+    "gauge",
+    "Concluded checks in the uptime window, by verdict (skipped shown apart).",
+    each((m, l) =>
+      windows(m).forEach(([window, w]) =>
+        (["pass", "degraded", "fail", "skipped"] as const).forEach((verdict) =>
+          o.sample("fillwatch_uptime_checks", { ...l, window, verdict }, w[verdict]),
+        ),
+      ),
+    ),
+  );
+  o.family(
+    "fillwatch_stage_uptime_ratio",
+    "gauge",
+    "Per stage: checks that got past it / checks that reached it, by window. Absent when no check reached it.",
+    each((m, l) =>
+      windows(m).forEach(([window, w]) =>
+        Object.entries(w.stages).forEach(([stage, s]) => {
+          if (s.ratio !== null) o.sample("fillwatch_stage_uptime_ratio", { ...l, window, stage }, s.ratio);
+        }),
+      ),
+    ),
+  );
+  o.family(
+    "fillwatch_incidents_open",
+    "gauge",
+    "Open incidents by alert stream (kind: checks, flatten, monitor, watch, …) and current diagnosis.",
+    each((m, l) =>
+      m.open_incidents.forEach((i) =>
+        o.sample("fillwatch_incidents_open", { ...l, kind: i.kind, diagnosis: i.diagnosis }, i.count),
+      ),
+    ),
+  );
+  o.family(
+    "fillwatch_last_check_timestamp_seconds",
+    "gauge",
+    "When the last check concluded (Unix seconds); absent before the first one.",
+    each((m, l) => {
+      if (m.last_concluded_at !== null)
+        o.sample("fillwatch_last_check_timestamp_seconds", l, m.last_concluded_at / 1000);
+    }),
   );
   o.family(
     "fillwatch_paused",

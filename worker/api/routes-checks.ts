@@ -19,6 +19,7 @@ import {
   intParam,
   jsonContent,
   monitorParam,
+  shaped,
   z,
 } from "./schemas.ts";
 import type { Api } from "./types.ts";
@@ -94,13 +95,11 @@ export function registerCheckRoutes(app: Api): void {
         ),
         stub.marketUnits(),
       ]);
-      return c.json(
-        {
-          checks: page.checks.map((ch) => humanize(ch, units[String(ch.market)] ?? null)),
-          next_cursor: page.next_cursor,
-        } as never,
-        200,
-      );
+      const body = shaped(ChecksPage, {
+        checks: page.checks.map((ch) => humanize(ch, units[String(ch.market)] ?? null)),
+        next_cursor: page.next_cursor,
+      });
+      return c.json(body, 200);
     },
   );
 
@@ -172,7 +171,7 @@ export function registerCheckRoutes(app: Api): void {
       const stub = monitorStub(c.env, m);
       const [check, units] = await Promise.all([typed<CheckView | null>(stub.getCheck(id)), stub.marketUnits()]);
       if (!check) throw new HTTPException(404, { message: `id: no check ${id}` });
-      return c.json(humanize(check, units[String(check.market)] ?? null) as never, 200);
+      return c.json(shaped(CheckSummary, humanize(check, units[String(check.market)] ?? null)), 200);
     },
   );
 
@@ -190,7 +189,7 @@ export function registerCheckRoutes(app: Api): void {
       const stub = monitorStub(c.env, m);
       const [order, units] = await Promise.all([typed<OrderView | null>(stub.getOrder(coi)), stub.marketUnits()]);
       if (!order) throw new HTTPException(404, { message: `client_order_index: no order ${coi}` });
-      return c.json(humanize(order, units[String(order.market)] ?? null) as never, 200);
+      return c.json(shaped(OrderSchema, humanize(order, units[String(order.market)] ?? null)), 200);
     },
   );
 }

@@ -34,10 +34,7 @@ export function registerOpsRoutes(app: Api): void {
           ...(await typed<Omit<MonitorMetrics, "monitor">>(monitorStub(c.env, m).metrics(m.id))),
         })),
       );
-      return new Response(formatMetrics(data), {
-        status: 200,
-        headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
-      }) as never;
+      return c.text(formatMetrics(data), 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
     },
   );
 

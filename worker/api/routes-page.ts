@@ -126,7 +126,7 @@ export function registerPageRoutes(app: Api): void {
     }),
     async (c) => {
       const s = await sessionOf(c);
-      if (!s && !(await bearerValid(c))) return (await signInPage(c, 200)) as never;
+      if (!s && !(await bearerValid(c))) return await signInPage(c, 200);
       const monitors = selectMonitors(c.env, c.req.valid("query").monitor);
       const { problems } = configOf(c.env);
       const data = await Promise.all(monitors.map((m) => loadMonitor(c.env, m)));
@@ -139,7 +139,7 @@ export function registerPageRoutes(app: Api): void {
           problems: problems.filter((p) => p.severity === "error").map((p) => `${p.setting}: ${p.message}`),
         }),
       );
-      return page(body, 200) as never;
+      return page(body, 200);
     },
   );
 
@@ -160,9 +160,9 @@ export function registerPageRoutes(app: Api): void {
     }),
     async (c) => {
       const expected = apiToken(c.env);
-      if (expected === "") return (await signInPage(c, 503, "API_TOKEN is not configured on the server.")) as never;
+      if (expected === "") return await signInPage(c, 503, "API_TOKEN is not configured on the server.");
       const given = c.req.valid("form").token ?? "";
-      if (!(await tokensEqual(given, expected))) return (await signInPage(c, 401, "That token is not right.")) as never;
+      if (!(await tokensEqual(given, expected))) return await signInPage(c, 401, "That token is not right.");
       const value = await createSession(expected, Date.now());
       return new Response(null, {
         status: 303,
@@ -171,7 +171,7 @@ export function registerPageRoutes(app: Api): void {
           "Set-Cookie": sessionCookie(c.req.url, value, SESSION_TTL_MS / 1000),
           "cache-control": "no-store",
         },
-      }) as never;
+      });
     },
   );
 
@@ -193,7 +193,7 @@ export function registerPageRoutes(app: Api): void {
       return new Response(null, {
         status: 303,
         headers: { Location: "/", "Set-Cookie": clearedSessionCookie(c.req.url), "cache-control": "no-store" },
-      }) as never;
+      });
     },
   );
 
@@ -208,7 +208,7 @@ export function registerPageRoutes(app: Api): void {
     async (c) =>
       page(await toHtml(PublicPage({ monitors: await publicMonitors(c.env), now: Date.now() })), 200, {
         "cache-control": "public, max-age=30",
-      }) as never,
+      }),
   );
 
   app.openapi(
@@ -238,7 +238,7 @@ export function registerPageRoutes(app: Api): void {
       return new Response(badgeSvg(p.verdict), {
         status: 200,
         headers: { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "public, max-age=60" },
-      }) as never;
+      });
     },
   );
 
@@ -273,7 +273,7 @@ export function registerPageRoutes(app: Api): void {
       const res = await monitorStub(c.env, m).fetch("https://fillwatch.internal/logs/stream", {
         headers: { Upgrade: "websocket", [TAIL_HEADER]: JSON.stringify(filter) },
       });
-      return res as never;
+      return res;
     },
   );
 }

@@ -13,16 +13,38 @@ import {
   MonitorQuery,
   PauseBody,
   PauseState,
+  IncidentsPage,
   StatusBody,
   errors,
+  intParam,
   jsonContent,
+  monitorParam,
+  z,
   parseInstant,
+  shaped,
 } from "./schemas.ts";
 import type { Api } from "./types.ts";
 import { humanize, humanizeResidual, type Units } from "./units.ts";
 
+/** How many of the latest incidents /status lists (all of them: GET /incidents). */
+const STATUS_INCIDENTS = 10;
+
 /** Paused by the HTTP API: the bearer token carries no label. */
 const PAUSED_BY = "api";
+
+const IncidentsQuery = z.object({
+  monitor: monitorParam,
+  limit: intParam("limit", 1, 500, 50),
+  cursor: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,15})\.[^\s]{1,300}$/, { message: "must be the next_cursor of a previous page" })
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, description: "next_cursor of the previous page" }),
+  state: z
+    .enum(["open", "resolved"])
+    .optional()
+    .openapi({ param: { name: "state", in: "query" }, description: "Only open or only resolved incidents" }),
+});
 
 async function monitorStatus(env: Env, m: MonitorConfig): Promise<Record<string, unknown>> {
   const base = {
@@ -36,7 +58,12 @@ async function monitorStatus(env: Env, m: MonitorConfig): Promise<Record<string,
   try {
     const stub = monitorStub(env, m);
     const pause = await stub.pauseState(m.id);
-    const [s, units] = await Promise.all([stub.status(m.id), stub.marketUnits()]);
+    const [s, units, uptime, history] = await Promise.all([
+      stub.status(m.id),
+      stub.marketUnits(),
+      stub.uptime(m.id),
+      stub.incidents(m.id, { limit: STATUS_INCIDENTS, cursor: null, state: null }),
+    ]);
     const raw = s as unknown as Record<string, unknown> & {
       last_check: { market: number } | null;
       budget: Record<string, unknown>;
@@ -52,6 +79,8 @@ async function monitorStatus(env: Env, m: MonitorConfig): Promise<Record<string,
       ...humanizeResidual(raw.budget.residual, unitsOf),
     };
     out.pause = humanize(pause, null);
+    out.uptime = humanize(uptime, null);
+    out.incident_history = humanize(history.incidents, null);
     return { ...base, ...out };
   } catch (err) {
     return {
@@ -78,10 +107,31 @@ export function registerStatusRoutes(app: Api): void {
       const chosen = selectMonitors(c.env, monitor);
       const { problems } = configOf(c.env);
       const monitors = await Promise.all(chosen.map((m) => monitorStatus(c.env, m)));
-      return c.json(
-        { monitors, config: { ok: !problems.some((p) => p.severity === "error"), problems } } as never,
-        200,
-      );
+      const body = shaped(StatusBody, {
+        monitors,
+        config: { ok: !problems.some((p) => p.severity === "error"), problems },
+      });
+      return c.json(body, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/incidents",
+      summary: "Incident history, newest first: open and resolved, with times, duration, diagnosis and action",
+      request: { query: IncidentsQuery },
+      responses: { 200: jsonContent(IncidentsPage, "One page of incidents"), ...errors(400, 401, 404, 503) },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const m = findMonitor(c.env, q.monitor);
+      const page = await monitorStub(c.env, m).incidents(m.id, {
+        limit: q.limit,
+        cursor: q.cursor ?? null,
+        state: q.state ?? null,
+      });
+      return c.json(shaped(IncidentsPage, humanize(page, null)), 200);
     },
   );
 
@@ -119,7 +169,7 @@ export function registerStatusRoutes(app: Api): void {
         if (until <= Date.now()) throw new HTTPException(400, { message: "until: must be in the future" });
       }
       const state = await monitorStub(c.env, m).pause(m.id, { by: PAUSED_BY, reason: body.reason ?? null, until });
-      return c.json(humanize(state, null) as never, 200);
+      return c.json(shaped(PauseState, humanize(state, null)), 200);
     },
   );
 
@@ -134,7 +184,7 @@ export function registerStatusRoutes(app: Api): void {
     async (c) => {
       const m = findMonitor(c.env, c.req.valid("query").monitor);
       const state = await monitorStub(c.env, m).resume(m.id);
-      return c.json(humanize(state, null) as never, 200);
+      return c.json(shaped(PauseState, humanize(state, null)), 200);
     },
   );
 }

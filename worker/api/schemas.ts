@@ -9,6 +9,23 @@ z.config({ jitless: true });
 
 export { z };
 
+/** The message of a 400: the first three issues, each naming its parameter. */
+export function issuesMessage(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.map(String).join(".") : "body"}: ${i.message}`)
+    .join("; ");
+}
+
+/**
+ * A response body checked against the schema its route declares: the handler gets the exact type
+ * the OpenAPI document promises, and data that drifted from it is a logged 500, never a response
+ * that contradicts the document.
+ */
+export function shaped<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  return schema.parse(value);
+}
+
 export const ErrorEnvelope = z
   .object({ error: z.object({ status: z.number().int(), message: z.string() }) })
   .openapi("Error", { example: { error: { status: 400, message: "limit: must be a decimal integer from 1 to 200" } } });
@@ -104,7 +121,7 @@ export const StageMark = z.object({ at: z.number().int(), at_iso: z.string().nul
 export const CheckSummary = z
   .object({
     id: z.string(),
-    state: z.enum(["running", "done"]),
+    state: z.enum(["running", "flattening", "done"]).openapi({ description: "done only once the flatten concluded" }),
     verdict: z.enum(["pass", "degraded", "fail", "skipped"]).nullable(),
     first_failing_stage: z.string().nullable(),
     diagnosis: z.string().nullable(),
@@ -125,7 +142,10 @@ export const CheckSummary = z
         "Only with ?detail=full (and on /checks/{id}): amounts in market units with *_raw twins, frames as stored",
     }),
     flatten_detail: Json.nullable().optional(),
+    bound_at: ts("Hard bound of the check").optional(),
+    bound_at_iso: iso("Hard bound of the check").optional(),
   })
+  .passthrough()
   .openapi("Check");
 
 export const ChecksPage = z
@@ -201,6 +221,60 @@ export const PauseBody = z
   .strict()
   .openapi("PauseRequest");
 
+const ratioOf = (what: string) =>
+  z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .openapi({ description: `${what}: up / (up + down); null when nothing counted` });
+
+export const StageUptime = z.object({ up: z.number().int(), down: z.number().int(), ratio: ratioOf("Stage uptime") });
+
+export const UptimeWindow = z
+  .object({
+    since: z.number().int().openapi({ description: "Start of the oldest clock hour counted (epoch ms)" }),
+    since_iso: z.string().nullable(),
+    pass: z.number().int(),
+    degraded: z.number().int(),
+    fail: z.number().int(),
+    skipped: z.number().int().openapi({ description: "Shown apart: neither up nor down" }),
+    up: z.number().int().openapi({ description: "pass + degraded (degraded is down with alerts.degraded_counts)" }),
+    down: z.number().int(),
+    ratio: ratioOf("Share of checks that detected the fill"),
+    stages: z.record(z.string(), StageUptime).openapi({
+      description: "Per stage: up in checks that got past it, down in checks that failed at it",
+    }),
+  })
+  .openapi("UptimeWindow");
+
+export const Uptime = z
+  .object({ "24h": UptimeWindow, "7d": UptimeWindow, "30d": UptimeWindow })
+  .openapi("Uptime", { description: "Windows count whole clock hours: 24h is this hour and the 23 before it" });
+
+export const Incident = z
+  .object({
+    id: z.string(),
+    kind: z.string().openapi({ description: "Alert stream: checks, flatten, monitor, watch, watch_channel, …" }),
+    state: z.enum(["open", "resolved"]),
+    opened_at: z.number().int(),
+    opened_at_iso: z.string().nullable(),
+    resolved_at: z.number().int().nullable(),
+    resolved_at_iso: z.string().nullable(),
+    duration_ms: z.number().int().openapi({ description: "Until resolved, or until now while open" }),
+    first_check_id: z.string(),
+    stage: z.string().nullable(),
+    diagnosis: z.string().nullable(),
+    earlier_diagnoses: z.array(z.string()),
+    failures: z.number().int(),
+    action: z.string().nullable(),
+  })
+  .openapi("Incident");
+
+export const IncidentsPage = z
+  .object({ incidents: z.array(Incident), next_cursor: z.string().nullable() })
+  .openapi("IncidentsPage");
+
 export const StatusMonitor = z
   .object({
     id: z.string(),
@@ -213,6 +287,11 @@ export const StatusMonitor = z
     pause: PauseState.optional(),
     session: Json,
     last_check: Json.nullable(),
+    uptime: Uptime.optional(),
+    incident_history: z
+      .array(Incident)
+      .optional()
+      .openapi({ description: "The latest incidents, open and resolved (all of them: GET /incidents)" }),
     error: z.string().optional(),
   })
   .passthrough()

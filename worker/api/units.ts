@@ -20,6 +20,7 @@ const SIZE_KEYS = new Set([
   "position_base",
   "min_base",
   "filled_base_amount",
+  "cumulative_base",
 ]);
 /** Prices in ticks (10^-price_decimals of the quote asset). */
 const PRICE_KEYS = new Set(["price", "reference_price"]);
@@ -104,4 +105,20 @@ export function humanizeResidual(
     }
   }
   return { residual: out, residual_raw: raw };
+}
+
+/**
+ * An event of /logs with its data in human units: amounts and prices in the market's units with
+ * `*_raw` twins (the market is the event's own `market`, else the monitor's only market). Watch
+ * events (`watch.*`) already carry the exchange's decimal strings and pass through unchanged.
+ */
+export function humanizeEvent<T extends { event: string; data: Record<string, unknown> }>(
+  e: T,
+  unitsOf: (market: string) => Units | null,
+  onlyMarket: number | null,
+): T {
+  if (e.event.startsWith("watch.")) return e;
+  const m = typeof e.data.market === "number" ? e.data.market : onlyMarket;
+  const units = m === null ? null : unitsOf(String(m));
+  return { ...e, data: humanize(e.data, units) as Record<string, unknown> };
 }

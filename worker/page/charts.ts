@@ -1,8 +1,11 @@
 /**
  * The numbers behind the page's charts: checks grouped into consecutive time buckets with the
  * p50 and p95 (nearest rank) of a duration per bucket, and the scaling of such series into an SVG
- * viewBox. Pure functions, no rendering.
+ * viewBox. Pure functions, no rendering. Percentiles are the nearest-rank ones of views/latency.ts.
  */
+import { percentile } from "../../durable-objects/views/latency.ts";
+
+export { percentile };
 
 export interface Point {
   /** Bucket time: the start of its newest check (epoch ms). */
@@ -15,13 +18,6 @@ export interface Point {
 export interface Sample {
   t: number;
   v: number;
-}
-
-/** Nearest-rank percentile of a sorted list. */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
 /** Samples (any order) into at most `buckets` consecutive groups, oldest first, each with p50/p95. */

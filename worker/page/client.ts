@@ -2,18 +2,26 @@
  * The status page's only script (inline, optional): one live tail socket per monitor card
  * (GET /logs/stream, subprotocol fillwatch.v1, the session cookie authenticates it). Each event is
  * listed under "Live"; shortly after the last of a burst of events the page is re-read and that
- * card's body swapped. The "Run a check" button posts with the session's CSRF token. Without
- * JavaScript, a meta refresh.
+ * card's body swapped. The "Run a check" button posts with the session's CSRF token. Relative
+ * times ("3 min ago") are kept current every 15 s. Without JavaScript, a meta refresh.
  */
+import { AGO_JS } from "./time.ts";
+
 export const CLIENT_JS = `
 (function () {
+  ${AGO_JS}
+  function relativeTimes() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-ts]").forEach(function (t) { t.textContent = ago(Number(t.getAttribute("data-ts")), now); });
+  }
+  setInterval(relativeTimes, 15000);
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   function text(el, s) { el.textContent = s; }
   function refreshBody(id) {
     fetch(location.pathname + location.search, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
       var fresh = doc.getElementById(id), old = document.getElementById(id);
-      if (fresh && old) old.replaceWith(fresh);
+      if (fresh && old) { old.replaceWith(fresh); relativeTimes(); }
     }).catch(function () {});
   }
   function tail(section) {

@@ -1,18 +1,23 @@
 /**
  * What the status page shows, read from each monitor's Durable Object over RPC: status (session,
- * order lock, incidents), the pause, and the recent checks. The public view is cut down here to
+ * order lock, open incidents, fill latency), the pause, the recent checks, uptime and the incident
+ * history. The public view is cut down here to
  * verdicts and times only, so no evidence can reach a public page by accident.
  */
 import { errorMessage } from "../lighter/errors.ts";
 import type { StatusView } from "../../durable-objects/check/views.ts";
 import type { CheckRecord, ChecksPage } from "../../durable-objects/views/checks.ts";
+import type { IncidentRecord } from "../../durable-objects/views/incidents.ts";
 import type { PauseState } from "../../durable-objects/views/pause.ts";
+import type { Uptime } from "../../durable-objects/views/uptime.ts";
 import { typed } from "../api/monitors.ts";
 import type { MonitorConfig } from "../config.ts";
 import { monitorStub } from "../stub.ts";
 
 /** How many recent checks the timeline and the charts use. */
 export const HISTORY = 60;
+/** How many incidents the page lists (open and resolved). */
+export const INCIDENTS = 10;
 
 export interface MonitorPage {
   id: string;
@@ -23,6 +28,9 @@ export interface MonitorPage {
   pause: PauseState | null;
   /** Newest first. */
   checks: CheckRecord[];
+  uptime: Uptime | null;
+  /** Newest first, open and resolved. */
+  incidents: IncidentRecord[];
   error: string | null;
 }
 
@@ -44,7 +52,7 @@ export async function loadMonitor(env: Env, m: MonitorConfig): Promise<MonitorPa
   try {
     const stub = monitorStub(env, m);
     const pause = await stub.pauseState(m.id);
-    const [status, page] = await Promise.all([
+    const [status, page, uptime, incidents] = await Promise.all([
       typed<StatusView>(stub.status(m.id)),
       typed<ChecksPage>(
         stub.queryChecks({
@@ -58,10 +66,12 @@ export async function loadMonitor(env: Env, m: MonitorConfig): Promise<MonitorPa
           detail: "summary",
         }),
       ),
+      stub.uptime(m.id),
+      stub.incidents(m.id, { limit: INCIDENTS, cursor: null, state: null }),
     ]);
-    return { ...base, status, pause, checks: page.checks, error: null };
+    return { ...base, status, pause, checks: page.checks, uptime, incidents: incidents.incidents, error: null };
   } catch (err) {
-    return { ...base, status: null, pause: null, checks: [], error: errorMessage(err) };
+    return { ...base, status: null, pause: null, checks: [], uptime: null, incidents: [], error: errorMessage(err) };
   }
 }
 

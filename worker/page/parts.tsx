@@ -6,10 +6,16 @@
 import type { StatusView } from "../../durable-objects/check/views.ts";
 import type { CheckRecord } from "../../durable-objects/views/checks.ts";
 import { STAGES } from "../monitor/diagnosis.ts";
+import { FILL_LATENCY_DEFINITION, type FillLatencySummary } from "../../durable-objects/views/latency.ts";
 import { humanMs, percentileSeries, scaleSeries, type Sample } from "./charts.ts";
+import { iso } from "./time.ts";
 
-export function iso(ms: number | null | undefined): string {
-  return typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString().replace(".000Z", "Z") : "–";
+export { iso };
+
+/** The fill-latency figures of /status, as the chart caption and session health both show them. */
+export function fillLatencyText(f: FillLatencySummary | null): string {
+  if (!f || f.samples === 0) return "no data";
+  return `p50 ${humanMs(f.p50)} · p95 ${humanMs(f.p95)} · p99 ${humanMs(f.p99)} (${f.samples} check${f.samples === 1 ? "" : "s"})`;
 }
 
 /** "12:04:31 UTC": the time of day a check started. */
@@ -90,7 +96,7 @@ const WIDE_W = 800;
 const WIDE_H = 120;
 
 /** One p50/p95 chart of a duration over time (inline SVG). */
-export function Chart(props: { title: string; samples: Sample[]; wide?: boolean; name: string }) {
+export function Chart(props: { title: string; samples: Sample[]; wide?: boolean; name: string; caption?: string }) {
   const points = percentileSeries(props.samples, props.wide ? 20 : 12);
   const w = props.wide ? WIDE_W : W;
   const H = props.wide ? WIDE_H : H_SMALL;
@@ -99,7 +105,9 @@ export function Chart(props: { title: string; samples: Sample[]; wide?: boolean;
     <figure class={props.wide ? "chart wide" : "chart"} data-chart={props.name}>
       <figcaption>
         <span>{props.title}</span>
-        <span>{last ? `p50 ${humanMs(last.p50)} · p95 ${humanMs(last.p95)}` : "no data"}</span>
+        <span data-figures>
+          {props.caption ?? (last ? `last: p50 ${humanMs(last.p50)} · p95 ${humanMs(last.p95)}` : "no data")}
+        </span>
       </figcaption>
       {points.length === 0 ? (
         <p class="empty">No samples yet.</p>
@@ -136,7 +144,7 @@ export function Chart(props: { title: string; samples: Sample[]; wide?: boolean;
   );
 }
 
-export function Charts(props: { checks: CheckRecord[] }) {
+export function Charts(props: { checks: CheckRecord[]; fill: FillLatencySummary | null }) {
   const fill: Sample[] = props.checks
     .filter((c) => c.fill_latency_ms !== null)
     .map((c) => ({ t: c.started_at, v: c.fill_latency_ms! }));
@@ -153,7 +161,11 @@ export function Charts(props: { checks: CheckRecord[] }) {
         p95 · per group of consecutive checks
       </div>
       <div class="charts">
-        <Chart title="Fill latency" name="fill_latency" samples={fill} wide />
+        <Chart title="Fill latency" name="fill_latency" samples={fill} wide caption={fillLatencyText(props.fill)} />
+        <p class="legend definition" data-fill-latency-definition>
+          Fill latency: {FILL_LATENCY_DEFINITION}. The line shows p50/p95 per group of consecutive checks; the figures
+          above are the same as in session health and in /status.
+        </p>
         {STAGES.map((stage) => (
           <Chart
             title={stage}
@@ -206,11 +218,9 @@ export function Health(props: { status: StatusView; now: number }) {
         <dt>Frames in</dt>
         <dd>{String(s.frames_in ?? 0)}</dd>
       </div>
-      <div>
-        <dt>Fill latency p50 / p99</dt>
-        <dd>
-          {humanMs(lat.p50)} / {humanMs(lat.p99)}
-        </dd>
+      <div title={`Fill latency: ${FILL_LATENCY_DEFINITION}`}>
+        <dt>Fill latency</dt>
+        <dd data-fill-latency>{fillLatencyText(lat)}</dd>
       </div>
     </dl>
   );

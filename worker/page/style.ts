@@ -50,5 +50,19 @@ form.signin{max-width:24rem;background:var(--card);border:1px solid var(--line);
 form.signin label{display:block;font-weight:600;margin-bottom:.3rem}
 form.signin input{width:100%;padding:.5rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);margin-bottom:.6rem}
 .error-msg{color:var(--fail);font-weight:600}
+.uptime-windows{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:.4rem;margin:0}
+.uptime-windows div{background:var(--bg);border:1px solid var(--line);border-left-width:4px;border-radius:6px;padding:.35rem .6rem}
+.uptime-windows dt{font-size:.75rem;color:var(--muted)}.uptime-windows dd{margin:0}.uptime-windows dd[data-ratio]{font-size:1.5rem;font-weight:700}
+.u-good{border-left-color:var(--pass)!important}.u-warn{border-left-color:var(--degraded)!important}.u-bad{border-left-color:var(--fail)!important}.u-none{border-left-color:var(--skipped)!important}
+td.u-good{color:var(--pass)}td.u-warn{color:var(--degraded)}td.u-bad{color:var(--fail)}td.u-none{color:var(--muted)}
+details.stages{margin-top:.4rem;font-size:.85rem}details.stages summary{cursor:pointer;color:var(--muted)}
+details.stages table{border-collapse:collapse;margin-top:.3rem;width:100%;max-width:32rem}
+details.stages th,details.stages td{text-align:left;padding:.15rem .5rem;border-bottom:1px solid var(--line);font-variant-numeric:tabular-nums}
+ol.incidents{list-style:none;margin:0;padding:0}
+ol.incidents li{background:var(--bg);border:1px solid var(--line);border-left:4px solid var(--fail);border-radius:6px;padding:.45rem .7rem;margin:0 0 .4rem}
+ol.incidents li.inc-resolved{border-left-color:var(--pass)}
+.inc-action{font-size:.85rem;margin-top:.2rem}
+time[data-ts]{text-decoration:underline dotted;text-underline-offset:2px;cursor:help}
+.definition{max-width:60rem}
 footer{color:var(--muted);font-size:.8rem;text-align:center;padding:1rem}
 `;

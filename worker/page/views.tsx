@@ -7,6 +7,7 @@ import type { Child } from "hono/jsx";
 import { ACTIONS, type Diagnosis } from "../monitor/diagnosis.ts";
 import { CLIENT_JS } from "./client.ts";
 import { currentVerdict, type MonitorPage, type PublicMonitor } from "./data.ts";
+import { Ago, IncidentHistory, UptimeBlock } from "./history.tsx";
 import { Charts, Health, Timeline, iso, verdictOf } from "./parts.tsx";
 import { CSS } from "./style.ts";
 
@@ -85,15 +86,18 @@ function MonitorCard(props: { m: MonitorPage; index: number; now: number }) {
         {last && last.verdict && last.verdict !== "pass" ? (
           <p class="why">
             {last.first_failing_stage ? `failed at ${last.first_failing_stage}` : null}
-            {last.diagnosis ? ` · ${last.diagnosis}` : null} · {iso(last.started_at)}
+            {last.diagnosis ? ` · ${last.diagnosis}` : null} · <Ago ms={last.started_at} now={props.now} />
           </p>
         ) : last ? (
-          <p class="why meta">last check {iso(last.started_at)}</p>
+          <p class="why meta">
+            last check <Ago ms={last.started_at} now={props.now} />
+          </p>
         ) : null}
         {incidents.map((i) => (
           <div class="alert" data-incident={i.id}>
             <p>
-              <strong>Open incident</strong> ({i.kind}) since {iso(i.opened_at)} · {i.failures} failing check
+              <strong>Open incident</strong> ({i.kind}) since <Ago ms={i.opened_at} now={props.now} /> · {i.failures}{" "}
+              failing check
               {i.failures === 1 ? "" : "s"}
               {i.stage ? ` · stage ${i.stage}` : ""}
               {i.diagnosis ? ` · ${i.diagnosis}` : ""}
@@ -114,10 +118,14 @@ function MonitorCard(props: { m: MonitorPage; index: number; now: number }) {
             </p>
           </div>
         ) : null}
+        <h3>Uptime</h3>
+        <UptimeBlock uptime={m.uptime} />
         <h3>Recent checks</h3>
         <Timeline checks={m.checks} />
+        <h3>Incidents</h3>
+        <IncidentHistory incidents={m.incidents} now={props.now} />
         <h3>Durations</h3>
-        <Charts checks={m.checks} />
+        <Charts checks={m.checks} fill={s?.fill_latency_ms ?? null} />
         {s ? (
           <>
             <h3>Session health</h3>
@@ -162,7 +170,7 @@ export function Dashboard(props: { monitors: MonitorPage[]; csrf: string; now: n
         ))}
       </main>
       <footer>
-        updated {iso(props.now)} · refreshes live (or every {REFRESH_S} s without JavaScript)
+        updated <Ago ms={props.now} now={props.now} /> · refreshes live (or every {REFRESH_S} s without JavaScript)
       </footer>
     </Layout>
   );

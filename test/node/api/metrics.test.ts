@@ -8,6 +8,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { migrate } from "../../../durable-objects/schema.ts";
 import { metricsSnapshot } from "../../../durable-objects/views/metrics.ts";
+import { countVerdict, readUptime } from "../../../durable-objects/views/uptime.ts";
 import { formatMetrics, type MonitorMetrics } from "../../../worker/api/metrics-format.ts";
 
 /** The slice of workerd's SqlStorage the schema and views use, over node:sqlite. */
@@ -72,6 +73,15 @@ describe("Prometheus exposition", () => {
       "failed",
     );
     // The lock (one unresolved order of the key) is the core's resolution rule, passed in by the object.
+    const now = 1_767_000_000_000;
+    countVerdict(sql, now - 1000, "pass", null);
+    countVerdict(sql, now - 2000, "fail", "order_seen");
+    countVerdict(sql, now - 3000, "skipped", "preflight");
+    countVerdict(sql, now - 3 * 86_400_000, "pass", null);
+    db.prepare(
+      `INSERT INTO incidents (id, stream, opened_at, first_check_id, diagnosis) VALUES ('i', 'monitor', 1, 'c', 'monitor_blind')`,
+    ).run();
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('last_concluded_at', ?)`).run(String(now - 1000));
     const snap = metricsSnapshot(sql, ["webhook", "pagerduty"], 1);
     const mon: MonitorMetrics = {
       ...snap,
@@ -80,6 +90,7 @@ describe("Prometheus exposition", () => {
       budget: { orders_today: 2, notional_today_usd: 23.5 },
       reconnects: 1,
       paused: false,
+      uptime: readUptime(sql, now, false),
     };
     const text = formatMetrics([mon]);
     const families = parsePrometheusTextFormat(text) as {
@@ -129,5 +140,27 @@ describe("Prometheus exposition", () => {
     expect(fam("fillwatch_unresolved_orders").metrics[0]!.value).toBe("1");
     expect(fam("fillwatch_budget_notional_today_usd").metrics[0]!.value).toBe("23.5");
     expect(fam("fillwatch_paused").metrics[0]!.value).toBe("0");
+
+    // Uptime: skipped is not counted; the 7-day window also holds the pass of 3 days ago.
+    const ratio = (w: string) => fam("fillwatch_uptime_ratio").metrics.find((s) => s.labels!.window === w)!.value;
+    expect(ratio("24h")).toBe("0.5");
+    expect(Number(ratio("7d"))).toBeCloseTo(2 / 3);
+    const counted = fam("fillwatch_uptime_checks").metrics.filter((s) => s.labels!.window === "24h");
+    expect(Object.fromEntries(counted.map((s) => [s.labels!.verdict, s.value]))).toEqual({
+      pass: "1",
+      degraded: "0",
+      fail: "1",
+      skipped: "1",
+    });
+    const stage = (st: string) =>
+      fam("fillwatch_stage_uptime_ratio").metrics.find((s) => s.labels!.window === "24h" && s.labels!.stage === st);
+    expect(stage("order_accepted")!.value).toBe("1");
+    expect(stage("order_seen")!.value).toBe("0.5");
+    expect(stage("fill_seen")!.value).toBe("1"); // the failed check never reached it
+    expect(fam("fillwatch_incidents_open").metrics[0]!.labels).toMatchObject({
+      kind: "monitor",
+      diagnosis: "monitor_blind",
+    });
+    expect(fam("fillwatch_last_check_timestamp_seconds").metrics[0]!.value).toBe(String((now - 1000) / 1000));
   });
 });

@@ -28,7 +28,7 @@ describe("OpenAPI document", () => {
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)),
     );
-    expect(routes.size).toBe(18);
+    expect(routes.size).toBe(19);
     expect([...documented].sort()).toEqual([...routes].sort());
     for (const r of [
       "GET /metrics",
@@ -36,6 +36,7 @@ describe("OpenAPI document", () => {
       "GET /openapi.json",
       "GET /checks",
       "GET /logs",
+      "GET /incidents",
       "POST /pause",
       "GET /orders/{client_order_index}",
       "GET /",
