@@ -3,10 +3,14 @@
  * unresolved-order families) and POST /alerts/test through the monitor's real targets against
  * the local webhook receiver: the HMAC signature verifies, a failing target is reported as such.
  */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
+import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
+import { monitorStub } from "../../worker/stub.ts";
 import { api, monitorFor, received, waitFor } from "./helpers.ts";
-import { API_OPS_HMAC_KEY } from "./api-constants.ts";
+import { API_OPS_HMAC_KEY, API_OPS_PD_KEY } from "./api-constants.ts";
 
 const m = monitorFor("api_ops");
 const q = `monitor=${encodeURIComponent(m.id)}`;
@@ -86,6 +90,7 @@ describe("POST /alerts/test", () => {
     expect(body.deliveries).toEqual([
       { target: "webhook", index: 0, ok: true, status: 200, latency_ms: expect.any(Number), error: null },
       { target: "slack", index: 1, ok: false, status: 500, latency_ms: expect.any(Number), error: "HTTP 500" },
+      { target: "pagerduty", index: 2, ok: true, status: 200, latency_ms: expect.any(Number), error: null },
     ]);
     expect(JSON.stringify(body)).not.toContain(hook.replace("http://", ""));
 
@@ -104,5 +109,47 @@ describe("POST /alerts/test", () => {
     expect(await received("/hook/api_ops_slack")).toHaveLength(1);
     const logs = (await (await api(`/logs?${q}&event=alert.test`)).json()) as { events: { data: unknown }[] };
     expect(logs.events).toHaveLength(2);
+  });
+
+  it("a PagerDuty test incident resolves itself a minute later, with the same dedup_key", async () => {
+    const before = (await received("/hook/api_ops_pd")).length;
+    const t0 = Date.now();
+    const res = await api(`/alerts/test?${q}`, { method: "POST" });
+    const body = (await res.json()) as { resolves_at: string | null };
+    const at = Date.parse(body.resolves_at!);
+    expect(at - t0).toBeGreaterThanOrEqual(59_000);
+    expect(at - t0).toBeLessThanOrEqual(61_000 + (Date.now() - t0));
+    const pd = await received("/hook/api_ops_pd");
+    expect(pd).toHaveLength(before + 1);
+    const trigger = pd[pd.length - 1]!.body as { event_action: string; dedup_key: string; routing_key: string };
+    expect(trigger).toMatchObject({ event_action: "trigger", routing_key: API_OPS_PD_KEY });
+    // Not before the minute is up: the resolve waits in the outbox.
+    const stub = monitorStub(env, { id: m.id, locationHint: null });
+    const pending = await runInDurableObject(stub, (_: FillMonitor, state) =>
+      state.storage.sql
+        .exec<{ id: string; next_at: number }>(
+          `SELECT id, next_at FROM outbox WHERE state = 'pending' AND id LIKE ?`,
+          `${trigger.dedup_key}%`,
+        )
+        .toArray(),
+    );
+    expect(pending).toHaveLength(1);
+    expect(pending[0]!.next_at).toBe(at);
+    expect((await received("/hook/api_ops_pd")).length).toBe(before + 1);
+    // The minute passes (moved forward here): the alarm delivers the resolve.
+    await runInDurableObject(stub, (_: FillMonitor, state) => {
+      state.storage.sql.exec(`UPDATE outbox SET next_at = ? WHERE id = ?`, Date.now(), pending[0]!.id);
+      state.storage.sql.exec(`UPDATE deadlines SET at = ? WHERE name = 'outbox'`, Date.now());
+    });
+    await runDurableObjectAlarm(stub);
+    const after = await waitFor("the PagerDuty resolve", async () => {
+      const x = await received("/hook/api_ops_pd");
+      return x.length === before + 2 ? x : null;
+    });
+    expect(after[after.length - 1]!.body).toEqual({
+      routing_key: API_OPS_PD_KEY,
+      event_action: "resolve",
+      dedup_key: trigger.dedup_key,
+    });
   });
 });

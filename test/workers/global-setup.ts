@@ -7,7 +7,7 @@
 import type { TestProject } from "vitest/node";
 import { privateKeySecretName } from "../../worker/config.ts";
 import { startSimulator } from "../sim/server.ts";
-import { API_OPS_HMAC_KEY, API_OPS_HMAC_SECRET_NAME } from "./api-constants.ts";
+import { API_OPS_HMAC_KEY, API_OPS_HMAC_SECRET_NAME, API_OPS_PD_KEY, API_OPS_PD_SECRET_NAME } from "./api-constants.ts";
 import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 declare module "vitest" {
@@ -60,6 +60,7 @@ export const SCENARIOS = [
   "flatten_fail",
   "api_checks",
   "api_ops",
+  "api_history",
   "api_pause",
   "op_lost_lag",
   "op_dup_index",
@@ -119,6 +120,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       (cfg.alerts as Record<string, unknown>).targets = [
         { type: "webhook", url: `${hook.url}/hook/api_ops`, secret_name: API_OPS_HMAC_SECRET_NAME },
         { type: "slack", url: `${hook.url}/hook/api_ops_slack` },
+        { type: "pagerduty", url: `${hook.url}/hook/api_ops_pd`, secret_name: API_OPS_PD_SECRET_NAME },
       ];
     if (scenario === "pass" || scenario === "op_overlap" || scenario === "op_blind")
       (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/${scenario}`;
@@ -143,6 +145,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       secrets[privateKeySecretName("custom", account, a.api_key_index)] = a.private_key!;
   }
   secrets[API_OPS_HMAC_SECRET_NAME] = API_OPS_HMAC_KEY;
+  secrets[API_OPS_PD_SECRET_NAME] = API_OPS_PD_KEY;
   project.provide("simRest", sim.rest);
   project.provide("simWs", sim.ws);
   project.provide("hookUrl", hook.url);

@@ -316,7 +316,16 @@ export const Delivery = z
   .openapi("AlertDelivery");
 
 export const AlertTestBody = z
-  .object({ monitor: z.string(), sent_at: z.string(), ok: z.boolean(), deliveries: z.array(Delivery) })
+  .object({
+    monitor: z.string(),
+    sent_at: z.string(),
+    ok: z.boolean(),
+    deliveries: z.array(Delivery),
+    resolves_at: z
+      .string()
+      .nullable()
+      .openapi({ description: "When the PagerDuty test incident is resolved (a minute later); null without one" }),
+  })
   .openapi("AlertTest");
 
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({

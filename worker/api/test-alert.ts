@@ -2,7 +2,8 @@
  * POST /alerts/test: one test notification through every alert target of a monitor, with the
  * existing providers (buildRequest) and delivery (deliverOnce, no retries), reporting each
  * delivery's target type, HTTP status, latency and error. URLs and secrets never appear in the
- * report (deliverOnce's errors never carry the URL).
+ * report (deliverOnce's errors never carry the URL). A PagerDuty target opens a real incident
+ * there, so its test alert is resolved a minute later (same dedup_key) through the monitor's outbox.
  */
 import type { MonitorConfig } from "../config.ts";
 import { secretReader } from "../secrets.ts";
@@ -37,8 +38,34 @@ export function testNotification(monitorId: string, now: number): Notification {
   };
 }
 
-export async function sendTestAlert(env: Env, m: MonitorConfig, now: number): Promise<DeliveryReport[]> {
+/** How long a PagerDuty test incident stays open before fillwatch resolves it. */
+export const TEST_RESOLVE_AFTER_MS = 60_000;
+
+/** The resolve of a test alert (PagerDuty closes the incident with the same dedup_key). */
+export function testResolve(n: Notification, at: number): Notification {
+  return {
+    ...n,
+    kind: "resolve",
+    sequence: 1,
+    idempotencyKey: `${n.incidentId}:test:resolve`,
+    title: `[fillwatch] TEST alert for ${n.monitorId} resolved (no action needed)`,
+    text: `The test alert sent with POST /alerts/test for monitor ${n.monitorId} is resolved.`,
+    action: null,
+    evidence: { test: true },
+    at,
+  };
+}
+
+export async function sendTestAlert(
+  env: Env,
+  m: MonitorConfig,
+  now: number,
+): Promise<{ notification: Notification; deliveries: DeliveryReport[] }> {
   const n = testNotification(m.id, now);
+  return { notification: n, deliveries: await deliver(env, m, n) };
+}
+
+async function deliver(env: Env, m: MonitorConfig, n: Notification): Promise<DeliveryReport[]> {
   const secret = secretReader(env);
   const read = (name: string | null) => (name ? secret(name) : null);
   return Promise.all(
