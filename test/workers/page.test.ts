@@ -16,10 +16,13 @@ function raw(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(`${BASE}${path}`, { redirect: "manual", ...init });
 }
 
+/** What a browser sends with a form post or fetch from the page itself. */
+const SAME_SITE = { Origin: BASE };
+
 async function signIn(token = API_TOKEN): Promise<Response> {
   return raw("/signin", {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
+    headers: { "content-type": "application/x-www-form-urlencoded", ...SAME_SITE },
     body: new URLSearchParams({ token }).toString(),
   });
 }
@@ -58,7 +61,8 @@ describe("sign-in and the session cookie", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe("/");
     const set = res.headers.get("Set-Cookie")!;
-    expect(set).toMatch(/^fillwatch_session=v1\.\d+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43};/);
+    // Hono's signed cookie: the value, a dot, the HMAC-SHA256 signature (base64, URI-encoded).
+    expect(set).toMatch(/^fillwatch_session=v1\.\d+\.[A-Za-z0-9_-]+\.[A-Za-z0-9%]{44,60};/);
     expect(set).toContain("HttpOnly");
     expect(set).toContain("Secure");
     expect(set).toContain("SameSite=Strict");
@@ -74,7 +78,7 @@ describe("sign-in and the session cookie", () => {
     const res = await exports.default.fetch("http://127.0.0.1:8787/signin", {
       method: "POST",
       redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin" },
       body: `token=${API_TOKEN}`,
     });
     expect(res.status).toBe(303);
@@ -101,17 +105,17 @@ describe("sign-in and the session cookie", () => {
     // Sign-out without the CSRF token is refused; with it, the cookie is cleared.
     const refused = await raw("/signout", {
       method: "POST",
-      headers: { Cookie: cookie, "content-type": "application/x-www-form-urlencoded" },
+      headers: { Cookie: cookie, "content-type": "application/x-www-form-urlencoded", ...SAME_SITE },
       body: "csrf=wrong",
     });
     expect(refused.status).toBe(403);
     const out = await raw("/signout", {
       method: "POST",
-      headers: { Cookie: cookie, "content-type": "application/x-www-form-urlencoded" },
+      headers: { Cookie: cookie, "content-type": "application/x-www-form-urlencoded", ...SAME_SITE },
       body: new URLSearchParams({ csrf }).toString(),
     });
     expect(out.status).toBe(303);
-    expect(out.headers.get("Set-Cookie")).toMatch(/^fillwatch_session=; Path=\/; Max-Age=0; HttpOnly/);
+    expect(out.headers.get("Set-Cookie")).toMatch(/^fillwatch_session=; Max-Age=0; Path=\/; HttpOnly/);
     // After sign-out the browser sends no cookie: the page is the sign-in form again.
     expect(await (await raw("/")).text()).toContain('action="/signin"');
   });
@@ -152,16 +156,58 @@ describe("CSRF on state-changing routes by cookie", () => {
       const wrong = await raw(`${path}${q}`, { method: "POST", headers: { Cookie: cookie, "X-CSRF-Token": other } });
       expect(wrong.status, path).toBe(403);
     }
-    // With the session's token the routes act.
-    const paused = await raw(`/pause${q}`, { method: "POST", headers: { Cookie: cookie, "X-CSRF-Token": csrf } });
+    // The right token from another site (or from no site at all) is refused too (Hono's csrf check).
+    for (const origin of [{ Origin: "https://evil.example" }, {}] as Record<string, string>[]) {
+      const cross = await raw(`/pause${q}`, {
+        method: "POST",
+        headers: { Cookie: cookie, "X-CSRF-Token": csrf, ...origin },
+      });
+      expect(cross.status).toBe(403);
+      expect(((await cross.json()) as { error: { message: string } }).error.message).toMatch(/^Origin: /);
+    }
+    // With the session's token, from this site, the routes act.
+    const paused = await raw(`/pause${q}`, {
+      method: "POST",
+      headers: { Cookie: cookie, "X-CSRF-Token": csrf, ...SAME_SITE },
+    });
     expect(paused.status).toBe(200);
     expect(((await paused.json()) as { paused: boolean }).paused).toBe(true);
-    const resumed = await raw(`/resume${q}`, { method: "POST", headers: { Cookie: cookie, "X-CSRF-Token": csrf } });
+    const resumed = await raw(`/resume${q}`, {
+      method: "POST",
+      headers: { Cookie: cookie, "X-CSRF-Token": csrf, "Sec-Fetch-Site": "same-origin" },
+    });
     expect(resumed.status).toBe(200);
     expect(((await resumed.json()) as { paused: boolean }).paused).toBe(false);
     // The bearer token alone is enough (no cookie, no CSRF).
     const alert = await api(`/alerts/test${q}`, { method: "POST" });
     expect(alert.status).toBe(200);
+  });
+});
+
+describe("security headers (Hono secureHeaders)", () => {
+  it("the page has a strict CSP whose nonce is on its only style and script; the API and badge get the headers too", async () => {
+    const cookie = cookieOf(await signIn());
+    const res = await raw(`/?monitor=${encodeURIComponent(monitorFor("page").id)}`, { headers: { Cookie: cookie } });
+    const csp = res.headers.get("Content-Security-Policy")!;
+    const nonce = /script-src 'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)![1]!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain(`style-src 'nonce-${nonce}'`);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-inline");
+    const html = await res.text();
+    expect(html.match(/<script/g)).toHaveLength(1);
+    expect(html).toContain(`<script nonce="${nonce}">`);
+    expect(html).toContain(`<style nonce="${nonce}">`);
+    expect(html).not.toMatch(/ style="/);
+    expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+    expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
+    // A fresh nonce per answer.
+    const again = await raw("/");
+    expect(again.headers.get("Content-Security-Policy")).not.toContain(nonce);
+    const api401 = await raw("/status");
+    expect(api401.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(api401.headers.get("Cross-Origin-Resource-Policy")).toBe("same-origin");
   });
 });
 
@@ -181,6 +227,7 @@ describe("public page and badge (public_status)", () => {
 
     const badge = await raw(`/badge/${pub.id}.svg`);
     expect(badge.status).toBe(200);
+    expect(badge.headers.get("Cross-Origin-Resource-Policy")).toBe("cross-origin");
     expect(badge.headers.get("content-type")).toMatch(/^image\/svg\+xml/);
     const svg = await badge.text();
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -11,6 +11,7 @@ import { errorMessage } from "../lighter/errors.ts";
 import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { NONCE, secureHeaders } from "hono/secure-headers";
 import { requireBearerOrSession } from "../page/session.ts";
 import { registerCheckRoutes } from "./routes-checks.ts";
 import { registerLogRoutes } from "./routes-logs.ts";
@@ -35,6 +36,8 @@ export const app: Api = new OpenAPIHono<ApiEnv>({
 });
 
 app.onError((err, c) => {
+  // A middleware's own complete answer (bearerAuth's 401 with WWW-Authenticate).
+  if (err instanceof HTTPException && err.res) return err.res;
   if (err instanceof HTTPException) {
     const res = c.json({ error: { status: err.status, message: err.message } }, err.status);
     for (const [k, v] of err.getResponse().headers) if (k.toLowerCase() === "allow") res.headers.set(k, v);
@@ -82,6 +85,30 @@ const methodGuard: MiddlewareHandler<ApiEnv> = async (c, next) => {
 
 const PUBLIC = new Set(["/healthz", "/openapi.json"]);
 
+/**
+ * Hono's secureHeaders on every answer, with a strict Content-Security-Policy: nothing loads but
+ * the page's one inline style and one inline script, which carry this request's nonce; the live
+ * tail connects to this origin only; no framing, no foreign form targets. A header a route sets
+ * itself wins (the badge's cross-origin resource policy).
+ */
+const securityHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    styleSrc: [NONCE],
+    scriptSrc: [NONCE],
+    connectSrc: ["'self'"],
+    imgSrc: ["'self'", "data:"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  },
+  xFrameOptions: "DENY",
+  overwrite: false,
+});
+// A WebSocket upgrade's 101 comes from the object with immutable headers (and no document).
+app.use("*", (c, next) =>
+  (c.req.header("Upgrade") ?? "").toLowerCase() === "websocket" ? next() : securityHeaders(c, next),
+);
 app.use("*", methodGuard);
 app.use("*", async (c, next) => {
   if (PUBLIC.has(c.req.path) || isSelfAuthenticated(c.req.path)) return next();

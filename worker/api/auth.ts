@@ -1,44 +1,48 @@
 /**
- * Bearer-token check for protected routes. Both tokens are digested with SHA-256 and the digests
- * compared in constant time, so neither the token's length nor its content leaks through timing.
- * No API_TOKEN configured → 503 "API_TOKEN not configured": the API is never open by default.
+ * Bearer-token check for protected routes, with Hono's bearerAuth (its constant-time comparison:
+ * both tokens are SHA-256 hashed and compared in constant time). Every failure is the API's 401
+ * envelope with `WWW-Authenticate: Bearer realm="fillwatch"`. No API_TOKEN configured → 503
+ * "API_TOKEN not configured": the API is never open by default. The same comparison serves the
+ * sign-in form and the live tail's bearer subprotocol (tokensEqual).
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
+import { timingSafeEqual } from "hono/utils/buffer";
 import { secretReader } from "../secrets.ts";
 
-const encoder = new TextEncoder();
+export const REALM = "fillwatch";
+export const BEARER_401 = "missing or invalid bearer token";
 
-async function digest(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+/** Constant-time equality of two tokens (Hono's: SHA-256 digests, then the strings). */
+export function tokensEqual(given: string, expected: string): Promise<boolean> {
+  return timingSafeEqual(given, expected);
 }
 
-/** Constant-time equality of two strings via their SHA-256 digests. */
-export async function tokensEqual(given: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([digest(given), digest(expected)]);
-  const subtle = crypto.subtle as SubtleCrypto & {
-    timingSafeEqual?: (x: ArrayBufferView, y: ArrayBufferView) => boolean;
-  };
-  if (typeof subtle.timingSafeEqual === "function") return subtle.timingSafeEqual(a, b);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
+export function apiToken(env: Env): string {
+  return secretReader(env)("API_TOKEN") ?? "";
 }
+
+function unauthorized(): Response {
+  return new Response(JSON.stringify({ error: { status: 401, message: BEARER_401 } }), {
+    status: 401,
+    headers: { "content-type": "application/json", "WWW-Authenticate": `Bearer realm="${REALM}"` },
+  });
+}
+
+const refusals = {
+  noAuthenticationHeader: { message: unauthorized },
+  invalidAuthenticationHeader: { message: unauthorized },
+  invalidToken: { message: unauthorized },
+};
 
 export function requireBearer(): MiddlewareHandler<{ Bindings: Env }> {
-  return async (c, next) => {
-    const expected = secretReader(c.env)("API_TOKEN") ?? "";
-    if (expected === "") {
+  return async (c: Context<{ Bindings: Env }>, next) => {
+    const token = apiToken(c.env);
+    if (token === "")
       throw new HTTPException(503, {
         message: "API_TOKEN not configured: set it with `wrangler secret put API_TOKEN`",
       });
-    }
-    const header = c.req.header("Authorization") ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    if (!match || !(await tokensEqual(match[1] ?? "", expected))) {
-      c.header("WWW-Authenticate", 'Bearer realm="fillwatch"');
-      throw new HTTPException(401, { message: "missing or invalid bearer token" });
-    }
-    await next();
+    return bearerAuth<{ Bindings: Env }>({ token, realm: REALM, ...refusals })(c, next);
   };
 }

@@ -27,6 +27,9 @@ import { humanize, isoOf } from "./units.ts";
 
 const VERDICTS = ["pass", "degraded", "fail", "skipped"] as const;
 
+/** The period of the MANUAL_RUNS binding (wrangler.toml [[ratelimits]]). */
+const EDGE_BURST_PERIOD_S = 60;
+
 const ChecksQuery = z.object({
   monitor: monitorParam,
   limit: intParam("limit", 1, 500, 20),
@@ -116,6 +119,14 @@ export function registerCheckRoutes(app: Api): void {
     }),
     async (c) => {
       const m = findMonitor(c.env, c.req.valid("query").monitor);
+      // The Workers rate-limiting binding turns a burst away at the edge, without waking the
+      // object; the object then applies the exact per-monitor budget (12 per 10 minutes).
+      if (!(await c.env.MANUAL_RUNS.limit({ key: m.id })).success) {
+        c.header("Retry-After", String(EDGE_BURST_PERIOD_S));
+        throw new HTTPException(429, {
+          message: `too many manual runs on monitor ${m.id} in a minute; try again in ${EDGE_BURST_PERIOD_S} s`,
+        });
+      }
       const r = await monitorStub(c.env, m).startManualCheck({
         monitorId: m.id,
         tickKey: `manual:${Date.now()}:${crypto.randomUUID()}`,

@@ -13,12 +13,12 @@ import { loadMonitor, loadPublic } from "../page/data.ts";
 import {
   SESSION_TTL_MS,
   apiToken,
-  clearedSessionCookie,
-  createSession,
   csrfToken,
   csrfValid,
-  sessionCookie,
+  endSession,
+  sameSite,
   sessionOf,
+  startSession,
 } from "../page/session.ts";
 import { Dashboard, PublicPage, SignIn, badgeSvg } from "../page/views.tsx";
 import { tokensEqual } from "./auth.ts";
@@ -45,18 +45,17 @@ async function toHtml(el: unknown): Promise<string> {
   return `<!doctype html>${await (el as { toString(): string | Promise<string> }).toString()}`;
 }
 
+/** An HTML page; the security headers and the CSP (with this request's nonce) come from app.ts. */
 function page(body: string, status: number, extra: Record<string, string> = {}): Response {
   return new Response(body, {
     status,
-    headers: {
-      "content-type": "text/html; charset=utf-8",
-      "cache-control": "no-store",
-      "x-frame-options": "DENY",
-      "content-security-policy":
-        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-      ...extra,
-    },
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...extra },
   });
+}
+
+/** The CSP nonce secureHeaders made for this request: the page's one style and one script carry it. */
+function nonceOf(c: C): string {
+  return c.get("secureHeadersNonce") ?? "";
 }
 
 async function bearerValid(c: C): Promise<boolean> {
@@ -74,7 +73,7 @@ function publicMonitors(env: Env) {
 }
 
 async function signInPage(c: C, status: number, error?: string): Promise<Response> {
-  return page(await toHtml(SignIn({ publicMonitors: await publicMonitors(c.env), error })), status);
+  return page(await toHtml(SignIn({ publicMonitors: await publicMonitors(c.env), error, nonce: nonceOf(c) })), status);
 }
 
 const SignInForm = z.object({ token: z.string().max(1024).optional() });
@@ -135,6 +134,7 @@ export function registerPageRoutes(app: Api): void {
         Dashboard({
           monitors: data,
           csrf,
+          nonce: nonceOf(c),
           now: Date.now(),
           problems: problems.filter((p) => p.severity === "error").map((p) => `${p.setting}: ${p.message}`),
         }),
@@ -149,6 +149,7 @@ export function registerPageRoutes(app: Api): void {
       path: "/signin",
       summary: "Sign in with the API token (form field token); sets an HttpOnly session cookie",
       security: [],
+      middleware: [sameSite] as const,
       request: {
         body: { content: { "application/x-www-form-urlencoded": { schema: SignInForm } }, required: true },
       },
@@ -163,15 +164,9 @@ export function registerPageRoutes(app: Api): void {
       if (expected === "") return await signInPage(c, 503, "API_TOKEN is not configured on the server.");
       const given = c.req.valid("form").token ?? "";
       if (!(await tokensEqual(given, expected))) return await signInPage(c, 401, "That token is not right.");
-      const value = await createSession(expected, Date.now());
-      return new Response(null, {
-        status: 303,
-        headers: {
-          Location: "/",
-          "Set-Cookie": sessionCookie(c.req.url, value, SESSION_TTL_MS / 1000),
-          "cache-control": "no-store",
-        },
-      });
+      await startSession(c, expected);
+      c.header("cache-control", "no-store");
+      return c.redirect("/", 303);
     },
   );
 
@@ -181,6 +176,7 @@ export function registerPageRoutes(app: Api): void {
       path: "/signout",
       summary: "Sign out (form field csrf, the session's CSRF token); clears the session cookie",
       security: [],
+      middleware: [sameSite] as const,
       request: {
         body: { content: { "application/x-www-form-urlencoded": { schema: SignOutForm } }, required: false },
       },
@@ -190,10 +186,9 @@ export function registerPageRoutes(app: Api): void {
       const s = await sessionOf(c);
       if (s && !(await csrfValid(apiToken(c.env), s, c.req.valid("form").csrf)))
         throw new HTTPException(403, { message: "csrf: missing or invalid CSRF token for this session" });
-      return new Response(null, {
-        status: 303,
-        headers: { Location: "/", "Set-Cookie": clearedSessionCookie(c.req.url), "cache-control": "no-store" },
-      });
+      endSession(c);
+      c.header("cache-control", "no-store");
+      return c.redirect("/", 303);
     },
   );
 
@@ -206,9 +201,13 @@ export function registerPageRoutes(app: Api): void {
       responses: { 200: html("Public status") },
     }),
     async (c) =>
-      page(await toHtml(PublicPage({ monitors: await publicMonitors(c.env), now: Date.now() })), 200, {
-        "cache-control": "public, max-age=30",
-      }),
+      page(
+        await toHtml(PublicPage({ monitors: await publicMonitors(c.env), now: Date.now(), nonce: nonceOf(c) })),
+        200,
+        {
+          "cache-control": "public, max-age=30",
+        },
+      ),
   );
 
   app.openapi(
@@ -237,7 +236,12 @@ export function registerPageRoutes(app: Api): void {
       const p = await loadPublic(c.env, m);
       return new Response(badgeSvg(p.verdict), {
         status: 200,
-        headers: { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "public, max-age=60" },
+        headers: {
+          "content-type": "image/svg+xml; charset=utf-8",
+          "cache-control": "public, max-age=60",
+          // Badges are embedded in other sites' pages (READMEs): the one cross-origin resource.
+          "cross-origin-resource-policy": "cross-origin",
+        },
       });
     },
   );

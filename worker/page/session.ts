@@ -1,13 +1,18 @@
 /**
- * Browser sessions for the status page: an HMAC-signed cookie (keyed by API_TOKEN, never holding
- * it) with an expiry, its per-session CSRF token (an HMAC of the session nonce), and the auth rule
- * that accepts either the bearer token or such a cookie (state-changing requests by cookie must
- * also carry the CSRF token in X-CSRF-Token). All comparisons are constant-time.
+ * Browser sessions for the status page, with Hono's signed cookies (hono/cookie: HMAC-SHA256,
+ * verified with WebCrypto) keyed by a key derived from API_TOKEN, never holding it: the cookie is
+ * `v1.<expiresAt>.<nonce>` plus its signature, valid 12 hours. Its CSRF token is an HMAC of the
+ * nonce. A request by cookie that changes state passes Hono's csrf check (Origin or
+ * Sec-Fetch-Site of this site) AND carries the session's CSRF token in X-CSRF-Token; the bearer
+ * token needs neither (auth.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, generateSignedCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import { requireBearer, tokensEqual } from "../api/auth.ts";
-import { secretReader } from "../secrets.ts";
+import { apiToken, requireBearer, tokensEqual } from "../api/auth.ts";
+
+export { apiToken };
 
 export const SESSION_COOKIE = "fillwatch_session";
 export const CSRF_HEADER = "X-CSRF-Token";
@@ -19,6 +24,8 @@ export interface Session {
   expiresAt: number;
 }
 
+type C = Context<{ Bindings: Env }>;
+
 const enc = new TextEncoder();
 
 function b64url(bytes: Uint8Array): string {
@@ -27,10 +34,15 @@ function b64url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-async function hmac(apiToken: string, label: string, text: string): Promise<string> {
+/** The cookie-signing key: derived from API_TOKEN, so rotating the token ends every session. */
+function cookieKey(token: string): string {
+  return `fillwatch.session.v1:${token}`;
+}
+
+async function hmac(token: string, label: string, text: string): Promise<string> {
   const key = await crypto.subtle.importKey(
     "raw",
-    enc.encode(`fillwatch.${label}.v1:${apiToken}`),
+    enc.encode(`fillwatch.${label}.v1:${token}`),
     { name: "HMAC", hash: "SHA-256" },
     false,
     ["sign"],
@@ -38,51 +50,47 @@ async function hmac(apiToken: string, label: string, text: string): Promise<stri
   return b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(text))));
 }
 
-/** A new signed session value `v1.<expiresAt>.<nonce>.<mac>` for the cookie. */
-export async function createSession(apiToken: string, now: number, ttlMs = SESSION_TTL_MS): Promise<string> {
-  const nonce = b64url(crypto.getRandomValues(new Uint8Array(18)));
-  const body = `v1.${now + ttlMs}.${nonce}`;
-  return `${body}.${await hmac(apiToken, "session", body)}`;
+const BODY_RE = /^v1\.([0-9]{1,16})\.([A-Za-z0-9_-]{16,64})$/;
+
+function newBody(now: number, ttlMs: number): string {
+  return `v1.${now + ttlMs}.${b64url(crypto.getRandomValues(new Uint8Array(18)))}`;
+}
+
+function parseBody(body: string | false | undefined, now: number): Session | null {
+  const m = typeof body === "string" ? BODY_RE.exec(body) : null;
+  if (!m) return null;
+  const expiresAt = Number(m[1]);
+  return expiresAt > now ? { nonce: m[2]!, expiresAt } : null;
+}
+
+/** A new signed session: the cookie's value as a browser sends it back (for tests and tools). */
+export async function createSession(token: string, now: number, ttlMs = SESSION_TTL_MS): Promise<string> {
+  const set = await generateSignedCookie(SESSION_COOKIE, newBody(now, ttlMs), cookieKey(token));
+  return set.slice(SESSION_COOKIE.length + 1).split(";")[0]!;
 }
 
 /** The session a cookie value stands for, or null if it is malformed, forged or expired. */
-export async function verifySession(value: string, apiToken: string, now: number): Promise<Session | null> {
-  const m = /^v1\.([0-9]{1,16})\.([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{43})$/.exec(value);
-  if (!m || apiToken === "") return null;
-  const body = `v1.${m[1]}.${m[2]}`;
-  if (!(await tokensEqual(m[3]!, await hmac(apiToken, "session", body)))) return null;
-  const expiresAt = Number(m[1]);
-  if (!(expiresAt > now)) return null;
-  return { nonce: m[2]!, expiresAt };
+export async function verifySession(value: string, token: string, now: number): Promise<Session | null> {
+  if (token === "") return null;
+  const fake = { req: { raw: new Request("http://x/", { headers: { Cookie: `${SESSION_COOKIE}=${value}` } }) } };
+  return parseBody(await getSignedCookie(fake as unknown as C, cookieKey(token), SESSION_COOKIE), now);
 }
 
 /** The CSRF token of a session: an HMAC of its nonce, so it cannot be derived without API_TOKEN. */
-export function csrfToken(apiToken: string, s: Session): Promise<string> {
-  return hmac(apiToken, "csrf", s.nonce);
+export function csrfToken(token: string, s: Session): Promise<string> {
+  return hmac(token, "csrf", s.nonce);
 }
 
-export async function csrfValid(apiToken: string, s: Session, given: string | undefined): Promise<boolean> {
+export async function csrfValid(token: string, s: Session, given: string | undefined): Promise<boolean> {
   if (!given) return false;
-  return tokensEqual(given, await csrfToken(apiToken, s));
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? "").split(";")) {
-    const i = part.indexOf("=");
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
-  }
-  return undefined;
-}
-
-export function apiToken(env: Env): string {
-  return secretReader(env)("API_TOKEN") ?? "";
+  return tokensEqual(given, await csrfToken(token, s));
 }
 
 /** The valid session carried by the request's cookie, or null. */
-export async function sessionOf(c: Context<{ Bindings: Env }>): Promise<Session | null> {
-  const v = cookieValue(c.req.header("Cookie"), SESSION_COOKIE);
-  if (!v) return null;
-  return verifySession(v, apiToken(c.env), Date.now());
+export async function sessionOf(c: C): Promise<Session | null> {
+  const token = apiToken(c.env);
+  if (token === "") return null;
+  return parseBody(await getSignedCookie(c, cookieKey(token), SESSION_COOKIE), Date.now());
 }
 
 /** Plain http on a loopback host (the local playground): the only case without `Secure`. */
@@ -91,20 +99,44 @@ function insecureLocal(url: string): boolean {
   return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
 }
 
-export function sessionCookie(url: string, value: string, maxAgeS: number): string {
-  const secure = insecureLocal(url) ? "" : "; Secure";
-  return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAgeS}; HttpOnly${secure}; SameSite=Strict`;
+const cookieOptions = (c: C) =>
+  ({ path: "/", httpOnly: true, secure: !insecureLocal(c.req.url), sameSite: "Strict" }) as const;
+
+/** Signs in: sets the session cookie on the response being built. */
+export async function startSession(c: C, token: string): Promise<void> {
+  await setSignedCookie(c, SESSION_COOKIE, newBody(Date.now(), SESSION_TTL_MS), cookieKey(token), {
+    ...cookieOptions(c),
+    maxAge: SESSION_TTL_MS / 1000,
+  });
 }
 
-export function clearedSessionCookie(url: string): string {
-  return sessionCookie(url, "", 0);
+export function endSession(c: C): void {
+  deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
 }
+
+const originCheck = csrf();
+
+/**
+ * Hono's CSRF origin check: an unsafe request must come from this site (Origin or Sec-Fetch-Site);
+ * a refusal is the API's 403 envelope.
+ */
+export const sameSite: MiddlewareHandler = async (c, next) => {
+  try {
+    await originCheck(c, async () => undefined);
+  } catch (err) {
+    if (err instanceof HTTPException && err.status === 403)
+      throw new HTTPException(403, { message: "Origin: a state change by session cookie must come from this site" });
+    throw err;
+  }
+  await next();
+};
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * The bearer token (Authorization header), or a valid session cookie; by cookie, a request that
- * changes state needs the session's CSRF token in X-CSRF-Token. Otherwise the bearer check's 401.
+ * changes state must come from this site (Hono csrf) and carry the session's CSRF token in
+ * X-CSRF-Token. Otherwise the bearer check's 401.
  */
 export function requireBearerOrSession(): MiddlewareHandler<{ Bindings: Env }> {
   const bearer = requireBearer();
@@ -112,9 +144,10 @@ export function requireBearerOrSession(): MiddlewareHandler<{ Bindings: Env }> {
     if (c.req.header("Authorization") === undefined) {
       const s = await sessionOf(c);
       if (s) {
-        if (!SAFE_METHODS.has(c.req.method) && !(await csrfValid(apiToken(c.env), s, c.req.header(CSRF_HEADER))))
+        if (SAFE_METHODS.has(c.req.method)) return next();
+        if (!(await csrfValid(apiToken(c.env), s, c.req.header(CSRF_HEADER))))
           throw new HTTPException(403, { message: `missing or invalid ${CSRF_HEADER} for a signed-in session` });
-        return next();
+        return sameSite(c, next);
       }
     }
     return bearer(c, next);

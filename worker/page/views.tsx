@@ -14,7 +14,8 @@ import { CSS } from "./style.ts";
 /** Seconds between refreshes of a page read without JavaScript. */
 export const REFRESH_S = 30;
 
-function Layout(props: { title: string; csrf?: string; script?: boolean; children: Child }) {
+/** `nonce`: the request's CSP nonce (secureHeaders): the only style and script the page may run. */
+function Layout(props: { title: string; nonce: string; csrf?: string; script?: boolean; children: Child }) {
   return (
     <html lang="en">
       <head>
@@ -26,11 +27,11 @@ function Layout(props: { title: string; csrf?: string; script?: boolean; childre
         <noscript>
           <meta http-equiv="refresh" content={String(REFRESH_S)} />
         </noscript>
-        <style dangerouslySetInnerHTML={{ __html: CSS }} />
+        <style nonce={props.nonce} dangerouslySetInnerHTML={{ __html: CSS }} />
       </head>
       <body>
         {props.children}
-        {props.script ? <script dangerouslySetInnerHTML={{ __html: CLIENT_JS }} /> : null}
+        {props.script ? <script nonce={props.nonce} dangerouslySetInnerHTML={{ __html: CLIENT_JS }} /> : null}
       </body>
     </html>
   );
@@ -150,9 +151,15 @@ function MonitorCard(props: { m: MonitorPage; index: number; now: number }) {
   );
 }
 
-export function Dashboard(props: { monitors: MonitorPage[]; csrf: string; now: number; problems: string[] }) {
+export function Dashboard(props: {
+  monitors: MonitorPage[];
+  csrf: string;
+  nonce: string;
+  now: number;
+  problems: string[];
+}) {
   return (
-    <Layout title="fillwatch" csrf={props.csrf} script>
+    <Layout title="fillwatch" csrf={props.csrf} nonce={props.nonce} script>
       <header class="top">
         <h1>fillwatch</h1>
         <form method="post" action="/signout">
@@ -203,9 +210,9 @@ function PublicCard(props: { m: PublicMonitor }) {
 }
 
 /** The sign-in form, with the public monitors (if any) above it. */
-export function SignIn(props: { publicMonitors: PublicMonitor[]; error?: string }) {
+export function SignIn(props: { publicMonitors: PublicMonitor[]; error?: string; nonce: string }) {
   return (
-    <Layout title="fillwatch: sign in">
+    <Layout title="fillwatch: sign in" nonce={props.nonce}>
       <header class="top">
         <h1>fillwatch</h1>
       </header>
@@ -225,9 +232,9 @@ export function SignIn(props: { publicMonitors: PublicMonitor[]; error?: string 
   );
 }
 
-export function PublicPage(props: { monitors: PublicMonitor[]; now: number }) {
+export function PublicPage(props: { monitors: PublicMonitor[]; now: number; nonce: string }) {
   return (
-    <Layout title="fillwatch status">
+    <Layout title="fillwatch status" nonce={props.nonce}>
       <header class="top">
         <h1>fillwatch status</h1>
         <a href="/">sign in</a>
