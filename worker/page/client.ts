@@ -19,7 +19,9 @@ export const CLIENT_JS = `
   function text(el, s) { el.textContent = s; }
   function refreshBody(id) {
     fetch(location.pathname + location.search, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
-      var doc = new DOMParser().parseFromString(html, "text/html");
+      // The fresh page's style and script carry another request's CSP nonce: only its body is needed.
+      var body = html.replace(/<style[\\s\\S]*?<\\/style>/g, "").replace(/<script[\\s\\S]*?<\\/script>/g, "");
+      var doc = new DOMParser().parseFromString(body, "text/html");
       var fresh = doc.getElementById(id), old = document.getElementById(id);
       if (fresh && old) { old.replaceWith(fresh); relativeTimes(); }
     }).catch(function () {});

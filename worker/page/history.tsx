@@ -20,11 +20,12 @@ export function Ago(props: { ms: number | null | undefined; now: number }) {
   );
 }
 
-/** "99.2%", or "–" when nothing was counted. */
+/** "99.2%", "75%", "99.9%" for anything short of 100 (never rounded up to 100), or "–". */
 export function percent(ratio: number | null): string {
   if (ratio === null) return "–";
   const p = ratio * 100;
-  return `${p === 100 || p === 0 ? p.toFixed(0) : p >= 99.95 ? "99.9" : p.toFixed(1)}%`;
+  if (p < 100 && p >= 99.95) return "99.9%";
+  return `${p.toFixed(1).replace(/\.0$/, "")}%`;
 }
 
 const WINDOWS: [UptimeWindowName, string][] = [

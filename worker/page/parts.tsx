@@ -218,7 +218,7 @@ export function Health(props: { status: StatusView; now: number }) {
         <dt>Frames in</dt>
         <dd>{String(s.frames_in ?? 0)}</dd>
       </div>
-      <div title={`Fill latency: ${FILL_LATENCY_DEFINITION}`}>
+      <div class="wide" title={`Fill latency: ${FILL_LATENCY_DEFINITION}`}>
         <dt>Fill latency</dt>
         <dd data-fill-latency>{fillLatencyText(lat)}</dd>
       </div>

@@ -63,6 +63,8 @@ ol.incidents li{background:var(--bg);border:1px solid var(--line);border-left:4p
 ol.incidents li.inc-resolved{border-left-color:var(--pass)}
 .inc-action{font-size:.85rem;margin-top:.2rem}
 time[data-ts]{text-decoration:underline dotted;text-underline-offset:2px;cursor:help}
-.definition{max-width:60rem}
+.charts .definition{grid-column:1/-1;margin:0 0 .2rem}
+figure.chart.wide figcaption span+span{white-space:normal}
+dl.health div.wide{grid-column:span 2}
 footer{color:var(--muted);font-size:.8rem;text-align:center;padding:1rem}
 `;

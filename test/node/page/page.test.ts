@@ -1,9 +1,11 @@
 /**
  * The status page in a real browser (Debian chromium driven by playwright-core) against `wrangler
  * dev` and the simulator, for a known history (pass, pass, fail): the verdict, the timeline and
- * its details, the open incident with its action, the charts; sign-in and sign-out; a check
- * started from the page's button arrives live over the tail and flips the verdict. Screenshots go
- * to test-results/. Without /usr/bin/chromium the test fails in CI and is skipped (with the
+ * its details, the open incident with its action, uptime over 24 h / 7 d / 30 d, the incident
+ * history, relative times with the exact time on hover, one fill-latency figure in the chart and
+ * in session health, the charts; sign-in and sign-out; a check started from the page's button
+ * arrives live over the tail, flips the verdict and resolves the incident, which stays in the
+ * history. No CSP violation. Screenshots go to test-results/. Without /usr/bin/chromium the test fails in CI and is skipped (with the
  * reason printed) elsewhere.
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -64,6 +66,10 @@ describe.skipIf(!haveChromium && !inCI)("status page in chromium", () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    // A Content-Security-Policy violation is a console error in Chromium.
+    page.on("console", (m) => {
+      if (m.type() === "error" && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+    });
 
     // Signed out: the sign-in form, no monitor data.
     await page.goto(`${pg.base}/`);
@@ -118,6 +124,35 @@ describe.skipIf(!haveChromium && !inCI)("status page in chromium", () => {
     expect(await incident.textContent()).toContain("tx_rejected");
     expect((await page.locator("[data-action]").textContent())!.length).toBeGreaterThan(40);
 
+    // Uptime: 2 of 3 checks detected the fill, in every window; per stage, order_accepted is 2 of 3.
+    for (const w of ["24h", "7d", "30d"])
+      expect(await page.locator(`[data-uptime="${w}"] dd[data-ratio]`).textContent(), w).toBe("66.7%");
+    expect(await page.locator('[data-uptime="24h"]').textContent()).toContain("3 checks");
+    await page.locator("details.stages summary").click();
+    expect(await page.locator('[data-stage-uptime="order_accepted"] td').first().textContent()).toBe("66.7%");
+    expect(await page.locator('[data-stage-uptime="connect"] td').first().textContent()).toBe("100%");
+
+    // Incident history: the open incident, with its diagnosis and action.
+    const history = page.locator("[data-incident-history] li");
+    expect(await history.count()).toBe(1);
+    expect(await history.first().getAttribute("data-state")).toBe("open");
+    expect(await history.first().textContent()).toContain("tx_rejected");
+    expect(await history.first().locator(".inc-action").textContent()).toMatch(/^Action: .{40,}/);
+
+    // Relative times, exact on hover.
+    const times = page.locator("main time[data-ts]");
+    expect(await times.count()).toBeGreaterThan(1);
+    expect(await times.first().textContent()).toMatch(/^(just now|\d+ (s|min) ago)$/);
+    expect(await times.first().getAttribute("title")).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
+
+    // One fill latency: the chart's figures are session health's, and the definition is named.
+    const chartFigures = await page.locator('figure[data-chart="fill_latency"] [data-figures]').textContent();
+    expect(chartFigures).toMatch(/^p50 .+ · p95 .+ · p99 .+ \(2 checks\)$/);
+    expect(await page.locator("[data-fill-latency]").textContent()).toBe(chartFigures);
+    expect(await page.locator("[data-fill-latency-definition]").textContent()).toContain(
+      "from signing the test order to its first fill seen on the WebSocket",
+    );
+
     // Charts: fill latency (two passing checks) and one per stage.
     const fillLine = page.locator('figure[data-chart="fill_latency"] polyline.p50');
     expect((await fillLine.getAttribute("points"))!.trim().split(" ")).toHaveLength(2);
@@ -135,6 +170,15 @@ describe.skipIf(!haveChromium && !inCI)("status page in chromium", () => {
     await page.waitForSelector('.live li[data-event="check.verdict"]', { timeout: 30_000 });
     await expect.poll(() => page.locator(".verdict").getAttribute("data-verdict"), { timeout: 15_000 }).toBe("pass");
     expect(await page.locator(".timeline details").count()).toBe(4);
+    // The pass resolved the incident (the playground resolves after one pass): it stays listed.
+    await expect
+      .poll(() => page.locator("[data-incident-history] li").first().getAttribute("data-state"), { timeout: 15_000 })
+      .toBe("resolved");
+    expect(await page.locator("[data-incident]").count()).toBe(0);
+    expect(await page.locator("[data-incident-history] li").first().textContent()).toMatch(
+      /resolved (just now|\d+ (s|min) ago) · lasted \d/,
+    );
+    expect(await page.locator('[data-uptime="24h"] dd[data-ratio]').textContent()).toBe("75%");
     await page.screenshot({ path: join(shots, "page-live.png"), fullPage: true });
 
     // A phone-sized view of the same page.
