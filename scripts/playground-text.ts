@@ -81,6 +81,8 @@ ${trigger}
   # within ${o.everyS === null ? "10 s of the next check" : `${o.everyS + 10} s`}: "verdict":"fail", "diagnosis":"filled_not_reported_on_ws", an [alert] line here
   curl -s -H "Authorization: Bearer $API_TOKEN" ${d.base}/status | jq '.monitors[0].last_check.diagnosis, .monitors[0].incidents'
   curl -X DELETE ${d.sim}/_sim/faults                     # heal: the next passing check resolves the incident
+
+  # the watch demo (a bot's real fills, never an order of ours): npm start -- --watch
 `;
 }
 
