@@ -195,7 +195,7 @@ describe("security headers (Hono secureHeaders)", () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain("unsafe-inline");
     const html = await res.text();
-    expect(html.match(/<script/g)).toHaveLength(1);
+    expect(html.match(/<script[ >]/g)).toHaveLength(1);
     expect(html).toContain(`<script nonce="${nonce}">`);
     expect(html).toContain(`<style nonce="${nonce}">`);
     expect(html).not.toMatch(/ style="/);
