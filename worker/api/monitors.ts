@@ -42,7 +42,7 @@ export function selectMonitors(env: Env, id: string | undefined): MonitorConfig[
   return [m];
 }
 
-/** RPC results whose records hold `unknown` (evidence, log data) type as never: restore the type. */
+/** RPC results whose records hold `unknown` (evidence, log data) lose their type over RPC: restore it. */
 export function typed<T>(p: Promise<unknown>): Promise<T> {
   return p as Promise<T>;
 }

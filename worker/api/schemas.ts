@@ -48,7 +48,7 @@ export function intParam(name: string, min: number, max: number, def: number) {
       minimum: min,
       maximum: max,
       default: def,
-    } as never);
+    });
 }
 
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -68,7 +68,7 @@ export function instantParam(name: string, description: string) {
     })
     .optional()
     .transform((s) => (s === undefined ? null : parseInstant(s)))
-    .openapi({ param: { name, in: "query" }, type: "string", description, example: "2026-01-02T03:04:05Z" } as never);
+    .openapi({ param: { name, in: "query" }, type: "string", description, example: "2026-01-02T03:04:05Z" });
 }
 
 export const monitorParam = z
