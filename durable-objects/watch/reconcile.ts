@@ -108,6 +108,9 @@ export class WatchReconcile {
       limit,
     );
     this.walk = out.state;
+    // An account with no trade yet: nothing before the watch's start is unchecked.
+    if (first && this.walk.seen && this.walk.seen.at === null)
+      this.walk = { ...this.walk, seen: { ...this.walk.seen, at } };
     if (first) {
       this.c.event("info", "watch.started", { after_trade_id: this.cursorTradeId }, null);
       this.saveMark(ledger);

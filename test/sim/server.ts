@@ -992,6 +992,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       // A stalled connection sends nothing, pings included.
       const pingsOn = (c.variants.server_pings || sp !== undefined) && !has(c, "stall");
       const every = sp ? faults.num(sp, "every_ms", serverPingMs) : serverPingMs;
+      // A server_ping fault added later pings at its own pace from now on.
+      if (sp && c.nextServerPing > t + every) c.nextServerPing = t + every;
       if (pingsOn && t >= c.nextServerPing) {
         c.nextServerPing = t + (sp ? every : pingInterval(every));
         rawSend(c, JSON.stringify({ type: "ping" }));

@@ -85,6 +85,11 @@ export const SCENARIOS = [
   "watch_ro",
   "watch_position",
   "watch_channel",
+  "watch_evict",
+  "watch_pages",
+  "watch_budget",
+  "watch_405",
+  "watch_ping",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -127,6 +132,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       cfg.mode = "watch";
       cfg.time_scale = 0.1;
       cfg.watch = { window_s: scenario === "watch_dup" ? 30 : 10, reconcile_s: 10, rest_budget_per_min: 12 };
+      // watch-evict.test.ts: more than 100 trades between two reconciliations (6 s scaled); a budget of one
+      // call a (scaled) minute gives a walk one page, so more than 100 trades (9 s of the bot) make a watch_gap.
+      if (scenario === "watch_pages") (cfg.watch as Record<string, unknown>).reconcile_s = 60;
+      if (scenario === "watch_budget") Object.assign(cfg.watch as object, { reconcile_s: 90, rest_budget_per_min: 1 });
       if (scenario === "watch_ro") {
         (cfg.watch as Record<string, unknown>).read_token_secret = "LIGHTER_READ_TOKEN__WATCH_RO";
         secrets.LIGHTER_READ_TOKEN__WATCH_RO = sim.watch.issueReadToken(account);
