@@ -90,6 +90,8 @@ export const SCENARIOS = [
   "watch_budget",
   "watch_405",
   "watch_ping",
+  "watch_margin",
+  "margin_check",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -132,10 +134,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       cfg.mode = "watch";
       cfg.time_scale = 0.1;
       cfg.watch = { window_s: scenario === "watch_dup" ? 30 : 10, reconcile_s: 10, rest_budget_per_min: 12 };
-      // watch-evict.test.ts: more than 100 trades between two reconciliations (6 s scaled); a budget of one
-      // call a (scaled) minute gives a walk one page, so more than 100 trades (9 s of the bot) make a watch_gap.
-      if (scenario === "watch_pages") (cfg.watch as Record<string, unknown>).reconcile_s = 60;
-      if (scenario === "watch_budget") Object.assign(cfg.watch as object, { reconcile_s: 90, rest_budget_per_min: 1 });
+      // watch-evict.test.ts: a budget of 2 a (scaled) minute gives a trades walk one page, so more than 100
+      // trades since the last read make a watch_gap.
+      if (scenario === "watch_budget") Object.assign(cfg.watch as object, { reconcile_s: 30, rest_budget_per_min: 2 });
       if (scenario === "watch_ro") {
         (cfg.watch as Record<string, unknown>).read_token_secret = "LIGHTER_READ_TOKEN__WATCH_RO";
         secrets.LIGHTER_READ_TOKEN__WATCH_RO = sim.watch.issueReadToken(account);
