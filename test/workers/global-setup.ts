@@ -91,6 +91,7 @@ export const SCENARIOS = [
   "watch_405",
   "watch_ping",
   "watch_margin",
+  "watch_position_full",
   "margin_check",
 ];
 
