@@ -86,6 +86,14 @@ export const SCENARIOS = [
   "watch_ro",
   "watch_position",
   "watch_channel",
+  "watch_evict",
+  "watch_pages",
+  "watch_budget",
+  "watch_405",
+  "watch_ping",
+  "watch_margin",
+  "watch_position_full",
+  "margin_check",
 ];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -129,6 +137,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       cfg.mode = "watch";
       cfg.time_scale = 0.1;
       cfg.watch = { window_s: scenario === "watch_dup" ? 30 : 10, reconcile_s: 10, rest_budget_per_min: 12 };
+      // watch-evict.test.ts: a budget of 2 a (scaled) minute gives a trades walk one page, so more than 100
+      // trades since the last read make a watch_gap.
+      if (scenario === "watch_budget") Object.assign(cfg.watch as object, { reconcile_s: 30, rest_budget_per_min: 2 });
       if (scenario === "watch_ro") {
         (cfg.watch as Record<string, unknown>).read_token_secret = "LIGHTER_READ_TOKEN__WATCH_RO";
         secrets.LIGHTER_READ_TOKEN__WATCH_RO = sim.watch.issueReadToken(account);

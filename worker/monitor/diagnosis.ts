@@ -82,7 +82,8 @@ export type Diagnosis =
   // watch mode (the account's real fills; each on its own alert stream)
   | "fill_not_reported"
   | "position_moved_without_fill"
-  | "exchange_rate_limited";
+  | "exchange_rate_limited"
+  | "watch_gap";
 
 /** Which stage a diagnosis belongs to when it is the reason a check failed or was skipped. */
 export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
@@ -138,6 +139,7 @@ export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
   fill_not_reported: null,
   position_moved_without_fill: null,
   exchange_rate_limited: null,
+  watch_gap: null,
 };
 
 /** Meanings of Lighter codes a person may meet in evidence (PROTOCOL.md §2.9, §5.10). */
@@ -277,7 +279,9 @@ export const ACTIONS: Record<Diagnosis, string> = {
   position_moved_without_fill:
     "The account's position changed (account_all_positions) but no fill explains it: no channel reported one and REST trades show none on that market in the window. Check for liquidations, ADL or funding settlements, and reconcile your bot's position against REST (GET /api/v1/account); the positions before and after and the open orders are in the evidence.",
   exchange_rate_limited:
-    "Lighter's REST API answered 429 / 23000 to fillwatch's watch monitor. All of the monitor's REST calls stop for at least 60 s (the exchange's cooldown); fills stay unverified meanwhile. The limit is per L1 address and shared with your bot: lower watch.rest_budget_per_min, raise watch.reconcile_s, or reduce the bot's request rate.",
+    "Lighter's REST API answered 429 or 405 (23000-23003) to fillwatch's watch monitor. All of the monitor's REST calls stop for at least 60 s (the exchange's cooldown); fills stay unverified meanwhile. The limit is per L1 address and shared with your bot: lower watch.rest_budget_per_min, raise watch.reconcile_s, or reduce the bot's request rate.",
+  watch_gap:
+    "More trades happened since the watch last read REST than its REST budget can page back through (100 trades a page, at most 40 pages a minute on a Standard account, fewer within watch.rest_budget_per_min): the fills in the time range in the evidence were NOT checked. Reconcile your bot against REST for that range (GET /api/v1/trades, paging next_cursor), and if this repeats raise watch.rest_budget_per_min or shorten outages (the watch stopped or was rate-limited for a long time).",
 };
 
 /** Human text for an exchange code, e.g. "21104 invalid nonce". */
