@@ -7,7 +7,7 @@ const ctx = {
   sim: "http://127.0.0.1:8790",
   account: "281474976710654",
   chainId: 300,
-  apiKeyIndex: 3,
+  apiKeyIndex: 4,
   token: "tok",
   tokenSource: ".dev.vars.example",
   alertUrl: "http://127.0.0.1:1234/alerts",
