@@ -28,10 +28,14 @@ interface Problem {
 }
 
 /** The /status entry of `monitorId`, valid or not. */
-async function statusEntry(monitorId: string): Promise<(Record<string, unknown> & { problems?: Problem[] }) | null> {
+async function statusEntry(
+  monitorId: string,
+): Promise<(Record<string, unknown> & { config_problems?: Problem[] }) | null> {
   const res = await api("/status");
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { monitors: (Record<string, unknown> & { id: string; problems?: Problem[] })[] };
+  const body = (await res.json()) as {
+    monitors: (Record<string, unknown> & { id: string; config_problems?: Problem[] })[];
+  };
   return body.monitors.find((x) => x.id === monitorId) ?? null;
 }
 
@@ -43,8 +47,11 @@ describe("issue 16: every MONITORS entry shows, valid or not", { timeout: 60_000
     const m = monitorFor("reg_broken");
     const entry = await statusEntry(m.id);
     expect(entry, "the broken entry is missing from /status").not.toBeNull();
-    expect(entry!.problems?.map((p) => p.setting).join(", ")).toMatch(/max_slippage_bps/);
+    expect(entry!.config_problems?.map((p) => p.setting).join(", ")).toMatch(/max_slippage_bps/);
     expect(entry!.valid).toBe(false);
+    // A valid entry lists its own problems only (none here), not every entry's.
+    const healthy = await statusEntry(monitorFor("pass").id);
+    expect(healthy).toMatchObject({ valid: true, config_problems: [] });
     // The cron trigger (and the Worker's watchdog on it) pages through the entry's own target.
     await runCron("reg_broken", 1_802_000_000_000);
     const alerts = await waitFor("config alert", async () => {
@@ -64,8 +71,8 @@ describe("issue 16: every MONITORS entry shows, valid or not", { timeout: 60_000
     const m = monitorFor("reg_time_scale");
     const entry = await statusEntry(m.id);
     expect(entry, "the entry is missing from /status").not.toBeNull();
-    const p = entry!.problems?.find((x) => /time_scale/.test(x.setting));
-    expect(p, JSON.stringify(entry!.problems ?? null)).toBeDefined();
+    const p = entry!.config_problems?.find((x) => /time_scale/.test(x.setting));
+    expect(p, JSON.stringify(entry!.config_problems ?? null)).toBeDefined();
     expect(p!.message).toMatch(/ExpiredAt/);
     await runCron("reg_time_scale", 1_802_100_000_000);
     await new Promise((r) => setTimeout(r, 1_500));
@@ -81,7 +88,7 @@ describe("issue 16: every MONITORS entry shows, valid or not", { timeout: 60_000
     const m = monitorFor("reg_evil_url");
     const entry = await statusEntry(m.id);
     expect(entry, "the entry is missing from /status").not.toBeNull();
-    const p = entry!.problems?.find((x) => x.setting.endsWith("alerts.targets[0].url"));
+    const p = entry!.config_problems?.find((x) => x.setting.endsWith("alerts.targets[0].url"));
     expect(p, JSON.stringify(entry)).toBeDefined();
     expect(p!.message).toContain("127.0.0.1.evil.example");
     // The entry runs no check; its one good target hears why.

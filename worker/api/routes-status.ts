@@ -35,7 +35,7 @@ function invalidStatus(m: InvalidMonitor): Record<string, unknown> {
     mode: "invalid",
     location_hint: m.locationHint,
     valid: false,
-    problems: m.problems,
+    config_problems: m.problems,
     session: { state: "not running: the configuration has errors" },
     last_check: null,
   };
@@ -50,7 +50,6 @@ async function monitorStatus(env: Env, m: MonitorConfig, problems: ConfigProblem
     mode: m.mode,
     location_hint: m.locationHint ?? null,
     valid: true,
-    problems,
   };
   try {
     const stub = monitorStub(env, m);
@@ -71,7 +70,8 @@ async function monitorStatus(env: Env, m: MonitorConfig, problems: ConfigProblem
       ...humanizeResidual(raw.budget.residual, unitsOf),
     };
     out.pause = humanize(pause, null);
-    return { ...base, ...out };
+    // This entry's own problems (the whole list is in the body's config.problems).
+    return { ...base, ...out, config_problems: problems };
   } catch (err) {
     return {
       ...base,
@@ -79,6 +79,7 @@ async function monitorStatus(env: Env, m: MonitorConfig, problems: ConfigProblem
       session: { state: "unknown" },
       last_check: null,
       error: errorMessage(err),
+      config_problems: problems,
     };
   }
 }

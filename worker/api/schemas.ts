@@ -210,7 +210,9 @@ export const StatusMonitor = z
     mode: z.string(),
     location_hint: z.string().nullable(),
     valid: z.boolean().openapi({ description: "false: the entry has config errors and runs no check" }),
-    problems: z.array(Json).openapi({ description: "this entry's own config problems, each naming the setting" }),
+    config_problems: z
+      .array(Json)
+      .openapi({ description: "this entry's own config problems, each naming the setting and the fix" }),
     paused: z.boolean().optional(),
     pause: PauseState.optional(),
     session: Json,
