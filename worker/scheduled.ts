@@ -7,7 +7,6 @@
 import { loadConfig } from "./config.ts";
 import { errorMessage } from "./lighter/errors.ts";
 import { monitorStub } from "./stub.ts";
-import { cronProblem } from "./config/schedule.ts";
 import { alertConfigInvalid, alertStalled, probe } from "./watchdog.ts";
 
 export const HOUSEKEEPING_CRON = "17 3 * * *";
@@ -21,13 +20,9 @@ export interface ScheduledOutcome {
 
 export async function runScheduled(cron: string, scheduledTime: number, env: Env): Promise<ScheduledOutcome[]> {
   const { monitors, problems, invalid } = loadConfig(env as unknown as Record<string, unknown>);
-  // An entry with an error runs no check; it is never silent: it alerts through the targets it has.
-  if (cron !== HOUSEKEEPING_CRON)
-    await Promise.all(
-      invalid
-        .filter((m) => m.schedule === null || m.schedule === cron.trim() || cronProblem(m.schedule) !== null)
-        .map((m) => alertConfigInvalid(env, m, scheduledTime)),
-    );
+  // An entry with an error runs no check; it is never silent: on any check trigger (whatever its
+  // schedule, which may be what is wrong) it alerts through the targets it has, once an hour.
+  if (cron !== HOUSEKEEPING_CRON) await Promise.all(invalid.map((m) => alertConfigInvalid(env, m, scheduledTime)));
   if (monitors.length === 0) {
     console.warn(JSON.stringify({ event: "scheduled.no_monitors", problems: problems.map((p) => p.setting) }));
     return [];

@@ -12,7 +12,6 @@ import { monitorStub } from "../../worker/stub.ts";
 import {
   addFault,
   clearFault,
-  concluded,
   explained,
   monitorFor,
   monitorStatus,
@@ -131,8 +130,22 @@ describe("issue 16: checks never put money at risk", { timeout: 90_000 }, () => 
       const f = await addFault({ name: "reject_auth", account_index: m.account_index });
       try {
         await runCron("reg_fresh_auth", nextTick());
-        const c = await explained(m.id, concluded(m.id, null, 60_000));
-        expect(sendTxsOf(await simRequests(since), m.account_index), JSON.stringify(c)).toEqual([]);
+        // Stop at the first sendTx (the defect) or at the verdict, whichever comes first.
+        const sent = await explained(
+          m.id,
+          waitFor(
+            "a verdict or a sendTx",
+            async () => {
+              const sends = sendTxsOf(await simRequests(since), m.account_index);
+              if (sends.length > 0) return { sends, c: null };
+              const c = (await monitorStatus(m.id)).last_check;
+              return c && c.id !== first.id && c.verdict !== null ? { sends, c } : null;
+            },
+            60_000,
+          ),
+        );
+        expect(sent.sends, "an order was sent after the account subscriptions were refused").toEqual([]);
+        const c = sent.c!;
         expect((await simOrders(m.account_index)).length).toBe(ordersBefore);
         expect(c).toMatchObject({
           verdict: "fail",
