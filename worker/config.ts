@@ -14,13 +14,14 @@
 import { JsonSyntaxError, parseExactJson, type ExactJson } from "./lighter/json.ts";
 import { describe, parseAlerts } from "./config/alerts.ts";
 import { secretReferenceProblem } from "./config/secrets.ts";
-import { KNOWN_KEYS, LOCATION_HINTS } from "./config/keys.ts";
-import { type ConfigProblem, type InvalidMonitor, type MonitorConfig, type Network } from "./config/types.ts";
+import type { ConfigProblem, InvalidMonitor, MonitorConfig } from "./config/types.ts";
+import { parseNetwork } from "./config/network.ts";
 import { checkSchedule } from "./config/schedule.ts";
 import { MAX_TIME_SCALE, timeScaleProblem } from "./config/time-scale.ts";
 import { isLoopback } from "./config/urls.ts";
 import { parseWatch, watchedAccountProblems } from "./config/watch.ts";
 
+export { NETWORKS } from "./config/network.ts";
 export type {
   AlertTarget,
   ConfigProblem,
@@ -32,18 +33,38 @@ export type {
 } from "./config/types.ts";
 export { RESERVED_HOUSEKEEPING_CRON } from "./config/types.ts";
 
-export const NETWORKS = {
-  testnet: {
-    rest: "https://testnet.zklighter.elliot.ai",
-    ws: "wss://testnet.zklighter.elliot.ai/stream",
-    chainId: 300,
-  },
-  mainnet: {
-    rest: "https://mainnet.zklighter.elliot.ai",
-    ws: "wss://mainnet.zklighter.elliot.ai/stream",
-    chainId: 304,
-  },
-} as const;
+const LOCATION_HINTS = new Set(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]);
+const KNOWN_KEYS = new Set([
+  "network",
+  "rest_url",
+  "ws_url",
+  "chain_id",
+  "account_index",
+  "api_key_index",
+  "markets",
+  "mode",
+  "max_notional_per_order_usd",
+  "max_orders_per_day",
+  "max_daily_notional_usd",
+  "max_residual_base",
+  "max_spread_bps",
+  "max_slippage_bps",
+  "fill_latency_degraded_ms",
+  "book_stale_ms",
+  "rest_confirm_ms",
+  "time_scale",
+  "alerts",
+  "location_hint",
+  "dry_run",
+  "allow_mainnet",
+  "allow_nonflat_start",
+  "private_key_secret",
+  "name",
+  "schedule",
+  "public_status",
+  "watch",
+  "allow_test_orders_on_watched_account",
+]);
 
 /** The secret holding a monitor's private key. Non-alphanumerics become "_". */
 export function privateKeySecretName(network: string, account: bigint, apiKeyIndex: number): string {
@@ -308,46 +329,7 @@ function parseMonitor(
     return null;
   };
 
-  const network = (str("network") ?? "testnet") as Network;
-  let restUrl: string = NETWORKS.testnet.rest;
-  let wsUrl: string = NETWORKS.testnet.ws;
-  let chainId: number = NETWORKS.testnet.chainId;
-  if (network === "testnet" || network === "mainnet") {
-    restUrl = str("rest_url") ?? NETWORKS[network].rest;
-    wsUrl = str("ws_url") ?? NETWORKS[network].ws;
-    chainId = int("chain_id", 0, 2 ** 31 - 1, NETWORKS[network].chainId) ?? NETWORKS[network].chainId;
-  } else if (network === "custom") {
-    const r = str("rest_url");
-    const w = str("ws_url");
-    const c = int("chain_id", 0, 2 ** 31 - 1, null);
-    if (!r) err("rest_url", "a custom network needs rest_url", 'set "rest_url": "https://…"');
-    if (!w) err("ws_url", "a custom network needs ws_url", 'set "ws_url": "wss://…/stream"');
-    if (c === null) err("chain_id", "a custom network needs chain_id (304 mainnet, 300 testnet)", 'set "chain_id"');
-    restUrl = r ?? "";
-    wsUrl = w ?? "";
-    chainId = c ?? 0;
-  } else {
-    err(
-      "network",
-      `unknown network ${describe(network)}`,
-      'use "testnet" (default), "mainnet" or "custom" with rest_url, ws_url and chain_id',
-    );
-  }
-  for (const [k, u, schemes] of [
-    ["rest_url", restUrl, ["http:", "https:"]],
-    ["ws_url", wsUrl, ["ws:", "wss:"]],
-  ] as const) {
-    if (!u) continue;
-    try {
-      const p = new URL(u);
-      if (!(schemes as readonly string[]).includes(p.protocol))
-        err(k, `${k} must use ${schemes.join(" or ")}`, `fix the scheme of ${k}`);
-      if (k === "ws_url" && !p.pathname.endsWith("/stream"))
-        warn(k, "Lighter's WebSocket path is /stream", "end ws_url with /stream");
-    } catch {
-      err(k, `${k} is not a URL`, `set ${k} to a full URL`);
-    }
-  }
+  const { network, restUrl, wsUrl, chainId } = parseNetwork({ str, int, err, warn });
 
   const acctRaw = o.account_index;
   let accountIndex = 0n;

@@ -54,14 +54,14 @@ describe("an entry with an error is kept, not dropped", () => {
 
   it("a valid monitor's own warnings (and missing secrets) are its problems", () => {
     const { problemsOf } = loadConfig({
-      MONITORS: JSON.stringify([entry({ api_key_index: 2, colour: "red" })]),
+      MONITORS: JSON.stringify([entry({ colour: "red" }), entry({ account_index: 7, dry_run: true })]),
       API_TOKEN: "x",
     });
-    expect(problemsOf["testnet:5:2"]!.map((p) => p.setting)).toEqual([
+    expect(problemsOf["testnet:5:4"]!.map((p) => p.setting)).toEqual([
       "MONITORS[0].colour",
-      "MONITORS[0].api_key_index",
-      "LIGHTER_PRIVATE_KEY__TESTNET_5_2",
+      "LIGHTER_PRIVATE_KEY__TESTNET_5_4",
     ]);
+    expect(problemsOf["testnet:7:4"]).toEqual([]);
   });
 });
 
