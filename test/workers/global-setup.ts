@@ -15,7 +15,8 @@ declare module "vitest" {
     simRest: string;
     simWs: string;
     hookUrl: string;
-    monitors: { id: string; account_index: number; api_key_index: number; scenario: string }[];
+    /** One per scenario; `valid` false for the entries that are broken on purpose (BROKEN_ON_PURPOSE). */
+    monitors: { id: string; account_index: number; api_key_index: number; scenario: string; valid: boolean }[];
     monitorsJson: string;
     secrets: Record<string, string>;
     chainId: number;
@@ -106,7 +107,10 @@ export const SCENARIOS = [
   "reg_malformed_order",
 ];
 
-/** Per-scenario settings of the regression tests (issue 16); the broken ones are broken on purpose. */
+/** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */
+export const BROKEN_ON_PURPOSE = ["reg_broken", "reg_time_scale", "reg_evil_url"];
+
+/** Per-scenario settings of the regression tests (issue 16); the BROKEN_ON_PURPOSE ones are broken. */
 function regressionConfig(scenario: string, cfg: Record<string, unknown>, hookUrl: string): void {
   const alerts = cfg.alerts as Record<string, unknown>;
   if (scenario === "reg_dry_run") cfg.dry_run = true; // with its private key set
@@ -130,7 +134,7 @@ function regressionConfig(scenario: string, cfg: Record<string, unknown>, hookUr
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const sim = await startSimulator({ port: 0, seed: 7, bookIntervalMs: 40, executionDelayMs: 15 });
   const hook = await startWebhookReceiver();
-  const monitors: { id: string; account_index: number; api_key_index: number; scenario: string }[] = [];
+  const monitors: { id: string; account_index: number; api_key_index: number; scenario: string; valid: boolean }[] = [];
   const configs: Record<string, unknown>[] = [];
   const secrets: Record<string, string> = {};
   for (const scenario of SCENARIOS) {
@@ -175,7 +179,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;
-    monitors.push({ id, account_index: Number(account), api_key_index: a.api_key_index, scenario });
+    const valid = !BROKEN_ON_PURPOSE.includes(scenario);
+    monitors.push({ id, account_index: Number(account), api_key_index: a.api_key_index, scenario, valid });
     if (scenario === "bad_key")
       secrets[privateKeySecretName("custom", account, a.api_key_index)] = `0x${"12".repeat(40)}`;
     else if (scenario === "malformed_key")

@@ -13,6 +13,8 @@ export interface TestMonitor {
   account_index: number;
   api_key_index: number;
   scenario: string;
+  /** false for the MONITORS entries broken on purpose (they run no check). */
+  valid: boolean;
 }
 
 export const API_TOKEN = "test-api-token-0123456789";
