@@ -57,9 +57,9 @@ describe("/metrics", () => {
     expect(sample(text, "fillwatch_paused", mon)).toBe(0);
     for (const family of ["fillwatch_reconnects_total", "fillwatch_alerts_sent_total", "fillwatch_alerts_failed_total"])
       expect(text).toContain(`# TYPE ${family} `);
-    // All monitors without ?monitor=.
+    // All (valid) monitors without ?monitor=.
     const all = await (await api("/metrics")).text();
-    expect(all.match(/^fillwatch_paused\{/gm)!.length).toBe(inject("monitors").length);
+    expect(all.match(/^fillwatch_paused\{/gm)!.length).toBe(inject("monitors").filter((x) => x.valid).length);
   });
 });
 

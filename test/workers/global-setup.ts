@@ -15,7 +15,8 @@ declare module "vitest" {
     simRest: string;
     simWs: string;
     hookUrl: string;
-    monitors: { id: string; account_index: number; api_key_index: number; scenario: string }[];
+    /** One per scenario; `valid` false for the entries that are broken on purpose (BROKEN_ON_PURPOSE). */
+    monitors: { id: string; account_index: number; api_key_index: number; scenario: string; valid: boolean }[];
     monitorsJson: string;
     secrets: Record<string, string>;
     chainId: number;
@@ -94,12 +95,55 @@ export const SCENARIOS = [
   "watch_margin",
   "watch_position_full",
   "margin_check",
+  // issue 16's regression tests (test/workers/regress-*.test.ts), one account each
+  "reg_dry_run",
+  "reg_position",
+  "reg_fresh_auth",
+  "reg_evict_flatten",
+  "reg_flatten_config",
+  "reg_hung_alerts",
+  "reg_stale_deadline",
+  "reg_drop_gap",
+  "reg_forge_lag",
+  "reg_storm",
+  "reg_broken",
+  "reg_time_scale",
+  "reg_cron_6h",
+  "reg_cron_daily",
+  "reg_cron_quarter",
+  "reg_evil_url",
+  "reg_rest_forgets",
+  "reg_malformed_order",
 ];
+
+/** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */
+export const BROKEN_ON_PURPOSE = ["reg_broken", "reg_time_scale", "reg_evil_url"];
+
+/** Per-scenario settings of the regression tests (issue 16); the BROKEN_ON_PURPOSE ones are broken. */
+function regressionConfig(scenario: string, cfg: Record<string, unknown>, hookUrl: string): void {
+  const alerts = cfg.alerts as Record<string, unknown>;
+  if (scenario === "reg_dry_run") cfg.dry_run = true; // with its private key set
+  if (scenario === "reg_hung_alerts") {
+    // Alert targets that accept the connection and never answer; the first failure pages.
+    alerts.fail_after = 1;
+    alerts.targets = [0, 1, 2, 3].map((i) => ({ type: "webhook", url: `${hookUrl}/hang/reg_hung_alerts/${i}` }));
+  }
+  if (scenario === "reg_broken") cfg.max_slippage_bps = 99_999;
+  if (scenario === "reg_time_scale") cfg.time_scale = 10;
+  if (scenario === "reg_cron_6h") cfg.schedule = "0 */6 * * *";
+  if (scenario === "reg_cron_daily") cfg.schedule = "0 12 * * *";
+  if (scenario === "reg_cron_quarter") cfg.schedule = "15,45 * * * *";
+  if (scenario === "reg_evil_url")
+    alerts.targets = [
+      { type: "webhook", url: "http://127.0.0.1.evil.example/h" },
+      { type: "webhook", url: `${hookUrl}/hook/reg_evil_url` },
+    ];
+}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const sim = await startSimulator({ port: 0, seed: 7, bookIntervalMs: 40, executionDelayMs: 15 });
   const hook = await startWebhookReceiver();
-  const monitors: { id: string; account_index: number; api_key_index: number; scenario: string }[] = [];
+  const monitors: { id: string; account_index: number; api_key_index: number; scenario: string; valid: boolean }[] = [];
   const configs: Record<string, unknown>[] = [];
   const secrets: Record<string, string> = {};
   for (const scenario of SCENARIOS) {
@@ -132,6 +176,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ];
     if (scenario === "pass" || scenario === "op_overlap" || scenario === "op_blind")
       (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/${scenario}`;
+    if (scenario.startsWith("reg_")) regressionConfig(scenario, cfg, hook.url);
     if (scenario.startsWith("watch_")) {
       // window 1 s, reconciliation every 1 s, budget 12 per (scaled) minute of 6 s
       cfg.mode = "watch";
@@ -147,7 +192,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     configs.push(cfg);
     const id = `custom:${account}:${a.api_key_index}`;
-    monitors.push({ id, account_index: Number(account), api_key_index: a.api_key_index, scenario });
+    const valid = !BROKEN_ON_PURPOSE.includes(scenario);
+    monitors.push({ id, account_index: Number(account), api_key_index: a.api_key_index, scenario, valid });
     if (scenario === "bad_key")
       secrets[privateKeySecretName("custom", account, a.api_key_index)] = `0x${"12".repeat(40)}`;
     else if (scenario === "malformed_key")
