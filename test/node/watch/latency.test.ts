@@ -86,10 +86,10 @@ describe("latency sketch", () => {
     expect(LatencyBook.restore({ v: 2 }).view("1h", now)).toEqual({});
     expect(LatencyBook.restore("x").view("1h", now)).toEqual({});
     expect(
-      LatencyBook.restore({ v: 1, series: [{ channel: "a", market: "0", windows: { "1h": [[0, 1, [[-1, 5]]]] } }] }).view(
-        "1h",
-        0,
-      ),
+      LatencyBook.restore({
+        v: 1,
+        series: [{ channel: "a", market: "0", windows: { "1h": [[0, 1, [[-1, 5]]]] } }],
+      }).view("1h", 0),
     ).toEqual({});
   });
 });
