@@ -23,6 +23,8 @@ import {
 } from "./config/types.ts";
 import { isLoopback } from "./config/urls.ts";
 import { parseWatch, watchedAccountProblems } from "./config/watch.ts";
+import { parseBot } from "./config/bot.ts";
+import { ingestTokenSecretName } from "./monitor/watch/bot-ingest.ts";
 
 export type { AlertTarget, ConfigProblem, Mode, MonitorConfig, Network, WatchConfig } from "./config/types.ts";
 export { RESERVED_HOUSEKEEPING_CRON } from "./config/types.ts";
@@ -71,6 +73,7 @@ const KNOWN_KEYS = new Set([
   "public_status",
   "watch",
   "allow_test_orders_on_watched_account",
+  "bot",
 ]);
 
 /** The secret holding a monitor's private key. Non-alphanumerics become "_". */
@@ -139,6 +142,13 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
         fix: `wrangler secret put ${m.privateKeySecretName}   (or set "dry_run": true to silence this)`,
       });
     }
+    if (m.bot && !has(ingestTokenSecretName(m.id)))
+      problems.push({
+        severity: "warning",
+        setting: ingestTokenSecretName(m.id),
+        message: `watch monitor ${m.id} has a bot block but no ingest token: POST /watch/${m.id}/seen answers 503`,
+        fix: `wrangler secret put ${ingestTokenSecretName(m.id)}   (a long random string your bot sends as its bearer token)`,
+      });
     for (const t of m.alerts.targets) {
       for (const s of [t.urlSecret, t.secretName]) {
         if (s && !has(s))
@@ -387,6 +397,9 @@ function parseMonitor(
   const watch = modeRaw === "watch" ? parseWatch(o.watch, markets, at, problems) : null;
   if (modeRaw !== "watch" && o.watch !== undefined)
     warn("watch", 'watch is ignored unless "mode" is "watch"', 'set "mode": "watch" or remove watch');
+  const bot = modeRaw === "watch" ? parseBot(o.bot, at, problems) : null;
+  if (modeRaw !== "watch" && o.bot !== undefined)
+    warn("bot", 'bot is ignored unless "mode" is "watch"', 'set "mode": "watch" or remove bot');
   const timeScale = numv("time_scale", 0.001, 100, 1) ?? 1;
   const locationHint = str("location_hint");
   const schedule = checkSchedule(str("schedule"), opts, err);
@@ -458,6 +471,7 @@ function parseMonitor(
     privateKeySecretName: keySecret ?? privateKeySecretName(network, accountIndex, apiKeyIndex!),
     watch,
     allowTestOrdersOnWatchedAccount,
+    bot,
   };
 }
 

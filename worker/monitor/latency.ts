@@ -50,10 +50,12 @@ interface Slot {
 /** One histogram over a sliding window made of fixed slots. */
 class Windowed {
   readonly slots: Slot[] = [];
-  constructor(
-    readonly slotMs: number,
-    readonly size: number,
-  ) {}
+  readonly slotMs: number;
+  readonly size: number;
+  constructor(slotMs: number, size: number) {
+    this.slotMs = slotMs;
+    this.size = size;
+  }
 
   private prune(now: number): void {
     const oldest = Math.floor(now / this.slotMs) * this.slotMs - (this.size - 1) * this.slotMs;
