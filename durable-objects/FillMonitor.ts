@@ -33,6 +33,8 @@ import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
 import { acceptTail, pushLatestEvent, setupTail, tailClose, tailMessage } from "./tail.ts";
 import { WatchRunner } from "./watch/runner.ts";
+import type { IngestOutcome } from "./watch/bot.ts";
+import type { SeenReport } from "../worker/monitor/watch/bot-ingest.ts";
 
 interface Parts {
   c: MonitorContext;
@@ -204,6 +206,13 @@ export class FillMonitor extends DurableObject<Env> {
     };
   }
 
+  /** POST /watch/{monitor}/seen, after the Worker authenticated and parsed the batch (watch/bot.ts). */
+  async ingestSeen(monitorId: string, reports: SeenReport[], key: string): Promise<IngestOutcome> {
+    const w = this.must(monitorId).watch;
+    if (!w) return { kind: "not_enabled", reason: `monitor ${monitorId} is not a watch monitor` };
+    return w.bot.ingest(reports, key);
+  }
+
   /** Writes one event to the monitor's log (used for API actions such as a test alert). */
   async logEvent(monitorId: string, level: "info" | "warn" | "error", event: string, data: Record<string, unknown>) {
     this.must(monitorId).c.event(level, event, data, null);
@@ -212,7 +221,9 @@ export class FillMonitor extends DurableObject<Env> {
   async status(monitorId: string): Promise<StatusView & { watch?: Record<string, unknown> }> {
     const p = this.must(monitorId);
     const s = statusView(p.c, p.runner, p.alerting);
-    return p.watch ? { ...s, session: p.watch.sessionView(), watch: p.watch.view() } : s;
+    return p.watch
+      ? { ...s, session: p.watch.sessionView(), watch: p.watch.view(), ...p.watch.bot.latency.view(p.c.now()) }
+      : s;
   }
 
   async getCheck(id: string): Promise<CheckView | null> {

@@ -19,6 +19,7 @@ import { WS_TOKEN_LIFETIME_S, REST_TOKEN_LIFETIME_S, type MonitorContext } from 
 import { WatchFeed } from "./feed.ts";
 import { WatchRest } from "./rest.ts";
 import { WatchVerdicts } from "./verdicts.ts";
+import { BotWatch } from "./bot.ts";
 
 /** One alarm invocation holds the session at most this long (alarms have a 15 min wall-clock limit). */
 const HOLD_LIMIT_MS = 10 * 60_000;
@@ -30,6 +31,8 @@ export class WatchRunner {
   readonly feed: WatchFeed;
   readonly rest: WatchRest;
   readonly verdicts: WatchVerdicts;
+  /** Bot reconciliation and delivery latency (bot.ts, delivery.ts). */
+  readonly bot: BotWatch;
   ledger: WatchLedger | null = null;
   /** The next trades page starts here (inclusive); null until the newest trade was read. */
   cursor: string | null = null;
@@ -58,6 +61,7 @@ export class WatchRunner {
     this.c = c;
     this.alerting = alerting;
     this.verdicts = new WatchVerdicts(c, alerting);
+    this.bot = new BotWatch(c, alerting);
     this.feed = new WatchFeed(c, this, () => this.token("ws"));
     this.rest = new WatchRest(c, () => this.token("rest"));
     c.onDeadlineSet = () => this.wakeUp?.();
@@ -149,6 +153,7 @@ export class WatchRunner {
       }
     } finally {
       this.feed.flushCounts();
+      this.bot.latency.maybeSave(this.c.now(), true);
       if (this.feed.isOpen) this.feed.close(this.paused() ? "paused" : "context recycled");
       this.ledger?.noteClosed(this.c.now());
       this.c.holdUntil = null;
@@ -237,6 +242,8 @@ export class WatchRunner {
     const fresh = r.value.filter((t) => this.startAfter === null || t.tradeId > this.startAfter);
     const fills = ledger.noteRestTrades(fresh, at);
     for (const f of fills) this.mark(f.market, f.tradeAt ?? at);
+    this.bot.onRestFills(fills);
+    if (r.value.length < 100) this.bot.onCaughtUp(now);
     const last = r.value[r.value.length - 1];
     if (last) this.cursor = last.tradeId.toString();
     // A full page: more trades wait; fetch the next page as soon as the budget allows.
@@ -259,6 +266,7 @@ export class WatchRunner {
     const ledger = this.ledger;
     if (!ledger) return;
     const now = this.c.now();
+    this.bot.step(now);
     const { decided, lateAfterMiss } = ledger.judge(now, this.cfg.markets);
     if (decided.length > 0 || lateAfterMiss.length > 0)
       this.verdicts.onJudged(decided, lateAfterMiss, this.lastFrameAt());
@@ -287,6 +295,15 @@ export class WatchRunner {
 
   onOrders(ch: FillChannel, orders: Order[], at: number): void {
     for (const r of this.ledger?.noteOrders(ch, orders, at) ?? []) this.mark(r.market, r.at);
+    this.bot.onWsOrders(orders, at);
+  }
+
+  onDelivery(
+    ch: FillChannel,
+    items: readonly { market: number; transactionTimeUs: number | null }[],
+    at: number,
+  ): void {
+    this.bot.latency.onFrame(ch, items, at);
   }
 
   onTrades(trades: Trade[], at: number): void {
@@ -359,6 +376,7 @@ export class WatchRunner {
       recent_late: this.verdicts.recentLate.slice(-10),
       recent_position_moves: this.verdicts.recentMoves.slice(-10),
       positions: Object.fromEntries([...this.positions].map(([m, p]) => [String(m), p.position])),
+      bot: this.bot.view(),
     };
   }
 }

@@ -17,6 +17,7 @@ import { registerLogRoutes } from "./routes-logs.ts";
 import { registerOpsRoutes } from "./routes-ops.ts";
 import { isSelfAuthenticated, registerPageRoutes } from "./routes-page.ts";
 import { registerStatusRoutes } from "./routes-status.ts";
+import { isIngestPath, registerBotIngestRoute } from "./routes-watch-seen.ts";
 import { jsonContent, z } from "./schemas.ts";
 import type { Api, ApiEnv } from "./types.ts";
 
@@ -89,7 +90,7 @@ const PUBLIC = new Set(["/healthz", "/openapi.json"]);
 
 app.use("*", methodGuard);
 app.use("*", async (c, next) => {
-  if (PUBLIC.has(c.req.path) || isSelfAuthenticated(c.req.path)) return next();
+  if (PUBLIC.has(c.req.path) || isSelfAuthenticated(c.req.path) || isIngestPath(c.req.path)) return next();
   if (c.req.path === "/metrics" && c.env.METRICS_PUBLIC === "true") return next();
   return requireBearerOrSession()(c, next);
 });
@@ -112,6 +113,7 @@ registerCheckRoutes(app);
 registerLogRoutes(app);
 registerOpsRoutes(app);
 registerPageRoutes(app);
+registerBotIngestRoute(app);
 
 const DOC = {
   openapi: "3.1.0",
