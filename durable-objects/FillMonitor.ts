@@ -34,6 +34,7 @@ import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
 import { acceptTail, pushLatestEvent, setupTail, tailClose, tailMessage } from "./tail.ts";
 import { WatchRunner } from "./watch/runner.ts";
 import type { IngestOutcome } from "./watch/bot.ts";
+import type { DeliveryMetrics } from "../worker/api/metrics-bot.ts";
 import type { SeenReport } from "../worker/monitor/watch/bot-ingest.ts";
 
 interface Parts {
@@ -192,7 +193,7 @@ export class FillMonitor extends DurableObject<Env> {
       budget: Record<string, unknown>;
       reconnects: number;
       paused: boolean;
-    }
+    } & Partial<DeliveryMetrics>
   > {
     const p = this.must(monitorId);
     const status = statusView(p.c, p.runner, p.alerting);
@@ -203,6 +204,7 @@ export class FillMonitor extends DurableObject<Env> {
       budget: status.budget,
       reconnects: Number(status.session.reconnects ?? 0),
       paused: this.pauseNow(monitorId).paused,
+      ...(p.watch ? p.watch.bot.metrics() : {}),
     };
   }
 

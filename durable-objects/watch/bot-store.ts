@@ -176,6 +176,12 @@ export class BotStore {
     setMeta(this.sql, "bot_last_contact_at", String(last));
   }
 
+  /** Rows per table (for /status). */
+  counts(): Record<keyof typeof BOT_RETENTION, number> {
+    const n = (t: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`).one().n;
+    return { bot_seen: n("bot_seen"), bot_batches: n("bot_batches"), bot_fills: n("bot_fills"), bot_ws: n("bot_ws") };
+  }
+
   /** Keeps every table under its cap and retention; cheap when nothing is due (every 500 inserts, or forced). */
   prune(now: number, force = false): void {
     if (!force && this.inserts < 500) return;

@@ -15,6 +15,7 @@ import { BOT_SCALE, admitIngest, type IngestRate, type SeenReport } from "../../
 import { BotLedger, type BotDecided, type ExchangeFill, type Phantom } from "../../worker/monitor/watch/bot-ledger.ts";
 import { botPassResult } from "../../worker/monitor/watch/bot-rules.ts";
 import type { RestFill } from "../../worker/monitor/watch/ledger.ts";
+import type { DeliveryMetrics } from "../../worker/api/metrics-bot.ts";
 import type { Alerting, AlertStream } from "../alerting.ts";
 import { bumpCounter } from "../schema.ts";
 import type { MonitorContext } from "../check/context.ts";
@@ -342,6 +343,17 @@ export class BotWatch {
 
   // ------------------------------------------------------------------ views
 
+  /** GET /metrics: latency per window (the bot's lag as channel "bot"), judged fills, ingest requests. */
+  metrics(): DeliveryMetrics {
+    const now = this.c.now();
+    const book = this.latency.book;
+    return {
+      latency: { "1h": book.view("1h", now), "24h": book.view("24h", now) },
+      bot_fills: this.enabled ? { ...this.counts } : null,
+      bot_ingest: this.enabled ? { ...this.ingestCounts } : null,
+    };
+  }
+
   view(): Record<string, unknown> {
     const bot = this.c.cfg?.bot;
     const ledger = this.enabled ? this.book : null;
@@ -354,6 +366,7 @@ export class BotWatch {
       last_contact_at: ledger?.lastContactAt ?? null,
       silent: ledger ? ledger.silent(now) : null,
       ingest: { ...this.ingestCounts },
+      stored: this.store.counts(),
       pending_fills: ledger?.pendingFills ?? 0,
       tracked_orders: ledger?.trackedOrders ?? 0,
       fills_before_first_contact: ledger?.beforeFirstContact ?? 0,

@@ -151,7 +151,7 @@ describe("bot rules", () => {
   });
 
   it("reported / pending / late / missed / held", () => {
-    const base = { fillAt: 1000, windowMs: 100, silent: false, holdUntil: null };
+    const base = { fillAt: 1000, windowMs: 100, silent: false, lastContactAt: 1100, holdUntil: null };
     expect(judgeBotFill({ ...base, reachedAt: 1040, now: 1001 })).toEqual({ kind: "pending" });
     expect(judgeBotFill({ ...base, reachedAt: 1040, now: 1100 })).toEqual({
       kind: "reported",
@@ -167,6 +167,9 @@ describe("bot rules", () => {
     });
     expect(judgeBotFill({ ...base, reachedAt: null, now: 1101, silent: true })).toEqual({ kind: "held" });
     expect(judgeBotFill({ ...base, reachedAt: null, now: 1101, holdUntil: 1200 })).toEqual({ kind: "held" });
+    // No request from the bot since the deadline: held (it may be down), not missed.
+    expect(judgeBotFill({ ...base, reachedAt: null, now: 1500, lastContactAt: 1099 })).toEqual({ kind: "held" });
+    expect(judgeBotFill({ ...base, reachedAt: null, now: 1500, lastContactAt: null })).toEqual({ kind: "held" });
     expect(botPassResult([{ kind: "reported", firstAt: 1, lagMs: 1 }, { kind: "missed" }])).toBe("fail");
     expect(botPassResult([{ kind: "reported", firstAt: 1, lagMs: 1 }])).toBe("pass");
     expect(botPassResult([{ kind: "late", firstAt: 1, delayMs: 1 }])).toBeNull();
@@ -213,11 +216,10 @@ describe("bot ledger", () => {
     l.noteRestFill(fill(2, "9", 3n, 200));
     l.noteReport(report("9", 2n, 150), 160);
     l.noteContact(160);
+    expect(l.judge(1300).decided.map((d) => d.judgement.kind)).toEqual(["reported"]);
+    l.noteContact(1250);
     const r = l.judge(1300);
-    expect(r.decided.map((d) => [d.fill.tradeId, d.level, d.judgement.kind])).toEqual([
-      ["1", 2n, "reported"],
-      ["2", 5n, "missed"],
-    ]);
+    expect(r.decided.map((d) => [d.fill.tradeId, d.level, d.judgement.kind])).toEqual([["2", 5n, "missed"]]);
     l.noteReport(report("9", 5n, 2000), 2000);
     const late = l.judge(2001);
     expect(late.lateAfterMiss.map((d) => [d.fill.tradeId, d.judgement])).toEqual([

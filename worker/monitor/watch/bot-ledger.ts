@@ -266,6 +266,7 @@ export class BotLedger {
         windowMs: this.o.windowMs,
         now,
         silent,
+        lastContactAt: this.lastContactAt,
         holdUntil: this.holdUntil,
       });
       if (judgement.kind === "pending" || judgement.kind === "held") continue;

@@ -60,17 +60,20 @@ export interface BotFillInput {
   now: number;
   /** The bot's ingest is silent now. */
   silent: boolean;
+  /** The bot's last request (a batch or a heartbeat), or null. */
+  lastContactAt: number | null;
   /** No miss is decided before this (the end of the last silence + the window), or null. */
   holdUntil: number | null;
 }
 
 /**
- * Decided once the deadline `fillAt + windowMs` has passed. A fill is `missed` iff the bot's reports did not reach its level by `fillAt + windowMs`, the
- * deadline has passed, and the bot's ingest is neither silent nor just back; a report that reached
- * it later is `late` with the delay.
+ * Decided once the deadline `fillAt + windowMs` has passed. A fill is `missed` iff the bot's
+ * reports did not reach its level by the deadline and the bot sent a request after the deadline
+ * without it, while its ingest is neither silent nor just back (a dead bot is bot_ingest_silent,
+ * not a string of misses); a report that reached it later is `late` with the delay.
  *
  * @example
- * judgeBotFill({ fillAt: 0, reachedAt: 40, windowMs: 100, now: 150, silent: false, holdUntil: null })
+ * judgeBotFill({ fillAt: 0, reachedAt: 40, windowMs: 100, now: 150, silent: false, lastContactAt: 140, holdUntil: null })
  * // { kind: "reported", firstAt: 40, lagMs: 40 }
  */
 export function judgeBotFill(f: BotFillInput): BotJudgement {
@@ -80,7 +83,9 @@ export function judgeBotFill(f: BotFillInput): BotJudgement {
   if (f.reachedAt !== null && f.reachedAt <= deadline)
     return { kind: "reported", firstAt: f.reachedAt, lagMs: f.reachedAt - f.fillAt };
   if (f.reachedAt !== null) return { kind: "late", firstAt: f.reachedAt, delayMs: f.reachedAt - f.fillAt };
-  if (f.silent || (f.holdUntil !== null && f.now < f.holdUntil)) return { kind: "held" };
+  // Only a request after the deadline shows the bot was alive and reporting without this fill.
+  if (f.silent || f.lastContactAt === null || f.lastContactAt < deadline) return { kind: "held" };
+  if (f.holdUntil !== null && f.now < f.holdUntil) return { kind: "held" };
   return { kind: "missed" };
 }
 
