@@ -14,6 +14,15 @@ export const SNAPSHOT_EVERY_MS = 60_000;
 /** The channel name the bot's own lag is kept under. */
 export const BOT_CHANNEL = "bot";
 
+function readSnapshot(sql: SqlStorage): unknown {
+  const text = getMeta(sql, SNAPSHOT_KEY);
+  try {
+    return text ? (JSON.parse(text) as unknown) : null;
+  } catch {
+    return null;
+  }
+}
+
 export class DeliveryLatency {
   readonly book: LatencyBook;
   private readonly sql: SqlStorage;
@@ -21,14 +30,7 @@ export class DeliveryLatency {
 
   constructor(sql: SqlStorage, now: number) {
     this.sql = sql;
-    let raw: unknown = null;
-    try {
-      const text = getMeta(sql, SNAPSHOT_KEY);
-      raw = text ? (JSON.parse(text) as unknown) : null;
-    } catch {
-      raw = null;
-    }
-    this.book = LatencyBook.restore(raw);
+    this.book = LatencyBook.restore(readSnapshot(sql));
     this.savedAt = now;
   }
 
