@@ -21,6 +21,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { privateKeySecretName } from "../worker/config.ts";
 import { startAlertReceiver } from "./alert-receiver.ts";
+import { ingestTokenSecretName } from "../worker/monitor/watch/bot-ingest.ts";
+import { readIngestToken, startPlaygroundBot } from "./playground-bot.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SIM_PORT = Number(process.env.FILLWATCH_SIM_PORT ?? 8790);
@@ -121,14 +123,25 @@ const monitor = {
     targets: [{ type: "webhook", url: receiver.url, secret_name: ALERT_HMAC_SECRET }],
   },
 };
-if (WATCH) Object.assign(monitor, { mode: "watch", watch: { window_s: 10, reconcile_s: 10 } });
+if (WATCH)
+  Object.assign(monitor, {
+    mode: "watch",
+    watch: { window_s: 10, reconcile_s: 10 },
+    bot: { window_s: 10, silence_s: 60 },
+  });
 const monitors = JSON.stringify([monitor]);
+const monitorId = `custom:${account.account_index}:${account.api_key_index}`;
 const keyName = privateKeySecretName("custom", BigInt(account.account_index), account.api_key_index);
+// The ingest token comes from .dev.vars(.example); the simulator's account decides the secret's name.
+const ingestToken = readIngestToken(readFileSync(apiTokenFile(), "utf8"));
 mkdirSync(join(root, ".wrangler"), { recursive: true });
 const secretsFile = join(root, ".wrangler", "fillwatch-sim.env");
-writeFileSync(secretsFile, `${keyName}="${account.private_key}"\n${ALERT_HMAC_SECRET}="${alertKey}"\n`, {
-  mode: 0o600,
-});
+writeFileSync(
+  secretsFile,
+  `${keyName}="${account.private_key}"\n${ALERT_HMAC_SECRET}="${alertKey}"\n` +
+    (ingestToken ? `${ingestTokenSecretName(monitorId)}="${ingestToken}"\n` : ""),
+  { mode: 0o600 },
+);
 
 // The simulator starts empty every run, so the Durable Object state must too: state left by an
 // earlier run refers to orders and positions of a simulator that no longer exists.
@@ -207,6 +220,15 @@ async function startWatchPlayground(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
   }
   const acct = String(account.account_index);
+  if (ingestToken)
+    startPlaygroundBot({
+      simRest: account.rest,
+      account: acct,
+      fillwatch: base,
+      monitor: monitorId,
+      token: ingestToken,
+      stopped: () => stopping,
+    });
   console.log(`
 [fillwatch] WATCH mode: the simulator's bot trades on account ${acct} (20 orders/min); fillwatch watches it.
 [fillwatch] worker:    ${base}   (API_TOKEN from ${tokenFile.endsWith(".example") ? ".dev.vars.example" : ".dev.vars"})
@@ -219,5 +241,13 @@ async function startWatchPlayground(): Promise<void> {
   # within a few seconds /status shows fill_not_reported with the order index:
   curl -s -H "Authorization: Bearer $API_TOKEN" ${base}/status | jq '.monitors[0].watch.recent_misses, .monitors[0].incidents'
   curl -X DELETE ${account.rest}/_sim/faults                     # heal
+
+  # your bot's side: a playground bot reports every fill it sees to POST /watch/<monitor>/seen
+  # (report/reporter.ts). Report a fill the exchange never made → bot_phantom_fill within seconds:
+  export INGEST_TOKEN=${ingestToken ?? "<WATCH_INGEST_TOKEN__… from .dev.vars>"}
+  curl -X POST -H "Authorization: Bearer $INGEST_TOKEN" -H 'content-type: application/json' \\
+    -d '[{"order_index":"281474976710655123","filled_base":"0.0300","seen_at":'"$(date +%s%3N)"'}]' \\
+    ${base}/watch/${monitorId}/seen
+  curl -s -H "Authorization: Bearer $API_TOKEN" ${base}/status | jq '.monitors[0].watch.bot, .monitors[0].delivery_latency_ms'
 `);
 }

@@ -370,6 +370,7 @@ export class BotWatch {
       pending_fills: ledger?.pendingFills ?? 0,
       tracked_orders: ledger?.trackedOrders ?? 0,
       fills_before_first_contact: ledger?.beforeFirstContact ?? 0,
+      reports_not_judged_for_phantoms: ledger?.exemptReports ?? 0,
       fills: { ...this.counts },
       recent_misses: this.recentMisses.slice(-10),
       recent_late: this.recentLate.slice(-10),

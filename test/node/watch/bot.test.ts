@@ -238,16 +238,39 @@ describe("bot ledger", () => {
   it("a phantom: the bot reports what the exchange never shows, once REST caught up; once per amount", () => {
     const l = new BotLedger(opts, 0);
     l.noteContact(0);
-    l.noteReport(report("5", 1n, 100), 100);
-    l.noteReport(report(null, 1n, 100, "42"), 100);
+    l.noteCaughtUp(0);
+    l.noteReport(report("5", 1n, 1100), 1100);
+    l.noteReport(report(null, 1n, 1100, "42"), 1100);
     expect(l.judge(2000).phantoms).toEqual([]);
-    l.noteCaughtUp(1200);
-    const p = l.judge(2000).phantoms;
+    l.noteCaughtUp(2200);
+    const p = l.judge(2300).phantoms;
     expect(p.map((x) => [x.orderIndex, x.clientOrderIndex, x.reported])).toEqual([
       ["5", null, 1n],
       [null, "42", 1n],
     ]);
     expect(l.judge(3000).phantoms).toEqual([]);
+  });
+
+  it("never a phantom: a bot's start-up replay, a return from silence, or a report from before REST covered it", () => {
+    const l = new BotLedger(opts, 0);
+    l.noteCaughtUp(5_000);
+    // The first contact replays old orders (fills from before the watch): not judged.
+    l.noteContact(5_200);
+    l.noteReport(report("1", 3n, 5_200), 5_200);
+    // Inside the first window after REST coverage began: not judged either.
+    l.noteReport(report("2", 3n, 5_900), 5_900);
+    // Back from silence: its replay is not judged.
+    l.noteContact(20_000);
+    l.noteReport(report("3", 3n, 20_100), 20_100);
+    l.noteCaughtUp(30_000);
+    expect(l.judge(30_000).phantoms).toEqual([]);
+    expect(l.exemptReports).toBe(3);
+    // A report after those windows is judged.
+    l.noteContact(39_000);
+    l.noteContact(40_100);
+    l.noteReport(report("4", 3n, 40_100), 40_100);
+    l.noteCaughtUp(42_000);
+    expect(l.judge(42_000).phantoms.map((p) => p.orderIndex)).toEqual(["4"]);
   });
 
   it("an order that partly filled before the watch: frames set the baseline (no false phantom or miss)", () => {

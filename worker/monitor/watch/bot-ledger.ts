@@ -86,6 +86,15 @@ export class BotLedger {
   /** No miss is decided before this: the end of the last silence plus the window. */
   holdUntil: number | null = null;
   caughtUpAt: number | null = null;
+  /** REST shows every trade from here on (the first complete reconciliation); null before. */
+  coverageFrom: number | null = null;
+  /**
+   * Reports seen before this are a bot's (re)start replaying what it knew: never judged phantoms
+   * (their fills may predate what REST covers). The first contact, or a return from silence, plus the window.
+   */
+  replayUntil: number | null = null;
+  /** Reports not judged for phantoms (replays, or before REST covered them). */
+  exemptReports = 0;
   droppedOrders = 0;
   droppedFills = 0;
   /** Fills made before the bot first reported (not judged). */
@@ -151,6 +160,7 @@ export class BotLedger {
   /** A request from the bot (a batch or a heartbeat) arrived. */
   noteContact(at: number): { resumed: boolean } {
     const wasSilent = this.silent(at);
+    if (this.firstContactAt === null || wasSilent) this.replayUntil = at + this.o.windowMs;
     this.firstContactAt ??= at;
     this.lastContactAt = Math.max(this.lastContactAt ?? at, at);
     if (wasSilent) this.holdUntil = at + this.o.windowMs;
@@ -200,6 +210,13 @@ export class BotLedger {
   /** A REST reconciliation that started at `at` read up to the newest trade. */
   noteCaughtUp(at: number): void {
     this.caughtUpAt = Math.max(this.caughtUpAt ?? at, at);
+    this.coverageFrom ??= at;
+  }
+
+  /** Whether a report at `at` can be judged a phantom: REST covered its window and it is no replay. */
+  private judgeable(at: number): boolean {
+    if (this.coverageFrom === null || at < this.coverageFrom + this.o.windowMs) return false;
+    return this.replayUntil === null || at > this.replayUntil;
   }
 
   /**
@@ -294,6 +311,11 @@ export class BotLedger {
       const top = topLevel(f.bot);
       if (!top || top.cum <= f.phantomAt || top.cum <= f.confirmed) continue;
       const exchange = this.exchangeCum(f.orderIndex);
+      if (exchange < top.cum && !this.judgeable(top.at)) {
+        f.phantomAt = top.cum;
+        this.exemptReports++;
+        continue;
+      }
       const v = phantomCheck({
         reported: top,
         exchangeCum: exchange,
@@ -317,6 +339,7 @@ export class BotLedger {
     }
     for (const [coi, levels] of this.unresolved) {
       const top = topLevel(levels)!;
+      if (!this.judgeable(top.at)) continue;
       const v = phantomCheck({
         reported: top,
         exchangeCum: 0n,
