@@ -4,7 +4,7 @@
  * (`LIGHTER_PRIVATE_KEY__<NETWORK>_<ACCOUNT>_<APIKEY>` unless `private_key_secret` names another).
  *
  * Example MONITORS (wrangler.toml [vars]):
- *   [{"network":"testnet","account_index":123456,"api_key_index":3,"markets":[0],
+ *   [{"network":"testnet","account_index":123456,"api_key_index":4,"markets":[0],
  *     "alerts":{"targets":[{"type":"slack","url_secret":"ALERT_SLACK_WEBHOOK_URL"}]}}]
  *
  * A monitor's identity is (chain id, account, API key): that key's nonce sequence has one owner, so
@@ -176,7 +176,7 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
  * Parses MONITORS and reports every problem (not just the first). Never throws.
  *
  * @example
- * parseMonitors('[{"account_index":5,"api_key_index":3}]').monitors[0].id // "testnet:5:3"
+ * parseMonitors('[{"account_index":5,"api_key_index":4}]').monitors[0].id // "testnet:5:4"
  */
 export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
   const problems: ConfigProblem[] = [];
@@ -185,7 +185,7 @@ export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
       severity: "error",
       setting: "MONITORS",
       message: "MONITORS is empty: no monitor is configured",
-      fix: 'set MONITORS in wrangler.toml [vars], e.g. [{"network":"testnet","account_index":123,"api_key_index":3}]',
+      fix: 'set MONITORS in wrangler.toml [vars], e.g. [{"network":"testnet","account_index":123,"api_key_index":4}]',
     });
     return { monitors: [], problems };
   }
@@ -212,7 +212,7 @@ export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
       severity: "error",
       setting: "MONITORS",
       message: "MONITORS must be a JSON list of monitor objects",
-      fix: 'e.g. [{"network":"testnet","account_index":123,"api_key_index":3}]',
+      fix: 'e.g. [{"network":"testnet","account_index":123,"api_key_index":4}]',
     });
     return { monitors: [], problems };
   }
@@ -266,7 +266,7 @@ function parseMonitor(
       severity: "error",
       setting: at,
       message: "a monitor must be a JSON object",
-      fix: 'e.g. {"network":"testnet","account_index":123,"api_key_index":3}',
+      fix: 'e.g. {"network":"testnet","account_index":123,"api_key_index":4}',
     });
     return null;
   }
@@ -371,13 +371,14 @@ function parseMonitor(
     err(
       "api_key_index",
       "api_key_index is required (0 … 254)",
-      "use the index of the API key you registered (3 or above)",
+      "use the index of the API key you registered (4 or above)",
     );
-  else if (apiKeyIndex <= 2)
-    warn(
+  else if (apiKeyIndex <= 3)
+    // LIVE.md L.13.5: indexes 0-3 are reserved (0 desktop, 1 PWA, 2 mobile, 3 reserved); CCXT refuses them too.
+    err(
       "api_key_index",
-      `API key index ${apiKeyIndex} is reserved for Lighter's own apps (0 desktop, 1 PWA, 2 mobile)`,
-      "register a key at index 3 … 254 for fillwatch",
+      `API key index ${apiKeyIndex} is reserved: Lighter keeps indexes 0-3 for its own apps (0 desktop, 1 PWA, 2 mobile, 3 reserved)`,
+      "register a key at index 4 … 254 for fillwatch",
     );
 
   let markets: number[] = [0];

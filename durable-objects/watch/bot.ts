@@ -36,7 +36,7 @@ export type IngestOutcome =
 export interface BotFinding {
   trade_id: string;
   order_index: string;
-  client_order_index: string;
+  client_order_index: string | null;
   market: number;
   side: string;
   amount: string;

@@ -5,6 +5,7 @@
  * (`seen_at` − the trade's time) per market. Snapshotted to SQLite at most once a minute and only
  * when something changed (never a write per frame), and restored after an eviction.
  */
+import type { Order, Trade } from "../../worker/lighter/messages.ts";
 import { LatencyBook, type LatencySnapshot } from "../../worker/monitor/latency.ts";
 import { getMeta, setMeta } from "../schema.ts";
 
@@ -32,6 +33,24 @@ export class DeliveryLatency {
     this.sql = sql;
     this.book = LatencyBook.restore(readSnapshot(sql));
     this.savedAt = now;
+  }
+
+  /** An update frame of an order channel. */
+  onOrders(channel: string, orders: readonly Order[], receivedAt: number): void {
+    this.onFrame(
+      channel,
+      orders.map((o) => ({ market: o.marketIndex, transactionTimeUs: o.transactionTimeUs })),
+      receivedAt,
+    );
+  }
+
+  /** An update frame of account_all_trades. */
+  onTrades(trades: readonly Trade[], receivedAt: number): void {
+    this.onFrame(
+      "account_all_trades",
+      trades.map((t) => ({ market: t.marketId, transactionTimeUs: t.transactionTimeUs })),
+      receivedAt,
+    );
   }
 
   /** One account frame: `items` are its orders or trades with their market and transaction time. */

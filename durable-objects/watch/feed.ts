@@ -26,15 +26,12 @@ import type { ConnectResult } from "../check/session.ts";
 
 export type WatchChannel = FillChannel | "account_all_positions";
 
-const ordersTime = (o: Order) => ({ market: o.marketIndex, transactionTimeUs: o.transactionTimeUs });
-const tradesTime = (t: Trade) => ({ market: t.marketId, transactionTimeUs: t.transactionTimeUs });
-
 export interface WatchFeedListener {
   onSubscribed(ch: WatchChannel, at: number): void;
-  onOrders(ch: FillChannel, orders: Order[], at: number): void;
-  /** An update frame (not a subscription's snapshot) of a fill channel: its items' exchange times. */
-  onDelivery(ch: FillChannel, items: readonly { market: number; transactionTimeUs: number | null }[], at: number): void;
-  onTrades(trades: Trade[], at: number): void;
+  /** `snapshot`: a `subscribed/…` frame (what is open now), not an update. */
+  onOrders(ch: FillChannel, orders: Order[], at: number, snapshot: boolean): void;
+  /** `snapshot`: the subscribe snapshot, which can carry historical trades (LIVE.md L.13.9). */
+  onTrades(trades: Trade[], at: number, snapshot: boolean): void;
   onPositions(positions: PositionReport[], snapshot: boolean, at: number): void;
   onErrorFrame(code: number | null, message: string, at: number): void;
   onClosed(code: number, reason: string, at: number): void;
@@ -152,8 +149,7 @@ export class WatchFeed {
       case "account_all_orders":
         this.seen("account_all_orders", at);
         this.ack("account_all_orders", at);
-        if (!ev.subscribed) this.listener.onDelivery("account_all_orders", ev.orders.map(ordersTime), at);
-        this.listener.onOrders("account_all_orders", ev.orders, at);
+        this.listener.onOrders("account_all_orders", ev.orders, at, ev.subscribed);
         return;
       case "account_orders": {
         this.seen("account_orders", at);
@@ -161,16 +157,14 @@ export class WatchFeed {
         if (m !== null && markets.includes(m)) this.ordersAcked.add(m);
         // Coverage starts once every watched market answered (an ack, or its first update).
         if (markets.every((x) => this.ordersAcked.has(x))) this.ack("account_orders", at);
-        if (!ev.subscribed) this.listener.onDelivery("account_orders", ev.orders.map(ordersTime), at);
-        this.listener.onOrders("account_orders", ev.orders, at);
+        this.listener.onOrders("account_orders", ev.orders, at, ev.subscribed);
         return;
       }
       case "trades":
         if (ev.family !== "account_all_trades") return;
         this.seen("account_all_trades", at);
         this.ack("account_all_trades", at);
-        if (!ev.subscribed) this.listener.onDelivery("account_all_trades", ev.trades.map(tradesTime), at);
-        this.listener.onTrades(ev.trades, at);
+        this.listener.onTrades(ev.trades, at, ev.subscribed);
         return;
       case "subscribed_other":
       case "update_other": {

@@ -2,7 +2,9 @@
  * The REST side of a watch monitor: one client whose every call first takes from the monitor's
  * budget (budget.ts: a rolling minute, shared with the user's bot), authenticated with the
  * read-only token when one is configured (else a short-lived auth token from the API key; never
- * a transaction), and the 429 / 23000 rule: all REST stops for at least 60 s (at time_scale).
+ * a transaction), and the rate-limit rule: a 429 or 405 (codes 23000–23003, LIVE.md L.13.3) stops
+ * all REST for at least 60 s (at time_scale). The budget window and the cooldown are written to
+ * the watch store on every change, so a restarted object never calls inside a cooldown.
  * This module never sends a transaction.
  */
 import { LighterApiError, LighterRestClient } from "../../worker/lighter/rest.ts";
@@ -10,7 +12,9 @@ import type { Trade } from "../../worker/lighter/messages.ts";
 import {
   RATE_LIMIT_PAUSE_MS,
   callWeight,
+  callsPerMinute,
   isPaused,
+  isRateLimited,
   newBudget,
   nextAvailable,
   pause,
@@ -22,6 +26,7 @@ import {
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { bumpCounter } from "../schema.ts";
 import type { MonitorContext } from "../check/context.ts";
+import type { WatchStore } from "./store.ts";
 
 const REST_TIMEOUT_MS = 10_000;
 
@@ -36,12 +41,28 @@ export class WatchRest {
   calls = 0;
   private readonly c: MonitorContext;
   private readonly authToken: () => string;
+  private readonly store: WatchStore;
 
-  constructor(c: MonitorContext, authToken: () => string) {
+  constructor(c: MonitorContext, authToken: () => string, store: WatchStore) {
     this.c = c;
     this.authToken = authToken;
+    this.store = store;
     // time_scale multiplies every duration, the budget's minute included (tests only).
     this.budget = newBudget(c.scale(WINDOW_MS));
+    const saved = store.budget();
+    if (saved) {
+      this.budget.spent = saved.spent.filter(([t]) => t > c.now() - this.budget.windowMs);
+      this.budget.pausedUntil = saved.pausedUntil;
+    }
+  }
+
+  private save(): void {
+    this.store.saveBudget({ spent: this.budget.spent, pausedUntil: this.budget.pausedUntil }, this.c.now());
+  }
+
+  /** How many `trades` calls the budget allows in a minute (never above 40 on Standard, L.13.3). */
+  tradesPerMinute(): number {
+    return callsPerMinute(this.c.cfg?.watch?.tier ?? "standard", "trades", this.perMinute);
   }
 
   private get perMinute(): number {
@@ -89,14 +110,16 @@ export class WatchRest {
       return { ok: false, kind: "budget" };
     }
     this.calls++;
+    this.save();
     bumpCounter(this.c.sql, `watch.rest.${endpoint}`);
     try {
       return { ok: true, value: await fn(this.client()) };
     } catch (err) {
       const code = err instanceof LighterApiError ? err.code : null;
       const httpStatus = err instanceof LighterApiError ? err.httpStatus : 0;
-      if (httpStatus === 429 || code === 23000) {
+      if (isRateLimited(httpStatus, code)) {
         pause(this.budget, this.c.now(), this.c.scale(RATE_LIMIT_PAUSE_MS));
+        this.save();
         bumpCounter(this.c.sql, "watch.rest_rate_limited");
         return { ok: false, kind: "rate_limited", pausedUntil: this.budget.pausedUntil!, code, httpStatus };
       }
@@ -105,12 +128,10 @@ export class WatchRest {
     }
   }
 
-  /** The account's trades from trade id `from` (inclusive), oldest first; or the newest one. */
-  trades(opts: { from?: string; newest?: boolean }): Promise<RestOutcome<Trade[]>> {
+  /** One page of the account's trades, newest first: the newest page, or the one at `cursor`. */
+  tradesPage(cursor: string | null, limit: number): Promise<RestOutcome<{ trades: Trade[]; nextCursor: string }>> {
     const account = this.c.cfg!.accountIndex;
-    return this.call("trades", (rest) =>
-      rest.trades(account, opts.newest ? { sortDir: "desc", limit: 1 } : { from: opts.from, limit: 100 }),
-    );
+    return this.call("trades", (rest) => rest.tradesPage(account, { cursor, limit }));
   }
 
   /** The account's recently ended orders on a market (evidence for an unexplained fill). */

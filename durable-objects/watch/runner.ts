@@ -1,10 +1,13 @@
 /**
  * A watch monitor's runner: holds one continuous session inside an alarm invocation (workerd
  * closes an outbound socket when the event that opened it ends), reconnects with backoff,
- * reconciles against REST every `reconcile_s` within the budget (one trades call per cycle, from a
- * cursor), judges every fill REST shows against what each channel reported, and recycles the
- * invocation before the alarm's wall-clock limit. It never sends a transaction. State lives in
- * memory: after an eviction the watch starts afresh from the newest trade (no false alerts).
+ * reconciles against REST every `reconcile_s` within the budget (reconcile.ts: the newest trades
+ * page, then back through next_cursor to the last trade seen), judges every fill REST shows
+ * against what each channel reported, and recycles the invocation before the alarm's wall-clock
+ * limit. It never sends a transaction. What must survive an eviction is in the watch store
+ * (store.ts): where the walk resumes, the open misses, the REST budget and cooldown; the ledger of
+ * channel reports is rebuilt, and fills made while the object was away are judged against the
+ * reconnect snapshots (late_report or fill_not_reported, never lost).
  */
 import { formatDecimal } from "../../worker/lighter/decimal.ts";
 import type { Order, Trade } from "../../worker/lighter/messages.ts";
@@ -17,7 +20,9 @@ import { isCrash } from "../crash.ts";
 import { getMeta, takeDueDeadlines } from "../schema.ts";
 import { WS_TOKEN_LIFETIME_S, REST_TOKEN_LIFETIME_S, type MonitorContext } from "../check/context.ts";
 import { WatchFeed } from "./feed.ts";
+import { WatchReconcile } from "./reconcile.ts";
 import { WatchRest } from "./rest.ts";
+import { WatchStore } from "./store.ts";
 import { WatchVerdicts } from "./verdicts.ts";
 import { BotWatch } from "./bot.ts";
 
@@ -33,16 +38,11 @@ export class WatchRunner {
   readonly verdicts: WatchVerdicts;
   /** Bot reconciliation and delivery latency (bot.ts, delivery.ts). */
   readonly bot: BotWatch;
+  readonly store: WatchStore;
+  readonly reconcile: WatchReconcile;
   ledger: WatchLedger | null = null;
-  /** The next trades page starts here (inclusive); null until the newest trade was read. */
-  cursor: string | null = null;
-  /** Trades up to this id predate the watch. */
-  private startAfter: bigint | null = null;
-  private nextReconcileAt = 0;
-  private lastReconcileOkAt: number | null = null;
   private nextConnectAt = 0;
   private reconnectAttempt = 0;
-  private rateLimited = false;
   private wakeUp: (() => void) | null = null;
   private readonly positions = new Map<number, { scaled: bigint; position: string; at: number }>();
   private moves: PositionMove[] = [];
@@ -63,7 +63,9 @@ export class WatchRunner {
     this.verdicts = new WatchVerdicts(c, alerting);
     this.bot = new BotWatch(c, alerting);
     this.feed = new WatchFeed(c, this, () => this.token("ws"));
-    this.rest = new WatchRest(c, () => this.token("rest"));
+    this.store = new WatchStore(c.sql);
+    this.rest = new WatchRest(c, () => this.token("rest"), this.store);
+    this.reconcile = new WatchReconcile(c, this.rest, this.store, this.verdicts);
     c.onDeadlineSet = () => this.wakeUp?.();
   }
 
@@ -96,13 +98,15 @@ export class WatchRunner {
 
   private newLedger(): WatchLedger {
     const w = this.cfg;
-    return new WatchLedger({
+    const ledger = new WatchLedger({
       account: this.c.cfg!.accountIndex.toString(),
       windowMs: this.c.scale(w.windowMs),
       maxOrders: w.maxOrdersTracked,
       skewMs: this.c.scale(1_000),
       lateWatchMs: this.c.scale(w.windowMs * 30),
     });
+    ledger.restoreMisses(this.store.misses());
+    return ledger;
   }
 
   /** A cron tick (or any RPC) for a watch monitor: make sure an alarm holds the session. */
@@ -172,7 +176,13 @@ export class WatchRunner {
         this.nextConnectAt = this.c.now() + this.c.scale(backoff);
       } else this.reconnectAttempt = 0;
     }
-    if (this.c.now() >= this.nextReconcileAt) await this.reconcile();
+    if (this.c.now() >= this.reconcile.nextAt)
+      await this.reconcile.cycle(this.ledger!, (fills, at) => {
+        for (const f of fills) this.mark(f.market, f.tradeAt ?? at);
+        this.bot.onRestFills(fills);
+        // The walk reached the last trade seen: REST shows every trade up to now.
+        if (this.reconcile.lastOkAt === at) this.bot.onCaughtUp(at);
+      });
     this.judge();
     if (this.evidenceWanted.size > 0) await this.pageOrders();
   }
@@ -204,52 +214,6 @@ export class WatchRunner {
     );
   }
 
-  /** One reconciliation cycle: one trades call from the cursor (or, first, the newest trade). */
-  private async reconcile(): Promise<void> {
-    const now = this.c.now();
-    this.nextReconcileAt = now + this.c.scale(this.cfg.reconcileMs);
-    const ledger = this.ledger!;
-    const first = this.cursor === null;
-    const r = await this.rest.trades(first ? { newest: true } : { from: this.cursor! });
-    if (!r.ok) {
-      if (r.kind === "rate_limited") {
-        this.rateLimited = true;
-        this.nextReconcileAt = Math.max(this.nextReconcileAt, r.pausedUntil);
-        this.verdicts.onRateLimited(r.pausedUntil, r.code, r.httpStatus);
-      } else if (r.kind === "error") {
-        this.c.event(
-          "warn",
-          "watch.rest_failed",
-          { message: r.message, code: r.code, http_status: r.httpStatus },
-          null,
-        );
-      } else {
-        this.nextReconcileAt = Math.max(this.c.now() + 50, this.rest.nextAt("trades"));
-      }
-      return;
-    }
-    this.verdicts.onRestOk(this.rateLimited);
-    this.rateLimited = false;
-    const at = this.c.now();
-    this.lastReconcileOkAt = at;
-    if (first) {
-      const newest = r.value[0];
-      this.startAfter = newest ? newest.tradeId : -1n;
-      this.cursor = newest ? newest.tradeId.toString() : "0";
-      this.c.event("info", "watch.started", { after_trade_id: this.cursor }, null);
-      return;
-    }
-    const fresh = r.value.filter((t) => this.startAfter === null || t.tradeId > this.startAfter);
-    const fills = ledger.noteRestTrades(fresh, at);
-    for (const f of fills) this.mark(f.market, f.tradeAt ?? at);
-    this.bot.onRestFills(fills);
-    if (r.value.length < 100) this.bot.onCaughtUp(now);
-    const last = r.value[r.value.length - 1];
-    if (last) this.cursor = last.tradeId.toString();
-    // A full page: more trades wait; fetch the next page as soon as the budget allows.
-    if (r.value.length >= 100) this.nextReconcileAt = this.rest.nextAt("trades");
-  }
-
   private mark(market: number, at: number): void {
     this.fillMarks.push({ market, at });
     if (this.fillMarks.length > MAX_FILL_MARKS) this.fillMarks.shift();
@@ -268,14 +232,19 @@ export class WatchRunner {
     const now = this.c.now();
     this.bot.step(now);
     const { decided, lateAfterMiss } = ledger.judge(now, this.cfg.markets);
-    if (decided.length > 0 || lateAfterMiss.length > 0)
+    if (decided.length > 0 || lateAfterMiss.length > 0) {
       this.verdicts.onJudged(decided, lateAfterMiss, this.lastFrameAt());
+      this.reconcile.saveMark(ledger);
+      if (lateAfterMiss.length > 0 || decided.some((d) => d.judgement.kind === "missed"))
+        this.store.saveMisses(ledger.openMisses());
+    }
     for (const d of decided)
       if (d.judgement.kind === "missed")
         this.evidenceWanted.set(d.fill.market, [...(this.evidenceWanted.get(d.fill.market) ?? []), d.fill.orderIndex]);
     // A move is judged once a reconciliation after its window has read REST.
     const windowMs = this.c.scale(this.cfg.windowMs);
-    const ready = this.moves.filter((m) => this.lastReconcileOkAt !== null && this.lastReconcileOkAt > m.at + windowMs);
+    const okAt = this.reconcile.lastOkAt;
+    const ready = this.moves.filter((m) => okAt !== null && okAt > m.at + windowMs);
     if (ready.length === 0) return;
     this.moves = this.moves.filter((m) => !ready.includes(m));
     const judged = ready.map((m) => ({
@@ -293,22 +262,17 @@ export class WatchRunner {
     if (ch !== "account_all_positions") this.ledger?.noteSubscribed(ch as FillChannel, at);
   }
 
-  onOrders(ch: FillChannel, orders: Order[], at: number): void {
-    for (const r of this.ledger?.noteOrders(ch, orders, at) ?? []) this.mark(r.market, r.at);
+  onOrders(ch: FillChannel, orders: Order[], at: number, snapshot: boolean): void {
+    for (const r of this.ledger?.noteOrders(ch, orders, at, snapshot) ?? []) this.mark(r.market, r.at);
     this.bot.onWsOrders(orders, at);
+    if (!snapshot) this.bot.latency.onOrders(ch, orders, at);
   }
 
-  onDelivery(
-    ch: FillChannel,
-    items: readonly { market: number; transactionTimeUs: number | null }[],
-    at: number,
-  ): void {
-    this.bot.latency.onFrame(ch, items, at);
-  }
-
-  onTrades(trades: Trade[], at: number): void {
-    this.ledger?.noteTrades(trades, at);
-    for (const t of trades) this.mark(t.marketId, at);
+  onTrades(trades: Trade[], at: number, snapshot: boolean): void {
+    this.ledger?.noteTrades(trades, at, snapshot);
+    if (!snapshot) this.bot.latency.onTrades(trades, at);
+    // A snapshot's trades are history (L.13.9): they explain no position move and are no new fill.
+    if (!snapshot) for (const t of trades) this.mark(t.marketId, at);
   }
 
   onPositions(positions: PositionReport[], snapshot: boolean, at: number): void {
@@ -339,7 +303,7 @@ export class WatchRunner {
     const backoff = Math.min(MAX_RECONNECT_MS, BASE_RECONNECT_MS * 2 ** Math.min(5, this.reconnectAttempt - 1));
     this.nextConnectAt = at + this.c.scale(backoff);
     // Reconcile over the gap as soon as the budget allows.
-    this.nextReconcileAt = Math.min(this.nextReconcileAt, at);
+    this.reconcile.soon(at);
     this.wakeUp?.();
   }
 
@@ -364,8 +328,12 @@ export class WatchRunner {
       window_ms: w ? this.c.scale(w.windowMs) : null,
       reconcile_ms: w ? this.c.scale(w.reconcileMs) : null,
       markets: w?.markets ?? [],
-      cursor_trade_id: this.cursor,
-      last_reconcile_at: this.lastReconcileOkAt,
+      cursor_trade_id: this.reconcile.cursorTradeId,
+      last_reconcile_at: this.reconcile.lastOkAt,
+      walk: this.reconcile.walk.walk
+        ? { pages: this.reconcile.walk.walk.pages, oldest_trade_id: this.reconcile.walk.walk.oldest.id.toString() }
+        : null,
+      watch_gaps: this.reconcile.gaps,
       tracked_orders: this.ledger?.trackedOrders ?? 0,
       evicted_orders: this.ledger?.evictedOrders ?? 0,
       foreign_orders: this.ledger?.foreignOrders ?? 0,

@@ -3,13 +3,14 @@
  * miss) part of the one `fill_not_reported` incident on the "watch" alert stream, with reminders
  * while misses go on; late reports carry their delay; unexplained position moves open
  * `position_moved_without_fill` ("watch_position"); a fill missed by one covering channel only
- * opens `fill_missing_on_channel` ("watch_channel"); a 429 opens `exchange_rate_limited`
- * ("watch_rest"). Keeps the recent findings for /status.
+ * opens `fill_missing_on_channel` ("watch_channel"); a 429/405 opens `exchange_rate_limited`
+ * and a trades walk the budget could not finish opens `watch_gap` (both "watch_rest"). Keeps the recent findings for /status.
  */
 import type { CheckResult } from "../../worker/alerts/alert-policy.ts";
 import { ACTIONS, type Diagnosis } from "../../worker/monitor/diagnosis.ts";
 import type { Judged } from "../../worker/monitor/watch/ledger.ts";
 import { channelResult, cycleResult, type PositionMove } from "../../worker/monitor/watch/rules.ts";
+import type { WalkGap } from "../../worker/monitor/watch/trades-walk.ts";
 import type { Alerting, AlertStream } from "../alerting.ts";
 import { bumpCounter } from "../schema.ts";
 import type { MonitorContext } from "../check/context.ts";
@@ -20,7 +21,7 @@ const MAX_IN_EVIDENCE = 10;
 export interface FillFinding {
   trade_id: string;
   order_index: string;
-  client_order_index: string;
+  client_order_index: string | null;
   market: number;
   side: "buy" | "sell";
   amount: string;
@@ -218,5 +219,20 @@ export class WatchVerdicts {
 
   onRestOk(wasLimited: boolean): void {
     if (wasLimited) this.alert("watch_rest", "pass", "exchange_rate_limited", {});
+  }
+
+  /** The trades walk could not reach back within its budget: the fills of this time range were not checked. */
+  onGap(gap: WalkGap): void {
+    this.counts.watch_gaps = (this.counts.watch_gaps ?? 0) + 1;
+    const evidence = {
+      unchecked_from: gap.fromAt,
+      unchecked_to: gap.toAt,
+      after_trade_id: gap.afterId,
+      before_trade_id: gap.beforeId,
+      pages_read: gap.pages,
+      rest_budget_per_min: this.c.cfg?.watch?.restBudgetPerMin ?? null,
+    };
+    this.c.event("error", "watch.watch_gap", evidence, null);
+    this.alert("watch_rest", "fail", "watch_gap", evidence);
   }
 }

@@ -82,6 +82,13 @@ export interface SimOrder {
   selected: Set<string>;
 }
 
+/** The default account's API key index: 0-3 are reserved (LIVE.md L.13.5). */
+export const DEFAULT_API_KEY_INDEX = 4;
+
+/** The OrderExpiry window of GTT and post-only orders (L.13.7). */
+export const ORDER_EXPIRY_MIN_MS = 5 * 60_000;
+export const ORDER_EXPIRY_MAX_MS = 30 * 86_400_000;
+
 export interface SimTrade {
   tradeId: bigint;
   txHash: string;
@@ -154,6 +161,8 @@ export interface ExchangeVariants {
   app_error_shape: "json" | "name";
   /** zero: an order that ends canceled* has remaining 0 (live cancel); kept: the unfilled rest stays */
   ended_remaining: "zero" | "kept";
+  /** order: an IOC/market order without margin ends `canceled-margin-not-allowed` (L.13.8); deferred: /tx ae 21739 */
+  ioc_margin: "order" | "deferred";
 }
 
 export interface ExchangeEvents {
@@ -178,6 +187,8 @@ export interface ExchangeOptions {
   matchDelay: (account: bigint) => number;
   /** never_match for an account. */
   neverMatch: (account: bigint) => boolean;
+  /** The no_margin fault: every create of the account fails the margin check at execution. */
+  noMargin?: (account: bigint) => boolean;
   /** fail_tx_execution for an account: the app error to record, or null. */
   failExecution: (account: bigint) => AppError | null;
   variants: (account: bigint) => ExchangeVariants;
@@ -383,7 +394,10 @@ export class Exchange {
       pendingCois: new Map(),
     };
     // A freshly registered key's first usable nonce is 1 (live, L.4: the key change used 0).
-    acct.apiKeys.set(p.apiKeyIndex ?? 3, { publicKey: p.publicKey.replace(/^0x/, "").toLowerCase(), nextNonce: 1n });
+    acct.apiKeys.set(p.apiKeyIndex ?? DEFAULT_API_KEY_INDEX, {
+      publicKey: p.publicKey.replace(/^0x/, "").toLowerCase(),
+      nextNonce: 1n,
+    });
     this.accounts.set(index, acct);
     return acct;
   }
@@ -447,6 +461,7 @@ export class Exchange {
     const variants = this.opts.variants(account);
 
     let execute: ((tx: SimTx) => AppError | null) | null = null;
+    let marginOrder: ((tx: SimTx) => void) | null = null;
     let pendingCoi: bigint | null = null;
     if (txType === 14) {
       const market = this.markets.get(Number(big("MarketIndex")));
@@ -469,6 +484,12 @@ export class Exchange {
         orderExpiry: big("OrderExpiry") ?? 0n,
         txHash: v.txHash,
       };
+      // L.13.7: GTT and post-only orders need an OrderExpiry 5 minutes to 30 days ahead.
+      if (
+        (p.tif === 1 || p.tif === 2) &&
+        (p.orderExpiry < BigInt(now + ORDER_EXPIRY_MIN_MS) || p.orderExpiry > BigInt(now + ORDER_EXPIRY_MAX_MS))
+      )
+        return fail(21711, "invalid order expiry");
       if (!p.reduceOnly && p.base < market.minBase) return fail(21603, "invalid min amounts for market");
       const quote = (p.base * BigInt(p.price)) / 10n ** BigInt(market.sizeDecimals + market.priceDecimals - 6);
       if (!p.reduceOnly && quote < market.minQuote) return fail(21706, "invalid order base or quote amount");
@@ -487,6 +508,9 @@ export class Exchange {
         tx.order = this.executeCreate(p, tx);
         return null;
       };
+      // L.13.8: an IOC or market order without margin can end as a real order, not as a deferred ae.
+      if ((p.tif === 0 || p.type === 1) && variants.ioc_margin === "order")
+        marginOrder = (tx) => (tx.order = this.executeCreate(p, tx, "canceled-margin-not-allowed"));
     } else if (txType === 15) {
       const index = big("Index") ?? 0n;
       const target = acct.orders.find(
@@ -551,7 +575,14 @@ export class Exchange {
       tx.blockHeight = this.height;
       tx.visibleAt = tx.executedAt;
       this.events?.txExecuting(tx);
-      const err = this.opts.failExecution(account) ?? execute?.(tx) ?? null;
+      let err = this.opts.failExecution(account);
+      if (!err) {
+        err = execute?.(tx) ?? null;
+        if (err?.code === 21739 && marginOrder) {
+          marginOrder(tx);
+          err = null;
+        }
+      }
       tx.status = 2;
       if (err) {
         const shape = this.opts.variants(account).app_error_shape;
@@ -590,11 +621,13 @@ export class Exchange {
     const ref = best.bid !== null && best.ask !== null ? (best.bid + best.ask) / 2 : market.mid;
     if (p.type === 0 && Math.abs(p.price - ref) * 10_000 > ref * this.opts.priceBandBps) return APP_ERRORS[21734]!;
     const notional = (p.base * BigInt(Math.round(ref))) / 10n ** BigInt(market.sizeDecimals + market.priceDecimals - 6);
-    if (!p.reduceOnly && notional > acct.collateral * 10n) return APP_ERRORS[21739]!;
+    if (!p.reduceOnly && (notional > acct.collateral * 10n || this.opts.noMargin?.(p.account) === true))
+      return APP_ERRORS[21739]!;
     return null;
   }
 
-  private executeCreate(p: CreateParams, tx: SimTx): SimOrder {
+  /** Executes a create; with `endAs` the order is created and ends at once in that state, unfilled. */
+  private executeCreate(p: CreateParams, tx: SimTx, endAs?: string): SimOrder {
     const now = this.opts.now();
     const acct = this.accounts.get(p.account)!;
     const m = this.market(p.market);
@@ -635,6 +668,11 @@ export class Exchange {
       selected: new Set(tx.selected),
     };
     acct.orders.push(o);
+    if (endAs !== undefined) {
+      o.remaining = 0n;
+      this.finish(o, endAs);
+      return o;
+    }
     const crosses = (restPrice: number) => (p.isAsk ? restPrice >= p.price : restPrice <= p.price);
     const opposite = p.isAsk ? m.bids : m.asks;
     if (p.tif === 2) {

@@ -19,16 +19,17 @@
  * | reorder_frames          |                         | consecutive frames swapped pairwise                                    |
  * | delay_frames            | ms                      | every frame sent `ms` later                                            |
  * | throttle_account_frames |                         | account frames (orders, trades) silently dropped (PROTOCOL §2.11)      |
- * | server_ping             | expect_pong_ms?, every_ms? | server sends {"type":"ping"}; closes (1008 "no pong") if no pong in time |
+ * | server_ping             | expect_pong_ms?, every_ms?, ignore_pongs? | server sends {"type":"ping"} every `every_ms`; closes (1008 "no pong") if no pong in time (ignore_pongs: pongs are lost) |
  * | malformed_frames        | every_ms? (200)         | garbage frames (invalid JSON, unknown types, wrong field types) injected |
  * | oversized_frames        | bytes? (2 MiB)          | one frame of `bytes` with an unknown type is sent, then normal service |
  * | withhold_account_orders |                         | the account's orders match and fill, but no account_orders / account_all_orders / trade frames mention them (REST shows everything) |
  * | late_report             | ms                      | the account's order/trade frames are sent `ms` after the fill          |
  * | late_fill               | ms                      | matching of the account's orders is delayed by `ms`                    |
  * | never_match             |                         | the account's orders never match (IOC ends canceled with no fill)      |
+ * | no_margin               |                         | creates fail the margin check at execution: an IOC/market order ends `canceled-margin-not-allowed` (ioc_margin=deferred, or GTT: /tx ae 21739) |
  * | reject_tx               | code (21120), message?, reduce_only? | sendTx answers `code` (only reduce-only txs when reduce_only is true) |
  * | fail_tx_execution       | code? (21739), message?, app_error? | sendTx answers 200, nonce consumed, the tx fails in the sequencer: /tx status 2 with event_info.ae = JSON {code,message} (app_error_shape=name: status 0, ae = app_error), no order, no frame |
- * | rest_errors             | status (500), code?     | REST answers HTTP `status` (JSON `{code, message}`)                    |
+ * | rest_errors             | status (500), code?     | REST answers HTTP `status` (JSON `{code, message}`); 429 and 405 are rate limits (code 23000) |
  * | slow_rest               | ms                      | REST answers after `ms`                                                |
  * | drop_connection         | after_ms? (0)           | sockets closed abruptly (1006-like terminate) `after_ms` after connect (or now) |
  * | lose_send_reply         | mode (5xx | timeout), status? (500), every_n? | the tx executes, but its sendTx reply is an HTTP `status` (WS: error 29500) or never comes |
@@ -72,6 +73,7 @@ export const FAULT_NAMES = [
   "forge_fill",
   "withhold_channel",
   "withhold_orders",
+  "no_margin",
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 

@@ -17,6 +17,7 @@ import type { WebSocket as WsSocket, WebSocketServer as WsServer } from "ws";
 import { checkAuthToken, generateKey, readAuthToken } from "./crypto.ts";
 import {
   APP_ERRORS,
+  DEFAULT_API_KEY_INDEX,
   Exchange,
   formatUnits,
   type SimAccount,
@@ -27,6 +28,7 @@ import {
 import { FaultRegistry, type Fault, type FaultName } from "./faults.ts";
 import { RequestLog } from "./requests.ts";
 import { WatchSupport } from "./watch-support.ts";
+import { sendTxBatch } from "./batch.ts";
 import { exactJson } from "./json.ts";
 import { Rng } from "./random.ts";
 
@@ -54,19 +56,31 @@ export interface Variants {
   ended_remaining: "zero" | "kept";
   /** /tx for an unknown or not-yet-indexed hash: not_found (21500), empty (HTTP 200, an empty record), pending (queued txs show status 1; unknown 21500). */
   unknown_tx: "not_found" | "empty" | "pending";
+  /** `/trades`: desc (newest first, next_cursor, `from` an upper bound; live, L.13.1) or asc (older: ascending from a trade id). */
+  trades_rest: "desc" | "asc";
+  /** The `subscribed/account_all_trades` snapshot: recent (the account's recent trades, L.13.9) or empty. */
+  trades_snapshot: "recent" | "empty";
+  /** `update/account_all_positions`: delta (only the markets that changed, HB) or full (every market, NT). */
+  positions_frames: "delta" | "full";
+  /** An IOC/market order without margin: order (a real order `canceled-margin-not-allowed`, L.13.8) or deferred (21739 in `/tx`). */
+  ioc_margin: "order" | "deferred";
 }
 
 export const DEFAULT_VARIANTS: Variants = {
   ack_channel: "market",
   error_shape: "wrapped",
   account_orders_ack: true,
-  server_pings: false,
+  server_pings: true,
   begin_nonce: true,
   unsubscribed_shape: "plain",
   app_errors: "deferred",
   app_error_shape: "json",
   ended_remaining: "zero",
   unknown_tx: "not_found",
+  trades_rest: "desc",
+  trades_snapshot: "recent",
+  positions_frames: "delta",
+  ioc_margin: "order",
 };
 
 export const VARIANT_VALUES: Record<keyof Variants, readonly (string | boolean)[]> = {
@@ -80,7 +94,14 @@ export const VARIANT_VALUES: Record<keyof Variants, readonly (string | boolean)[
   app_error_shape: ["json", "name"],
   ended_remaining: ["zero", "kept"],
   unknown_tx: ["not_found", "empty", "pending"],
+  trades_rest: ["desc", "asc"],
+  trades_snapshot: ["recent", "empty"],
+  positions_frames: ["delta", "full"],
+  ioc_margin: ["order", "deferred"],
 };
+
+/** How many of the account's recent trades the `account_all_trades` snapshot carries. */
+const TRADES_SNAPSHOT_SIZE = 50;
 
 export interface SimOptions {
   port?: number;
@@ -185,7 +206,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   const bookIntervalMs = opts.bookIntervalMs ?? 50;
   const levelsPerDelta = opts.levelsPerDelta ?? 3;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 120_000;
-  const serverPingMs = opts.serverPingMs ?? 10_000;
+  const serverPingMs = opts.serverPingMs ?? 20_000;
+  /** Server pings come at a random interval around `every` (LIVE.md L.13.4: clients cannot time them). */
+  const pingRng = new Rng((seed ^ 0x9196) >>> 0);
+  const pingInterval = (every: number) => Math.round(every * (0.5 + pingRng.next()));
   const messagesPerMinute = opts.messagesPerMinute ?? 200;
   const log = opts.log ?? (() => undefined);
   const now = () => Date.now();
@@ -206,6 +230,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     now,
     matchDelay: (a) => faults.num(faults.find("late_fill", { account: a }), "ms", 0),
     neverMatch: (a) => faults.find("never_match", { account: a }) !== undefined,
+    noMargin: (a) => faults.find("no_margin", { account: a }) !== undefined,
     failExecution: (a) => {
       const f = faults.find("fail_tx_execution", { account: a });
       if (!f) return null;
@@ -492,7 +517,13 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
                 "account",
               );
             } else if (s.kind === "account_all_positions" && Object.keys(positions).length > 0) {
-              send(c, exactJson({ channel: s.channel, positions, type: "update/account_all_positions" }), "account");
+              // positions_frames=full: every frame lists every market the account has (NT's reading).
+              const body = c.variants.positions_frames === "full" ? exchange.positionsJson(acct) : positions;
+              send(
+                c,
+                exactJson({ channel: s.channel, positions: body, type: "update/account_all_positions" }),
+                "account",
+              );
             }
           }
         }
@@ -663,7 +694,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       messageTimes: [],
       held: null,
       pongDeadline: null,
-      nextServerPing: now() + serverPingMs,
+      nextServerPing: now() + pingInterval(serverPingMs),
       nextMalformed: now(),
       oversizedSent: false,
       gapPending: false,
@@ -698,7 +729,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     if (!msg || typeof msg !== "object" || Array.isArray(msg)) return send(c, errorFrame(c, 30000, "Invalid Json"));
     const m = msg as Record<string, unknown>;
     if (m.type === "pong") {
-      c.pongDeadline = null;
+      // server_ping {"ignore_pongs": true}: the pong is lost on the way, as if never sent.
+      if (has(c, "server_ping")?.params.ignore_pongs !== true) c.pongDeadline = null;
       return;
     }
     if (m.type === "ping") return send(c, JSON.stringify({ type: "pong" }));
@@ -843,12 +875,21 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           "book",
         );
       }
-      case "account_all_trades":
+      case "account_all_trades": {
+        // L.13.9: the snapshot can carry the account's recent (historical) trades; none is a new fill.
+        const recent =
+          c.variants.trades_snapshot === "empty"
+            ? []
+            : exchange.trades
+                .filter((t) => t.ask.account === parsed.account || t.bid.account === parsed.account)
+                .filter((t) => !withheld(t.ask.account === parsed.account ? t.ask : t.bid, c, "account_all_trades"))
+                .slice(-TRADES_SNAPSHOT_SIZE)
+                .map((t) => ({ market: t.market, json: exchange.tradeJson(t) }));
         return send(
           c,
           exactJson({
             channel: parsed.channel,
-            trades: {},
+            trades: groupByMarket(recent),
             total_volume: 0,
             monthly_volume: 0,
             weekly_volume: 0,
@@ -857,6 +898,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           }),
           "account",
         );
+      }
       case "account_all_orders": {
         // Every subscribe gets a snapshot of the open orders, grouped by market; {} when none (L.7).
         const acct = exchange.accounts.get(parsed.account!);
@@ -947,10 +989,13 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         continue;
       }
       const sp = has(c, "server_ping");
-      const pingsOn = c.variants.server_pings || sp !== undefined;
+      // A stalled connection sends nothing, pings included.
+      const pingsOn = (c.variants.server_pings || sp !== undefined) && !has(c, "stall");
       const every = sp ? faults.num(sp, "every_ms", serverPingMs) : serverPingMs;
+      // A server_ping fault added later pings at its own pace from now on.
+      if (sp && c.nextServerPing > t + every) c.nextServerPing = t + every;
       if (pingsOn && t >= c.nextServerPing) {
-        c.nextServerPing = t + every;
+        c.nextServerPing = t + (sp ? every : pingInterval(every));
         rawSend(c, JSON.stringify({ type: "ping" }));
         if (c.pongDeadline === null) c.pongDeadline = t + (sp ? faults.num(sp, "expect_pong_ms", 5_000) : 30_000);
       }
@@ -1037,8 +1082,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       url.searchParams.get("account_index") ??
       (url.searchParams.get("by") === "index" ? url.searchParams.get("value") : null);
     if (q && /^\d+$/.test(q)) return BigInt(q);
-    const info = form?.tx_info;
-    const mm = info ? /"AccountIndex":(\d+)/.exec(info) : null;
+    const info = form?.tx_info ?? form?.tx_infos;
+    const mm = info ? /\\?"AccountIndex\\?":(\d+)/.exec(info) : null;
     if (mm) return BigInt(mm[1]!);
     if (url.searchParams.get("by") === "hash") {
       const tx = exchange.txs.get(url.searchParams.get("value") ?? "");
@@ -1129,13 +1174,13 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       : generateKey(() => rng.next());
     const a: SimAccount = exchange.createAccount({
       accountIndex: p.accountIndex,
-      apiKeyIndex: p.apiKeyIndex ?? 3,
+      apiKeyIndex: p.apiKeyIndex ?? DEFAULT_API_KEY_INDEX,
       publicKey: key.publicKey,
       collateral: p.collateral,
     });
     return {
       account_index: a.index,
-      api_key_index: p.apiKeyIndex ?? 3,
+      api_key_index: p.apiKeyIndex ?? DEFAULT_API_KEY_INDEX,
       private_key: key.privateKey,
       public_key: key.publicKey,
     };
@@ -1304,9 +1349,11 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     const restErr = faults.find("rest_errors", { account });
     if (restErr) {
       const status = faults.num(restErr, "status", 500);
+      // L.13.3: a rate-limited REST reply is HTTP 429 or 405 with codes 23000–23003.
+      const limited = status === 429 || status === 405;
       return json(res, status, {
-        code: faults.num(restErr, "code", status === 429 ? 23000 : 29500),
-        message: status === 429 ? "Too Many Requests!" : "internal server error",
+        code: faults.num(restErr, "code", limited ? 23000 : 29500),
+        message: limited ? "Too Many Requests!" : "internal server error",
       });
     }
     const q = (k: string) => url.searchParams.get(k);
@@ -1343,6 +1390,17 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         else json(res, out.status, out.body);
         // The countdown to execution starts once the answer is on the wire.
         return out.start();
+      }
+      case "/api/v1/sendTxBatch": {
+        if (req.method !== "POST" || !form) return json(res, 405, { code: 20001, message: "use POST" });
+        const out = sendTxBatch(form, (type, info) => {
+          const one = exchange.sendTx(type, info, now(), sendTxLatencyMs);
+          return { status: one.httpStatus, body: one.body, start: one.start ?? (() => undefined) };
+        });
+        if (sendTxLatencyMs > 0) await new Promise((r) => setTimeout(r, sendTxLatencyMs));
+        json(res, out.status, out.body);
+        for (const start of out.starts) start();
+        return;
       }
       case "/api/v1/orderBooks":
       case "/api/v1/orderBookDetails": {
@@ -1413,7 +1471,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       case "/api/v1/trades": {
         const auth = authAccount(req, url);
         if ("error" in auth) return json(res, auth.error[0], { code: auth.error[1], message: auth.error[2] });
-        const out = watch.trades(auth.account, url.searchParams);
+        const out = watch.trades(auth.account, url.searchParams, accountVariantsOf(auth.account).trades_rest);
         return json(res, out.status, out.body);
       }
       case "/api/v1/currentHeight":

@@ -1,6 +1,6 @@
 /**
- * What watch mode needs from the simulator: `GET /api/v1/trades` (an account's trades by trade id,
- * ascending from a cursor, or the newest first), read-only API tokens (`ro:{account}:all:{expiry}:{hex}`,
+ * What watch mode needs from the simulator: `GET /api/v1/trades` (an account's trades newest first,
+ * paged by `next_cursor`, LIVE.md L.13.1), read-only API tokens (`ro:{account}:all:{expiry}:{hex}`,
  * PROTOCOL.md §5.8) accepted for reads on REST and WebSocket, and the trading bot's control
  * endpoints (`POST /_sim/bot`, `GET /_sim/bot`, `DELETE /_sim/bot[/:account]`, `POST /_sim/read_tokens`),
  * and `POST /_sim/position_shift` (a position change with no trade, as a liquidation or ADL would be:
@@ -8,7 +8,39 @@
  */
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { SimBot } from "./bot.ts";
-import type { Exchange } from "./exchange.ts";
+import type { Exchange, SimTrade } from "./exchange.ts";
+
+/** The opaque `next_cursor`: where the last row of a page was, by sort key and trade id. */
+function encodeCursor(key: bigint, id: bigint): string {
+  return Buffer.from(JSON.stringify({ k: key.toString(), t: id.toString() })).toString("base64url");
+}
+
+function decodeCursor(c: string): { key: bigint; id: bigint } | null {
+  try {
+    const o = JSON.parse(Buffer.from(c, "base64url").toString("utf8")) as { k?: unknown; t?: unknown };
+    if (typeof o.k !== "string" || typeof o.t !== "string" || !/^-?\d+$/.test(o.k) || !/^\d+$/.test(o.t)) return null;
+    return { key: BigInt(o.k), id: BigInt(o.t) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A trade row as `/trades` serves it live (L.13.2): client ids 0 and a `tx_hash` made from the trade
+ * id and the ms timestamp, not the signed tx's hash.
+ */
+function liveTradeRow(exchange: Exchange, t: SimTrade): Record<string, unknown> {
+  const row = exchange.tradeJson(t);
+  const hash = `${t.tradeId.toString(16).padStart(16, "0")}${t.timestamp.toString(16).padStart(16, "0")}`;
+  return {
+    ...row,
+    tx_hash: hash.padEnd(80, "0"),
+    ask_client_id: 0,
+    ask_client_id_str: "0",
+    bid_client_id: 0,
+    bid_client_id_str: "0",
+  };
+}
 
 type Reply = { status: number; body: unknown };
 
@@ -48,31 +80,60 @@ export class WatchSupport {
     return this.readTokens.get(token) ?? null;
   }
 
-  /** `GET /api/v1/trades?account_index&sort_by=trade_id&from&limit[&sort_dir=desc]` for `account`. */
-  trades(account: bigint, q: URLSearchParams): Reply {
+  /**
+   * `GET /api/v1/trades` for `account` as LIVE.md L.13.1 has it: `sort_by` (`trade_id` | `timestamp`
+   * | `block_height`), `sort_dir` `desc` only (`asc` → 20001), `limit` 1–100, `from` an upper bound
+   * on the sort key (−1: none), newest first, `next_cursor` (opaque; "" on the last page) to page
+   * back; rows carry client ids 0 and a `tx_hash` of their own (L.13.2). The `trades_rest=asc`
+   * variant keeps the older, kinder reading: ascending from trade id `from` (inclusive) unless
+   * `sort_dir=desc`, the signed tx's hash and real client ids, no cursor.
+   */
+  trades(account: bigint, q: URLSearchParams, variant: "desc" | "asc" = "desc"): Reply {
+    const bad = (what: string) => ({ status: 400, body: { code: 20001, message: `invalid param : ${what}` } });
     const want = q.get("account_index");
     if (want !== null && want !== account.toString())
       return { status: 401, body: { code: 20013, message: "invalid auth: account mismatch" } };
-    const sortBy = q.get("sort_by") ?? "trade_id";
-    if (!["trade_id", "timestamp", "block_height"].includes(sortBy))
-      return { status: 400, body: { code: 20001, message: "invalid param : sort_by" } };
-    const limit = Number(q.get("limit") ?? 100);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-      return { status: 400, body: { code: 20001, message: "invalid param : limit must be 1 to 100" } };
+    const sortBy = q.get("sort_by") ?? (variant === "asc" ? "trade_id" : null);
+    if (sortBy === null || !["trade_id", "timestamp", "block_height"].includes(sortBy)) return bad("sort_by");
+    const dir = q.get("sort_dir") ?? (variant === "asc" ? "asc" : "desc");
+    if (dir !== "desc" && !(variant === "asc" && dir === "asc")) return bad("sort_dir");
+    const limitRaw = q.get("limit") ?? (variant === "asc" ? "100" : null);
+    const limit = Number(limitRaw);
+    if (limitRaw === null || !/^\d+$/.test(limitRaw) || limit < 1 || limit > 100) return bad("limit must be 1 to 100");
     const fromRaw = q.get("from");
-    if (fromRaw !== null && !/^\d+$/.test(fromRaw))
-      return { status: 400, body: { code: 20001, message: "invalid param : from" } };
-    const from = fromRaw === null ? null : BigInt(fromRaw);
+    if (fromRaw !== null && !/^-?\d+$/.test(fromRaw)) return bad("from");
+    const from = fromRaw === null ? -1n : BigInt(fromRaw);
     const now = this.now();
+    const key = (t: SimTrade): bigint =>
+      sortBy === "timestamp" ? BigInt(t.timestamp) : sortBy === "block_height" ? BigInt(t.blockHeight) : t.tradeId;
     // rest_lag_ms: a trade is indexed once its order of this account is.
     let list = this.exchange.trades.filter((t) => {
       const own = t.ask.account === account ? t.ask : t.bid.account === account ? t.bid : null;
-      return own !== null && own.visibleAt <= now && (from === null || t.tradeId >= from);
+      return own !== null && own.visibleAt <= now;
     });
     const market = q.get("market_id");
-    if (market !== null) list = list.filter((t) => String(t.market) === market);
-    list = q.get("sort_dir") === "desc" ? list.slice(-limit).reverse() : list.slice(0, limit);
-    return { status: 200, body: { code: 200, next_cursor: "", trades: list.map((t) => this.exchange.tradeJson(t)) } };
+    if (market !== null && market !== "255") list = list.filter((t) => String(t.market) === market);
+    if (variant === "asc") {
+      const fromId = fromRaw === null ? null : from;
+      list = list.filter((t) => fromId === null || t.tradeId >= fromId);
+      list = dir === "desc" ? list.slice(-limit).reverse() : list.slice(0, limit);
+      return { status: 200, body: { code: 200, next_cursor: "", trades: list.map((t) => this.exchange.tradeJson(t)) } };
+    }
+    const cmp = (a: SimTrade, b: SimTrade) => ((key(a) !== key(b) ? key(b) > key(a) : b.tradeId > a.tradeId) ? 1 : -1);
+    list = list.filter((t) => from < 0n || key(t) <= from).sort(cmp);
+    const cursor = q.get("cursor");
+    if (cursor !== null && cursor !== "") {
+      const at = decodeCursor(cursor);
+      if (!at) return bad("cursor");
+      list = list.filter((t) => key(t) < at.key || (key(t) === at.key && t.tradeId < at.id));
+    }
+    const rows = list.slice(0, limit);
+    const last = rows[rows.length - 1];
+    const next = last && list.length > limit ? encodeCursor(key(last), last.tradeId) : "";
+    return {
+      status: 200,
+      body: { code: 200, next_cursor: next, trades: rows.map((t) => liveTradeRow(this.exchange, t)) },
+    };
   }
 
   /** Control endpoints; null when the path is not one of them. */

@@ -86,6 +86,11 @@ export const SCENARIOS = [
   "watch_ro",
   "watch_position",
   "watch_channel",
+  "watch_evict",
+  "watch_pages",
+  "watch_budget",
+  "watch_405",
+  "watch_ping",
   // bot reconciliation (test/workers/bot*.test.ts): a watch monitor with a bot block and an ingest token
   "bot_ingest",
   "bot_missed",
@@ -133,6 +138,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       cfg.mode = "watch";
       cfg.time_scale = 0.1;
       cfg.watch = { window_s: scenario === "watch_dup" ? 30 : 10, reconcile_s: 10, rest_budget_per_min: 12 };
+      // watch-evict.test.ts: more than 100 trades between two reconciliations (6 s scaled); a budget of one
+      // call a (scaled) minute gives a walk one page, so more than 100 trades (9 s of the bot) make a watch_gap.
+      if (scenario === "watch_pages") (cfg.watch as Record<string, unknown>).reconcile_s = 60;
+      if (scenario === "watch_budget") Object.assign(cfg.watch as object, { reconcile_s: 90, rest_budget_per_min: 1 });
       if (scenario.startsWith("bot_")) {
         // window 2 s, silence 5 s at time_scale 0.1
         cfg.bot = { window_s: 20, silence_s: 50 };

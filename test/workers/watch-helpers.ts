@@ -8,7 +8,7 @@ import { api, monitorFor, runCron, sim, waitFor, type TestMonitor } from "./help
 export interface WatchFinding {
   trade_id: string;
   order_index: string;
-  client_order_index: string;
+  client_order_index: string | null;
   market: number;
   side: string;
   amount: string;

@@ -279,25 +279,27 @@ export class LighterRestClient {
   }
 
   /**
-   * An account's trades by trade id (PROTOCOL.md §5.6): ascending from trade id `from` (inclusive),
-   * or the newest first with `sortDir: "desc"`. Authenticated; weight 600 on weighted tiers.
+   * One page of an account's trades as LIVE.md L.13.1 has it: newest first (`sort_dir=desc`, the
+   * only direction), `limit` 1–100, `cursor` the previous page's `next_cursor` ("" when there is
+   * no older page). Authenticated; weight 600 on weighted tiers.
    */
-  async trades(
+  async tradesPage(
     accountIndex: bigint | number,
-    opts: { from?: string; limit?: number; sortDir?: "asc" | "desc" } = {},
-  ): Promise<Trade[]> {
+    opts: { cursor?: string | null; limit?: number } = {},
+  ): Promise<{ trades: Trade[]; nextCursor: string }> {
     const r = await this.request(
       "/api/v1/trades",
       {
         account_index: String(accountIndex),
         sort_by: "trade_id",
-        sort_dir: opts.sortDir,
-        from: opts.from,
+        sort_dir: "desc",
         limit: String(opts.limit ?? 100),
+        cursor: opts.cursor ?? undefined,
       },
       { auth: true },
     );
-    return listOf(r.trades).map((t) => parseTrade(t));
+    const next = typeof r.next_cursor === "string" ? r.next_cursor : "";
+    return { trades: listOf(r.trades).map((t) => parseTrade(t)), nextCursor: next };
   }
 
   /** A tx by hash, or null when the exchange does not know it. */

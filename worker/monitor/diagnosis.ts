@@ -83,6 +83,7 @@ export type Diagnosis =
   | "fill_not_reported"
   | "position_moved_without_fill"
   | "exchange_rate_limited"
+  | "watch_gap"
   // bot reconciliation (what the user's bot reported to POST /watch/{monitor}/seen)
   | "bot_missed_fill"
   | "bot_phantom_fill"
@@ -143,6 +144,7 @@ export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
   fill_not_reported: null,
   position_moved_without_fill: null,
   exchange_rate_limited: null,
+  watch_gap: null,
   bot_missed_fill: null,
   bot_phantom_fill: null,
   bot_late: null,
@@ -286,7 +288,9 @@ export const ACTIONS: Record<Diagnosis, string> = {
   position_moved_without_fill:
     "The account's position changed (account_all_positions) but no fill explains it: no channel reported one and REST trades show none on that market in the window. Check for liquidations, ADL or funding settlements, and reconcile your bot's position against REST (GET /api/v1/account); the positions before and after and the open orders are in the evidence.",
   exchange_rate_limited:
-    "Lighter's REST API answered 429 / 23000 to fillwatch's watch monitor. All of the monitor's REST calls stop for at least 60 s (the exchange's cooldown); fills stay unverified meanwhile. The limit is per L1 address and shared with your bot: lower watch.rest_budget_per_min, raise watch.reconcile_s, or reduce the bot's request rate.",
+    "Lighter's REST API answered 429 or 405 (23000-23003) to fillwatch's watch monitor. All of the monitor's REST calls stop for at least 60 s (the exchange's cooldown); fills stay unverified meanwhile. The limit is per L1 address and shared with your bot: lower watch.rest_budget_per_min, raise watch.reconcile_s, or reduce the bot's request rate.",
+  watch_gap:
+    "More trades happened since the watch last read REST than its REST budget can page back through (100 trades a page, at most 40 pages a minute on a Standard account, fewer within watch.rest_budget_per_min): the fills in the time range in the evidence were NOT checked. Reconcile your bot against REST for that range (GET /api/v1/trades, paging next_cursor), and if this repeats raise watch.rest_budget_per_min or shorten outages (the watch stopped or was rate-limited for a long time).",
   bot_missed_fill:
     "The exchange filled an order of this account (REST shows the trade) and your bot did not report it within bot.window_s: your bot probably does not know about this fill. Reconcile the bot's position and open orders against REST now, then find why its session missed the fill (its subscriptions, auth token expiry, reconnect handling, how it parses filled_base_amount); the order index, client order index, amount and trade time are in the evidence.",
   bot_phantom_fill:

@@ -5,7 +5,8 @@
  * Renders nothing for a monitor without them.
  */
 import { humanMs } from "./charts.ts";
-import { iso } from "./parts.tsx";
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
 
 interface P {
   p50: number;

@@ -13,7 +13,7 @@ const TOKEN = "fuzz-api-token-0123456789";
 const env = {
   API_TOKEN: TOKEN,
   METRICS_PUBLIC: "false",
-  MONITORS: JSON.stringify([{ network: "testnet", account_index: 5, api_key_index: 3 }]),
+  MONITORS: JSON.stringify([{ network: "testnet", account_index: 5, api_key_index: 4 }]),
   FILL_MONITOR: {
     idFromName: () => {
       throw new Error("the object is never reached in this test");

@@ -12,7 +12,7 @@ const cfg = (extra: Record<string, unknown> = {}) => {
         ws_url: "ws://127.0.0.1:1/stream",
         chain_id: 300,
         account_index: 5,
-        api_key_index: 3,
+        api_key_index: 4,
         ...extra,
       },
     ]),

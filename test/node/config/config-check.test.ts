@@ -12,9 +12,9 @@ import { CONFIG_FILE_LIMIT, checkConfigFiles } from "../../../worker/config-chec
 import { repoRoot } from "../../support/vectors.ts";
 
 const CRONS = '[triggers]\ncrons = ["*/5 * * * *", "17 3 * * *"]\n';
-const VARS = "API_TOKEN=x\nLIGHTER_PRIVATE_KEY__TESTNET_5_3=0x1\nALERT_SLACK=https://hooks.slack.com/x\n";
+const VARS = "API_TOKEN=x\nLIGHTER_PRIVATE_KEY__TESTNET_5_4=0x1\nALERT_SLACK=https://hooks.slack.com/x\n";
 const toml = (monitors: string, crons = CRONS) => `name = "fillwatch"\n${crons}[vars]\nMONITORS = '${monitors}'\n`;
-const entry = (extra = "") => `{"network":"testnet","account_index":5,"api_key_index":3${extra}}`;
+const entry = (extra = "") => `{"network":"testnet","account_index":5,"api_key_index":4${extra}}`;
 const errorSettings = (r: ReturnType<typeof checkConfigFiles>) =>
   r.problems.filter((p) => p.severity === "error").map((p) => p.setting);
 
@@ -26,9 +26,9 @@ describe("checkConfigFiles", () => {
   it("reports a bad heartbeat_url, a housekeeping schedule, an unknown schedule and a missing secret together", () => {
     const monitors = [
       entry(',"alerts":{"heartbeat_url":"http://hc.example/x","targets":[{"type":"slack","url_secret":"ALERT_NOPE"}]}'),
-      '{"network":"testnet","account_index":6,"api_key_index":3,"schedule":"17 3 * * *","dry_run":true}',
-      '{"network":"testnet","account_index":7,"api_key_index":3,"schedule":"*/9 * * * *","dry_run":true}',
-      '{"network":"testnet","account_index":8,"api_key_index":3,"dry_run":true,"alerts":{"targets":[{"type":"slack","url_secret":"ALERT_NOPE"}]}}',
+      '{"network":"testnet","account_index":6,"api_key_index":4,"schedule":"17 3 * * *","dry_run":true}',
+      '{"network":"testnet","account_index":7,"api_key_index":4,"schedule":"*/9 * * * *","dry_run":true}',
+      '{"network":"testnet","account_index":8,"api_key_index":4,"dry_run":true,"alerts":{"targets":[{"type":"slack","url_secret":"ALERT_NOPE"}]}}',
     ];
     const r = checkConfigFiles(toml(`[${monitors.join(",")}]`), VARS);
     expect(r.ok).toBe(false);
@@ -55,7 +55,7 @@ describe("checkConfigFiles", () => {
   });
 
   it("real TOML: escapes, multi-line strings, comments and tables are read as TOML reads them", () => {
-    const basic = `name = "x"\n${CRONS}[vars] # the vars\nMONITORS = "[{\\"network\\":\\"testnet\\",\\"account_index\\":5,\\"api_key_index\\":3}]"\n`;
+    const basic = `name = "x"\n${CRONS}[vars] # the vars\nMONITORS = "[{\\"network\\":\\"testnet\\",\\"account_index\\":5,\\"api_key_index\\":4}]"\n`;
     expect(checkConfigFiles(basic, VARS)).toEqual({ ok: true, problems: [] });
     const multi = `name = "x"\n${CRONS}[vars]\nMONITORS = """\n[\n  ${entry()}\n]"""\n[other]\nMONITORS = 1\n`;
     expect(checkConfigFiles(multi, VARS)).toEqual({ ok: true, problems: [] });

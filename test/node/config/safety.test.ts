@@ -14,7 +14,7 @@ import { loadVectors, repoRoot } from "../../support/vectors.ts";
 
 const det = loadVectors("deterministic.json");
 const errors = (ps: ConfigProblem[]) => ps.filter((p) => p.severity === "error");
-const monitor = (extra: string) => `[{"network":"testnet","account_index":5,"api_key_index":3${extra}}]`;
+const monitor = (extra: string) => `[{"network":"testnet","account_index":5,"api_key_index":4${extra}}]`;
 const target = (t: string) => monitor(`,"alerts":{"targets":[${t}]}`);
 
 describe("the exact JSON reader refuses prototype keys", () => {
@@ -88,7 +88,7 @@ describe("secret references are checked by field", () => {
   };
 
   it("an alert target cannot read the private key, API_TOKEN or a watch ingest token", () => {
-    for (const name of ["LIGHTER_PRIVATE_KEY__TESTNET_5_3", "API_TOKEN", "WATCH_INGEST_TOKEN__A"]) {
+    for (const name of ["LIGHTER_PRIVATE_KEY__TESTNET_5_4", "API_TOKEN", "WATCH_INGEST_TOKEN__A"]) {
       for (const [t, field] of [
         [`{"type":"webhook","url":"https://hooks.example/x","secret_name":"${name}"}`, "secret_name"],
         [`{"type":"slack","url_secret":"${name}"}`, "url_secret"],
@@ -145,18 +145,18 @@ describe("secret references are checked by field", () => {
 
 describe("a key has one owner", () => {
   it("the same account and API key as testnet and as custom on chain 300 is an error naming both entries", () => {
-    const raw = `[{"network":"testnet","account_index":5,"api_key_index":3},{"network":"custom","rest_url":"https://lighter.example","ws_url":"wss://lighter.example/stream","chain_id":300,"account_index":5,"api_key_index":3}]`;
+    const raw = `[{"network":"testnet","account_index":5,"api_key_index":4},{"network":"custom","rest_url":"https://lighter.example","ws_url":"wss://lighter.example/stream","chain_id":300,"account_index":5,"api_key_index":4}]`;
     const r = parseMonitors(raw);
-    expect(r.monitors.map((m) => m.id)).toEqual(["testnet:5:3"]);
+    expect(r.monitors.map((m) => m.id)).toEqual(["testnet:5:4"]);
     const p = errors(r.problems);
     expect(p).toHaveLength(1);
     expect(p[0]!.setting).toBe("MONITORS[1]");
-    expect(p[0]!.message).toContain("MONITORS[0] (testnet:5:3)");
-    expect(p[0]!.message).toContain("MONITORS[1] (custom:5:3)");
+    expect(p[0]!.message).toContain("MONITORS[0] (testnet:5:4)");
+    expect(p[0]!.message).toContain("MONITORS[1] (custom:5:4)");
   });
 
   it("the same account and key on different chains are two identities", () => {
-    const raw = `[{"network":"testnet","account_index":5,"api_key_index":3},{"network":"mainnet","account_index":5,"api_key_index":3,"allow_mainnet":true}]`;
+    const raw = `[{"network":"testnet","account_index":5,"api_key_index":4},{"network":"mainnet","account_index":5,"api_key_index":4,"allow_mainnet":true}]`;
     const r = parseMonitors(raw);
     expect(errors(r.problems)).toEqual([]);
     expect(r.monitors).toHaveLength(2);
@@ -202,7 +202,7 @@ describe("URLs, schedules and complete reports", () => {
 
   it("every problem of an entry is reported, caps and schedules included, and a bad type never throws", () => {
     const r = parseMonitors(
-      '[{"account_index":0,"api_key_index":3,"max_orders_per_day":0,"schedule":"*/7 * * * *","alerts":{"targets":[{"type":5}]}}]',
+      '[{"account_index":0,"api_key_index":4,"max_orders_per_day":0,"schedule":"*/7 * * * *","alerts":{"targets":[{"type":5}]}}]',
       { crons: ["*/5 * * * *"] },
     );
     expect(
@@ -221,7 +221,7 @@ describe("URLs, schedules and complete reports", () => {
     const r = loadConfig({
       MONITORS: target('{"type":"slack","url_secret":"ALERT_SLACK_URL"}'),
       API_TOKEN: "t",
-      LIGHTER_PRIVATE_KEY__TESTNET_5_3: "0x1",
+      LIGHTER_PRIVATE_KEY__TESTNET_5_4: "0x1",
     });
     expect(r.problems.map((p) => p.setting)).toEqual(["ALERT_SLACK_URL"]);
   });

@@ -11,7 +11,7 @@ import { RUNS, mutate, mutationsArb, setPath, stringifyBig } from "./arbitraries
 const good = {
   network: "testnet",
   account_index: 5n,
-  api_key_index: 3n,
+  api_key_index: 4n,
   markets: [0n, 1n],
   mode: "continuous",
   schedule: "*/5 * * * *",
@@ -66,7 +66,7 @@ const oddValue = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
   fc.constantFrom(
     "API_TOKEN",
-    "LIGHTER_PRIVATE_KEY__TESTNET_5_3",
+    "LIGHTER_PRIVATE_KEY__TESTNET_5_4",
     "WATCH_INGEST_TOKEN__A",
     "SLACK_WEBHOOK_URL",
     "ALERT_X",

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseMonitors } from "../../../worker/config.ts";
 
-const base = { network: "testnet", account_index: 5, api_key_index: 3 };
+const base = { network: "testnet", account_index: 5, api_key_index: 4 };
 
 describe("public_status", () => {
   it("defaults to false and accepts true", () => {

@@ -314,6 +314,19 @@ describe("faults", () => {
     c.close();
   });
 
+  faultIt("no_margin", async () => {
+    const a = account(sim);
+    await fault({ name: "no_margin", account_index: a.index.toString() });
+    const c = await subscribedOrders(a);
+    await c.next(isType("subscribed/account_orders"));
+    const { ask } = await bestPrices(sim);
+    expect((await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false })).json.code).toBe(200);
+    const f = await c.next(isType("update/account_orders"));
+    expect(f.text).toMatch(/"status":"canceled-margin-not-allowed"/);
+    expect(f.text).toContain('"filled_base_amount":"0.0000"');
+    c.close();
+  });
+
   faultIt("reject_tx", async () => {
     const a = account(sim);
     await fault({ name: "reject_tx", code: 21739, account_index: a.index.toString() });
@@ -336,7 +349,7 @@ describe("faults", () => {
     expect(ae).toEqual({ code: 21739, message: "not enough margin to create the order" });
     expect(c.frames.some(isType("update/account_all_orders"))).toBe(false);
     c.close();
-    const n = await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=3`);
+    const n = await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=${a.apiKey}`);
     expect(n.json.nonce).toBe(Number(a.nonce));
     const ao = await http(sim, `/api/v1/accountOrders?account_index=${a.index}&client_order_indexes=${r.tx.coi}`, {
       headers: { authorization: token(a) },
@@ -348,17 +361,17 @@ describe("faults", () => {
     const a = account(sim);
     const b = account(sim);
     await fault({ name: "rest_errors", status: 429, account_index: a.index.toString() });
-    const r = await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=3`);
+    const r = await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=${a.apiKey}`);
     expect(r.status).toBe(429);
     expect(r.json.code).toBe(23000);
-    expect((await http(sim, `/api/v1/nextNonce?account_index=${b.index}&api_key_index=3`)).status).toBe(200);
+    expect((await http(sim, `/api/v1/nextNonce?account_index=${b.index}&api_key_index=${a.apiKey}`)).status).toBe(200);
   });
 
   faultIt("slow_rest", async () => {
     const a = account(sim);
     await fault({ name: "slow_rest", ms: 300, account_index: a.index.toString() });
     const t0 = Date.now();
-    await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=3`);
+    await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=${a.apiKey}`);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
   });
 
@@ -379,7 +392,7 @@ describe("faults", () => {
     // The tx executed anyway: the nonce moved and the order exists.
     const tx = await txWhenIndexed(r.tx.tx_hash);
     expect(tx.status).toBe(2);
-    expect((await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=3`)).json.nonce).toBe(
+    expect((await http(sim, `/api/v1/nextNonce?account_index=${a.index}&api_key_index=${a.apiKey}`)).json.nonce).toBe(
       Number(a.nonce) + 1,
     );
     a.nonce++;

@@ -104,13 +104,79 @@ describe("WatchLedger", () => {
     expect(l.evictedOrders).toBe(15);
   });
 
-  it("a fill while the session was down is reconciled over the gap, not alerted", () => {
+  it("a fill while the session was down is judged by the reconnect snapshot: carried → gap, absent → missed", () => {
+    const down = () => {
+      const l = ledger();
+      l.noteClosed(900);
+      l.noteRestTrades([trade(41, "0.0100", 1000)], 1100);
+      for (const ch of ["account_orders", "account_all_orders", "account_all_trades"] as const)
+        l.noteSubscribed(ch, 1500);
+      return l;
+    };
+    // No snapshot yet: it waits (up to lateWatchMs), then is a gap.
+    const waiting = down();
+    expect(waiting.judge(3000, [0]).decided).toEqual([]);
+    expect(waiting.undecided()).toEqual([{ id: 41n, at: 1000 }]);
+    expect(waiting.judge(11_001, [0]).decided[0]!.judgement).toEqual({ kind: "gap" });
+    // The snapshot carried it (and is never a report): reconciled over the gap.
+    const carried = down();
+    carried.noteTrades([trade(40, "0.0100", 990), trade(41, "0.0100", 1000)], 1500, true);
+    const c = carried.judge(3000, [0]).decided[0]!;
+    expect(c.judgement).toEqual({ kind: "gap" });
+    expect(c.reports.account_all_trades).toBeNull();
+    // The snapshot reaches back past it without it: the exchange never reported the fill.
+    const absent = down();
+    absent.noteTrades([trade(40, "0.0100", 990)], 1500, true);
+    expect(absent.judge(3000, [0]).decided[0]!.judgement).toEqual({ kind: "missed" });
+    expect(absent.openMisses().map((f) => f.tradeId)).toEqual(["41"]);
+    // An empty snapshot (or one that does not reach back) cannot tell: a gap, never an alert.
+    const empty = down();
+    empty.noteTrades([], 1500, true);
+    expect(empty.judge(3000, [0]).decided[0]!.judgement).toEqual({ kind: "gap" });
+  });
+
+  it("snapshot trades are never new fills or reports; an order snapshot sets the amount without a report", () => {
     const l = ledger();
-    l.noteClosed(900);
-    l.noteRestTrades([trade(41, "0.0100", 1000)], 1100);
-    for (const ch of ["account_orders", "account_all_orders", "account_all_trades"] as const)
-      l.noteSubscribed(ch, 1500);
-    expect(l.judge(3000, [0]).decided[0]!.judgement).toEqual({ kind: "gap" });
+    l.noteTrades([trade(41, "0.0100", 1000)], 1010, true);
+    l.noteOrders("account_all_orders", [order("0.0100")], 1010, true);
+    l.noteRestTrades([trade(41, "0.0100", 1000)], 1050);
+    const d = l.judge(1200, [0]).decided[0]!;
+    expect(d.judgement).toEqual({ kind: "missed" });
+    expect(Object.values(d.reports).every((r) => r === null)).toBe(true);
+  });
+
+  it("restored misses are watched again and never judged twice", () => {
+    const l = ledger();
+    l.noteRestTrades([trade(41, "0.0100", 1000)], 1050);
+    expect(l.judge(1200, [0]).decided[0]!.judgement.kind).toBe("missed");
+    const again = ledger();
+    again.restoreMisses(l.openMisses());
+    expect(again.noteRestTrades([trade(41, "0.0100", 1000)], 2000)).toEqual([]);
+    again.noteTrades([trade(41, "0.0100", 1000)], 2100);
+    expect(again.judge(2200, [0]).lateAfterMiss.map((j) => j.judgement.kind)).toEqual(["late"]);
+  });
+
+  it("a REST row with client id 0 takes the client order index from the order a channel showed", () => {
+    const l = ledger();
+    l.noteOrders("account_all_orders", [order("0")], 900);
+    const row = parseTrade({
+      trade_id: 50,
+      trade_id_str: "50",
+      market_id: 0,
+      size: "0.0100",
+      price: "3000.00",
+      ask_id: 5,
+      bid_id: 0,
+      bid_id_str: BIG_INDEX,
+      ask_client_id: 0,
+      bid_client_id: 0,
+      ask_account_id: 1,
+      bid_account_id: Number(ACCT),
+      timestamp: 1000,
+    });
+    expect(l.noteRestTrades([row], 1000)[0]!.clientOrderIndex).toBe("7");
+    const unknown = ledger();
+    expect(unknown.noteRestTrades([row], 1000)[0]!.clientOrderIndex).toBeNull();
   });
 
   it("property: a fill is reported iff its frame came; duplicated frames never change a verdict", () => {

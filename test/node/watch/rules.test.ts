@@ -109,3 +109,23 @@ describe("moveExplained", () => {
     expect(moveExplained(m, [], 100, 0)).toBe(false);
   });
 });
+
+describe("judgeFill for a fill no channel covered", () => {
+  const none = { account_orders: [], account_all_orders: [], account_all_trades: [] };
+  const base = { fillAt: 1000, coverage: none, windowMs: 100, giveUpAt: 5000 };
+  it("a live report decides it; else the reconnect snapshot; else it waits, then is a gap", () => {
+    expect(judgeFill({ ...base, reports: { account_all_orders: 1050 }, now: 1060 }).kind).toBe("reported");
+    expect(judgeFill({ ...base, reports: { account_all_orders: 1500 }, now: 1600 })).toEqual({
+      kind: "late",
+      firstAt: 1500,
+      delayMs: 500,
+    });
+    const snap = (reachesBack: boolean, carried: boolean) => ({ reachesBack, carried });
+    expect(judgeFill({ ...base, reports: {}, now: 1200, snapshot: snap(true, false) })).toEqual({ kind: "missed" });
+    expect(judgeFill({ ...base, reports: {}, now: 1050, snapshot: snap(true, false) }).kind).toBe("pending");
+    expect(judgeFill({ ...base, reports: {}, now: 1200, snapshot: snap(true, true) })).toEqual({ kind: "gap" });
+    expect(judgeFill({ ...base, reports: {}, now: 1200, snapshot: snap(false, false) })).toEqual({ kind: "gap" });
+    expect(judgeFill({ ...base, reports: {}, now: 4999, snapshot: null }).kind).toBe("pending");
+    expect(judgeFill({ ...base, reports: {}, now: 5000, snapshot: null })).toEqual({ kind: "gap" });
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * The simulator's side of watch mode: the trading bot trades on the watched account, its fills
- * show on `GET /api/v1/trades` (by trade id, from a cursor), a read-only token reads REST and
+ * show on `GET /api/v1/trades` (newest first), a read-only token reads REST and
  * subscribes to account channels, the request log counts per account, and the order-selecting
  * faults (`withhold_orders`, `withhold_channel`, `rest_lag_ms` with `every_n`) pick the bot's orders.
  */
@@ -43,22 +43,23 @@ const until = async (fn: () => Promise<boolean>, ms = 5_000) => {
 };
 
 describe("simulator trading bot and trades endpoint", () => {
-  it("the bot's fills appear on /api/v1/trades from a cursor, with the account's side; reads need a token", async () => {
+  it("the bot's fills appear on /api/v1/trades newest first, with the account's side; reads need a token", async () => {
     const a = sim.createAccount({ collateral: 1_000_000_000n });
     const token = await readToken(a.account_index);
     const bot = await post("/_sim/bot", { account_index: a.account_index.toString(), rate_per_min: 1200, seed: 5 });
     expect(bot.orders_sent).toBe(0);
-    await until(async () => ((await trades(a.account_index, token)).body.trades?.length ?? 0) >= 4);
+    await until(async () => ((await trades(a.account_index, token, "&limit=100")).body.trades?.length ?? 0) >= 4);
     await fetch(`${sim.rest}/_sim/bot/${a.account_index}`, { method: "DELETE" });
-    const all = (await trades(a.account_index, token)).body.trades!;
+    const all = (await trades(a.account_index, token, "&limit=100")).body.trades!;
     const ids = all.map((t) => BigInt(String(t.trade_id_str)));
-    expect([...ids].sort((x, y) => (x < y ? -1 : 1))).toEqual(ids);
+    expect([...ids].sort((x, y) => (x > y ? -1 : 1))).toEqual(ids);
     for (const t of all) expect([t.ask_account_id, t.bid_account_id].map(String)).toContain(a.account_index.toString());
+    // `from` is an upper bound on the sort key (LIVE.md L.13.1).
     const from = ids[2]!;
-    const page = (await trades(a.account_index, token, `&from=${from}`)).body.trades!;
+    const page = (await trades(a.account_index, token, `&from=${from}&limit=100`)).body.trades!;
     expect(BigInt(String(page[0]!.trade_id_str))).toBe(from);
     const newest = (await trades(a.account_index, token, "&sort_dir=desc&limit=1")).body.trades!;
-    expect(String(newest[0]!.trade_id_str)).toBe(ids[ids.length - 1]!.toString());
+    expect(String(newest[0]!.trade_id_str)).toBe(ids[0]!.toString());
     expect((await fetch(`${sim.rest}/api/v1/trades?account_index=${a.account_index}`)).status).toBe(400);
     const other = sim.createAccount();
     expect((await trades(other.account_index, token)).status).toBe(401);
@@ -125,7 +126,15 @@ describe("simulator trading bot and trades endpoint", () => {
       .flatMap((f) => Object.values(f.json!.trades as Record<string, Record<string, unknown>[]>).flat())
       .map(ownCoi);
     expect([...new Set(onWs)].sort()).toEqual([cois[0], cois[2]].sort());
-    const onRest = (await trades(a.account_index, token)).body.trades!.map(ownCoi);
+    // REST rows carry client ids 0 (LIVE.md L.13.2): match them by order index.
+    const coiOf = new Map(
+      sim.exchange.accounts
+        .get(a.account_index)!
+        .orders.map((o) => [o.orderIndex.toString(), o.clientOrderIndex.toString()] as const),
+    );
+    const ownOrder = (t: Record<string, unknown>) =>
+      String(String(t.ask_account_id) === acct ? t.ask_id_str : t.bid_id_str);
+    const onRest = (await trades(a.account_index, token, "&limit=100")).body.trades!.map((t) => coiOf.get(ownOrder(t)));
     expect([...new Set(onRest)].sort()).toEqual([cois[0], cois[2]].sort());
     ws.close();
   });

@@ -17,8 +17,8 @@ export interface ExchangeFill {
   key: string;
   tradeId: string;
   orderIndex: string;
-  /** "0" when the trade row carries none (LIVE.md L.13). */
-  clientOrderIndex: string;
+  /** null (or "0") when the trade row carries none (LIVE.md L.13.2). */
+  clientOrderIndex: string | null;
   market: number;
   side: "buy" | "sell";
   size: bigint;

@@ -1,8 +1,8 @@
 /**
  * The REST budget of a watch monitor: every REST call of the monitor takes from one budget of
  * `perMinute` units over any rolling minute (a sliding-window log, so no 60 s window ever holds
- * more than the budget, unlike a refilling bucket that allows a double burst), and a 429 / 23000
- * pauses all REST for at least the cooldown. Units are requests on Standard accounts and
+ * more than the budget, unlike a refilling bucket that allows a double burst), and a rate-limited
+ * reply (HTTP 429 or 405, codes 23000–23003) pauses all REST for at least the cooldown. Units are requests on Standard accounts and
  * PROTOCOL.md §5.9 weights on premium tiers. Pure: the caller passes the clock.
  */
 
@@ -18,6 +18,33 @@ const WEIGHTS: Record<string, number> = { trades: 600, accountInactiveOrders: 10
 export function callWeight(tier: Tier, endpoint: string): number {
   if (tier === "standard") return 1;
   return WEIGHTS[endpoint] ?? 300;
+}
+
+/**
+ * How many `endpoint` calls fit in a minute: on Standard the budget's requests, but never more than
+ * the premium weight allows (LIVE.md L.13.3: `trades` weighs 600, so at most 40 a minute); on
+ * weighted tiers the budget's units divided by the weight.
+ */
+export function callsPerMinute(tier: Tier, endpoint: string, perMinute: number): number {
+  if (tier === "standard") return Math.min(perMinute, Math.floor(TIER_LIMIT.premium / (WEIGHTS[endpoint] ?? 300)));
+  return Math.floor(perMinute / callWeight(tier, endpoint));
+}
+
+/** Codes of a rate-limited REST reply (LIVE.md L.13.3). */
+const RATE_LIMIT_CODES = new Set([23000, 23001, 23002, 23003]);
+
+/**
+ * Whether a REST failure is the exchange's rate limit (LIVE.md L.13.3): HTTP 429, a 23000–23003
+ * code under any status, or a 405 without a code. A 405 that carries another code is a real
+ * method error.
+ *
+ * @example
+ * isRateLimited(405, 23000) // true
+ * isRateLimited(405, 20001) // false
+ */
+export function isRateLimited(httpStatus: number, code: number | null): boolean {
+  if (httpStatus === 429 || (code !== null && RATE_LIMIT_CODES.has(code))) return true;
+  return httpStatus === 405 && code === null;
 }
 
 export const WINDOW_MS = 60_000;

@@ -8,12 +8,14 @@
 import { formatDecimal, rescale, type Decimal } from "../../lighter/decimal.ts";
 import type { Order, Trade } from "../../lighter/messages.ts";
 import { FILL_CHANNELS, judgeFill, type Coverage, type FillChannel, type FillJudgement } from "./rules.ts";
+import type { TradeMark } from "./trades-walk.ts";
 
 /** Amounts are compared at one fixed scale. */
 const SCALE = 18;
 const MAX_INCREASES = 16;
 const MAX_TRADE_IDS = 5_000;
 const MAX_COVERAGE = 64;
+const MAX_SNAPSHOTS = 16;
 
 function amount(d: Decimal): bigint {
   return rescale(d, SCALE);
@@ -33,7 +35,8 @@ interface TrackedOrder {
 export interface RestFill {
   tradeId: string;
   orderIndex: string;
-  clientOrderIndex: string;
+  /** From the trade row, else the order as a channel showed it; null when neither knows (REST rows carry 0, L.13.2). */
+  clientOrderIndex: string | null;
   market: number;
   side: "buy" | "sell";
   size: string;
@@ -66,6 +69,10 @@ export class WatchLedger {
   private readonly orders = new Map<string, TrackedOrder>();
   /** Trade id → when account_all_trades first reported it. */
   private readonly tradeReports = new Map<string, number>();
+  /** Trade ids an `account_all_trades` snapshot carried (never a report: L.13.9). */
+  private readonly snapshotTrades = new Set<string>();
+  /** Each snapshot: when it came and the oldest trade it held (null: empty). */
+  private readonly snapshots: { at: number; oldestId: bigint | null }[] = [];
   readonly coverage: Record<FillChannel, Coverage[]> = {
     account_orders: [],
     account_all_orders: [],
@@ -107,8 +114,17 @@ export class WatchLedger {
     }
   }
 
-  /** Order objects from one frame of an order channel (snapshot or update); returns the fills it reported. */
-  noteOrders(ch: FillChannel, orders: readonly Order[], at: number): { market: number; at: number }[] {
+  /**
+   * Order objects from one frame of an order channel; returns the fills it reported. A snapshot
+   * (`subscribed/…`) sets each order's amount without reporting a fill: what it shows was either
+   * reported before or happened while no session listened, which the trades snapshot settles.
+   */
+  noteOrders(
+    ch: FillChannel,
+    orders: readonly Order[],
+    at: number,
+    snapshot = false,
+  ): { market: number; at: number }[] {
     const rose: { market: number; at: number }[] = [];
     for (const o of orders) {
       if (o.ownerAccountIndex !== null && o.ownerAccountIndex.toString() !== this.o.account) {
@@ -133,8 +149,11 @@ export class WatchLedger {
       const cum = amount(o.filledBase);
       const c = t.channels[ch];
       if (!c) {
-        t.channels[ch] = { cum, rises: cum > 0n ? [at] : [] };
-        if (cum > 0n) rose.push({ market: t.market, at });
+        const report = cum > 0n && !snapshot;
+        t.channels[ch] = { cum, rises: report ? [at] : [] };
+        if (report) rose.push({ market: t.market, at });
+      } else if (cum > c.cum && snapshot) {
+        c.cum = cum;
       } else if (cum > c.cum) {
         c.cum = cum;
         c.rises.push(at);
@@ -150,8 +169,23 @@ export class WatchLedger {
     return rose;
   }
 
-  /** Trades from account_all_trades, de-duplicated by trade id. */
-  noteTrades(trades: readonly Trade[], at: number): void {
+  /**
+   * Trades from account_all_trades, de-duplicated by trade id. A snapshot's trades are history
+   * (L.13.9): never a report, never a new fill; they only settle fills no channel covered.
+   */
+  noteTrades(trades: readonly Trade[], at: number, snapshot = false): void {
+    if (snapshot) {
+      let oldest: bigint | null = null;
+      for (const tr of trades) {
+        this.snapshotTrades.add(tr.tradeId.toString());
+        if (oldest === null || tr.tradeId < oldest) oldest = tr.tradeId;
+      }
+      this.snapshots.push({ at, oldestId: oldest });
+      if (this.snapshots.length > MAX_SNAPSHOTS) this.snapshots.shift();
+      while (this.snapshotTrades.size > MAX_TRADE_IDS)
+        this.snapshotTrades.delete(this.snapshotTrades.keys().next().value!);
+      return;
+    }
     for (const tr of trades) {
       const id = tr.tradeId.toString();
       if (!this.tradeReports.has(id)) this.tradeReports.set(id, at);
@@ -173,10 +207,11 @@ export class WatchLedger {
         const key = `${tr.tradeId.toString()}:${side}`;
         if (this.seenFills.has(key)) continue;
         this.seenFills.add(key);
+        const rowCoi = side === "sell" ? tr.askClientId : tr.bidClientId;
         const f: RestFill = {
           tradeId: tr.tradeId.toString(),
           orderIndex,
-          clientOrderIndex: (side === "sell" ? tr.askClientId : tr.bidClientId).toString(),
+          clientOrderIndex: rowCoi !== 0n ? rowCoi.toString() : (this.orders.get(orderIndex)?.clientOrderIndex ?? null),
           market: tr.marketId,
           side,
           size: formatDecimal(tr.size.value, tr.size.scale),
@@ -218,6 +253,35 @@ export class WatchLedger {
     return out;
   }
 
+  /** The first trades snapshot taken after a fill, as judgeFill reads it; null when none came yet. */
+  private snapshotAfter(fillAt: number, tradeId: string): { reachesBack: boolean; carried: boolean } | null {
+    const s = this.snapshots.find((x) => x.at >= fillAt);
+    if (!s) return null;
+    return {
+      reachesBack: s.oldestId !== null && s.oldestId < BigInt(tradeId),
+      carried: this.snapshotTrades.has(tradeId),
+    };
+  }
+
+  /** The fills REST showed that still wait for their verdict, as trade marks (where a resume must start). */
+  undecided(): TradeMark[] {
+    return [...this.pending.values()].map((f) => ({ id: BigInt(f.tradeId), at: f.tradeAt }));
+  }
+
+  /** Fills alerted and still watched for a late report. */
+  openMisses(): RestFill[] {
+    return [...this.missed.values()];
+  }
+
+  /** After a restart: the stored open misses are watched again, and never alerted twice. */
+  restoreMisses(list: readonly RestFill[]): void {
+    for (const f of list) {
+      const key = `${f.tradeId}:${f.side}`;
+      this.missed.set(key, f);
+      this.seenFills.add(key);
+    }
+  }
+
   /** Decides what can be decided at `now`: each fill once, plus late reports of missed fills. */
   judge(now: number, marketsWithAccountOrders: readonly number[]): { decided: Judged[]; lateAfterMiss: Judged[] } {
     const decided: Judged[] = [];
@@ -228,7 +292,17 @@ export class WatchLedger {
         account_all_trades: this.coverage.account_all_trades,
       };
       if (marketsWithAccountOrders.includes(f.market)) coverage.account_orders = this.coverage.account_orders;
-      const judgement = judgeFill({ fillAt: f.tradeAt ?? f.restAt, reports, coverage, windowMs: this.o.windowMs, now });
+      const fillAt = f.tradeAt ?? f.restAt;
+      f.clientOrderIndex ??= this.orders.get(f.orderIndex)?.clientOrderIndex ?? null;
+      const judgement = judgeFill({
+        fillAt,
+        reports,
+        coverage,
+        windowMs: this.o.windowMs,
+        now,
+        snapshot: this.snapshotAfter(fillAt, f.tradeId),
+        giveUpAt: fillAt + this.o.lateWatchMs,
+      });
       if (judgement.kind === "pending") continue;
       this.pending.delete(key);
       if (judgement.kind === "missed") this.missed.set(key, f);

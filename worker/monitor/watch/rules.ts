@@ -26,7 +26,7 @@ export function covered(intervals: readonly Coverage[], fillAt: number, windowMs
 
 export type FillJudgement =
   | { kind: "pending" }
-  /** No channel was subscribed across the fill's window: reconciled over the gap, no alert. */
+  /** No channel was subscribed across the fill's window and the reconnect snapshot carried it (or cannot tell): no alert. */
   | { kind: "gap" }
   /** Some channel reported within the window; `missingOn`: covering channels that did not. */
   | { kind: "reported"; firstAt: number; delayMs: number; missingOn: FillChannel[] }
@@ -42,11 +42,42 @@ export interface FillInput {
   coverage: Partial<Record<FillChannel, readonly Coverage[]>>;
   windowMs: number;
   now: number;
+  /**
+   * For a fill no channel covered (the session was down, or a close cut its window): the first
+   * `account_all_trades` snapshot taken after it. `reachesBack`: the snapshot holds an older trade,
+   * so it would have carried this one (LIVE.md L.13.9); `carried`: it did. Null: none yet.
+   */
+  snapshot?: { reachesBack: boolean; carried: boolean } | null;
+  /** An uncovered fill with no snapshot to judge it by waits until then, and is then reconciled over the gap. */
+  giveUpAt?: number;
+}
+
+/**
+ * A fill no channel covered is judged against what the exchange delivered once a session was back:
+ * a live report after it (in the window: reported; after: late), else the reconnect snapshot: the
+ * trade in it is reconciled over the gap; a snapshot that reaches back past the trade without it
+ * means the exchange never reported the fill (missed). With no snapshot to go by, it is a gap.
+ */
+function judgeUncovered(f: FillInput, deadline: number): FillJudgement {
+  let first: number | null = null;
+  for (const ch of FILL_CHANNELS) {
+    const r = f.reports[ch];
+    if (r !== null && r !== undefined && (first === null || r < first)) first = r;
+  }
+  if (first !== null && first <= deadline)
+    return { kind: "reported", firstAt: first, delayMs: Math.max(0, first - f.fillAt), missingOn: [] };
+  if (f.now < deadline) return { kind: "pending" };
+  if (first !== null) return { kind: "late", firstAt: first, delayMs: first - f.fillAt };
+  const snap = f.snapshot ?? null;
+  if (snap === null) return f.now < (f.giveUpAt ?? deadline) ? { kind: "pending" } : { kind: "gap" };
+  if (snap.carried || !snap.reachesBack) return { kind: "gap" };
+  return { kind: "missed" };
 }
 
 /**
  * A fill is alerted (missed) iff no channel that covered it reported it by `fillAt + windowMs`
- * and no report came at all by `now` (a report after the window is late, not missed).
+ * and no report came at all by `now` (a report after the window is late, not missed); a fill no
+ * channel covered is judged by judgeUncovered.
  *
  * @example
  * judgeFill({ fillAt: 0, reports: { account_all_orders: 50 }, coverage: { account_all_orders: [{ from: -1, to: null }] }, windowMs: 100, now: 200 })
@@ -55,7 +86,7 @@ export interface FillInput {
 export function judgeFill(f: FillInput): FillJudgement {
   const deadline = f.fillAt + f.windowMs;
   const owing = FILL_CHANNELS.filter((ch) => covered(f.coverage[ch] ?? [], f.fillAt, f.windowMs));
-  if (owing.length === 0) return f.now < deadline ? { kind: "pending" } : { kind: "gap" };
+  if (owing.length === 0) return judgeUncovered(f, deadline);
   let first: number | null = null;
   for (const ch of owing) {
     const r = f.reports[ch];
