@@ -114,7 +114,8 @@ export class BotWatch {
     if (contact.first !== null) l.noteContact(contact.first);
     if (contact.last !== null) l.noteContact(contact.last);
     for (const w of this.store.wsAmounts()) l.noteWsOrder(w.orderIndex, w.clientOrderIndex, w.market, w.cum, w.at);
-    for (const f of this.store.fills()) if (f.state !== "done") l.noteRestFill(f.fill);
+    // Judged fills still count toward their orders' amounts; a miss is only watched for a late report.
+    for (const f of this.store.fills()) l.noteRestFill(f.fill, f.state);
     for (const r of this.store.reports()) l.noteReport(r.report, r.at);
     this.ledger = l;
     return l;

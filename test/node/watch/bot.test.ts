@@ -318,6 +318,20 @@ describe("bot ledger", () => {
     expect(l.judge(9100).decided[0]!.judgement.kind).toBe("reported");
   });
 
+  it("after an eviction, judged fills count toward amounts but are never judged again; a restored miss can still be late", () => {
+    const l = new BotLedger(opts, 0);
+    l.noteContact(0);
+    l.noteContact(5_000);
+    l.noteRestFill(fill(1, "9", 2n, 100), "done");
+    l.noteRestFill(fill(2, "9", 3n, 200), "missed");
+    l.noteRestFill(fill(3, "9", 1n, 300));
+    l.noteReport(report("9", 6n, 4_000), 4_000);
+    const r = l.judge(5_000);
+    expect(r.decided.map((d) => [d.fill.tradeId, d.level, d.judgement.kind])).toEqual([["3", 6n, "late"]]);
+    expect(r.lateAfterMiss.map((d) => d.fill.tradeId)).toEqual(["2"]);
+    expect(l.judge(6_000).decided).toEqual([]);
+  });
+
   it("fills from before the bot first reported are not held against it", () => {
     const l = new BotLedger(opts, 0);
     l.noteRestFill(fill(1, "9", 1n, 100));

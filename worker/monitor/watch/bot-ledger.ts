@@ -191,8 +191,12 @@ export class BotLedger {
     if (cum > f.wsMax) f.wsMax = cum;
   }
 
-  /** A fill REST showed (each key once). */
-  noteRestFill(fill: ExchangeFill): void {
+  /**
+   * A fill REST showed (each key once). After an eviction, fills already judged come back as
+   * `done` (they count toward their order's amount only) or `missed` (watched for a late report,
+   * never judged or alerted again).
+   */
+  noteRestFill(fill: ExchangeFill, state: "pending" | "missed" | "done" = "pending"): void {
     if (this.known.has(fill.key)) return;
     this.known.add(fill.key);
     while (this.known.size > this.o.maxFills * 4) this.known.delete(this.known.keys().next().value!);
@@ -200,6 +204,8 @@ export class BotLedger {
     f.market = fill.market;
     this.link(f, fill.clientOrderIndex);
     f.trades.set(fill.tradeId, { size: fill.size, at: fill.fillAt });
+    if (state === "missed") this.missed.set(fill.key, fill);
+    if (state !== "pending") return;
     this.pending.set(fill.key, fill);
     while (this.pending.size > this.o.maxFills) {
       this.pending.delete(this.pending.keys().next().value!);
