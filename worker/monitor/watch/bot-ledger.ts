@@ -227,10 +227,11 @@ export class BotLedger {
 
   /**
    * The order's amount before the trades REST showed. Every amount a WebSocket frame showed is that
-   * baseline plus the sizes of the first m trades, or (for a frame newer than the last complete
-   * REST read: REST lags the WebSocket) more than all of them, so the baseline is the smallest value
-   * consistent with every frame (0 without frames). Smallest: a level is never overstated, so a
-   * report of the true amount always covers its fill.
+   * baseline plus the sizes of the first m trades, or more than all of them (REST lags the
+   * WebSocket), so the baseline is the smallest value consistent with every frame (0 without
+   * frames). Smallest: a level is never overstated, so a report of the true amount always covers
+   * its fill (an order that partly filled before the watch may get a lower level: a weaker check,
+   * never a false alert).
    */
   private baseline(f: OrderFacts): bigint {
     if (f.wsCums.size === 0) return 0n;
@@ -239,9 +240,7 @@ export class BotLedger {
     for (const [, t] of sorted) sums.push(sums[sums.length - 1]! + t.size);
     const all = sums[sums.length - 1]!;
     const prefix = new Set(sums);
-    const read = this.caughtUpAt ?? -Infinity;
-    const fits = (b: bigint) =>
-      [...f.wsCums].every(([c, at]) => prefix.has(c - b) || (c - b >= all && at > read - this.o.skewMs));
+    const fits = (b: bigint) => [...f.wsCums.keys()].every((c) => c - b >= all || prefix.has(c - b));
     const candidates = new Set<bigint>([0n]);
     for (const c of f.wsCums.keys()) for (const p of sums) if (c >= p) candidates.add(c - p);
     for (const b of [...candidates].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))) if (fits(b)) return b;

@@ -102,15 +102,16 @@ export interface PhantomInput {
 
 /**
  * A report is a phantom when the exchange still shows less than the bot reported once REST was
- * read up to the newest trade after the report's window (REST lags the WebSocket; the window
- * allows for it). "pending" until then.
+ * read up to the newest trade twice the window after the report (REST lags the WebSocket; the
+ * margin allows for it). "pending" until then.
  *
  * @example
- * phantomCheck({ reported: { cum: 5n, at: 0 }, exchangeCum: 0n, windowMs: 100, caughtUpAt: 150, now: 160 }) // "phantom"
+ * phantomCheck({ reported: { cum: 5n, at: 0 }, exchangeCum: 0n, windowMs: 100, caughtUpAt: 250, now: 260 }) // "phantom"
  */
 export function phantomCheck(p: PhantomInput): "phantom" | "confirmed" | "pending" {
   if (p.exchangeCum >= p.reported.cum) return "confirmed";
-  const due = p.reported.at + p.windowMs;
+  // Twice the window: REST may show a trade some time after the WebSocket and the bot saw it.
+  const due = p.reported.at + 2 * p.windowMs;
   if (p.now < due || p.caughtUpAt === null || p.caughtUpAt < due) return "pending";
   return "phantom";
 }
