@@ -333,7 +333,7 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
   const received = async (path: string) =>
     (await (await fetch(`${hook.url}/_received?path=${encodeURIComponent(path)}`)).json()) as {
       at: number;
-      body: { kind: string; title: string; evidence: Record<string, unknown> };
+      body: { kind: string; title: string; incident_id: string; evidence: Record<string, unknown> };
     }[];
   try {
     const worker = await mf.getWorker();
@@ -356,7 +356,7 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
       const skip = new Set<string>();
       let state: "arm" | "alert" | "heal" = "arm";
       let withheld: { order: string; tradeAt: number } | null = null;
-      let resolvedBefore = 0;
+      let incident: string | null = null;
       let done = 0;
       let since = Date.now();
       // Only fills after the watch read its start point are judged: arm after the first few seconds.
@@ -395,12 +395,22 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
             done++;
             state = "heal";
             since = Date.now();
-            resolvedBefore = got.filter((a) => a.body.kind === "resolve").length;
+            incident = hit.body.incident_id;
           }
-        } else if (state === "heal" && got.filter((a) => a.body.kind === "resolve").length > resolvedBefore)
+        } else if (state === "heal" && got.some((a) => a.body.kind === "resolve" && a.body.incident_id === incident))
           state = "arm";
         // A withheld fill not alerted within 20 s is counted as undetected (and reported in the note).
         if (state === "alert" && Date.now() - since > 20_000) {
+          if (process.env.BOT_BENCH_DEBUG) {
+            const st = (await (
+              await mf.dispatchFetch(`http://bench/status?monitor=${encodeURIComponent(m.id)}`, {
+                headers: { authorization: "Bearer bench" },
+              } as never)
+            ).json()) as { monitors: { watch: { bot: unknown; cursor_trade_id: string }; incidents: unknown }[] };
+            console.error(
+              `undetected ${withheld?.order}: ${JSON.stringify(st.monitors[0]?.watch.bot).slice(0, 1500)} incidents ${JSON.stringify(st.monitors[0]?.incidents)} alerts ${JSON.stringify(got.map((a) => [a.body.kind, a.body.evidence?.order_index]))}`,
+            );
+          }
           undetected++;
           state = "arm";
         }
