@@ -46,7 +46,7 @@ export class WatchReconcile {
     this.rest = rest;
     this.store = store;
     this.verdicts = verdicts;
-    this.savedMark = store.mark();
+    this.savedMark = store.mark(this.account);
     this.walk = newWalk(this.savedMark);
     if (this.savedMark)
       c.event(
@@ -60,6 +60,10 @@ export class WatchReconcile {
         },
         null,
       );
+  }
+
+  private get account(): string {
+    return this.c.cfg?.accountIndex.toString() ?? "";
   }
 
   /** The last trade read; null before the first read. */
@@ -136,7 +140,7 @@ export class WatchReconcile {
   saveMark(ledger: WatchLedger): void {
     const m = resumeMark(this.walk.seen, ledger.undecided());
     if (m === null || (this.savedMark && this.savedMark.id === m.id)) return;
-    this.store.saveMark(m);
+    this.store.saveMark(this.account, m);
     this.savedMark = m;
   }
 }

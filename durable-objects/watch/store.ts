@@ -22,7 +22,7 @@ export interface StoredBudget {
  * write; callers write only what changed.
  *
  * @example
- * const s = new WatchStore(ctx.storage.sql); s.saveMark({ id: 42n, at: 1_700_000_000_000 }); s.mark() // { id: 42n, … }
+ * const s = new WatchStore(ctx.storage.sql); s.saveMark("5", { id: 42n, at: 1_700_000_000_000 }); s.mark("5") // { id: 42n, … }
  */
 export class WatchStore {
   private readonly sql: SqlStorage;
@@ -50,15 +50,18 @@ export class WatchStore {
     );
   }
 
-  /** Where the trades walk resumes: every fill up to this trade id is decided (null: never started). */
-  mark(): TradeMark | null {
-    const v = this.get("mark") as { id?: unknown; at?: unknown } | null;
-    if (!v || typeof v.id !== "string" || !/^-?\d+$/.test(v.id)) return null;
+  /**
+   * Where the trades walk of `account` resumes: every fill up to this trade id is decided (null:
+   * never started, or the mark was another account's before a config change).
+   */
+  mark(account: string): TradeMark | null {
+    const v = this.get("mark") as { id?: unknown; at?: unknown; account?: unknown } | null;
+    if (!v || v.account !== account || typeof v.id !== "string" || !/^-?\d+$/.test(v.id)) return null;
     return { id: BigInt(v.id), at: typeof v.at === "number" ? v.at : null };
   }
 
-  saveMark(m: TradeMark): void {
-    this.set("mark", { id: m.id.toString(), at: m.at });
+  saveMark(account: string, m: TradeMark): void {
+    this.set("mark", { account, id: m.id.toString(), at: m.at });
   }
 
   budget(): StoredBudget | null {

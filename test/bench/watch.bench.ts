@@ -86,9 +86,9 @@ async function run(): Promise<BenchRow[]> {
     for (const f of frames) {
       at += 1;
       const ev = parseFrame(f);
-      if (ev.kind === "account_all_orders") l.noteOrders("account_all_orders", ev.orders, at);
-      else if (ev.kind === "account_orders") l.noteOrders("account_orders", ev.orders, at);
-      else if (ev.kind === "trades") l.noteTrades(ev.trades, at);
+      if (ev.kind === "account_all_orders") l.noteOrders("account_all_orders", ev.orders, at, ev.subscribed);
+      else if (ev.kind === "account_orders") l.noteOrders("account_orders", ev.orders, at, ev.subscribed);
+      else if (ev.kind === "trades") l.noteTrades(ev.trades, at, ev.subscribed);
       else if (ev.kind === "update_other" || ev.kind === "subscribed_other") parsePositions(f);
     }
   });

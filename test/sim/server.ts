@@ -997,7 +997,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       if (pingsOn && t >= c.nextServerPing) {
         c.nextServerPing = t + (sp ? every : pingInterval(every));
         rawSend(c, JSON.stringify({ type: "ping" }));
-        if (c.pongDeadline === null) c.pongDeadline = t + (sp ? faults.num(sp, "expect_pong_ms", 5_000) : 30_000);
+        // The earliest unanswered ping sets the deadline (a stricter server_ping fault tightens it).
+        const deadline = t + (sp ? faults.num(sp, "expect_pong_ms", 5_000) : 30_000);
+        c.pongDeadline = Math.min(c.pongDeadline ?? deadline, deadline);
       }
       if (c.pongDeadline !== null && t > c.pongDeadline) {
         c.ws.close(1008, "no pong");

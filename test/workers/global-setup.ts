@@ -91,6 +91,9 @@ export const SCENARIOS = [
   "watch_budget",
   "watch_405",
   "watch_ping",
+  "watch_margin",
+  "watch_position_full",
+  "margin_check",
   // bot reconciliation (test/workers/bot*.test.ts): a watch monitor with a bot block and an ingest token
   "bot_ingest",
   "bot_missed",
@@ -138,10 +141,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       cfg.mode = "watch";
       cfg.time_scale = 0.1;
       cfg.watch = { window_s: scenario === "watch_dup" ? 30 : 10, reconcile_s: 10, rest_budget_per_min: 12 };
-      // watch-evict.test.ts: more than 100 trades between two reconciliations (6 s scaled); a budget of one
-      // call a (scaled) minute gives a walk one page, so more than 100 trades (9 s of the bot) make a watch_gap.
-      if (scenario === "watch_pages") (cfg.watch as Record<string, unknown>).reconcile_s = 60;
-      if (scenario === "watch_budget") Object.assign(cfg.watch as object, { reconcile_s: 90, rest_budget_per_min: 1 });
+      // watch-evict.test.ts: a budget of 2 a (scaled) minute gives a trades walk one page, so more than 100
+      // trades since the last read make a watch_gap.
+      if (scenario === "watch_budget") Object.assign(cfg.watch as object, { reconcile_s: 30, rest_budget_per_min: 2 });
       if (scenario.startsWith("bot_")) {
         // window 2 s, silence 5 s at time_scale 0.1
         cfg.bot = { window_s: 20, silence_s: 50 };

@@ -117,6 +117,8 @@ describe("watch mode across evictions and as the exchange serves trades (L.13)",
   it("more than 100 trades between two reconciliations are all judged, paging back through next_cursor", async () => {
     const m = await startWatch("watch_pages");
     const startedAfter = BigInt((await watchStatus(m)).watch.cursor_trade_id!);
+    // REST fails while the bot trades, so the next reconciliation that reads has more than 100 trades to read.
+    const down = await addAccountFault(m, { name: "rest_errors", status: 500 });
     await startBot(m, 3000, 42);
     await waitFor(
       "more than 100 trades of the account",
@@ -128,6 +130,7 @@ describe("watch mode across evictions and as the exchange serves trades (L.13)",
     );
     await stopBot(m);
     await sleep(300); // orders already sent still execute
+    await clearFault(down);
     const { trades } = await simState(m);
     const mine = trades.filter((t) => BigInt(t.trade_id_str) > startedAfter);
     const s = await waitFor(
@@ -149,7 +152,12 @@ describe("watch mode across evictions and as the exchange serves trades (L.13)",
 
   it("a budget that cannot reach back reports watch_gap with the unchecked time range", async () => {
     const m = await startWatch("watch_budget");
+    // REST fails while the bot makes more than 100 trades; then one page is all the budget gives a walk.
+    const down = await addAccountFault(m, { name: "rest_errors", status: 500 });
     await startBot(m, 6000, 43);
+    await waitFor("more than 100 trades of the account", async () => (await simState(m)).trades.length > 110, 15_000);
+    await stopBot(m);
+    await clearFault(down);
     const gap = await waitFor(
       "watch_gap",
       async () => {
@@ -158,7 +166,6 @@ describe("watch mode across evictions and as the exchange serves trades (L.13)",
       },
       30_000,
     );
-    await stopBot(m);
     const d = gap.data as {
       unchecked_from: number;
       unchecked_to: number;

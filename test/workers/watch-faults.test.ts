@@ -8,7 +8,8 @@ import { clearFault, monitorFor, receivedAlerts, sim, waitFor } from "./helpers.
 import { addAccountFault, requestsOf, startBot, startWatch, stopBot, stopWatch, watchStatus } from "./watch-helpers.ts";
 
 afterAll(async () => {
-  for (const s of ["watch_dup", "watch_gap", "watch_429", "watch_ro", "watch_position"]) await stopWatch(monitorFor(s));
+  for (const s of ["watch_dup", "watch_gap", "watch_429", "watch_ro", "watch_position", "watch_position_full"])
+    await stopWatch(monitorFor(s));
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -127,5 +128,44 @@ describe("watch mode under faults", () => {
       return a.length > 0 ? a : null;
     });
     expect(JSON.stringify(alerts[0]!.body)).toContain("position_moved_without_fill");
+  });
+
+  it("full position frames (positions_frames=full): fills explain the moves they make; a shift with no fill is still caught", async () => {
+    const m = monitorFor("watch_position_full");
+    const v = await sim("/_sim/variants", {
+      method: "POST",
+      body: JSON.stringify({ positions_frames: "full", account_index: String(m.account_index) }),
+    });
+    expect(v.status).toBe(200);
+    await sim("/_sim/position_shift", {
+      method: "POST",
+      body: JSON.stringify({ account_index: String(m.account_index), market: 1, delta: "100" }),
+    });
+    await startWatch("watch_position_full");
+    await startBot(m, 300, 36);
+    await waitFor("explained moves on market 0", async () => {
+      const st = await watchStatus(m);
+      const moves = (st.watch as unknown as { recent_position_moves: { market: number }[] }).recent_position_moves;
+      return moves.filter((x) => x.market === 0).length >= 3 ? st : null;
+    });
+    await stopBot(m);
+    const quiet = await watchStatus(m);
+    expect(quiet.incidents.filter((i) => i.kind === "watch_position")).toEqual([]);
+    await sim("/_sim/position_shift", {
+      method: "POST",
+      body: JSON.stringify({ account_index: String(m.account_index), market: 1, delta: "-40" }),
+    });
+    const s = await waitFor("position_moved_without_fill on market 1", async () => {
+      const st = await watchStatus(m);
+      return st.incidents.some((i) => i.kind === "watch_position") ? st : null;
+    });
+    const moves = (
+      s.watch as unknown as {
+        recent_position_moves: { market: number; from: string; to: string; explained: boolean }[];
+      }
+    ).recent_position_moves;
+    const unexplained = moves.filter((x) => !x.explained);
+    expect(unexplained).toHaveLength(1);
+    expect(unexplained[0]).toMatchObject({ market: 1, from: "0.00100", to: "0.00060" });
   });
 });
