@@ -36,6 +36,9 @@ import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
 import { readUptime, type Uptime } from "./views/uptime.ts";
 import { acceptTail, pushLatestEvent, setupTail, tailClose, tailMessage } from "./tail.ts";
 import { WatchRunner } from "./watch/runner.ts";
+import type { IngestOutcome } from "./watch/bot.ts";
+import type { DeliveryMetrics } from "../worker/api/metrics-bot.ts";
+import type { SeenReport } from "../worker/monitor/watch/bot-ingest.ts";
 
 interface Parts {
   c: MonitorContext;
@@ -194,7 +197,7 @@ export class FillMonitor extends DurableObject<Env> {
       reconnects: number;
       paused: boolean;
       uptime: Uptime;
-    }
+    } & Partial<DeliveryMetrics>
   > {
     const p = this.must(monitorId);
     const status = statusView(p.c, p.runner, p.alerting);
@@ -206,6 +209,7 @@ export class FillMonitor extends DurableObject<Env> {
       reconnects: Number(status.session.reconnects ?? 0),
       paused: this.pauseNow(monitorId).paused,
       uptime: this.uptimeOf(p),
+      ...(p.watch ? p.watch.bot.metrics() : {}),
     };
   }
 
@@ -230,6 +234,13 @@ export class FillMonitor extends DurableObject<Env> {
     for (const i of targetIndexes) a.enqueue(n, i, at);
   }
 
+  /** POST /watch/{monitor}/seen, after the Worker authenticated and parsed the batch (watch/bot.ts). */
+  async ingestSeen(monitorId: string, reports: SeenReport[], key: string): Promise<IngestOutcome> {
+    const w = this.must(monitorId).watch;
+    if (!w) return { kind: "not_enabled", reason: `monitor ${monitorId} is not a watch monitor` };
+    return w.bot.ingest(reports, key);
+  }
+
   /** Writes one event to the monitor's log (used for API actions such as a test alert). */
   async logEvent(monitorId: string, level: "info" | "warn" | "error", event: string, data: Record<string, unknown>) {
     this.must(monitorId).c.event(level, event, data, null);
@@ -238,7 +249,9 @@ export class FillMonitor extends DurableObject<Env> {
   async status(monitorId: string): Promise<StatusView & { watch?: Record<string, unknown> }> {
     const p = this.must(monitorId);
     const s = statusView(p.c, p.runner, p.alerting);
-    return p.watch ? { ...s, session: p.watch.sessionView(), watch: p.watch.view() } : s;
+    return p.watch
+      ? { ...s, session: p.watch.sessionView(), watch: p.watch.view(), ...p.watch.bot.latency.view(p.c.now()) }
+      : s;
   }
 
   async getCheck(id: string): Promise<CheckView | null> {

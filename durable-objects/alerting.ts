@@ -25,10 +25,20 @@ import { countVerdict } from "./views/uptime.ts";
 
 /**
  * Check verdicts; flatten outcomes (page at once); the monitor itself (blind, stalled); watch mode's
- * missed fills, unexplained position moves and REST rate limits (each its own incident).
+ * missed fills, unexplained position moves and REST rate limits; the user's bot's missed and
+ * phantom fills and its silent ingest (each its own incident).
  */
 export type AlertStream =
-  "checks" | "flatten" | "monitor" | "watch" | "watch_channel" | "watch_position" | "watch_rest";
+  | "checks"
+  | "flatten"
+  | "monitor"
+  | "watch"
+  | "watch_channel"
+  | "watch_position"
+  | "watch_rest"
+  | "bot"
+  | "bot_phantom"
+  | "bot_ingest";
 
 const STATE_KEY = {
   checks: "alert_state",
@@ -38,6 +48,9 @@ const STATE_KEY = {
   watch_channel: "alert_state_watch_channel",
   watch_position: "alert_state_watch_position",
   watch_rest: "alert_state_watch_rest",
+  bot: "alert_state_bot",
+  bot_phantom: "alert_state_bot_phantom",
+  bot_ingest: "alert_state_bot_ingest",
 } as const;
 
 export interface AlertingOptions {

@@ -174,6 +174,14 @@ export type MetaKey =
   | "alert_state_watch_channel"
   | "alert_state_watch_position"
   | "alert_state_watch_rest"
+  | "alert_state_bot"
+  | "alert_state_bot_phantom"
+  | "alert_state_bot_ingest"
+  /** Epoch ms of the user's bot's first and last request to POST /watch/{monitor}/seen. */
+  | "bot_first_contact_at"
+  | "bot_last_contact_at"
+  /** JSON LatencySnapshot of the delivery-latency percentiles (watch/delivery.ts). */
+  | "delivery_latency_snapshot"
   /** JSON FlattenState while a flatten is in progress, "" otherwise. */
   | "flatten"
   | "apikey_check"

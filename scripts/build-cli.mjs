@@ -27,3 +27,19 @@ const tmp = `${outfile}.${process.pid}.tmp`;
 writeFileSync(tmp, result.outputFiles[0].contents);
 chmodSync(tmp, 0o755);
 renameSync(tmp, outfile);
+
+// The bot-side reporter (report/reporter.ts) as plain JavaScript, so `import "fillwatch/report"` works
+// from Node without type stripping (Node does not strip types under node_modules).
+const report = await build({
+  entryPoints: [join(root, "report", "reporter.ts")],
+  bundle: true,
+  platform: "neutral",
+  target: "es2022",
+  format: "esm",
+  logLevel: "warning",
+  write: false,
+});
+const reportFile = join(root, "bin", "report.mjs");
+const reportTmp = `${reportFile}.${process.pid}.tmp`;
+writeFileSync(reportTmp, report.outputFiles[0].contents);
+renameSync(reportTmp, reportFile);

@@ -58,6 +58,10 @@ export interface DemoContext {
   tokenSource: string;
   alertUrl: string;
   alertSecretName: string;
+  /** The watch monitor's id (the bot ingest route's path). */
+  monitorId?: string;
+  /** The bot ingest token from .dev.vars(.example), if any. */
+  ingestToken?: string | null;
 }
 
 /** The demo of a check mode playground: the fault that fills but never reports on the WebSocket. */
@@ -100,5 +104,13 @@ export function watchDemo(d: DemoContext): string {
   # within a few seconds /status shows fill_not_reported with the order index:
   curl -s -H "Authorization: Bearer $API_TOKEN" ${d.base}/status | jq '.monitors[0].watch.recent_misses, .monitors[0].incidents'
   curl -X DELETE ${d.sim}/_sim/faults                     # heal
+
+  # your bot's side: a playground bot reports every fill it sees to POST /watch/<monitor>/seen
+  # (report/reporter.ts). Report a fill the exchange never made → bot_phantom_fill within seconds:
+  export INGEST_TOKEN=${d.ingestToken ?? "<WATCH_INGEST_TOKEN__… from .dev.vars>"}
+  curl -X POST -H "Authorization: Bearer $INGEST_TOKEN" -H 'content-type: application/json' \\
+    -d '[{"order_index":"281474976710655123","filled_base":"0.0300","seen_at":'"$(date +%s%3N)"'}]' \\
+    ${d.base}/watch/${d.monitorId ?? "<monitor id>"}/seen
+  curl -s -H "Authorization: Bearer $API_TOKEN" ${d.base}/status | jq '.monitors[0].watch.bot, .monitors[0].delivery_latency_ms'
 `;
 }

@@ -27,6 +27,8 @@ import { fileURLToPath } from "node:url";
 import { privateKeySecretName } from "../worker/config.ts";
 import { startAlertReceiver } from "./alert-receiver.ts";
 import { checkDemo, cronUrl, openingLines, parseStartArgs, watchDemo, type StartOptions } from "./playground-text.ts";
+import { ingestTokenSecretName } from "../worker/monitor/watch/bot-ingest.ts";
+import { readIngestToken, startPlaygroundBot } from "./playground-bot.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SIM_PORT = Number(process.env.FILLWATCH_SIM_PORT ?? 8790);
@@ -142,14 +144,25 @@ const monitor = {
     targets: [{ type: "webhook", url: receiver.url, secret_name: ALERT_HMAC_SECRET }],
   },
 };
-if (WATCH) Object.assign(monitor, { mode: "watch", watch: { window_s: 10, reconcile_s: 10 } });
+if (WATCH)
+  Object.assign(monitor, {
+    mode: "watch",
+    watch: { window_s: 10, reconcile_s: 10 },
+    bot: { window_s: 10, silence_s: 60 },
+  });
 const monitors = JSON.stringify([monitor]);
+const monitorId = `custom:${account.account_index}:${account.api_key_index}`;
 const keyName = privateKeySecretName("custom", BigInt(account.account_index), account.api_key_index);
+// The ingest token comes from .dev.vars(.example); the simulator's account decides the secret's name.
+const ingestToken = readIngestToken(readFileSync(apiTokenFile(), "utf8"));
 mkdirSync(join(root, ".wrangler"), { recursive: true });
 const secretsFile = join(root, ".wrangler", "fillwatch-sim.env");
-writeFileSync(secretsFile, `${keyName}="${account.private_key}"\n${ALERT_HMAC_SECRET}="${alertKey}"\n`, {
-  mode: 0o600,
-});
+writeFileSync(
+  secretsFile,
+  `${keyName}="${account.private_key}"\n${ALERT_HMAC_SECRET}="${alertKey}"\n` +
+    (ingestToken ? `${ingestTokenSecretName(monitorId)}="${ingestToken}"\n` : ""),
+  { mode: 0o600 },
+);
 
 // The simulator starts empty every run, so the Durable Object state must too: state left by an
 // earlier run refers to orders and positions of a simulator that no longer exists.
@@ -203,9 +216,20 @@ const demo = {
   tokenSource: tokenFile.endsWith(".example") ? ".dev.vars.example" : ".dev.vars",
   alertUrl: receiver.url,
   alertSecretName: ALERT_HMAC_SECRET,
+  monitorId,
+  ingestToken,
 };
 const ready = await waitForWorker();
 if (WATCH) await startBot();
+if (WATCH && ingestToken)
+  startPlaygroundBot({
+    simRest: account.rest,
+    account: String(account.account_index),
+    fillwatch: base,
+    monitor: monitorId,
+    token: ingestToken,
+    stopped: () => stopping,
+  });
 console.log(WATCH ? watchDemo(demo) : checkDemo(opts, demo));
 if (ready && opts.everyS !== null) autoTrigger(opts.everyS * 1000);
 

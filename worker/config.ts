@@ -20,6 +20,8 @@ import { checkSchedule } from "./config/schedule.ts";
 import { MAX_TIME_SCALE, timeScaleProblem } from "./config/time-scale.ts";
 import { isLoopback } from "./config/urls.ts";
 import { parseWatch, watchedAccountProblems } from "./config/watch.ts";
+import { parseBot } from "./config/bot.ts";
+import { ingestTokenSecretName } from "./monitor/watch/bot-ingest.ts";
 
 export { NETWORKS } from "./config/network.ts";
 export type {
@@ -64,6 +66,7 @@ const KNOWN_KEYS = new Set([
   "public_status",
   "watch",
   "allow_test_orders_on_watched_account",
+  "bot",
 ]);
 
 /** The secret holding a monitor's private key. Non-alphanumerics become "_". */
@@ -143,6 +146,13 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
         fix: `wrangler secret put ${m.privateKeySecretName}   (or set "dry_run": true to silence this)`,
       });
     }
+    if (m.bot && !has(ingestTokenSecretName(m.id)))
+      problems.push({
+        severity: "warning",
+        setting: ingestTokenSecretName(m.id),
+        message: `watch monitor ${m.id} has a bot block but no ingest token: POST /watch/${m.id}/seen answers 503`,
+        fix: `wrangler secret put ${ingestTokenSecretName(m.id)}   (a long random string your bot sends as its bearer token)`,
+      });
     for (const t of m.alerts.targets) {
       for (const s of [t.urlSecret, t.secretName]) {
         if (s && !has(s))
@@ -374,6 +384,9 @@ function parseMonitor(
   const watch = modeRaw === "watch" ? parseWatch(o.watch, markets, at, problems) : null;
   if (modeRaw !== "watch" && o.watch !== undefined)
     warn("watch", 'watch is ignored unless "mode" is "watch"', 'set "mode": "watch" or remove watch');
+  const bot = modeRaw === "watch" ? parseBot(o.bot, at, problems) : null;
+  if (modeRaw !== "watch" && o.bot !== undefined)
+    warn("bot", 'bot is ignored unless "mode" is "watch"', 'set "mode": "watch" or remove bot');
   const timeScale = numv("time_scale", 0.001, 100, 1) ?? 1;
   const tooSlow = timeScaleProblem(timeScale);
   if (tooSlow) err("time_scale", tooSlow, `set time_scale to ${MAX_TIME_SCALE} or less (tests use 0.2)`);
@@ -463,6 +476,7 @@ function parseMonitor(
     privateKeySecretName: keySecret ?? privateKeySecretName(network, accountIndex, apiKeyIndex!),
     watch,
     allowTestOrdersOnWatchedAccount,
+    bot,
   };
   return { monitor, partial: null };
 }

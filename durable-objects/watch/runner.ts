@@ -24,6 +24,7 @@ import { WatchReconcile } from "./reconcile.ts";
 import { WatchRest } from "./rest.ts";
 import { WatchStore } from "./store.ts";
 import { WatchVerdicts } from "./verdicts.ts";
+import { BotWatch } from "./bot.ts";
 
 /** One alarm invocation holds the session at most this long (alarms have a 15 min wall-clock limit). */
 const HOLD_LIMIT_MS = 10 * 60_000;
@@ -35,6 +36,8 @@ export class WatchRunner {
   readonly feed: WatchFeed;
   readonly rest: WatchRest;
   readonly verdicts: WatchVerdicts;
+  /** Bot reconciliation and delivery latency (bot.ts, delivery.ts). */
+  readonly bot: BotWatch;
   readonly store: WatchStore;
   readonly reconcile: WatchReconcile;
   ledger: WatchLedger | null = null;
@@ -58,6 +61,7 @@ export class WatchRunner {
     this.c = c;
     this.alerting = alerting;
     this.verdicts = new WatchVerdicts(c, alerting);
+    this.bot = new BotWatch(c, alerting);
     this.feed = new WatchFeed(c, this, () => this.token("ws"));
     this.store = new WatchStore(c.sql);
     this.rest = new WatchRest(c, () => this.token("rest"), this.store);
@@ -153,6 +157,7 @@ export class WatchRunner {
       }
     } finally {
       this.feed.flushCounts();
+      this.bot.latency.maybeSave(this.c.now(), true);
       if (this.feed.isOpen) this.feed.close(this.paused() ? "paused" : "context recycled");
       this.ledger?.noteClosed(this.c.now());
       this.c.holdUntil = null;
@@ -174,6 +179,9 @@ export class WatchRunner {
     if (this.c.now() >= this.reconcile.nextAt)
       await this.reconcile.cycle(this.ledger!, (fills, at) => {
         for (const f of fills) this.mark(f.market, f.tradeAt ?? at);
+        this.bot.onRestFills(fills);
+        // The walk reached the last trade seen: REST shows every trade up to now.
+        if (this.reconcile.lastOkAt === at) this.bot.onCaughtUp(at);
       });
     this.judge();
     if (this.evidenceWanted.size > 0) await this.pageOrders();
@@ -222,6 +230,7 @@ export class WatchRunner {
     const ledger = this.ledger;
     if (!ledger) return;
     const now = this.c.now();
+    this.bot.step(now);
     const { decided, lateAfterMiss } = ledger.judge(now, this.cfg.markets);
     if (decided.length > 0 || lateAfterMiss.length > 0) {
       this.verdicts.onJudged(decided, lateAfterMiss, this.lastFrameAt());
@@ -255,10 +264,13 @@ export class WatchRunner {
 
   onOrders(ch: FillChannel, orders: Order[], at: number, snapshot: boolean): void {
     for (const r of this.ledger?.noteOrders(ch, orders, at, snapshot) ?? []) this.mark(r.market, r.at);
+    this.bot.onWsOrders(orders, at);
+    if (!snapshot) this.bot.latency.onOrders(ch, orders, at);
   }
 
   onTrades(trades: Trade[], at: number, snapshot: boolean): void {
     this.ledger?.noteTrades(trades, at, snapshot);
+    if (!snapshot) this.bot.latency.onTrades(trades, at);
     // A snapshot's trades are history (L.13.9): they explain no position move and are no new fill.
     if (!snapshot) for (const t of trades) this.mark(t.marketId, at);
   }
@@ -332,6 +344,7 @@ export class WatchRunner {
       recent_late: this.verdicts.recentLate.slice(-10),
       recent_position_moves: this.verdicts.recentMoves.slice(-10),
       positions: Object.fromEntries([...this.positions].map(([m, p]) => [String(m), p.position])),
+      bot: this.bot.view(),
     };
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { TestProject } from "vitest/node";
 import { privateKeySecretName } from "../../worker/config.ts";
+import { ingestTokenSecretName } from "../../worker/monitor/watch/bot-ingest.ts";
 import { startSimulator } from "../sim/server.ts";
 import { API_OPS_HMAC_KEY, API_OPS_HMAC_SECRET_NAME, API_OPS_PD_KEY, API_OPS_PD_SECRET_NAME } from "./api-constants.ts";
 import { startWebhookReceiver } from "./webhook-receiver.ts";
@@ -114,6 +115,11 @@ export const SCENARIOS = [
   "reg_evil_url",
   "reg_rest_forgets",
   "reg_malformed_order",
+  // bot reconciliation (test/workers/bot*.test.ts): a watch monitor with a bot block and an ingest token
+  "bot_ingest",
+  "bot_missed",
+  "bot_phantom",
+  "bot_silent",
 ];
 
 /** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */
@@ -177,7 +183,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (scenario === "pass" || scenario === "op_overlap" || scenario === "op_blind")
       (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/${scenario}`;
     if (scenario.startsWith("reg_")) regressionConfig(scenario, cfg, hook.url);
-    if (scenario.startsWith("watch_")) {
+    if (scenario.startsWith("watch_") || scenario.startsWith("bot_")) {
       // window 1 s, reconciliation every 1 s, budget 12 per (scaled) minute of 6 s
       cfg.mode = "watch";
       cfg.time_scale = 0.1;
@@ -185,6 +191,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       // watch-evict.test.ts: a budget of 2 a (scaled) minute gives a trades walk one page, so more than 100
       // trades since the last read make a watch_gap.
       if (scenario === "watch_budget") Object.assign(cfg.watch as object, { reconcile_s: 30, rest_budget_per_min: 2 });
+      if (scenario.startsWith("bot_")) {
+        // window 2 s, silence 5 s at time_scale 0.1
+        cfg.bot = { window_s: 20, silence_s: 50 };
+        secrets[ingestTokenSecretName(`custom:${account}:${a.api_key_index}`)] = `ingest-token-${scenario}-0123456789`;
+      }
       if (scenario === "watch_ro") {
         (cfg.watch as Record<string, unknown>).read_token_secret = "LIGHTER_READ_TOKEN__WATCH_RO";
         secrets.LIGHTER_READ_TOKEN__WATCH_RO = sim.watch.issueReadToken(account);

@@ -19,6 +19,8 @@ import { registerOpsRoutes } from "./routes-ops.ts";
 import { isSelfAuthenticated, registerPageRoutes } from "./routes-page.ts";
 import { registerStatusRoutes } from "./routes-status.ts";
 import { issuesMessage, jsonContent, z } from "./schemas.ts";
+import { isIngestPath, registerBotIngestRoute } from "./routes-watch-seen.ts";
+
 import type { Api, ApiEnv } from "./types.ts";
 
 function envelope(status: number, message: string): Response {
@@ -111,7 +113,7 @@ app.use("*", (c, next) =>
 );
 app.use("*", methodGuard);
 app.use("*", async (c, next) => {
-  if (PUBLIC.has(c.req.path) || isSelfAuthenticated(c.req.path)) return next();
+  if (PUBLIC.has(c.req.path) || isSelfAuthenticated(c.req.path) || isIngestPath(c.req.path)) return next();
   if (c.req.path === "/metrics" && c.env.METRICS_PUBLIC === "true") return next();
   return requireBearerOrSession()(c, next);
 });
@@ -134,6 +136,7 @@ registerCheckRoutes(app);
 registerLogRoutes(app);
 registerOpsRoutes(app);
 registerPageRoutes(app);
+registerBotIngestRoute(app);
 
 const DOC = {
   openapi: "3.1.0",

@@ -7,8 +7,9 @@
  */
 import { LATENCY_BUCKETS_MS, type Histogram, type MetricsSnapshot } from "../../durable-objects/views/metrics.ts";
 import type { Uptime, UptimeWindowName } from "../../durable-objects/views/uptime.ts";
+import { formatDeliveryMetrics, type DeliveryMetrics } from "./metrics-bot.ts";
 
-export interface MonitorMetrics extends MetricsSnapshot {
+export interface MonitorMetrics extends MetricsSnapshot, Partial<DeliveryMetrics> {
   monitor: string;
   counters: Record<string, number>;
   budget: Record<string, unknown>;
@@ -232,5 +233,5 @@ export function formatMetrics(monitors: readonly MonitorMetrics[]): string {
     "1 while the monitor is paused.",
     each((m, l) => o.sample("fillwatch_paused", l, m.paused ? 1 : 0)),
   );
-  return o.text();
+  return o.text() + formatDeliveryMetrics(monitors);
 }

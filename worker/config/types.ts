@@ -22,6 +22,14 @@ export interface WatchConfig {
   resolveAfterCycles: number;
 }
 
+/** The `bot` block of a watch monitor (bot reconciliation): durations in ms. */
+export interface BotConfig {
+  /** A fill must be in the bot's reports within this time of the trade. */
+  windowMs: number;
+  /** No request from the bot (not even a heartbeat) for this long opens bot_ingest_silent. */
+  silenceMs: number;
+}
+
 export interface AlertTarget {
   type: "webhook" | "slack" | "discord" | "telegram" | "pagerduty";
   /** A literal URL (webhook/slack/discord; base URL for telegram/pagerduty), or... */
@@ -80,6 +88,8 @@ export interface MonitorConfig {
   watch: WatchConfig | null;
   /** Synthetic checks may run on an account a watch monitor watches. */
   allowTestOrdersOnWatchedAccount: boolean;
+  /** Set on a watch monitor with a `bot` block (null otherwise). */
+  bot: BotConfig | null;
 }
 
 /**

@@ -57,6 +57,8 @@ export interface Order {
   knownStatus: boolean;
   timestamp: number | null;
   updatedAt: number | null;
+  /** The exchange's time of the order's last transition, in µs (LIVE.md L.7), or null. */
+  transactionTimeUs: number | null;
 }
 
 export interface Trade {
@@ -75,6 +77,8 @@ export interface Trade {
   bidAccountId: bigint;
   isMakerAsk: boolean;
   timestamp: number | null;
+  /** The trade's time on the exchange in µs, or null. */
+  transactionTimeUs: number | null;
 }
 
 export type LighterEvent =
@@ -231,6 +235,7 @@ export function parseOrder(o: unknown, marketKey?: string): Order {
     knownStatus: (ORDER_STATUSES as readonly string[]).includes(status),
     timestamp: num(o.timestamp),
     updatedAt: num(o.updated_at),
+    transactionTimeUs: num(o.transaction_time),
   };
 }
 
@@ -252,6 +257,7 @@ export function parseTrade(t: unknown): Trade {
     bidAccountId: exactId(t, "bid_account_id", null, false),
     isMakerAsk: t.is_maker_ask === true,
     timestamp: num(t.timestamp),
+    transactionTimeUs: num(t.transaction_time),
   };
 }
 

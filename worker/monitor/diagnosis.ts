@@ -83,7 +83,12 @@ export type Diagnosis =
   | "fill_not_reported"
   | "position_moved_without_fill"
   | "exchange_rate_limited"
-  | "watch_gap";
+  | "watch_gap"
+  // bot reconciliation (what the user's bot reported to POST /watch/{monitor}/seen)
+  | "bot_missed_fill"
+  | "bot_phantom_fill"
+  | "bot_late"
+  | "bot_ingest_silent";
 
 /** Which stage a diagnosis belongs to when it is the reason a check failed or was skipped. */
 export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
@@ -140,6 +145,10 @@ export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
   position_moved_without_fill: null,
   exchange_rate_limited: null,
   watch_gap: null,
+  bot_missed_fill: null,
+  bot_phantom_fill: null,
+  bot_late: null,
+  bot_ingest_silent: null,
 };
 
 /** Meanings of Lighter codes a person may meet in evidence (PROTOCOL.md §2.9, §5.10). */
@@ -282,6 +291,14 @@ export const ACTIONS: Record<Diagnosis, string> = {
     "Lighter's REST API answered 429 or 405 (23000-23003) to fillwatch's watch monitor. All of the monitor's REST calls stop for at least 60 s (the exchange's cooldown); fills stay unverified meanwhile. The limit is per L1 address and shared with your bot: lower watch.rest_budget_per_min, raise watch.reconcile_s, or reduce the bot's request rate.",
   watch_gap:
     "More trades happened since the watch last read REST than its REST budget can page back through (100 trades a page, at most 40 pages a minute on a Standard account, fewer within watch.rest_budget_per_min): the fills in the time range in the evidence were NOT checked. Reconcile your bot against REST for that range (GET /api/v1/trades, paging next_cursor), and if this repeats raise watch.rest_budget_per_min or shorten outages (the watch stopped or was rate-limited for a long time).",
+  bot_missed_fill:
+    "The exchange filled an order of this account (REST shows the trade) and your bot did not report it within bot.window_s: your bot probably does not know about this fill. Reconcile the bot's position and open orders against REST now, then find why its session missed the fill (its subscriptions, auth token expiry, reconnect handling, how it parses filled_base_amount); the order index, client order index, amount and trade time are in the evidence.",
+  bot_phantom_fill:
+    "Your bot reported a fill the exchange never made: REST (read up to the newest trade after bot.window_s) shows less filled for that order than the bot reported. The bot's idea of its position is wrong; reconcile it against REST, and check how it computes filled_base (human units, cumulative per order) and which order it attributes fills to.",
+  bot_late:
+    "Your bot reported this fill only after bot.window_s; the delay is in the evidence. Check the bot's WebSocket session (reconnects, backlog) and its reporter's batching.",
+  bot_ingest_silent:
+    "fillwatch received nothing from your bot (no batch and no heartbeat) for bot.silence_s, so it cannot tell which fills the bot saw; missed-fill alerts are held back meanwhile. Check that the bot is running and that its reporter reaches POST /watch/{monitor}/seen with the ingest token (WATCH_INGEST_TOKEN__<monitor>).",
 };
 
 /** Human text for an exchange code, e.g. "21104 invalid nonce". */

@@ -9,6 +9,7 @@ import { CLIENT_JS } from "./client.ts";
 import { currentVerdict, type MonitorPage, type PublicMonitor } from "./data.ts";
 import { Ago, IncidentHistory, UptimeBlock } from "./history.tsx";
 import { Charts, Health, Timeline, iso, verdictOf } from "./parts.tsx";
+import { Delivery } from "./delivery.tsx";
 import { CSS } from "./style.ts";
 
 /** Seconds between refreshes of a page read without JavaScript. */
@@ -131,6 +132,7 @@ function MonitorCard(props: { m: MonitorPage; index: number; now: number }) {
           <>
             <h3>Session health</h3>
             <Health status={s} now={props.now} />
+            <Delivery status={s} now={props.now} />
           </>
         ) : null}
       </div>

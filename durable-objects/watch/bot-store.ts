@@ -1,0 +1,199 @@
+/**
+ * Bot reconciliation's durable state, in its own idempotent tables (created on first use): every
+ * accepted report, the batch keys (a batch twice counts once), the exchange fills and WebSocket
+ * amounts the verdicts need, and the bot's contact times. After an eviction
+ * the ledger is rebuilt from these rows, so no accepted report and no unjudged fill is lost.
+ * Bounded: each table keeps at most its cap of rows and nothing older than its retention.
+ */
+import type { ExchangeFill } from "../../worker/monitor/watch/bot-ledger.ts";
+import type { SeenReport } from "../../worker/monitor/watch/bot-ingest.ts";
+import { getMeta, setMeta } from "../schema.ts";
+
+const DAY = 24 * 3_600_000;
+
+/** Table → (row cap, retention ms). */
+export const BOT_RETENTION = {
+  bot_seen: { rows: 20_000, ms: 2 * DAY },
+  bot_batches: { rows: 5_000, ms: DAY },
+  bot_fills: { rows: 10_000, ms: 2 * DAY },
+  bot_ws: { rows: 20_000, ms: 2 * DAY },
+} as const;
+
+const TABLES = [
+  `CREATE TABLE IF NOT EXISTS bot_seen (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     order_index TEXT,
+     client_order_index TEXT,
+     filled TEXT NOT NULL,
+     filled_base TEXT NOT NULL,
+     seen_at INTEGER NOT NULL,
+     at INTEGER NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS bot_batches (key TEXT PRIMARY KEY, at INTEGER NOT NULL, reports INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS bot_fills (
+     key TEXT PRIMARY KEY,
+     fill TEXT NOT NULL,
+     state TEXT NOT NULL,
+     at INTEGER NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS bot_ws (
+     order_index TEXT NOT NULL,
+     cum TEXT NOT NULL,
+     client_order_index TEXT NOT NULL,
+     market INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (order_index, cum)
+   )`,
+  `CREATE INDEX IF NOT EXISTS bot_seen_at ON bot_seen (at)`,
+  `CREATE INDEX IF NOT EXISTS bot_fills_at ON bot_fills (at)`,
+];
+
+export interface StoredFill {
+  fill: ExchangeFill;
+  /** "pending" until judged; "missed" while watched for a late report; "done". */
+  state: "pending" | "missed" | "done";
+}
+
+function fillJson(f: ExchangeFill): string {
+  return JSON.stringify({ ...f, size: f.size.toString() });
+}
+
+export class BotStore {
+  private readonly sql: SqlStorage;
+  private inserts = 0;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+    for (const t of TABLES) sql.exec(t);
+  }
+
+  /** Whether a batch with this key was accepted before (then nothing of it is stored again). */
+  seenBatch(key: string): boolean {
+    return this.sql.exec(`SELECT 1 FROM bot_batches WHERE key = ?`, key).toArray().length > 0;
+  }
+
+  /** Stores one accepted batch and its reports; all or nothing (one transaction). */
+  saveBatch(key: string, reports: readonly SeenReport[], at: number): void {
+    this.sql.exec(`INSERT INTO bot_batches (key, at, reports) VALUES (?, ?, ?)`, key, at, reports.length);
+    for (const r of reports)
+      this.sql.exec(
+        `INSERT INTO bot_seen (order_index, client_order_index, filled, filled_base, seen_at, at) VALUES (?, ?, ?, ?, ?, ?)`,
+        r.orderIndex,
+        r.clientOrderIndex,
+        r.filled.toString(),
+        r.filledBase,
+        r.seenAt,
+        at,
+      );
+    this.inserts += reports.length + 1;
+  }
+
+  reports(): { report: SeenReport; at: number }[] {
+    return this.sql
+      .exec<{
+        order_index: string | null;
+        client_order_index: string | null;
+        filled: string;
+        filled_base: string;
+        seen_at: number;
+        at: number;
+      }>(`SELECT order_index, client_order_index, filled, filled_base, seen_at, at FROM bot_seen ORDER BY id`)
+      .toArray()
+      .map((r) => ({
+        report: {
+          orderIndex: r.order_index,
+          clientOrderIndex: r.client_order_index,
+          filledBase: r.filled_base,
+          filled: BigInt(r.filled),
+          seenAt: r.seen_at,
+        },
+        at: r.at,
+      }));
+  }
+
+  saveFill(f: ExchangeFill, at: number): void {
+    this.sql.exec(
+      `INSERT INTO bot_fills (key, fill, state, at) VALUES (?, ?, 'pending', ?) ON CONFLICT(key) DO NOTHING`,
+      f.key,
+      fillJson(f),
+      at,
+    );
+    this.inserts++;
+  }
+
+  setFillState(key: string, state: StoredFill["state"]): void {
+    this.sql.exec(`UPDATE bot_fills SET state = ? WHERE key = ?`, state, key);
+  }
+
+  fills(): StoredFill[] {
+    return this.sql
+      .exec<{ fill: string; state: string }>(`SELECT fill, state FROM bot_fills ORDER BY at, key`)
+      .toArray()
+      .map((r) => {
+        const raw = JSON.parse(r.fill) as ExchangeFill & { size: string };
+        return { fill: { ...raw, size: BigInt(raw.size) }, state: r.state as StoredFill["state"] };
+      });
+  }
+
+  saveWsAmount(orderIndex: string, cum: bigint, clientOrderIndex: string, market: number, at: number): void {
+    this.sql.exec(
+      `INSERT INTO bot_ws (order_index, cum, client_order_index, market, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      orderIndex,
+      cum.toString(),
+      clientOrderIndex,
+      market,
+      at,
+    );
+    this.inserts++;
+  }
+
+  wsAmounts(): { orderIndex: string; cum: bigint; clientOrderIndex: string; market: number; at: number }[] {
+    return this.sql
+      .exec<{ order_index: string; cum: string; client_order_index: string; market: number; at: number }>(
+        `SELECT order_index, cum, client_order_index, market, at FROM bot_ws ORDER BY at`,
+      )
+      .toArray()
+      .map((r) => ({
+        orderIndex: r.order_index,
+        cum: BigInt(r.cum),
+        clientOrderIndex: r.client_order_index,
+        market: r.market,
+        at: r.at,
+      }));
+  }
+
+  /** The bot's first and last request times. */
+  contact(): { first: number | null; last: number | null } {
+    const n = (k: "bot_first_contact_at" | "bot_last_contact_at") => {
+      const v = getMeta(this.sql, k);
+      return v ? Number(v) : null;
+    };
+    return { first: n("bot_first_contact_at"), last: n("bot_last_contact_at") };
+  }
+
+  saveContact(first: number, last: number): void {
+    if (getMeta(this.sql, "bot_first_contact_at") === null) setMeta(this.sql, "bot_first_contact_at", String(first));
+    setMeta(this.sql, "bot_last_contact_at", String(last));
+  }
+
+  /** Rows per table (for /status). */
+  counts(): Record<keyof typeof BOT_RETENTION, number> {
+    const n = (t: string) => this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`).one().n;
+    return { bot_seen: n("bot_seen"), bot_batches: n("bot_batches"), bot_fills: n("bot_fills"), bot_ws: n("bot_ws") };
+  }
+
+  /** Keeps every table under its cap and retention; cheap when nothing is due (every 500 inserts, or forced). */
+  prune(now: number, force = false): void {
+    if (!force && this.inserts < 500) return;
+    this.inserts = 0;
+    for (const [table, r] of Object.entries(BOT_RETENTION)) {
+      this.sql.exec(`DELETE FROM ${table} WHERE at < ?`, now - r.ms);
+      const n = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+      if (n > r.rows)
+        this.sql.exec(
+          `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} ORDER BY at LIMIT ?)`,
+          n - r.rows,
+        );
+    }
+  }
+}

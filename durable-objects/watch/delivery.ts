@@ -1,0 +1,99 @@
+/**
+ * Delivery latency of a watch session: for every account frame (not the snapshot a subscription
+ * starts with), the receive time minus the newest `transaction_time` (µs) of its orders or trades,
+ * per channel and market, in memory (worker/monitor/latency.ts); and the bot-reported lag
+ * (`seen_at` − the trade's time) per market. Snapshotted to SQLite at most once a minute and only
+ * when something changed (never a write per frame), and restored after an eviction.
+ */
+import type { Order, Trade } from "../../worker/lighter/messages.ts";
+import { LatencyBook, type LatencySnapshot } from "../../worker/monitor/latency.ts";
+import { getMeta, setMeta } from "../schema.ts";
+
+const SNAPSHOT_KEY = "delivery_latency_snapshot";
+export const SNAPSHOT_EVERY_MS = 60_000;
+
+/** The channel name the bot's own lag is kept under. */
+export const BOT_CHANNEL = "bot";
+
+function readSnapshot(sql: SqlStorage): unknown {
+  const text = getMeta(sql, SNAPSHOT_KEY);
+  try {
+    return text ? (JSON.parse(text) as unknown) : null;
+  } catch {
+    return null;
+  }
+}
+
+export class DeliveryLatency {
+  readonly book: LatencyBook;
+  private readonly sql: SqlStorage;
+  private savedAt: number;
+
+  constructor(sql: SqlStorage, now: number) {
+    this.sql = sql;
+    this.book = LatencyBook.restore(readSnapshot(sql));
+    this.savedAt = now;
+  }
+
+  /** An update frame of an order channel. */
+  onOrders(channel: string, orders: readonly Order[], receivedAt: number): void {
+    this.onFrame(
+      channel,
+      orders.map((o) => ({ market: o.marketIndex, transactionTimeUs: o.transactionTimeUs })),
+      receivedAt,
+    );
+  }
+
+  /** An update frame of account_all_trades. */
+  onTrades(trades: readonly Trade[], receivedAt: number): void {
+    this.onFrame(
+      "account_all_trades",
+      trades.map((t) => ({ market: t.marketId, transactionTimeUs: t.transactionTimeUs })),
+      receivedAt,
+    );
+  }
+
+  /** One account frame: `items` are its orders or trades with their market and transaction time. */
+  onFrame(
+    channel: string,
+    items: readonly { market: number; transactionTimeUs: number | null }[],
+    receivedAt: number,
+  ): void {
+    let newest: Map<number, number> | null = null;
+    for (const it of items) {
+      if (it.transactionTimeUs === null) continue;
+      newest ??= new Map();
+      const prev = newest.get(it.market);
+      if (prev === undefined || it.transactionTimeUs > prev) newest.set(it.market, it.transactionTimeUs);
+    }
+    if (!newest) return;
+    for (const [market, us] of newest) this.book.record(channel, String(market), receivedAt - us / 1000, receivedAt);
+  }
+
+  /** The bot saw a fill of `market` made at `fillAt` at `seenAt`. */
+  onBotLag(market: number, lagMs: number, at: number): void {
+    this.book.record(BOT_CHANNEL, String(market), lagMs, at);
+  }
+
+  /** Writes the snapshot when one is due (a minute since the last and something new), or when forced. */
+  maybeSave(now: number, force = false): void {
+    if (this.book.unsaved === 0 || (!force && now - this.savedAt < SNAPSHOT_EVERY_MS)) return;
+    const snap: LatencySnapshot = this.book.snapshot(now);
+    setMeta(this.sql, SNAPSHOT_KEY, JSON.stringify(snap));
+    this.savedAt = now;
+  }
+
+  /** `/status`: exchange channels over the last hour and 24 hours, and the bot's lag. */
+  view(now: number): {
+    delivery_latency_ms: ReturnType<LatencyBook["view"]>;
+    delivery_latency_ms_24h: ReturnType<LatencyBook["view"]>;
+    bot_lag_ms: Record<string, unknown>;
+  } {
+    const hour = this.book.view("1h", now);
+    const day = this.book.view("24h", now);
+    const bot = { "1h": hour[BOT_CHANNEL] ?? {}, "24h": day[BOT_CHANNEL] ?? {} };
+    delete hour[BOT_CHANNEL];
+    delete day[BOT_CHANNEL];
+    return { delivery_latency_ms: hour, delivery_latency_ms_24h: day, bot_lag_ms: bot };
+  }
+}
