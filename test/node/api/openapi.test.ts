@@ -28,7 +28,7 @@ describe("OpenAPI document", () => {
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)),
     );
-    expect(routes.size).toBe(19);
+    expect(routes.size).toBe(20);
     expect([...documented].sort()).toEqual([...routes].sort());
     for (const r of [
       "GET /metrics",
