@@ -20,6 +20,8 @@ export interface CatalogueEntry {
 }
 
 const PASS = "pass";
+const KEPT_SESSION =
+  "the previous check's session was still open (on-demand grace period): no connect happened under the fault";
 const ms = (base: number, timeScale: number) => Math.max(1, Math.round(base * timeScale));
 
 export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
@@ -27,11 +29,13 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
     layer: "connect",
     params: (rng) => ({ status: rng.pick([503, 429]) }),
     expected: ["fail:connect/connect_failed", "fail:connect/connection_limited"],
+    why: { pass: KEPT_SESSION },
   },
   close_after_connect: {
     layer: "connect",
     params: (rng) => ({ code: rng.pick([1011, 1008, 1001]) }),
     expected: ["fail:connect/connection_closed", "fail:connect/connect_failed"],
+    why: { pass: KEPT_SESSION },
   },
   no_connected_frame: {
     layer: "connect",
@@ -67,6 +71,10 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
       "fail:book_subscribed/book_ack_timeout",
       "fail:connect/connection_closed",
     ],
+    why: {
+      "fail:fill_seen/filled_not_reported_on_ws":
+        "the stall hit the kept session of the previous check: the stream went silent while REST showed the fill",
+    },
   },
   stop_book_updates: {
     layer: "book",
