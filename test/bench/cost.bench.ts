@@ -10,6 +10,7 @@
  */
 import { privateKeySecretName } from "../../worker/config.ts";
 import { startSimulator } from "../sim/server.ts";
+import { ELSEWHERE, monthly } from "./pricing.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 import { sleep, startBench, sumMeters, totalRequests, type Bench } from "./workerd/harness.ts";
 
@@ -143,6 +144,32 @@ const suite: BenchSuite = {
           row("SQLite rows written", per(f, f.rowsWritten), "rows", per(od, od.rowsWritten)),
           row("SQLite rows read", per(f, f.rowsRead), "rows", per(od, od.rowsRead)),
         );
+      }
+      // The monthly price of one monitor from these figures (pricing.ts cites the rates).
+      for (const f of figs) {
+        const perCheck = {
+          activeS: per(f, f.activeS),
+          requests: per(f, f.requests),
+          rowsWritten: per(f, f.rowsWritten),
+          rowsRead: per(f, f.rowsRead),
+        };
+        for (const period of f.mode === "watch" ? [1] : [1, 5]) {
+          const u = monthly(perCheck, period, f.mode !== "on-demand");
+          const schedule = f.mode === "watch" ? "always on" : `${period}-min schedule`;
+          rows.push({
+            suite: "cost",
+            name: `${f.mode}, ${schedule}: USD per monitor-month past the plan's allowance`,
+            value: u.marginalUsd.total,
+            unit: "USD",
+            baseline: { name: "Checkly 1-min API check", value: ELSEWHERE.checklyUsdPerMonth1Min },
+            ratio: u.marginalUsd.total / ELSEWHERE.checklyUsdPerMonth1Min,
+            note:
+              `duration $${u.marginalUsd.duration.toFixed(2)} (${Math.round(u.gbSeconds)} GB-s), ` +
+              `rows written $${u.marginalUsd.rowsWritten.toFixed(2)} (${(u.rowsWritten / 1e6).toFixed(2)} M), ` +
+              `requests $${u.marginalUsd.requests.toFixed(3)}, rows read $${u.marginalUsd.rowsRead.toFixed(4)}; ` +
+              `the $5 plan covers ${u.coveredByPlan} such monitors`,
+          });
+        }
       }
       return rows;
     } finally {

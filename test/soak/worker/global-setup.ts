@@ -11,15 +11,9 @@ import { privateKeySecretName } from "../../../worker/config.ts";
 import { startSimulator } from "../../sim/server.ts";
 import { startWebhookReceiver } from "../../workers/webhook-receiver.ts";
 import type {} from "../../workers/global-setup.ts";
+import type {} from "./provided.ts";
 
 export const LANES = 4;
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    collectorUrl: string;
-    soak: { seed: number; checks: number; budgetS: number; lanes: number };
-  }
-}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const seed = Number(process.env.SOAK_SEED ?? 18);

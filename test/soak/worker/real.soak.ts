@@ -14,6 +14,7 @@ import { FAULT_NAMES } from "../../sim/faults.ts";
 import { Rng } from "../../sim/random.ts";
 import { drawFault, outcomeLabel } from "../catalogue.ts";
 import type { Trace } from "../report.ts";
+import type {} from "./provided.ts";
 import { monitorStub } from "../../../worker/stub.ts";
 import { addFault, api, clearFault, received, runCron, sim, type TestMonitor } from "../../workers/helpers.ts";
 
