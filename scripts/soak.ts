@@ -84,7 +84,7 @@ if (part === null || part === "machine") {
       notCovered: FAULT_NAMES.filter((f) => !r.covers.includes(f)),
       flattens: r.flattens,
       timeScale: 1,
-      extra: { virtual_hours: Math.round(r.virtualMs / 36_000) / 100 },
+      extra: { virtual_hours: Math.round(r.virtualMs / 36_000) / 100, ...r.extra },
     }),
   );
 }

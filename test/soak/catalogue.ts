@@ -35,7 +35,11 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
     layer: "connect",
     params: (rng) => ({ code: rng.pick([1011, 1008, 1001]) }),
     expected: ["fail:connect/connection_closed", "fail:connect/connect_failed"],
-    why: { pass: KEPT_SESSION },
+    why: {
+      pass: KEPT_SESSION,
+      "fail:book_subscribed/connection_closed":
+        "the server closed right after `connected`, while the book subscription was pending: the stage it hit",
+    },
   },
   no_connected_frame: {
     layer: "connect",

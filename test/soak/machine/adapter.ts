@@ -48,6 +48,10 @@ export interface MachineUnderSoak {
   storage(): { rows: number; bound: number; bytes: number };
   /** CPU spent in frame handling (µs), for cpu_us_per_frame. */
   readonly frameCpuUs: number;
+  /** The machine answers through promises: the soak lets microtasks run after every world event. */
+  readonly async: boolean;
+  /** Extra figures for soak.json (write breakdown, step counts…). */
+  extra?(): Record<string, unknown>;
 }
 
 export type AdapterFactory = (world: SoakWorld, o: { timeScale: number; seed: number }) => MachineUnderSoak;

@@ -52,6 +52,7 @@ export interface MachineSoakResult {
   storage: { rows: number; bound: number; bytes: number; maxRows: number };
   alerts: { key: string; kind: string; checkId: string | null; at: number }[];
   virtualMs: number;
+  extra: Record<string, unknown>;
 }
 
 /** Lets the promise continuations of an async adapter run between two world events. */
@@ -86,7 +87,8 @@ export async function runMachineSoak(o: MachineSoakOptions): Promise<MachineSoak
     world.at(t, () => m.tick(tick));
     // Run the minute; past it, the next tick comes (a check still running makes it a skipped tick).
     const end = t + o.periodMs;
-    while (world.step(end)) await drain();
+    if (m.async) while (world.step(end)) await drain();
+    else while (world.step(end));
     // The fault belongs to this check: it is healed once the check and its lock are over.
     if (!m.busy()) world.fault = null;
     const result = m.results.slice(resultsBefore).find((r) => r.tick === tick) ?? null;
@@ -129,5 +131,6 @@ export async function runMachineSoak(o: MachineSoakOptions): Promise<MachineSoak
     storage: { ...m.storage(), maxRows },
     alerts: m.alerts,
     virtualMs: t,
+    extra: m.extra?.() ?? {},
   };
 }

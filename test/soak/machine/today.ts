@@ -52,6 +52,7 @@ class TodayMachine implements MachineUnderSoak {
   readonly name = "main before #16: OrderPathDriver + decide (order path only)";
   readonly covers = (Object.keys(CATALOGUE) as FaultName[]).filter((f) => COVERED_LAYERS.has(CATALOGUE[f].layer));
   readonly flattens = false;
+  readonly async = true;
   readonly results: SoakCheckResult[] = [];
   readonly alerts: SoakAlert[] = [];
   writes = 0;

@@ -23,6 +23,8 @@ export interface ActiveFault {
 }
 
 export interface ConnHandler {
+  /** The upgrade succeeded (before any frame). */
+  opened?(): void;
   frame(text: string): void;
   closed(code: number, reason: string): void;
   failed(status: number | null, message: string): void;
@@ -163,6 +165,9 @@ export class SoakWorld {
       held: null,
     };
     this.conns.set(id, c);
+    this.at(this.now + 3, () => {
+      if (c.open) h.opened?.();
+    });
     this.at(this.now + 5, () => {
       if (!c.open) return;
       if (!this.has("no_connected_frame") && !this.has("stall"))
@@ -237,26 +242,33 @@ export class SoakWorld {
           c.gapPending = true;
           c.bookNonce += 7;
         }
-        // The mid walks a little; the spread stays 2 ticks wide.
+        // The mid walks a little; the spread stays 2 ticks wide; the levels left behind are removed.
         const step = this.rng.int(-2, 2);
+        const prev = { bid: this.bid, ask: this.ask };
         this.bid += step;
         this.ask += step;
-        this.send(c, this.bookFrame("update", c));
+        this.send(c, this.bookFrame("update", c, step === 0 ? null : prev));
       }
       this.at(this.now + this.bookIntervalMs, tick);
     };
     this.at(this.now + this.bookIntervalMs, tick);
   }
 
-  private bookFrame(kind: "subscribed" | "update", c: Conn): string {
+  private bookFrame(
+    kind: "subscribed" | "update",
+    c: Conn,
+    removed: { bid: number; ask: number } | null = null,
+  ): string {
     const begin = c.bookNonce;
     c.bookNonce += this.rng.int(1, 3);
     const p = (t: number) => `${Math.floor(t / 100)}.${String(t % 100).padStart(2, "0")}`;
     const size = `${this.rng.int(1, 9)}.${String(this.rng.int(0, 9999)).padStart(4, "0")}`;
+    const gone = (t: number | undefined) => (t === undefined ? "" : `{"price":"${p(t)}","size":"0.0000"},`);
     this.stats.bookFrames++;
     return (
       `{"channel":"order_book:0","offset":${c.bookNonce},"order_book":{"code":0,` +
-      `"asks":[{"price":"${p(this.ask)}","size":"${size}"}],"bids":[{"price":"${p(this.bid)}","size":"${size}"}],` +
+      `"asks":[${gone(removed?.ask)}{"price":"${p(this.ask)}","size":"${size}"}],` +
+      `"bids":[${gone(removed?.bid)}{"price":"${p(this.bid)}","size":"${size}"}],` +
       `"offset":${c.bookNonce},"nonce":${c.bookNonce},"begin_nonce":${kind === "subscribed" ? 0 : begin}},` +
       `"timestamp":${this.now},"type":"${kind}/order_book"}`
     );
@@ -395,7 +407,8 @@ export class SoakWorld {
   }
 
   // ------------------------------------------------------------------ REST
-  private rest<T>(answer: () => T, fail: (status: number) => T, cb: (v: T) => void): void {
+  /** Any REST call: `answer` when it is served, `fail(status)` under rest_errors. */
+  rest<T>(answer: () => T, fail: (status: number) => T, cb: (v: T) => void): void {
     this.stats.restCalls++;
     const slow = this.num(this.has("slow_rest"), "ms", 0);
     const err = this.has("rest_errors");
