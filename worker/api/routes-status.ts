@@ -20,6 +20,7 @@ import {
 } from "./schemas.ts";
 import type { Api } from "./types.ts";
 import { humanize, humanizeResidual, type Units } from "./units.ts";
+import { tradingCost } from "../monitor/trading-cost.ts";
 
 /** Paused by the HTTP API: the bearer token carries no label. */
 const PAUSED_BY = "api";
@@ -52,6 +53,10 @@ async function monitorStatus(env: Env, m: MonitorConfig): Promise<Record<string,
       ...humanizeResidual(raw.budget.residual, unitsOf),
     };
     out.pause = humanize(pause, null);
+    // What the test orders cost (issue 18): the last planned order's spread, plus the market's taker fee when cached.
+    const lc = raw.last_check as { market: number; evidence?: { planned_order?: unknown } } | null;
+    const fee = lc ? (units[String(lc.market)] as { taker_fee_pct?: string } | undefined)?.taker_fee_pct : undefined;
+    out.trading_cost = lc ? tradingCost(lc.evidence?.planned_order, fee ?? null) : null;
     return { ...base, ...out };
   } catch (err) {
     return {
