@@ -59,15 +59,18 @@ const suite: BenchSuite = {
       const alerts = new Map<number, number>();
       const until = t0 + 90_000;
       while (Date.now() < until && alerts.size < N) {
-        for (const acct of accounts) {
-          if (restSeen.has(acct)) continue;
-          const res = await fetch(`${sim.rest}/_sim/state?account_index=${acct}`);
-          const st = (await res.json()) as { orders?: { filled_base_amount?: string; reduce_only?: boolean }[] };
-          if (
-            (st.orders ?? []).some((o) => o.reduce_only !== true && (o.filled_base_amount ?? "0").replace(/[0.]/g, ""))
-          )
-            restSeen.set(acct, Date.now());
-        }
+        await Promise.all(
+          accounts
+            .filter((acct) => !restSeen.has(acct))
+            .map(async (acct) => {
+              const res = await fetch(`${sim.rest}/_sim/state?account_index=${acct}`);
+              const st = (await res.json()) as { orders?: { filled_base_amount?: string; reduce_only?: boolean }[] };
+              const filled = (st.orders ?? []).some(
+                (o) => o.reduce_only !== true && (o.filled_base_amount ?? "0").replace(/[0.]/g, ""),
+              );
+              if (filled) restSeen.set(acct, Date.now());
+            }),
+        );
         const got = (await (await fetch(`${hook.url}/_received`)).json()) as {
           at: number;
           path: string;
