@@ -127,6 +127,12 @@ const total = {
   position_drift: parts.some((p) => p.position_drift !== null)
     ? parts.reduce((s, p) => s + (p.position_drift ?? 0), 0)
     : null,
+  // Per part (machine / worker): storage, writes and CPU are measured differently in each.
+  storage_rows: Object.fromEntries(parts.map((p) => [p.machine, p.storage_rows])),
+  storage_bound: Object.fromEntries(parts.map((p) => [p.machine, p.storage_bound])),
+  writes_per_check: Object.fromEntries(parts.map((p) => [p.machine, p.writes_per_check])),
+  cpu_us_per_check: Object.fromEntries(parts.map((p) => [p.machine, p.cpu_us_per_check])),
+  cpu_us_per_frame: Object.fromEntries(parts.map((p) => [p.machine, p.cpu_us_per_frame])),
 };
 const out = {
   at: new Date().toISOString(),

@@ -44,7 +44,7 @@ export interface PartInput {
   cpuUs: number | null;
   frameCpuUs: number | null;
   writes: number | null;
-  storage: { rows: number; bound: number; bytes?: number; maxRows?: number } | null;
+  storage: { rows: number; bound: number | null; bytes?: number; maxRows?: number } | null;
   alerts: { key: string; kind: string; checkId: string | null; at: number }[];
   notCovered: FaultName[];
   flattens: boolean;

@@ -133,6 +133,21 @@ async function lane(
     if (k.startsWith("frames.")) stats.frames += v;
     if (k === "storage.write_statements") stats.writes += v;
   }
+  // Rows the object keeps now, per table (housekeeping prunes daily: not within the soak's time).
+  try {
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => {
+      const tables = state.storage.sql
+        .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+        .toArray()
+        .filter((t) => !t.name.startsWith("_"));
+      for (const t of tables) {
+        const n = state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${t.name}"`).one().n;
+        stats.rows[t.name] = (stats.rows[t.name] ?? 0) + n;
+      }
+    });
+  } catch {
+    // the object could not be reached: rows stay uncounted
+  }
   for (const a of await received(`/hook/${m.scenario}`)) {
     const b = a.body as { kind?: string; incident_id?: string; idempotency_key?: string };
     stats.alerts.push({ key: `${m.scenario}:${b.incident_id ?? "?"}`, kind: b.kind ?? "?", checkId: null, at: a.at });
@@ -144,6 +159,7 @@ interface Stats {
   writes: number;
   crashes: number;
   evictions: number;
+  rows: Record<string, number>;
   alerts: { key: string; kind: string; checkId: string | null; at: number }[];
 }
 
@@ -151,7 +167,7 @@ it("soak (b): the real Worker with random faults, evictions and hard crashes", a
   const { seed, checks, budgetS } = inject("soak");
   const monitors: TestMonitor[] = inject("monitors");
   const traces: Trace[] = [];
-  const stats: Stats = { frames: 0, writes: 0, crashes: 0, evictions: 0, alerts: [] };
+  const stats: Stats = { frames: 0, writes: 0, crashes: 0, evictions: 0, rows: {}, alerts: [] };
   const started = Date.now();
   const deadline = started + budgetS * 1000;
   let claimed = 0;
@@ -170,12 +186,15 @@ it("soak (b): the real Worker with random faults, evictions and hard crashes", a
     cpuUs: null,
     frameCpuUs: null,
     writes: stats.writes || null,
-    storage: null,
+    storage: {
+      rows: Object.values(stats.rows).reduce((a, b) => a + b, 0),
+      bound: null,
+    },
     alerts: stats.alerts.sort((a, b) => a.at - b.at),
     notCovered: [],
     flattens: true,
     timeScale: TIME_SCALE,
-    extra: { lanes: monitors.length },
+    extra: { lanes: monitors.length, storage_rows_by_table: stats.rows },
   };
   await fetch(`${inject("collectorUrl")}/traces`, { method: "POST", body: JSON.stringify(body) });
 });
