@@ -4,7 +4,7 @@
  * to; at teardown the collector writes them to SOAK_OUT for scripts/soak.ts.
  */
 import { createServer } from "node:http";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
 import { privateKeySecretName } from "../../../worker/config.ts";
@@ -15,7 +15,46 @@ import type {} from "./provided.ts";
 
 export const LANES = 4;
 
+/** CPU (µs) of every workerd process below this one, sampled: the last value seen per pid. */
+function sampleWorkerdCpu(seen: Map<number, number>): void {
+  const parent = new Map<number, number>();
+  const workerd: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return;
+  }
+  for (const d of entries) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const f = stat.slice(close + 2).split(" ");
+      parent.set(Number(d), Number(f[1]));
+      if (stat.slice(stat.indexOf("(") + 1, close).startsWith("workerd")) {
+        workerd.push(Number(d));
+        seen.set(Number(d), Math.max(seen.get(Number(d)) ?? 0, ((Number(f[11]) + Number(f[12])) * 1e6) / 100));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  // Keep only ours: a workerd whose ancestors include this process.
+  for (const pid of workerd) {
+    let p = parent.get(pid);
+    let ours = false;
+    for (let i = 0; i < 10 && p !== undefined && p > 1; i++) {
+      if (p === process.pid) ours = true;
+      p = parent.get(p);
+    }
+    if (!ours) seen.delete(pid);
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cpu = new Map<number, number>();
+  const sampler = setInterval(() => sampleWorkerdCpu(cpu), 1_000);
   const seed = Number(process.env.SOAK_SEED ?? 18);
   const sim = await startSimulator({ port: 0, seed, bookIntervalMs: 40, executionDelayMs: 15 });
   const hook = await startWebhookReceiver();
@@ -71,8 +110,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     lanes: LANES,
   });
   return async () => {
+    clearInterval(sampler);
+    sampleWorkerdCpu(cpu);
     const out = process.env.SOAK_OUT;
-    if (out && parts.length > 0) writeFileSync(out, JSON.stringify(parts.at(-1)));
+    const last = parts.at(-1) as { cpuUs: number | null; extra?: Record<string, unknown> } | undefined;
+    if (last && cpu.size > 0) {
+      last.cpuUs = [...cpu.values()].reduce((a, b) => a + b, 0);
+      last.extra = { ...last.extra, cpu_source: "workerd processes' utime+stime (/proc), sampled each second" };
+    }
+    if (out && last) writeFileSync(out, JSON.stringify(last));
     await new Promise<void>((r) => collector.close(() => r()));
     await sim.close();
     await hook.close();
