@@ -19,7 +19,7 @@ export const LANES = 4;
 function sampleWorkerdCpu(seen: Map<number, number>): void {
   const parent = new Map<number, number>();
   const workerd: number[] = [];
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync("/proc");
   } catch {
