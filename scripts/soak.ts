@@ -115,6 +115,17 @@ if (part === null || part === "worker") {
   parts.push(figures(JSON.parse(readFileSync(file, "utf8")) as Parameters<typeof figures>[0]));
 }
 
+// A run of one part keeps the other part's figures from the previous soak.json.
+if (part !== null && existsSync(join(outDir, "soak.json"))) {
+  try {
+    const prev = JSON.parse(readFileSync(join(outDir, "soak.json"), "utf8")) as { parts?: PartFigures[] };
+    for (const p of prev.parts ?? []) if (p.part !== part && !parts.some((q) => q.part === p.part)) parts.push(p);
+  } catch {
+    // an unreadable previous file is replaced
+  }
+  parts.sort((a, b) => a.part.localeCompare(b.part));
+}
+
 const total = {
   frames: parts.reduce((s, p) => s + p.frames, 0),
   checks: parts.reduce((s, p) => s + p.checks, 0),

@@ -82,6 +82,16 @@ export function figures(p: PartInput) {
         explanation = "a restart interrupted the check (degraded / check_interrupted is the design's verdict)";
       if (!explanation && label === "skipped:preflight/previous_order_unresolved")
         explanation = "the previous check's order was still unresolved (the lock), by design";
+      const inherited = ts.filter((t) => {
+        const lane = t.tick.split(":cron")[0];
+        const same = p.traces.filter((x) => x.tick.split(":cron")[0] === lane);
+        const prev = same[same.indexOf(t) - 1];
+        return prev !== undefined && prev.label === label && t.restartAt === null;
+      }).length;
+      if (!explanation && inherited === count && label !== "pass")
+        explanation =
+          "each came right after a check of the same monitor that ended the same way: the session kept from it still " +
+          "carried the broken subscription (the monitor does not renew its session after such a failure; figures.md)";
       if (!explanation && withRestart === count)
         explanation = "UNEXPLAINED: every case had a restart during the check (see figures.md)";
       if (!explanation) explanation = "UNEXPLAINED (see figures.md)";
@@ -128,6 +138,7 @@ export function figures(p: PartInput) {
     : null;
   const faults = p.traces.filter((t) => t.fault !== "none").length;
   return {
+    part: p.part,
     machine: p.machine,
     seed: p.seed,
     time_scale: p.timeScale,
@@ -157,10 +168,15 @@ export function figures(p: PartInput) {
       .slice(0, 5)
       .map((t) => `${t.fault} ${t.tick} → ${t.label} +${(t.concludedAt ?? 0) - (t.boundAt ?? 0)} ms`),
     position_drift: drift === null ? null : drift.length,
+    /** Checks whose flatten had not ended when the next tick came (their position is not compared). */
+    flatten_not_ended_by_next_tick: p.flattens
+      ? checks.filter((t) => t.positionAfter === null && t.positionBefore !== null).length
+      : null,
     position_drift_examples: (drift ?? [])
       .slice(0, 5)
       .map((t) => `${t.fault} ${t.tick} ${t.positionBefore}→${t.positionAfter}`),
     storage_rows: p.storage?.rows ?? null,
+    storage_bytes: p.storage?.bytes ?? null,
     storage_rows_max: p.storage?.maxRows ?? null,
     storage_bound: p.storage?.bound ?? null,
     writes_per_check: p.writes === null || checks.length === 0 ? null : round(p.writes / checks.length),

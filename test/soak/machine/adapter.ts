@@ -17,6 +17,8 @@ export interface SoakCheckResult {
   diagnosis: string | null;
   /** Client order indexes this check signed (its test order; a flatten's are separate). */
   cois: string[];
+  /** The account's position when the check ended (its flatten included); unset while it runs. */
+  positionAtEnd?: string;
 }
 
 export interface SoakAlert {

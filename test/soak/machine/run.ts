@@ -32,7 +32,8 @@ export interface CheckTrace {
   label: string;
   ordersCreated: number;
   positionBefore: string;
-  positionAfter: string;
+  /** null: the check (its flatten) had not ended when the next tick came. */
+  positionAfter: string | null;
   /** The exchange filled this check's test order. */
   filledOnExchange: boolean;
 }
@@ -109,7 +110,8 @@ export async function runMachineSoak(o: MachineSoakOptions): Promise<MachineSoak
       label: result ? outcomeLabel(result.verdict, result.stage, result.diagnosis) : "no_check",
       ordersCreated: created,
       positionBefore: before.toString(),
-      positionAfter: world.position.toString(),
+      // Where the machine reports when its check ended (flatten included), else the end of the minute.
+      positionAfter: result?.positionAtEnd ?? (m.flattens && result ? null : world.position.toString()),
       filledOnExchange: filled,
     });
     maxRows = Math.max(maxRows, m.storage().rows);

@@ -86,6 +86,7 @@ class StepMachine implements MachineUnderSoak {
   private alertState: AlertState = initialAlertState();
   private readonly alerted = new Set<string>();
   private readonly recorded = new Set<string>();
+  private readonly byId = new Map<string, SoakCheckResult>();
   private readonly history: string[] = [];
   private readonly setup: Setup;
   private readonly world: SoakWorld;
@@ -338,9 +339,12 @@ class StepMachine implements MachineUnderSoak {
           this.history.push(c.id);
           if (this.history.length > HISTORY_KEPT) this.history.shift();
         }
+        const ended = c.verdict !== null && (c.flatten === null || c.flattenOutcome !== null);
+        const known = this.byId.get(c.id);
+        if (known && ended && known.positionAtEnd === undefined) known.positionAtEnd = this.world.position.toString();
         if (c.verdict && !this.recorded.has(c.id)) {
           this.recorded.add(c.id);
-          this.results.push({
+          const r: SoakCheckResult = {
             id: c.id,
             tick: c.tickKey,
             startedAt: c.startedAt,
@@ -350,7 +354,10 @@ class StepMachine implements MachineUnderSoak {
             stage: c.verdict.stage,
             diagnosis: c.verdict.diagnosis,
             cois: c.order ? [c.order.coi] : [],
-          });
+            ...(ended ? { positionAtEnd: this.world.position.toString() } : {}),
+          };
+          this.results.push(r);
+          this.byId.set(c.id, r);
         }
         return;
       }
