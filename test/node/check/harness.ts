@@ -100,6 +100,7 @@ export class Harness {
   readonly restarts: number[] = [];
   /** Connections opened per check (`<id>` while it runs, `<id>:flatten` for its flatten). */
   readonly opens = new Map<string, number>();
+  private openKey: string | null = null;
   readonly effects: Effect[] = [];
 
   constructor(world: World) {
@@ -132,6 +133,7 @@ export class Harness {
     const after = this.state.check?.id ?? null;
     if (after && after !== before && !this.positions.has(after)) {
       this.positions.set(after, { start: this.world.position, end: null });
+      this.openKey = after;
     }
     for (const fx of r.effects) this.apply(fx);
   }
@@ -151,11 +153,8 @@ export class Harness {
         this.alarmAt = fx.at;
         return;
       case "open": {
-        const c = this.state.check;
-        if (c) {
-          const key = c.verdict === null ? c.id : `${c.id}:flatten`;
-          this.opens.set(key, (this.opens.get(key) ?? 0) + 1);
-        }
+        // Effects come in order: opens before the verdict's record are the check's, after it the flatten's.
+        if (this.openKey) this.opens.set(this.openKey, (this.opens.get(this.openKey) ?? 0) + 1);
         const ok = w.connect(fx.conn);
         this.readers.set(fx.conn, new FrameReader());
         this.answer(
@@ -289,6 +288,7 @@ export class Harness {
         if (!this.knobs.alertsHang) this.answer({ type: "alert_done", ref: fx.ref, ok: true, error: null }, 10);
         return;
       case "record": {
+        if (fx.check.verdict && this.openKey === fx.check.id) this.openKey = `${fx.check.id}:flatten`;
         this.records.set(fx.check.id, fx.check);
         this.recordLog.push(fx.check);
         const p = this.positions.get(fx.check.id);

@@ -49,6 +49,8 @@ export interface Knobs {
   /** A stray `30003 Already Subscribed to : order_book:0` after each account subscribe. */
   stray30003: boolean;
   refuseConnections: boolean;
+  /** Account frames about our orders arrive this much later (a late report). */
+  wsDelay: number;
 }
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -63,6 +65,7 @@ export const DEFAULT_KNOBS: Knobs = {
   rejectAuth: false,
   stray30003: false,
   refuseConnections: false,
+  wsDelay: 0,
 };
 
 export type Frame = { at: number; conn: number; text: string };
@@ -180,8 +183,8 @@ export class World {
       const e: Executed = { tx: q.tx, at: q.at, ae, filled, orderIndex, status };
       this.executed.set(q.tx.hash, e);
       if (ae === null && !this.knobs.withholdWs) {
-        this.report(e, q.at + 5, "open", 0n);
-        this.report(e, q.at + 10, status, filled);
+        this.report(e, q.at + 5 + this.knobs.wsDelay, "open", 0n);
+        this.report(e, q.at + 10 + this.knobs.wsDelay, status, filled);
       }
     }
   }

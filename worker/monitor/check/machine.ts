@@ -251,6 +251,15 @@ function onOrders(ctx: Ctx, e: Extract<Event, { type: "orders" }>): void {
       e.channel,
     );
   }
+  const last = ctx.s.last;
+  if (last?.facts && last.order && last.lateReportAt === null) {
+    noteReports(
+      ctx,
+      last,
+      e.orders.map((w) => scaled(w, last.order!.sizeDecimals)),
+      e.channel,
+    );
+  }
   const f = c?.flatten;
   if (f?.facts && f.order) {
     for (const w of e.orders) f.facts = noteWsOrder(f.facts, scaled(w, f.order.sizeDecimals), ctx.now, e.channel).facts;

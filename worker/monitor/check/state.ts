@@ -295,6 +295,8 @@ export interface MachineState {
   check: CheckRecord | null;
   /** The unresolved order of an earlier check (between checks). */
   lock: LockState | null;
+  /** The latest finished check: a late WebSocket report of its order is still recorded on it. */
+  last: CheckRecord | null;
   session: SessionState;
   /** Requests in flight: an answer whose ref is not here is stale and ignored. */
   pending: Pending[];
@@ -342,6 +344,7 @@ export function initialState(): MachineState {
     v: 1,
     check: null,
     lock: null,
+    last: null,
     session: emptySession(),
     pending: [],
     seq: 0,
