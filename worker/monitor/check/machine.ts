@@ -39,6 +39,7 @@ import {
   onBook,
   onClosed,
   onConnected,
+  onConnecting,
   onConnectFailed,
   onRefused,
   onSubscribed,
@@ -110,6 +111,8 @@ function handle(ctx: Ctx, e: Event): void {
       return;
     case "restarted":
       return onRestarted(ctx);
+    case "connecting":
+      return onConnecting(ctx, e);
     case "connected":
       return onConnected(ctx, e);
     case "connect_failed": {
