@@ -105,8 +105,25 @@ function accepted(ctx: Ctx, c: CheckRecord): void {
   if (!ctx.s.tradedMarkets.includes(c.market)) ctx.s.tradedMarkets.push(c.market);
 }
 
+/** Outcomes that only time decided (no REST proof): after a restart they say check_interrupted instead. */
+const UNPROVEN: ReadonlySet<string> = new Set([
+  "order_status_unknown",
+  "fill_timeout",
+  "filled_not_reported_on_ws",
+  "fill_missing_on_channel",
+]);
+
 export function concludeOrder(ctx: Ctx, c: CheckRecord, outcome: Outcome): void {
   const o = c.facts!;
+  if (c.interrupted && outcome.diagnosis !== null && UNPROVEN.has(outcome.diagnosis)) {
+    // Frames may have been missed while no instance listened: only REST could prove more.
+    outcome = {
+      verdict: "degraded",
+      diagnosis: "check_interrupted",
+      reasons: ["check_interrupted"],
+      evidence: { ...outcome.evidence, unproven_outcome: outcome.diagnosis },
+    };
+  }
   const channels: Record<string, { seen_at: number | null; fill_at: number | null }> = {};
   for (const [ch, v] of Object.entries(o.channels)) channels[ch] = { seen_at: v.seenAt, fill_at: v.fillAt };
   let { verdict, diagnosis } = outcome;
