@@ -186,6 +186,22 @@ describe("subscriptions: an ack counts only for its channel; no order after a re
   });
 });
 
+describe("after the order went out", () => {
+  it("a refused account resubscription stops every further send, even of the same bytes", () => {
+    // The reply is lost and REST lags: without the rule the same bytes would go out again.
+    const { h } = setup({ replyMode: "5xx", execLatency: 40, restLag: 5_000 });
+    h.knobs.restLatency = 200;
+    h.tick("k1");
+    untilSent(h);
+    h.world.knobs.rejectAuth = true;
+    h.drop(0);
+    h.runUntil(30_000);
+    const { record } = verdictOf(h);
+    expect(record.evidence.subscription_refused).toBeTruthy();
+    expect(h.transmits.filter((t) => t.coi === record.order!.coi)).toHaveLength(1);
+  });
+});
+
 describe("restarts", () => {
   it("a restart after the order went out reconciles over REST first: check_interrupted, never a stale verdict", () => {
     const { h } = setup({ withholdWs: true, replyMode: "timeout" });

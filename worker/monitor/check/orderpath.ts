@@ -29,7 +29,10 @@ function options(c: CheckRecord): DecideOptions {
   const gap = c.interrupted || c.gaps.length > 0;
   return {
     timeScale: st.timeScale,
-    maxTransmissions: MAX_TRANSMISSIONS,
+    // After an account subscription was refused nothing more goes out, not even the same bytes again.
+    maxTransmissions: c.evidence.subscription_refused
+      ? Math.min(MAX_TRANSMISSIONS, c.facts?.transmissions ?? 0)
+      : MAX_TRANSMISSIONS,
     fillLatencyDegradedMs: st.thresholds.fillLatencyDegradedMs,
     orderCreatedAt: c.facts?.firstTransmitAt ?? c.phaseSince,
     channels: gap ? [] : c.channels,
@@ -46,6 +49,16 @@ export function runOrderPath(ctx: Ctx, c: CheckRecord): void {
     const path = { phase: c.phase as Phase, phaseSince: c.phaseSince, round: c.round, interrupted: c.interrupted };
     const st = decide(path, o, ctx.now, options(c));
     const busy = pendingOf(ctx, ["transmit", "lookup", "sign"], o.coi);
+    const fresh = st.kind === "resign" || (st.kind === "transmit" && o.transmissions === 0);
+    if (fresh && c.evidence.subscription_refused) {
+      // A fresh signature after an account subscription was refused would be a new order: none.
+      return void conclude(ctx, c, {
+        verdict: "fail",
+        diagnosis: "auth_rejected",
+        stage: "orders_subscribed",
+        evidence: { order_not_resent: true, subscription_refused: c.evidence.subscription_refused },
+      });
+    }
     switch (st.kind) {
       case "wait":
         c.wakeAt = st.until;
