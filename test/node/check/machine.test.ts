@@ -158,6 +158,8 @@ describe("subscriptions: an ack counts only for its channel; no order after a re
     expect(record.evidence.exchange_code).toBe(20013);
     expect(h.signs).toEqual([]);
     expect(w.sends).toEqual([]);
+    // The API key is checked after the refusal and the answer lands in the check's evidence.
+    expect(record.evidence.api_key_check).toBe("registered key matches");
   });
   it("a 30003 naming order_book during the account subscription is not its ack", () => {
     const { h } = setup({ stray30003: true, rejectAuth: true });

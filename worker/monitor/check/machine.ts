@@ -53,6 +53,7 @@ import {
   SESSION_PHASES,
   advanceStages,
   enterPhase,
+  onAnnotation,
   onPreflightData,
   onTestSigned,
   onTestSignFailed,
@@ -166,9 +167,12 @@ function handle(ctx: Ctx, e: Event): void {
       return onBook(ctx, e);
     case "orders":
       return onOrders(ctx, e);
-    case "preflight_data":
+    case "preflight_data": {
+      const note = answer(ctx, e.ref, "annotate");
+      if (note?.checkId) return onAnnotation(ctx, note.checkId, e);
       if (answer(ctx, e.ref, "preflight") && running(ctx)) onPreflightData(ctx, running(ctx)!, e);
       return;
+    }
     case "signed":
     case "sign_failed": {
       const p = answer(ctx, e.ref, "sign");

@@ -155,10 +155,12 @@ export interface PlannedOrder {
 /** A request the machine issued and awaits (its result event carries the same `ref`). */
 export interface Pending {
   ref: string;
-  what: "preflight" | "sign" | "transmit" | "lookup" | "position";
+  what: "preflight" | "sign" | "transmit" | "lookup" | "position" | "annotate";
   at: number;
   /** The client order index it concerns, if any. */
   coi: string | null;
+  /** The check it concerns (an annotation of a concluded check). */
+  checkId?: string;
 }
 
 /** The order-path phases after pre-flight, plus the session phases and the machine's own. */
