@@ -8,7 +8,7 @@
  * last (when the next deadline moved).
  */
 import { parseDecimal, rescale } from "../../lighter/decimal.ts";
-import { MS, answer, log, scale, type Ctx } from "./ctx.ts";
+import { answer, log, type Ctx } from "./ctx.ts";
 import { conclude, finish } from "./conclude.ts";
 import type { Effect } from "./effects.ts";
 import type { Event, WireOrder } from "./events.ts";
@@ -99,6 +99,13 @@ function handle(ctx: Ctx, e: Event): void {
       const a = admit(ctx, e);
       if (a.kind === "none") return;
       ctx.s.check = a.check;
+      if (a.kind === "run") {
+        // A refusal seen on the kept session (continuous mode) is asked again with a fresh token.
+        const ses = ctx.s.session;
+        for (const ch of Object.keys(ses.subs) as (keyof typeof ses.subs)[])
+          if (ses.subs[ch] === "refused") ses.subs[ch] = "none";
+        ses.refusal = null;
+      }
       if (a.kind === "skip") {
         return void conclude(ctx, a.check, { verdict: "skipped", diagnosis: a.diagnosis, evidence: a.evidence });
       }
@@ -277,10 +284,9 @@ function onOrders(ctx: Ctx, e: Extract<Event, { type: "orders" }>): void {
 
 /** Requests unanswered for too long are given up (a lost transmit reads as "reply unknown"). */
 function expirePending(ctx: Ctx): void {
-  const limit = scale(ctx, MS.pendingTimeout);
-  const lost = ctx.s.pending.filter((p) => ctx.now - p.at >= limit);
+  const lost = ctx.s.pending.filter((p) => ctx.now >= p.until);
   if (lost.length === 0) return;
-  ctx.s.pending = ctx.s.pending.filter((p) => ctx.now - p.at < limit);
+  ctx.s.pending = ctx.s.pending.filter((p) => ctx.now < p.until);
   for (const p of lost) log(ctx, "warn", "request.lost", { ref: p.ref, what: p.what, coi: p.coi });
 }
 

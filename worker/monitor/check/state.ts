@@ -157,6 +157,8 @@ export interface Pending {
   ref: string;
   what: "preflight" | "sign" | "transmit" | "lookup" | "position" | "annotate";
   at: number;
+  /** When the machine gives up waiting for the answer (it is then treated as lost). */
+  until: number;
   /** The client order index it concerns, if any. */
   coi: string | null;
   /** The check it concerns (an annotation of a concluded check). */
@@ -369,6 +371,7 @@ export function nextWake(s: MachineState): number | null {
     s.session.ackDeadline,
     s.lock?.nextAt,
   ];
+  for (const p of s.pending) times.push(p.until);
   const c = s.check;
   if (c) {
     if (c.verdict === null) times.push(c.boundAt, c.phaseDeadline, c.wakeAt);
