@@ -320,7 +320,14 @@ describe("decide: the order path's next step", () => {
       "fail",
       "ws_rest_mismatch",
     ],
-    ["REST silent past the window → rest_lagging", confirmed({}, null), 5_010, "degraded", "rest_lagging"],
+    // After rest_confirm_ms REST is asked for two more reconcile rounds before the WebSocket's word stands.
+    [
+      "REST silent past the window and the rounds → rest_lagging",
+      confirmed({}, null),
+      25_010,
+      "degraded",
+      "rest_lagging",
+    ],
   ];
   it.each(outcomes)("%s", (_n, o, now, verdict, diagnosis) => {
     expect(concluded(at("confirm", 10), o, now)).toMatchObject({ verdict, diagnosis });
@@ -337,8 +344,10 @@ describe("decide: the order path's next step", () => {
   it("rest_confirm_ms replaces the confirmation window", () => {
     const o = confirmed({}, null);
     const short = { ...opts, phaseMs: { confirm: 1_000 } };
-    expect(decide(at("confirm", 10), o, 1_009, short).kind).not.toBe("conclude");
-    expect(decide(at("confirm", 10), o, 1_010, short)).toMatchObject({ outcome: { diagnosis: "rest_lagging" } });
+    expect(decide(at("confirm", 10), o, 21_009, short).kind).not.toBe("conclude");
+    expect(decide(at("confirm", 10), o, 21_010, short)).toMatchObject({ outcome: { diagnosis: "rest_lagging" } });
+    // Between the window and the rounds' end, REST is asked again (paced), never concluded.
+    expect(decide(at("confirm", 10), o, 1_010, short).kind).toBe("lookup");
     expect(checkBoundMs(1, { confirm: 1_000 })).toBe(checkBoundMs(1) - 4_000);
   });
 

@@ -68,6 +68,8 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
     pastDeadline,
     lookedUpSince: (at) => (o.restAt ?? -1) >= at && (o.txAt ?? -1) >= at,
     nextLook: () => Math.min(deadline, Math.max(o.restAt ?? now, o.txAt ?? now) + poll),
+    nextPoll: () => Math.min(deadline, Math.max(o.restAt ?? s.phaseSince, s.phaseSince) + poll),
+    poll,
   };
 
   if (o.wsContradicted) {
@@ -109,6 +111,10 @@ interface PhaseTime {
   lookedUpSince: (at: number) => boolean;
   /** When the next look-up is due (never after the deadline). */
   nextLook: () => number;
+  /** When the next poll is due: a poll interval after the phase began or after the latest look-up. */
+  nextPoll: () => number;
+  /** The look-up pacing of the phase (a third of its deadline). */
+  poll: number;
 }
 
 function decideSend(o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
@@ -142,7 +148,7 @@ function decideSend(o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
 }
 
 function decideAwait(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
-  const { now, deadline, pastDeadline, lookedUpSince, nextLook } = t;
+  const { now, deadline, pastDeadline, lookedUpSince, nextPoll } = t;
   if (BigInt(o.wsFilled) > 0n || o.wsTerminalAt !== null) return enter("confirm");
   const rest = o.restResult === "found" ? o.restOrder : null;
   if (rest && lookedUpSince(s.phaseSince)) {
@@ -153,8 +159,8 @@ function decideAwait(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: Ph
   // The WebSocket is silent about our live order: look it up over REST (within the budget)
   // rather than wait out the whole deadline.
   if ((opt.pollsLeft ?? 0) > 0) {
-    if (now >= nextLook()) return { kind: "lookup" };
-    return { kind: "wait", until: nextLook() };
+    if (now >= nextPoll()) return { kind: "lookup" };
+    return { kind: "wait", until: nextPoll() };
   }
   return { kind: "wait", until: deadline };
 }
@@ -188,6 +194,7 @@ function interrupted(o: OrderFacts): Step {
  * down between the send and REST's sighting (the fill could not be reported: reconnect_gap).
  */
 function unreported(s: OrderPathState, o: OrderFacts, opt: DecideOptions, now: number): Step {
+  if (s.interrupted) return interrupted(o);
   const from = o.firstTransmitAt ?? 0;
   const gap = (opt.gaps ?? []).find((g) => g.from <= s.phaseSince && (g.to ?? now) >= from);
   if (gap) {
@@ -201,7 +208,6 @@ function unreported(s: OrderPathState, o: OrderFacts, opt: DecideOptions, now: n
       },
     };
   }
-  if (s.interrupted) return interrupted(o);
   return fail("filled_not_reported_on_ws", { ...restEvidence(o), rest_fill_seen_at: s.phaseSince });
 }
 
@@ -227,6 +233,16 @@ function decideConfirm(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: 
     }
   }
   if (pastDeadline) {
+    // REST has not confirmed in time: keep asking it for up to the reconcile rounds before the
+    // WebSocket's word stands (at best degraded): a forged frame is then caught by REST's answer.
+    const lagUntil = deadline + phaseDeadlineMs("reconcile", opt.timeScale, opt.phaseMs) * RECONCILE_ROUNDS;
+    if (now < lagUntil) {
+      const at = Math.min(lagUntil, Math.max(o.restAt ?? now, o.txAt ?? now) + t.poll);
+      return now >= at ? { kind: "lookup" } : { kind: "wait", until: at };
+    }
+    if (Object.keys(o.wsCandidates).length > 1) {
+      return mismatch(o, "frames reported several orders for our client order index and REST never named ours");
+    }
     if (wsFilled > 0n) {
       const p = passed(o, opt, {});
       const reasons: Diagnosis[] = ["rest_lagging", ...p.outcome.reasons];

@@ -40,6 +40,11 @@ export type Event =
    */
   | { type: "restarted" }
   // ------------------------------------------------------------------ the WebSocket session
+  /**
+   * The interpreter starts opening connection `conn` now (optional: when an `open` cannot start at
+   * once, e.g. it must wait for an alarm). The connect deadline counts from here.
+   */
+  | { type: "connecting"; conn: number }
   /** Connection `conn` (from the `open` effect) is open (the `connected` frame, or the upgrade when none comes). */
   | { type: "connected"; conn: number }
   /** Connection `conn` could not be opened. `jitter` in [0, 1) spreads the retry. */

@@ -8,7 +8,7 @@
  * last (when the next deadline moved).
  */
 import { parseDecimal, rescale } from "../../lighter/decimal.ts";
-import { MS, answer, log, scale, type Ctx } from "./ctx.ts";
+import { answer, log, type Ctx } from "./ctx.ts";
 import { conclude, finish } from "./conclude.ts";
 import type { Effect } from "./effects.ts";
 import type { Event, WireOrder } from "./events.ts";
@@ -39,6 +39,7 @@ import {
   onBook,
   onClosed,
   onConnected,
+  onConnecting,
   onConnectFailed,
   onRefused,
   onSubscribed,
@@ -52,6 +53,7 @@ import {
   SESSION_PHASES,
   advanceStages,
   enterPhase,
+  onAnnotation,
   onPreflightData,
   onTestSigned,
   onTestSignFailed,
@@ -97,6 +99,13 @@ function handle(ctx: Ctx, e: Event): void {
       const a = admit(ctx, e);
       if (a.kind === "none") return;
       ctx.s.check = a.check;
+      if (a.kind === "run") {
+        // A refusal seen on the kept session (continuous mode) is asked again with a fresh token.
+        const ses = ctx.s.session;
+        for (const ch of Object.keys(ses.subs) as (keyof typeof ses.subs)[])
+          if (ses.subs[ch] === "refused") ses.subs[ch] = "none";
+        ses.refusal = null;
+      }
       if (a.kind === "skip") {
         return void conclude(ctx, a.check, { verdict: "skipped", diagnosis: a.diagnosis, evidence: a.evidence });
       }
@@ -110,6 +119,8 @@ function handle(ctx: Ctx, e: Event): void {
       return;
     case "restarted":
       return onRestarted(ctx);
+    case "connecting":
+      return onConnecting(ctx, e);
     case "connected":
       return onConnected(ctx, e);
     case "connect_failed": {
@@ -163,9 +174,12 @@ function handle(ctx: Ctx, e: Event): void {
       return onBook(ctx, e);
     case "orders":
       return onOrders(ctx, e);
-    case "preflight_data":
+    case "preflight_data": {
+      const note = answer(ctx, e.ref, "annotate");
+      if (note?.checkId) return onAnnotation(ctx, note.checkId, e);
       if (answer(ctx, e.ref, "preflight") && running(ctx)) onPreflightData(ctx, running(ctx)!, e);
       return;
+    }
     case "signed":
     case "sign_failed": {
       const p = answer(ctx, e.ref, "sign");
@@ -251,6 +265,15 @@ function onOrders(ctx: Ctx, e: Extract<Event, { type: "orders" }>): void {
       e.channel,
     );
   }
+  const last = ctx.s.last;
+  if (last?.facts && last.order && last.lateReportAt === null) {
+    noteReports(
+      ctx,
+      last,
+      e.orders.map((w) => scaled(w, last.order!.sizeDecimals)),
+      e.channel,
+    );
+  }
   const f = c?.flatten;
   if (f?.facts && f.order) {
     for (const w of e.orders) f.facts = noteWsOrder(f.facts, scaled(w, f.order.sizeDecimals), ctx.now, e.channel).facts;
@@ -261,10 +284,9 @@ function onOrders(ctx: Ctx, e: Extract<Event, { type: "orders" }>): void {
 
 /** Requests unanswered for too long are given up (a lost transmit reads as "reply unknown"). */
 function expirePending(ctx: Ctx): void {
-  const limit = scale(ctx, MS.pendingTimeout);
-  const lost = ctx.s.pending.filter((p) => ctx.now - p.at >= limit);
+  const lost = ctx.s.pending.filter((p) => ctx.now >= p.until);
   if (lost.length === 0) return;
-  ctx.s.pending = ctx.s.pending.filter((p) => ctx.now - p.at < limit);
+  ctx.s.pending = ctx.s.pending.filter((p) => ctx.now < p.until);
   for (const p of lost) log(ctx, "warn", "request.lost", { ref: p.ref, what: p.what, coi: p.coi });
 }
 

@@ -34,12 +34,13 @@ export function onRestarted(ctx: Ctx): void {
     log(ctx, "warn", "check.resumed", { phase: "flatten", step: f?.step ?? null }, c.id);
     return;
   }
-  c.interrupted = true;
-  c.evidence.interrupted = true;
   c.evidence.resumed_at = ctx.now;
   c.boundAt = Math.max(c.boundAt, ctx.now + scale(ctx, MS.recover));
   log(ctx, "warn", "check.resumed", { phase: c.phase }, c.id);
   if (c.facts && c.facts.transmissions > 0) {
+    // Frames about our order may have been missed while no instance listened.
+    c.interrupted = true;
+    c.evidence.interrupted = true;
     const phase = (ORDER_PHASES.has(c.phase) ? c.phase : (c.resume?.phase ?? "send")) as Phase;
     c.resume = { phase, round: c.round };
     c.phase = "recover";

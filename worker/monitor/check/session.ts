@@ -75,6 +75,16 @@ export function planRetry(ctx: Ctx, jitter: number): void {
   s.retry = { attempts: s.retry.attempts + 1, at: ctx.now + wait };
 }
 
+/** The interpreter really starts the connect now: the connect deadlines count from here. */
+export function onConnecting(ctx: Ctx, e: Of<"connecting">): void {
+  const s = ctx.s.session;
+  if (e.conn !== s.conn || s.status !== "connecting") return;
+  s.since = ctx.now;
+  s.connectDeadline = ctx.now + scale(ctx, PHASES.connect.baseMs);
+  const c = ctx.s.check;
+  if (c && c.verdict === null && c.phase === "connect") c.phaseDeadline = ctx.now + scale(ctx, PHASES.connect.baseMs);
+}
+
 export function onConnected(ctx: Ctx, e: Of<"connected">): void {
   const s = ctx.s.session;
   if (e.conn !== s.conn || s.status !== "connecting") return;

@@ -155,10 +155,14 @@ export interface PlannedOrder {
 /** A request the machine issued and awaits (its result event carries the same `ref`). */
 export interface Pending {
   ref: string;
-  what: "preflight" | "sign" | "transmit" | "lookup" | "position";
+  what: "preflight" | "sign" | "transmit" | "lookup" | "position" | "annotate";
   at: number;
+  /** When the machine gives up waiting for the answer (it is then treated as lost). */
+  until: number;
   /** The client order index it concerns, if any. */
   coi: string | null;
+  /** The check it concerns (an annotation of a concluded check). */
+  checkId?: string;
 }
 
 /** The order-path phases after pre-flight, plus the session phases and the machine's own. */
@@ -295,6 +299,8 @@ export interface MachineState {
   check: CheckRecord | null;
   /** The unresolved order of an earlier check (between checks). */
   lock: LockState | null;
+  /** The latest finished check: a late WebSocket report of its order is still recorded on it. */
+  last: CheckRecord | null;
   session: SessionState;
   /** Requests in flight: an answer whose ref is not here is stale and ignored. */
   pending: Pending[];
@@ -342,6 +348,7 @@ export function initialState(): MachineState {
     v: 1,
     check: null,
     lock: null,
+    last: null,
     session: emptySession(),
     pending: [],
     seq: 0,
@@ -364,6 +371,7 @@ export function nextWake(s: MachineState): number | null {
     s.session.ackDeadline,
     s.lock?.nextAt,
   ];
+  for (const p of s.pending) times.push(p.until);
   const c = s.check;
   if (c) {
     if (c.verdict === null) times.push(c.boundAt, c.phaseDeadline, c.wakeAt);
