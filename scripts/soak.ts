@@ -119,7 +119,10 @@ if (part === null || part === "worker") {
 if (part !== null && existsSync(join(outDir, "soak.json"))) {
   try {
     const prev = JSON.parse(readFileSync(join(outDir, "soak.json"), "utf8")) as { parts?: PartFigures[] };
-    for (const p of prev.parts ?? []) if (p.part !== part && !parts.some((q) => q.part === p.part)) parts.push(p);
+    for (const p of prev.parts ?? []) {
+      const kind = p.part ?? (p.machine.startsWith("(b)") ? "worker" : "machine");
+      if (kind !== part && !parts.some((q) => q.part === kind)) parts.push({ ...p, part: kind });
+    }
   } catch {
     // an unreadable previous file is replaced
   }

@@ -128,9 +128,15 @@ class StepMachine implements MachineUnderSoak {
 
   private feed(ev: Event): void {
     this.counts.steps++;
+    const before = this.state.check?.id ?? null;
     const r = step(this.state, ev, this.world.now);
     this.state = r.state;
     for (const fx of r.effects) this.effect(fx);
+    // A check is over (its flatten included) when the machine lets go of it: note the position then.
+    if (before !== null && before !== (this.state.check?.id ?? null)) {
+      const known = this.byId.get(before);
+      if (known && known.positionAtEnd === undefined) known.positionAtEnd = this.world.position.toString();
+    }
   }
 
   /** An answer arriving later, for this instance only. */
@@ -339,9 +345,6 @@ class StepMachine implements MachineUnderSoak {
           this.history.push(c.id);
           if (this.history.length > HISTORY_KEPT) this.history.shift();
         }
-        const ended = c.verdict !== null && (c.flatten === null || c.flattenOutcome !== null);
-        const known = this.byId.get(c.id);
-        if (known && ended && known.positionAtEnd === undefined) known.positionAtEnd = this.world.position.toString();
         if (c.verdict && !this.recorded.has(c.id)) {
           this.recorded.add(c.id);
           const r: SoakCheckResult = {
@@ -354,7 +357,6 @@ class StepMachine implements MachineUnderSoak {
             stage: c.verdict.stage,
             diagnosis: c.verdict.diagnosis,
             cois: c.order ? [c.order.coi] : [],
-            ...(ended ? { positionAtEnd: this.world.position.toString() } : {}),
           };
           this.results.push(r);
           this.byId.set(c.id, r);
