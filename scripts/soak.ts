@@ -34,10 +34,21 @@ const outDir = join(root, "soak-results");
 mkdirSync(outDir, { recursive: true });
 
 /**
- * Invariants CI enforces: only those that hold on the code under test (see figures.md for the
- * ones the soak shows broken today; they are reported, never papered over).
+ * Invariants that fail the run: only those that hold on the code under test, per part. The others
+ * are reported, never papered over: on main's Durable Object the soak shows position_drift (see the
+ * README's soak figures and /work notes), so (b) does not enforce it yet.
  */
-const ENFORCED = ["max_orders_per_tick", "duplicate_alerts"] as const;
+const ENFORCED: Record<"machine" | "worker", readonly (keyof PartFigures)[]> = {
+  machine: [
+    "max_orders_per_tick",
+    "duplicate_alerts",
+    "lost_fills",
+    "false_passes",
+    "checks_over_bound",
+    "position_drift",
+  ],
+  worker: ["max_orders_per_tick", "duplicate_alerts", "lost_fills", "false_passes", "checks_over_bound"],
+};
 
 const parts: PartFigures[] = [];
 
@@ -168,10 +179,14 @@ console.log(
 console.log(`written ${join(outDir, "soak.json")}`);
 
 const broken: string[] = [];
-if (ENFORCED.includes("max_orders_per_tick") && total.max_orders_per_tick > 1)
-  broken.push(`max_orders_per_tick ${total.max_orders_per_tick}`);
-if (ENFORCED.includes("duplicate_alerts") && total.duplicate_alerts > 0)
-  broken.push(`duplicate_alerts ${total.duplicate_alerts}`);
+for (const p of parts) {
+  if (part !== null && p.part !== part) continue; // figures kept from an earlier run are not judged again
+  for (const key of ENFORCED[p.part]) {
+    const v = p[key];
+    const limit = key === "max_orders_per_tick" ? 1 : 0;
+    if (typeof v === "number" && v > limit) broken.push(`${p.part}: ${String(key)} ${v}`);
+  }
+}
 if (broken.length) {
   console.error(`soak: invariant broken: ${broken.join(", ")}`);
   process.exit(1);
