@@ -95,12 +95,25 @@ const suite: BenchSuite = {
         const seen = restSeen.get(acct);
         if (seen !== undefined) m.restVisibleMs.push(Math.max(0, seen - trade.timestamp));
       });
-      if (m.detectionMs.length === 0) throw new Error("no withheld fill was alerted");
+      // What the monitors that did not alert concluded (their verdicts, from /status).
+      const outcomes: Record<string, number> = {};
+      const status = (await b.api("/status")) as {
+        monitors: { last_check: { verdict: string | null; diagnosis: string | null } | null }[];
+      };
+      status.monitors.forEach((s, i) => {
+        if (alerts.has(i)) return;
+        const k = `${s.last_check?.verdict ?? "none"}/${s.last_check?.diagnosis ?? "-"}`;
+        outcomes[k] = (outcomes[k] ?? 0) + 1;
+      });
+      if (m.detectionMs.length === 0) throw new Error(`no withheld fill was alerted: ${JSON.stringify(outcomes)}`);
       const p50 = pct(m.detectionMs, 50);
       const p99 = pct(m.detectionMs, 99);
       const r50 = pct(m.restVisibleMs, 50);
       const r99 = pct(m.restVisibleMs, 99);
-      const note = `${m.detectionMs.length} withheld fills alerted, ${m.missing} not alerted within 90 s; fill → alert at the receiver`;
+      const note =
+        `${m.detectionMs.length} withheld fills alerted, ${m.missing} not alerted within 90 s` +
+        (m.missing ? ` (their verdicts: ${JSON.stringify(outcomes)})` : "") +
+        "; fill → alert at the receiver";
       return [
         {
           suite: "detection",
