@@ -135,7 +135,9 @@ async function lane(
   }
   // Rows the object keeps now, per table (housekeeping prunes daily: not within the soak's time).
   try {
-    await runInDurableObject(stub, (_i, state: DurableObjectState) => {
+    // A fresh stub: one that saw a hard crash stays broken.
+    const fresh = monitorStub(env, { id: m.id, locationHint: null });
+    await runInDurableObject(fresh, (_i, state: DurableObjectState) => {
       stats.bytes += state.storage.sql.databaseSize;
       for (const table of ["checks", "orders", "order_events", "ticks", "events", "outbox", "meta", "counters"]) {
         try {
@@ -147,8 +149,8 @@ async function lane(
         }
       }
     });
-  } catch {
-    // the object could not be reached: rows stay uncounted
+  } catch (err) {
+    stats.storageErrors.push(String(err));
   }
   for (const a of await received(`/hook/${m.scenario}`)) {
     const b = a.body as { kind?: string; incident_id?: string; idempotency_key?: string };
@@ -163,6 +165,7 @@ interface Stats {
   evictions: number;
   rows: Record<string, number>;
   bytes: number;
+  storageErrors: string[];
   alerts: { key: string; kind: string; checkId: string | null; at: number }[];
 }
 
@@ -170,7 +173,16 @@ it("soak (b): the real Worker with random faults, evictions and hard crashes", a
   const { seed, checks, budgetS } = inject("soak");
   const monitors: TestMonitor[] = inject("monitors");
   const traces: Trace[] = [];
-  const stats: Stats = { frames: 0, writes: 0, crashes: 0, evictions: 0, rows: {}, bytes: 0, alerts: [] };
+  const stats: Stats = {
+    frames: 0,
+    writes: 0,
+    crashes: 0,
+    evictions: 0,
+    rows: {},
+    bytes: 0,
+    storageErrors: [],
+    alerts: [],
+  };
   const started = Date.now();
   const deadline = started + budgetS * 1000;
   let claimed = 0;
@@ -198,7 +210,11 @@ it("soak (b): the real Worker with random faults, evictions and hard crashes", a
     notCovered: [],
     flattens: true,
     timeScale: TIME_SCALE,
-    extra: { lanes: monitors.length, storage_rows_by_table: stats.rows },
+    extra: {
+      lanes: monitors.length,
+      storage_rows_by_table: stats.rows,
+      ...(stats.storageErrors.length ? { storage_errors: stats.storageErrors.slice(0, 3) } : {}),
+    },
   };
   await fetch(`${inject("collectorUrl")}/traces`, { method: "POST", body: JSON.stringify(body) });
 });
