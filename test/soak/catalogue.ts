@@ -56,6 +56,7 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
       "fail:fill_seen/fill_missing_on_channel",
       "fail:orders_subscribed/orders_ack_timeout",
     ],
+    why: { pass: KEPT_SESSION },
   },
   reject_auth: {
     layer: "subscribe",

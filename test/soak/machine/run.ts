@@ -69,6 +69,7 @@ export async function runMachineSoak(o: MachineSoakOptions): Promise<MachineSoak
   const started = performance.now();
   const cpu0 = process.cpuUsage();
   let restarts = 0;
+  const late: [number, SoakCheckResult][] = [];
   let maxRows = 0;
   let t = 0;
   while ((traces.length < o.checks || world.stats.frames < o.frames) && performance.now() - started < o.budgetMs) {
@@ -114,9 +115,12 @@ export async function runMachineSoak(o: MachineSoakOptions): Promise<MachineSoak
       positionAfter: result?.positionAtEnd ?? (m.flattens && result ? null : world.position.toString()),
       filledOnExchange: filled,
     });
+    if (result && result.positionAtEnd === undefined && m.flattens) late.push([traces.length - 1, result]);
     maxRows = Math.max(maxRows, m.storage().rows);
     t = end;
   }
+  // A flatten that ended after the next tick: compare the position it left when it ended.
+  for (const [i, r] of late) if (r.positionAtEnd !== undefined) traces[i]!.positionAfter = r.positionAtEnd;
   const cpu = process.cpuUsage(cpu0);
   return {
     machine: m.name,
