@@ -11,6 +11,7 @@ export default tseslint.config(
       "dist/",
       "reports/",
       "bench-results/",
+      "soak-results/",
       "test-results/",
       ".wrangler/",
       "worker-configuration.d.ts",

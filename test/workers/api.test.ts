@@ -89,6 +89,14 @@ describe("API", () => {
       expect(last, k).toHaveProperty(k);
     expect(typeof last.id).toBe("string");
     expect(mine.network).toBe("custom");
+    // The test orders' trading cost: the planned order's spread on its notional (+ taker fees when known).
+    // (/status prints evidence numbers as decimal text)
+    const po = (last.evidence as { planned_order: { notional_usd: string; spread_bps: string } }).planned_order;
+    const planned = { notional_usd: Number(po.notional_usd), spread_bps: Number(po.spread_bps) };
+    const cost = mine.trading_cost as { notional_usd: number; spread_usd_per_check: number; usd_per_check: number };
+    expect(cost.notional_usd).toBe(planned.notional_usd);
+    expect(cost.spread_usd_per_check).toBeCloseTo((planned.notional_usd * planned.spread_bps) / 10_000, 6);
+    expect(cost.usd_per_check).toBeGreaterThanOrEqual(cost.spread_usd_per_check);
     const page1 = (await (await api(`/logs?monitor=${encodeURIComponent(m.id)}&limit=3`)).json()) as {
       events: { id: number }[];
       next_cursor: string | null;

@@ -26,6 +26,7 @@ import {
 } from "./schemas.ts";
 import type { Api } from "./types.ts";
 import { humanize, humanizeResidual, type Units } from "./units.ts";
+import { tradingCost } from "../monitor/trading-cost.ts";
 
 /** How many of the latest incidents /status lists (all of them: GET /incidents). */
 const STATUS_INCIDENTS = 10;
@@ -99,6 +100,10 @@ async function monitorStatus(env: Env, m: MonitorConfig, problems: ConfigProblem
     out.pause = humanize(pause, null);
     out.uptime = humanize(uptime, null);
     out.incident_history = humanize(history.incidents, null);
+    // What the test orders cost (issue 18): the last planned order's spread, plus the market's taker fee when cached.
+    const lc = raw.last_check as { market: number; evidence?: { planned_order?: unknown } } | null;
+    const fee = lc ? (units[String(lc.market)] as { taker_fee_pct?: string } | undefined)?.taker_fee_pct : undefined;
+    out.trading_cost = lc ? tradingCost(lc.evidence?.planned_order, fee ?? null) : null;
     return { ...base, ...out, config_problems: problems };
   } catch (err) {
     return {

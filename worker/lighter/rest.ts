@@ -39,6 +39,9 @@ export interface MarketDetails {
   priceDecimals: number;
   minBaseAmount: string;
   minQuoteAmount: string;
+  /** `taker_fee` / `maker_fee` as the exchange writes them (a percentage string, "0.0000" on standard accounts). */
+  takerFee?: string | null;
+  makerFee?: string | null;
 }
 
 export interface Position {
@@ -348,5 +351,7 @@ function marketDetails(d: Obj, prefix: string): MarketDetails {
     priceDecimals,
     minBaseAmount: String(d.min_base_amount ?? "0"),
     minQuoteAmount: String(d.min_quote_amount ?? "0"),
+    takerFee: typeof d.taker_fee === "string" ? d.taker_fee : null,
+    makerFee: typeof d.maker_fee === "string" ? d.maker_fee : null,
   };
 }
