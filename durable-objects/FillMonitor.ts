@@ -9,8 +9,8 @@ import type { StartCheckRequest, WatchdogReport } from "./rpc-types.ts";
 import { loadConfig } from "../worker/config.ts";
 import { secretReader } from "../worker/secrets.ts";
 import { Alerting } from "./alerting.ts";
-import { MonitorContext } from "./check/context.ts";
-import { AlarmLoop } from "./check/hold.ts";
+import { MonitorContext } from "./runtime/context.ts";
+import { AlarmLoop } from "./runtime/alarm.ts";
 import { currentId, runningCheck } from "./check/marks.ts";
 import { CheckRunner, type StartResult } from "./check/runner.ts";
 import {
@@ -24,14 +24,14 @@ import {
 } from "./check/views.ts";
 import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
 import { readCheck } from "./check/store.ts";
-import { crashNow, isCrash, type CrashPoint } from "./crash.ts";
-import { getMeta, migrate, setMeta } from "./schema.ts";
+import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
+import { getMeta, migrate, setMeta } from "./runtime/schema.ts";
 import { listChecks as queryChecks, type ChecksPage, type ChecksQuery } from "./views/checks.ts";
 import { queryLogs, type LogsPage, type LogsQuery } from "./views/logs.ts";
 import { marketUnits, type MarketUnits } from "./views/market.ts";
 import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
-import { acceptTail, pushLatestEvent, setupTail, tailClose, tailMessage } from "./tail.ts";
+import { acceptTail, pushEvents, setupTail, tailClose, tailMessage } from "./runtime/tail.ts";
 import { WatchRunner } from "./watch/runner.ts";
 
 interface Parts {
@@ -53,14 +53,23 @@ export class FillMonitor extends DurableObject<Env> {
   /** Test-only: the watchdog answers with this error, as a broken object would. */
   testBrokenWatchdog: string | null = null;
 
+  /** A check that was running when this instance started (evicted or crashed): restarted first. */
+  private interrupted: string | null = null;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     setupTail(ctx);
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
       const p = this.get();
-      // After an eviction or crash, whatever was in progress resumes from the alarm, right away.
-      if (p) p.c.setDeadline("resume", Date.now());
+      // Only a check that was running before this instance started is interrupted: a check an RPC
+      // starts after this point is new. The alarm restarts it before any stored deadline runs.
+      const running = p ? runningCheck(p.c) : null;
+      if (p && running) {
+        this.interrupted = running.id;
+        p.c.deadlinesChanged();
+        await ctx.storage.setAlarm(Date.now());
+      }
     });
   }
 
@@ -90,7 +99,7 @@ export class FillMonitor extends DurableObject<Env> {
         crashNow(this.ctx, point);
       },
     });
-    c.onEvent = () => pushLatestEvent(this.ctx);
+    c.log.onFlush = (rows) => pushEvents(this.ctx, rows);
     const alerting = new Alerting({
       sql: c.sql,
       secret: c.secret,
@@ -100,11 +109,22 @@ export class FillMonitor extends DurableObject<Env> {
       schedule: (at) => c.setDeadline("outbox", at),
     });
     const runner = new CheckRunner(c, alerting);
-    const loop = new AlarmLoop(c, runner, async (name) => {
-      if (name !== "outbox") return false;
-      await alerting.flush(c.now());
-      return true;
+    const loop = new AlarmLoop(c, {
+      begin: async () => {
+        const id = this.interrupted;
+        this.interrupted = null;
+        if (id) await runner.resume(id);
+      },
+      serveDue: async () => {},
+      // Alert delivery never holds the loop: webhook targets that hang cannot delay a check.
+      onDeadline: async (name, data) =>
+        name === "outbox" ? c.spawn(alerting.flush(c.now())) : runner.onDeadline(name, data as { check?: string }),
+      nextDue: () => null,
+      active: () => runner.active(),
+      mayOverrun: () => runningCheck(c) !== null,
+      recycled: () => runner.recycled(),
     });
+    // A watch monitor's runner holds the alarm itself (it takes over onDeadlineSet).
     const watch = c.cfg?.mode === "watch" ? new WatchRunner(c, alerting) : null;
     this.parts = { c, runner, alerting, loop, watch };
     return this.parts;
@@ -176,6 +196,7 @@ export class FillMonitor extends DurableObject<Env> {
   }
 
   async queryLogs(q: LogsQuery): Promise<LogsPage> {
+    this.parts?.c.log.flush();
     return queryLogs(this.ctx.storage.sql, q);
   }
 

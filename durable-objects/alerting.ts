@@ -15,8 +15,8 @@ import {
   type CheckResult,
 } from "../worker/alerts/alert-policy.ts";
 import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts";
-import type { LogLevel } from "./eventlog.ts";
-import { getMeta, setMeta } from "./schema.ts";
+import type { LogLevel } from "./runtime/eventlog.ts";
+import { getMeta, setMeta } from "./runtime/schema.ts";
 
 /**
  * Check verdicts; flatten outcomes (page at once); the monitor itself (blind, stalled); watch mode's

@@ -18,12 +18,11 @@ import {
 } from "../../worker/lighter/messages.ts";
 import { OrderBook } from "../../worker/lighter/orderbook.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
-import { isCrash } from "../crash.ts";
-import { redactText } from "../eventlog.ts";
-import { bumpCounter } from "../schema.ts";
-import { WS_TOKEN_LIFETIME_S, type MonitorContext } from "./context.ts";
-import { KeptSession } from "./kept-session.ts";
-import type { ConnectResult } from "./session.ts";
+import { isCrash } from "../runtime/crash.ts";
+import { redactText } from "../runtime/eventlog.ts";
+import { WS_TOKEN_LIFETIME_S, type MonitorContext } from "../runtime/context.ts";
+import { KeptSession } from "../runtime/kept-session.ts";
+import type { ConnectResult } from "../runtime/session.ts";
 
 /** The two channel families that carry our orders. */
 export type OrderChannel = "account_orders" | "account_all_orders";
@@ -161,7 +160,7 @@ export class Feed {
     } catch (err) {
       // A frame must never take the object down: record it and go on.
       if (isCrash(err)) throw err;
-      bumpCounter(this.c.sql, "frames.handler_failed");
+      this.c.count("frames.handler_failed");
       this.c.event(
         "error",
         "frame.handler_failed",
@@ -203,7 +202,7 @@ export class Feed {
         this.listener.onOrders(ev.orders, "account_all_orders", channelAccount(ev.channel, 1), text, at);
         return;
       case "error":
-        bumpCounter(this.c.sql, "frames.error");
+        this.c.count("frames.error");
         this.listener.onErrorFrame(ev.code, ev.message, at);
         return;
       case "unexpected":
@@ -214,7 +213,7 @@ export class Feed {
   }
 
   private unexpected(reason: string, text: string): void {
-    bumpCounter(this.c.sql, "frames.unexpected");
+    this.c.count("frames.unexpected");
     this.c.event("warn", "frame.unexpected", { reason, frame: redactText(text.slice(0, MAX_FRAME_TEXT)) }, null);
   }
 
@@ -237,7 +236,7 @@ export class Feed {
     const r = book.apply(ev);
     this.bookUpdatedAt.set(market, at);
     if (r.kind === "gap") {
-      bumpCounter(this.c.sql, "book.gaps");
+      this.c.count("book.gaps");
       this.c.event("warn", "book.gap", { market, expected: String(r.expected), got: String(r.got) }, null);
       this.resubscribeBook(market);
       return;
@@ -250,7 +249,7 @@ export class Feed {
 
   /** Book frames touch memory only; their counts are flushed as aggregates. */
   flushCounts(): void {
-    for (const [k, v] of this.frameCounts) if (v > 0) bumpCounter(this.c.sql, `frames.${k}`, v);
+    for (const [k, v] of this.frameCounts) if (v > 0) this.c.count(`frames.${k}`, v);
     this.frameCounts.clear();
   }
 }

@@ -5,8 +5,8 @@
  */
 import { phaseDeadlineMs, type Phase } from "../../worker/monitor/check/phases.ts";
 import { STAGES, type Stage } from "../../worker/monitor/diagnosis.ts";
-import { getMeta } from "../schema.ts";
-import type { MonitorContext } from "./context.ts";
+import { getMeta } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import { readCheck, writeCheck, type CheckRow } from "./store.ts";
 
 /** The check this object drives (running or flattening). */

@@ -10,8 +10,8 @@ import { observed, type OrderLookup } from "../../worker/monitor/check/order.ts"
 import { parseAppError, type SendReply, type TxLookup } from "../../worker/monitor/check/send.ts";
 import { describeCode } from "../../worker/monitor/diagnosis.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
-import { getMeta, setMeta } from "../schema.ts";
-import type { MonitorContext } from "./context.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import { orderEvent, readOrder, type OrderRow } from "./store.ts";
 
 const SELF_TRADE_EXPIRE_TAKER = 1;

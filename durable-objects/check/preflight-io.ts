@@ -9,8 +9,8 @@ import type { Fetched, PreflightInputs } from "../../worker/monitor/check/prefli
 import { describeCode } from "../../worker/monitor/diagnosis.ts";
 import type { MarketSpec } from "../../worker/monitor/sizing.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
-import { getMeta, setMeta } from "../schema.ts";
-import type { MonitorContext } from "./context.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import type { Feed } from "./feed.ts";
 
 const MARKET_CACHE_MS = 3_600_000;

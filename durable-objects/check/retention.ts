@@ -2,7 +2,7 @@
  * Housekeeping: every table stays bounded. Rows are pruned by age and by count; stored frames are
  * kept only on failed checks and only for a while; the event log has its own caps.
  */
-import type { MonitorContext } from "./context.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 
 const DAY = 86_400_000;
 /** Row caps after housekeeping (each table is also pruned by age). */

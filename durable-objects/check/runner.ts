@@ -12,8 +12,8 @@ import { admitTick, boundOutcome } from "../../worker/monitor/check/ticks.ts";
 import type { Order } from "../../worker/lighter/messages.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import type { Alerting } from "../alerting.ts";
-import { bumpCounter, getMeta, setMeta } from "../schema.ts";
-import type { MonitorContext } from "./context.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import { Feed, type FeedListener, type OrderChannel } from "./feed.ts";
 import { Flattener } from "./flatten.ts";
 import { currentId, markStage, runningCheck, runningCheckNamed, setPhase } from "./marks.ts";
@@ -75,7 +75,7 @@ export class CheckRunner implements FeedListener {
     if (d.kind === "skip_tick") {
       // A trigger during a check never touches it: counted and logged, nothing else.
       recordTick(this.c.sql, tickKey, d.runningCheckId, now, "skipped_running");
-      bumpCounter(this.c.sql, "ticks.skipped_running");
+      this.c.count("ticks.skipped_running");
       this.c.event("info", "check.tick_skipped", { tick: tickKey, running_check: d.runningCheckId }, d.runningCheckId);
       return { checkId: d.runningCheckId, duplicate: false, running: true };
     }
@@ -209,8 +209,6 @@ export class CheckRunner implements FeedListener {
         return this.onPhaseDeadline(String(data.check ?? ""), String(data.phase ?? ""));
       case "bound":
         return this.enforceBound(String(data.check ?? ""));
-      case "resume":
-        return this.resume();
       case "lock":
         return this.pollLock();
       case "flatten":
@@ -258,14 +256,27 @@ export class CheckRunner implements FeedListener {
     this.verdicts.conclude(id, { verdict, diagnosis, evidence, stage: PHASES[phase].stage });
   }
 
-  /** After an eviction or crash: pick the check up where its stored state says it was. */
-  async resume(): Promise<void> {
-    const c = runningCheck(this.c);
-    if (!c) {
-      if (getMeta(this.c.sql, "flatten")) this.c.setDeadline("flatten", this.c.now());
-      if (getMeta(this.c.sql, "lock_coi")) this.c.setDeadline("lock", this.c.now());
-      return;
+  /** Whether an alarm invocation must stay alive: a check, a flatten, an open session or a deadline due soon. */
+  active(): boolean {
+    if (currentId(this.c)) return true;
+    if (getMeta(this.c.sql, "flatten")) return true;
+    if (this.feed.isOpen) return true;
+    const next = this.c.nextDeadline();
+    return next !== null && next - this.c.now() < 2_000;
+  }
+
+  /** The alarm invocation reached its cap: a continuous session reconnects from the next one. */
+  recycled(): void {
+    if (this.feed.isOpen && this.c.cfg?.mode === "continuous") {
+      this.feed.close("context recycled");
+      this.c.setDeadline("reconnect", this.c.now());
     }
+  }
+
+  /** After an eviction or crash: pick the check up where its stored state says it was. */
+  async resume(id: string): Promise<void> {
+    const c = runningCheckNamed(this.c, id);
+    if (!c) return;
     c.evidence.interrupted = true;
     c.evidence.resumed_at = this.c.now();
     if (c.path) c.path = { ...c.path, interrupted: true };

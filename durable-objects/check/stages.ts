@@ -6,8 +6,8 @@
 import { PHASES, type Phase } from "../../worker/monitor/check/phases.ts";
 import { describeCode, type Diagnosis, type Stage } from "../../worker/monitor/diagnosis.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
-import { getMeta, setMeta } from "../schema.ts";
-import type { MonitorContext } from "./context.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import type { Feed } from "./feed.ts";
 import { markStage, runningCheck, runningCheckNamed, setPhase } from "./marks.ts";
 import { checkApiKey } from "./preflight-io.ts";

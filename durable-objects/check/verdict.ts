@@ -7,8 +7,8 @@ import { blindAfter } from "../../worker/monitor/check/ticks.ts";
 import { resolution } from "../../worker/monitor/check/order.ts";
 import { ACTIONS, DIAGNOSIS_STAGE, type Diagnosis, type Stage, type Verdict } from "../../worker/monitor/diagnosis.ts";
 import type { Alerting } from "../alerting.ts";
-import { bumpCounter, getMeta, setMeta } from "../schema.ts";
-import type { MonitorContext } from "./context.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import type { Feed } from "./feed.ts";
 import { readCheck, readOrder, writeCheck, type CheckEvidence, type CheckRow } from "./store.ts";
 
@@ -74,7 +74,7 @@ export class Verdicts {
     writeCheck(this.c.sql, c);
     this.c.clearDeadline("check");
     this.c.clearDeadline("bound");
-    bumpCounter(this.c.sql, `verdict.${v.verdict}`);
+    this.c.count(`verdict.${v.verdict}`);
     setMeta(this.c.sql, "last_concluded_at", String(now));
     this.updateLock(c);
     if (v.verdict === "fail" && (stage === "connect" || stage === "book_subscribed" || stage === "orders_subscribed")) {
@@ -116,9 +116,6 @@ export class Verdicts {
       writeCheck(this.c.sql, c);
     }
     this.feed.flushCounts();
-    const w = this.c.writes.count;
-    this.c.writes.count = 0;
-    if (w > 0) bumpCounter(this.c.sql, "storage.write_statements", w + 1);
     if (getMeta(this.c.sql, "current_check") === checkId) setMeta(this.c.sql, "current_check", "");
     if (this.c.cfg?.mode !== "continuous") {
       this.c.setDeadline("session_close", this.c.now() + this.c.scale(BASE_SESSION_GRACE_MS));

@@ -12,8 +12,8 @@ import {
   type Verdict,
 } from "../../worker/monitor/diagnosis.ts";
 import type { Alerting } from "../alerting.ts";
-import { getMeta, readCounters } from "../schema.ts";
-import type { MonitorContext } from "./context.ts";
+import { getMeta, readCounters } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import { budgetToday } from "./preflight-io.ts";
 import type { CheckRunner } from "./runner.ts";
 import { readCheck, readOrder, type CheckEvidence, type CheckRow, type CheckState } from "./store.ts";
@@ -181,6 +181,7 @@ export function statusView(c: MonitorContext, runner: CheckRunner, alerting: Ale
   }
   const counters = readCounters(c.sql);
   for (const [k, v] of feed.frameCounts) counters[`frames.${k}`] = (counters[`frames.${k}`] ?? 0) + v;
+  for (const [k, v] of c.log.pendingCounts()) counters[k] = (counters[k] ?? 0) + v;
   counters["storage.write_statements"] = (counters["storage.write_statements"] ?? 0) + c.writes.count;
   const b = budgetToday(c);
   return {
