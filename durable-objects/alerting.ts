@@ -68,13 +68,16 @@ export class Alerting {
       degradedCounts: cfg?.alerts.degradedCounts ?? false,
       remindEveryMs: cfg?.alerts.remindEveryMs ?? DEFAULT_POLICY.remindEveryMs,
     };
+    const before = this.state(stream);
     const { state, notifications } = applyCheck(
-      this.state(stream),
+      before,
       result,
       stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:${stream}`,
       policy,
     );
-    setMeta(this.o.sql, STATE_KEY[stream], JSON.stringify(state));
+    // Unchanged policy state (a healthy monitor, check after check) costs no write.
+    const after = JSON.stringify(state);
+    if (after !== JSON.stringify(before)) setMeta(this.o.sql, STATE_KEY[stream], after);
     const targets = cfg?.alerts.targets ?? [];
     for (const n of notifications) {
       this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, {
@@ -170,9 +173,9 @@ export class Alerting {
    * Dead-man's switch: `<url>` after a pass or degraded check, `<url>/fail` after a failure, and
    * nothing after a skip, so a blind or dead deployment goes quiet and the external switch fires.
    */
-  async heartbeat(checkId: string, verdict: "pass" | "degraded" | "fail" | "skipped"): Promise<void> {
+  async heartbeat(checkId: string, verdict: "pass" | "degraded" | "fail" | "skipped"): Promise<boolean> {
     const base = this.o.config()?.alerts.heartbeatUrl;
-    if (!base || verdict === "skipped") return;
+    if (!base || verdict === "skipped") return true;
     const url = verdict === "fail" ? `${base.replace(/\/+$/, "")}/fail` : base;
     try {
       const res = await fetch(url, {
@@ -183,8 +186,10 @@ export class Alerting {
       });
       await res.body?.cancel().catch(() => undefined);
       if (!res.ok) this.o.log("warn", "heartbeat.failed", { status: res.status });
+      return res.ok;
     } catch {
       this.o.log("warn", "heartbeat.failed", { status: null });
+      return false;
     }
   }
 

@@ -1,71 +1,74 @@
 /**
- * The Lighter feed of one monitor: the outbound WebSocket session (connect, keepalive pings,
- * silence watchdog, close), the subscriptions (order_book, account_orders, account_all_orders),
- * the local order books, and the routing of every parsed frame to a listener. Frame handling is
- * synchronous and never throws: a broken frame is counted and logged as unexpected.
+ * The check's Lighter session turned into machine events: opening connection `conn` (answered
+ * `connected` / `connect_failed`), the subscription frames we send, and every frame received
+ * turned into what happened — `subscribed` (its own ack, a 30003 naming the channel, or the
+ * channel's first data frame), `refused` (an error frame, with the channel its message names),
+ * `book` (the local book after a snapshot, a delta or a nonce gap), `orders` (each order parsed and
+ * scaled on its own: a malformed one is counted and skipped, the rest kept), `closed`. This is the
+ * only place that reads exchange frames; it decides nothing about what they mean for a check.
  */
 import {
   accountAllOrdersChannel,
   accountOrdersChannel,
   orderBookChannel,
   parseFrame,
-  pongFrame,
+  parseOrder,
   redactFrameForLog,
   subscribeFrame,
   unsubscribeFrame,
-  type LighterEvent,
   type Order,
 } from "../../worker/lighter/messages.ts";
 import { OrderBook } from "../../worker/lighter/orderbook.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
+import { formatDecimal } from "../../worker/lighter/decimal.ts";
+import type { Event, WireOrder } from "../../worker/monitor/check/events.ts";
+import type { SubChannel, TopLevel } from "../../worker/monitor/check/state.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import { isCrash } from "../runtime/crash.ts";
 import { redactText } from "../runtime/eventlog.ts";
-import { WS_TOKEN_LIFETIME_S, type MonitorContext } from "../runtime/context.ts";
 import { KeptSession } from "../runtime/kept-session.ts";
-import type { ConnectResult } from "../runtime/session.ts";
 
-/** The two channel families that carry our orders. */
-export type OrderChannel = "account_orders" | "account_all_orders";
+type OrderChannel = "account_orders" | "account_all_orders";
 
-export interface FeedListener {
-  onBookSnapshot(market: number, at: number, levels: number): void;
-  onOrdersSubscribed(market: number, at: number, via: string | null): void;
-  onErrorFrame(code: number | null, message: string, at: number): void;
-  /** Orders from one frame, with the account the frame belongs to (null when it does not say). */
-  onOrders(orders: Order[], channel: OrderChannel, account: string | null, text: string, at: number): void;
-  onClosed(code: number, reason: string, at: number): void;
+/** What the feed needs from the machine's state: our own orders (their frames are kept as order evidence). */
+export interface FeedView {
+  ours(): ReadonlySet<string>;
 }
 
 const MAX_LAST_FRAMES = 12;
-/** Market ids a frame may name: the configured ones; anything else is unexpected, never a new book. */
 const MAX_FRAME_TEXT = 2_000;
+/** Exchange frames naming our orders are stored byte-for-byte up to this size. */
+const MAX_STORED_FRAME = 16_384;
+const CHANNEL_IN_MESSAGE = /\b(order_book|account_all_orders|account_orders)[:/]/;
 
-export class Feed {
+export class CheckFeed {
+  /** The connection number the machine gave the open socket (null: none). */
+  conn: number | null = null;
+  readonly session: KeptSession;
   readonly books = new Map<number, OrderBook>();
-  readonly bookUpdatedAt = new Map<number, number>();
-  readonly subscribedBooks = new Set<number>();
-  readonly subscribedOrders = new Set<number>();
-  allOrdersSubscribed = false;
   lastFrames: { at: number; dir: "in" | "out"; frame: string }[] = [];
-  lastAccountFrameAt: number | null = null;
-  /** Last frame time per order channel family. */
-  readonly lastChannelFrameAt = new Map<OrderChannel, number>();
+  /** Frames by kind since the last flush (book frames touch memory only). */
   readonly frameCounts = new Map<string, number>();
   reconnects = 0;
-  private readonly session: KeptSession;
-  private connecting: Promise<ConnectResult> | null = null;
-
+  /** A connect in progress: since when, and its own timeout. */
+  connecting: { since: number; timeoutMs: number } | null = null;
+  private readonly dataSeen = new Set<OrderChannel>();
   private readonly c: MonitorContext;
-  private readonly listener: FeedListener;
+  private readonly dispatch: (e: Event) => void;
+  private readonly view: FeedView;
+  private readonly account: () => string;
 
-  constructor(c: MonitorContext, listener: FeedListener) {
+  constructor(c: MonitorContext, view: FeedView, dispatch: (e: Event) => void) {
     this.c = c;
-    this.listener = listener;
+    this.view = view;
+    this.dispatch = dispatch;
+    this.account = () => c.cfg?.accountIndex.toString() ?? "0";
     this.session = new KeptSession(c, "session", {
       onFrame: (text, at) => this.onFrame(text, at),
-      onLost: (code, reason, at) => {
-        this.forgetSubscriptions();
-        this.listener.onClosed(code, reason, at);
+      onLost: (code, reason) => {
+        const conn = this.conn;
+        this.forget();
+        if (conn !== null) this.dispatch({ type: "closed", conn, code, reason, jitter: Math.random() });
       },
     });
   }
@@ -74,84 +77,76 @@ export class Feed {
     return this.session.isOpen;
   }
 
-  get isConnecting(): boolean {
-    return this.connecting !== null;
-  }
-
-  get openedAt(): number | null {
-    return this.session.openedAt;
-  }
-
-  get lastFrameAt(): number | null {
-    return this.session.lastFrameAt;
-  }
-
-  get framesIn(): number {
-    return this.session.framesIn;
-  }
-
-  /** Opens the session unless one is open or opening. */
-  async ensureOpen(checkId: string | null): Promise<ConnectResult> {
-    if (this.session.isOpen) return { ok: true };
-    if (!this.connecting) {
-      this.connecting = this.open(checkId).finally(() => {
-        this.connecting = null;
-      });
+  /** Opens connection `conn` and tells the machine how it went. */
+  async open(conn: number, timeoutMs: number): Promise<void> {
+    if (this.conn !== null) this.close(this.conn, "reopening");
+    const url = this.c.cfg?.wsUrl;
+    if (!url) {
+      this.dispatch({ type: "connect_failed", conn, status: null, message: "no ws_url", timeout: false, jitter: 0.5 });
+      return;
     }
-    return this.connecting;
+    const started = this.c.now();
+    this.connecting = { since: started, timeoutMs };
+    const res = await this.session.connect(url, null).finally(() => {
+      this.connecting = null;
+    });
+    if (!res.ok) {
+      const timeout = this.c.now() - started >= timeoutMs;
+      const e = { type: "connect_failed", conn, status: res.status ?? null, message: res.message, timeout } as const;
+      this.dispatch({ ...e, jitter: Math.random() });
+      return;
+    }
+    if (this.session.connects > 1) this.reconnects++;
+    this.forget();
+    this.conn = conn;
+    this.dispatch({ type: "connected", conn });
   }
 
-  private async open(checkId: string | null): Promise<ConnectResult> {
-    const res = await this.session.connect(this.c.cfg!.wsUrl, checkId);
-    if (res.ok) this.forgetSubscriptions();
-    return res;
-  }
-
-  /** Closes our side (no onClosed). */
-  close(reason: string): void {
+  /** Closes our side (the machine asked: no `closed` event). */
+  close(conn: number, reason: string): void {
+    if (conn !== this.conn) return;
     this.session.close(reason);
-    this.forgetSubscriptions();
+    this.forget();
   }
 
-  private forgetSubscriptions(): void {
+  private forget(): void {
+    this.conn = null;
     this.books.clear();
-    this.subscribedBooks.clear();
-    this.subscribedOrders.clear();
-    this.allOrdersSubscribed = false;
+    this.dataSeen.clear();
   }
 
-  send(frame: string): boolean {
-    const ok = this.session.send(frame);
+  /** Subscribes a channel on the open connection; account channels carry the cached 7 h token. */
+  subscribe(conn: number, channel: SubChannel, market: number, resubscribe: boolean): void {
+    if (conn !== this.conn) return;
+    if (channel === "order_book") {
+      this.books.set(market, new OrderBook(market));
+      if (resubscribe) this.send(unsubscribeFrame(orderBookChannel(market)));
+      this.send(subscribeFrame(orderBookChannel(market)));
+      return;
+    }
+    let token: string;
+    try {
+      token = this.c.authToken("ws");
+    } catch (err) {
+      this.dispatch({ type: "refused", conn, code: null, message: errorMessage(err), channel });
+      return;
+    }
+    const account = this.c.cfg!.accountIndex;
+    const name =
+      channel === "account_orders" ? accountOrdersChannel(market, account) : accountAllOrdersChannel(account);
+    if (resubscribe) this.send(unsubscribeFrame(name));
+    this.send(subscribeFrame(name, token));
+  }
+
+  private send(frame: string): void {
+    this.session.send(frame);
     this.remember("out", frame, this.c.now());
-    return ok;
   }
 
   private remember(dir: "in" | "out", frame: string, at: number): void {
     const text = frame.length > MAX_FRAME_TEXT ? `${frame.slice(0, MAX_FRAME_TEXT)}…` : frame;
     this.lastFrames.push({ at, dir, frame: dir === "out" ? redactFrameForLog(text) : redactText(text) });
     if (this.lastFrames.length > MAX_LAST_FRAMES) this.lastFrames.shift();
-  }
-
-  subscribeBook(market: number): void {
-    this.books.set(market, new OrderBook(market));
-    this.send(subscribeFrame(orderBookChannel(market)));
-  }
-
-  /** Re-subscribing a held channel answers 30003 with no snapshot: unsubscribe first (PROTOCOL.md §2.9). */
-  resubscribeBook(market: number): void {
-    this.send(unsubscribeFrame(orderBookChannel(market)));
-    this.send(subscribeFrame(orderBookChannel(market)));
-  }
-
-  /** account_orders/{m}/{account} and account_all_orders/{account}, each with a fresh token. */
-  subscribeOrders(market: number): void {
-    const cfg = this.c.cfg!;
-    const token = this.c.mintAuthToken(WS_TOKEN_LIFETIME_S);
-    this.send(subscribeFrame(accountOrdersChannel(market, cfg.accountIndex), token));
-    if (!this.allOrdersSubscribed) {
-      this.send(subscribeFrame(accountAllOrdersChannel(cfg.accountIndex), token));
-      this.allOrdersSubscribed = true;
-    }
   }
 
   private onFrame(text: string, at: number): void {
@@ -161,55 +156,111 @@ export class Feed {
       // A frame must never take the object down: record it and go on.
       if (isCrash(err)) throw err;
       this.c.count("frames.handler_failed");
-      this.c.event(
-        "error",
-        "frame.handler_failed",
-        { error: errorMessage(err), frame: redactText(text.slice(0, 500)) },
-        null,
-      );
+      const detail = { error: errorMessage(err), frame: redactText(text.slice(0, 500)) };
+      this.c.event("error", "frame.handler_failed", detail, null);
     }
   }
 
   private route(text: string, at: number): void {
+    const conn = this.conn;
+    if (conn === null) return;
     const ev = parseFrame(text);
     this.frameCounts.set(ev.kind, (this.frameCounts.get(ev.kind) ?? 0) + 1);
     if (ev.kind !== "order_book_update") this.remember("in", text, at);
     switch (ev.kind) {
-      case "ping":
-        this.send(pongFrame());
-        return;
       case "order_book_snapshot":
-      case "order_book_update":
-        return this.onBook(ev, text, at);
-      case "account_orders": {
-        const market = ev.market ?? null;
-        if (market !== null && !this.knownMarket(market))
-          return this.unexpected(`account_orders for market ${market}`, text);
-        this.lastAccountFrameAt = at;
-        this.lastChannelFrameAt.set("account_orders", at);
-        const m = market ?? this.c.cfg?.markets[0] ?? 0;
-        const first = !this.subscribedOrders.has(m);
-        this.subscribedOrders.add(m);
-        if (first || ev.subscribed)
-          this.listener.onOrdersSubscribed(m, at, ev.subscribed ? null : "first account update");
-        const account = ev.account !== null ? ev.account.toString() : channelAccount(ev.channel, 2);
-        this.listener.onOrders(ev.orders, "account_orders", account, text, at);
+      case "order_book_update": {
+        const book = this.books.get(ev.market);
+        if (!book) return this.unexpected(`order book frame for market ${ev.market} we did not subscribe`, text);
+        const r = book.apply(ev);
+        if (r.kind === "gap") this.c.count("book.gaps");
+        const top = book.top();
+        const level = (l: { price: bigint; priceText: string } | null | undefined): TopLevel | null =>
+          l ? { price: l.price.toString(), text: l.priceText } : null;
+        this.dispatch({
+          type: "book",
+          conn,
+          market: ev.market,
+          kind: r.kind === "gap" ? "gap" : ev.kind === "order_book_snapshot" ? "snapshot" : "update",
+          bestBid: level(top.bestBid),
+          bestAsk: level(top.bestAsk),
+          bids: book.levels("bids").length,
+          asks: book.levels("asks").length,
+        });
         return;
       }
+      case "account_orders": {
+        const account = ev.account !== null ? ev.account.toString() : channelAccount(ev.channel, 2);
+        return this.orders(conn, "account_orders", ev.market, ev.subscribed, account, ev.orders, 0, text, at);
+      }
       case "account_all_orders":
-        this.lastAccountFrameAt = at;
-        this.lastChannelFrameAt.set("account_all_orders", at);
-        this.listener.onOrders(ev.orders, "account_all_orders", channelAccount(ev.channel, 1), text, at);
-        return;
-      case "error":
+        return this.orders(
+          conn,
+          "account_all_orders",
+          null,
+          ev.subscribed,
+          channelAccount(ev.channel, 1),
+          ev.orders,
+          0,
+          text,
+          at,
+        );
+      case "error": {
         this.c.count("frames.error");
-        this.listener.onErrorFrame(ev.code, ev.message, at);
+        const named = CHANNEL_IN_MESSAGE.exec(ev.message)?.[1] as SubChannel | undefined;
+        if (ev.code === 30003 && named) {
+          this.dispatch({ type: "subscribed", conn, channel: named, market: null, via: "already" });
+          return;
+        }
+        this.dispatch({ type: "refused", conn, code: ev.code, message: ev.message, channel: named ?? null });
         return;
-      case "unexpected":
-        return this.unexpected(ev.reason, text);
+      }
+      case "unexpected": {
+        const tolerant = tolerantOrders(text);
+        if (!tolerant) return this.unexpected(ev.reason, text);
+        this.unexpected(`${tolerant.malformed} malformed order(s): ${ev.reason}`, text);
+        const { channel, market, subscribed, account, orders, malformed } = tolerant;
+        return this.orders(conn, channel, market, subscribed, account, orders, malformed, text, at);
+      }
       default:
         return;
     }
+  }
+
+  private orders(
+    conn: number,
+    channel: OrderChannel,
+    market: number | null,
+    subscribed: boolean,
+    account: string | null,
+    orders: Order[],
+    malformed: number,
+    text: string,
+    at: number,
+  ): void {
+    if (subscribed || !this.dataSeen.has(channel)) {
+      this.dataSeen.add(channel);
+      this.dispatch({ type: "subscribed", conn, channel, market, via: subscribed ? "ack" : "data" });
+    }
+    if (orders.length === 0 && malformed === 0) return;
+    const list: WireOrder[] = orders.map((o) => ({
+      account,
+      owner: o.ownerAccountIndex === null ? null : o.ownerAccountIndex.toString(),
+      market: o.marketIndex,
+      clientOrderIndex: o.clientOrderIndex.toString(),
+      orderIndex: o.orderIndex.toString(),
+      status: o.status,
+      filledBase: formatDecimal(o.filledBase.value, o.filledBase.scale),
+    }));
+    const ours = this.view.ours();
+    for (const o of list) {
+      if (!ours.has(o.clientOrderIndex)) continue;
+      const frame =
+        text.length > MAX_STORED_FRAME ? { frame_truncated: text.slice(0, MAX_STORED_FRAME) } : { frame: text };
+      const detail = { client_order_index: o.clientOrderIndex, channel, status: o.status, filled_base: o.filledBase };
+      this.c.event("debug", "order.frame", { ...detail, order_index: o.orderIndex, at, ...frame }, null);
+    }
+    this.dispatch({ type: "orders", conn, channel, orders: list, malformed });
   }
 
   private unexpected(reason: string, text: string): void {
@@ -217,37 +268,7 @@ export class Feed {
     this.c.event("warn", "frame.unexpected", { reason, frame: redactText(text.slice(0, MAX_FRAME_TEXT)) }, null);
   }
 
-  private knownMarket(market: number): boolean {
-    return this.c.cfg?.markets.includes(market) ?? false;
-  }
-
-  private onBook(
-    ev: Extract<LighterEvent, { kind: "order_book_snapshot" | "order_book_update" }>,
-    text: string,
-    at: number,
-  ): void {
-    const market = ev.market;
-    if (!this.knownMarket(market)) return this.unexpected(`order book frame for unconfigured market ${market}`, text);
-    let book = this.books.get(market);
-    if (!book) {
-      book = new OrderBook(market);
-      this.books.set(market, book);
-    }
-    const r = book.apply(ev);
-    this.bookUpdatedAt.set(market, at);
-    if (r.kind === "gap") {
-      this.c.count("book.gaps");
-      this.c.event("warn", "book.gap", { market, expected: String(r.expected), got: String(r.got) }, null);
-      this.resubscribeBook(market);
-      return;
-    }
-    if (ev.kind === "order_book_snapshot") {
-      this.subscribedBooks.add(market);
-      this.listener.onBookSnapshot(market, at, book.stats().levels);
-    }
-  }
-
-  /** Book frames touch memory only; their counts are flushed as aggregates. */
+  /** Book frames touch memory only; their counts go to the counters as aggregates. */
   flushCounts(): void {
     for (const [k, v] of this.frameCounts) if (v > 0) this.c.count(`frames.${k}`, v);
     this.frameCounts.clear();
@@ -256,7 +277,55 @@ export class Feed {
 
 /** The account a channel name ends with: `account_all_orders:516` (part 1), `account_orders:0:516` (part 2). */
 function channelAccount(channel: string, part: number): string | null {
-  const bits = channel.split(/[:/]/);
-  const v = bits[part];
+  const v = channel.split(/[:/]/)[part];
   return v !== undefined && /^\d+$/.test(v) ? BigInt(v).toString() : null;
+}
+
+/**
+ * An account frame that failed as a whole because some of its orders are malformed: each order
+ * parsed on its own, the good ones kept. Null when the frame is not an account frame at all.
+ */
+function tolerantOrders(text: string): {
+  channel: OrderChannel;
+  market: number | null;
+  subscribed: boolean;
+  account: string | null;
+  orders: Order[];
+  malformed: number;
+} | null {
+  let d: unknown;
+  try {
+    d = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!d || typeof d !== "object" || Array.isArray(d)) return null;
+  const f = d as Record<string, unknown>;
+  const m =
+    typeof f.type === "string" ? /^(subscribed|update)\/(account_orders|account_all_orders)$/.exec(f.type) : null;
+  if (!m || typeof f.channel !== "string" || !f.orders || typeof f.orders !== "object") return null;
+  const channel = m[2] as OrderChannel;
+  const bits = f.channel.split(/[:/]/);
+  const acct =
+    channel === "account_orders" ? (bits[2] ?? (typeof f.account === "number" ? String(f.account) : null)) : bits[1];
+  const market =
+    channel === "account_orders" && bits[1] !== undefined && /^\d{1,5}$/.test(bits[1]) ? Number(bits[1]) : null;
+  const orders: Order[] = [];
+  let malformed = 0;
+  const lists = Array.isArray(f.orders) ? [[undefined, f.orders] as const] : Object.entries(f.orders);
+  for (const [key, list] of lists) {
+    if (!Array.isArray(list)) {
+      malformed++;
+      continue;
+    }
+    for (const o of list) {
+      try {
+        orders.push(parseOrder(o, key));
+      } catch {
+        malformed++;
+      }
+    }
+  }
+  const account = acct !== undefined && acct !== null && /^\d+$/.test(acct) ? BigInt(acct).toString() : null;
+  return { channel, market, subscribed: m[1] === "subscribed", account, orders, malformed };
 }

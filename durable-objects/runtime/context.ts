@@ -48,6 +48,8 @@ export class MonitorContext {
   /** The alarm owner's earliest deadline (kept in its own record), beside the table's. */
   ownerDue: (() => number | null) | null = null;
   private readonly crashHook: (point: CrashPoint) => void;
+  private arming: Promise<void> | null = null;
+  private armAgain = false;
   private readonly tokens = new Map<"ws" | "rest", { token: string; until: number }>();
 
   constructor(o: ContextOptions) {
@@ -156,15 +158,34 @@ export class MonitorContext {
     this.onDeadlineSet?.();
   }
 
-  /** Arms the one alarm at the earliest deadline (held invocations serve deadlines themselves). */
-  async armAlarm(): Promise<void> {
+  /**
+   * Arms the one alarm at the earliest deadline (held invocations serve deadlines themselves).
+   * Calls are serialized and each pass reads the deadlines when it runs, so two callers racing
+   * can never leave the alarm at a stale, later time.
+   */
+  armAlarm(): Promise<void> {
+    this.armAgain = true;
+    this.arming ??= (async () => {
+      try {
+        while (this.armAgain) {
+          this.armAgain = false;
+          await this.armOnce();
+        }
+      } finally {
+        this.arming = null;
+      }
+    })();
+    return this.arming;
+  }
+
+  private async armOnce(): Promise<void> {
+    const existing = await this.state.storage.getAlarm();
     let at = this.nextDeadline();
     if (at === null) return;
     // A second alarm coming due while an invocation holds the session would replace it (and take
     // the socket with it): the hold loop serves deadlines, the alarm is only a backstop.
-    if (this.holdUntil !== null) at = Math.max(at, this.holdUntil + 30_000);
-    const existing = await this.state.storage.getAlarm();
     const holding = this.holdUntil !== null;
+    if (holding) at = Math.max(at, this.holdUntil! + 30_000);
     if (existing === null || existing > at || existing < this.now() - 1000 || (holding && existing < at)) {
       await this.state.storage.setAlarm(Math.max(at, this.now()));
     }
