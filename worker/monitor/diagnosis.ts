@@ -70,6 +70,7 @@ export type Diagnosis =
   | "fill_latency_high"
   | "rest_lagging"
   | "reconnect_needed"
+  | "reconnect_gap"
   // interruption and scheduling
   | "check_interrupted"
   | "check_already_running"
@@ -129,6 +130,7 @@ export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
   fill_latency_high: null,
   rest_lagging: null,
   reconnect_needed: null,
+  reconnect_gap: null,
   check_interrupted: null,
   check_already_running: "preflight",
   monitor_blind: null,
@@ -260,6 +262,8 @@ export const ACTIONS: Record<Diagnosis, string> = {
     "The WebSocket reported the fill, but REST had not confirmed it within rest_confirm_ms. The fill stands; this is informational unless it persists (then REST or its indexer is slow).",
   reconnect_needed:
     "The WebSocket dropped during the check and fillwatch reconnected; the order was followed through REST across the gap. Frequent drops point to keepalive, rate limits or exchange redeploys.",
+  reconnect_gap:
+    "REST shows the test order filled, but the WebSocket was down (dropped and reconnecting) between the send and the fill, so no channel could report it. The fill itself was not missed by a live subscription; frequent drops point to keepalive, rate limits or exchange redeploys (close codes in the evidence).",
   check_interrupted:
     "The check was interrupted (eviction or deploy) and concluded from the state saved before the interruption.",
   check_already_running:

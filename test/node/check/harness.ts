@@ -1,235 +1,369 @@
 /**
- * The check core wired to the model world the way the Durable Object wires it to Lighter: ticks go
- * through admitTick, the order path through OrderPathDriver (with the world as its effects), the
- * hard bound through boundOutcome, and everything durable is kept as JSON so a crash can drop the
- * in-memory driver and resume from what was stored.
+ * A test interpreter of the REAL check machine against the model World: it feeds events to `step`,
+ * carries out the effects (frames through the real FrameReader, REST and sendTx against the world,
+ * answers after a latency), persists the state only on `save`, and can restart: the in-memory state
+ * is replaced by the last saved one, every answer in flight is lost, sockets close, and the alarm
+ * armed before stays (stale). Everything the properties need is recorded on the way.
  */
-import { OrderPathDriver, type OrderPathEffects, type OrderPathRecord } from "../../../worker/monitor/check/driver.ts";
-import type { Outcome } from "../../../worker/monitor/check/decide.ts";
+import type { Effect, AlertResult } from "../../../worker/monitor/check/effects.ts";
+import type { Event } from "../../../worker/monitor/check/events.ts";
+import { FrameReader } from "../../../worker/monitor/check/frames.ts";
+import { step } from "../../../worker/monitor/check/machine.ts";
 import {
-  newOrderFacts,
-  noteLookup,
-  noteWsOrder,
-  resolution,
-  type OrderFacts,
-} from "../../../worker/monitor/check/order.ts";
-import { checkBoundMs } from "../../../worker/monitor/check/phases.ts";
-import { admitTick, boundOutcome } from "../../../worker/monitor/check/ticks.ts";
-import { ACCOUNT, MARKET, type SignedTx, type World } from "./world.ts";
+  initialState,
+  type CheckRecord,
+  type CheckSettings,
+  type MachineState,
+  type Setup,
+} from "../../../worker/monitor/check/state.ts";
+import { ACCOUNT, MARKET, SIZE_DECIMALS, World, type WorldTx } from "./world.ts";
 
 export const TIME_SCALE = 0.05;
 
-interface Stored {
-  running: (OrderPathRecord & { startedAt: number; boundAt: number; tickKey: string }) | null;
-  lock: OrderFacts | null;
-  ticks: Record<string, string | null>;
-  verdicts: Record<string, { outcome: Outcome; at: number; boundAt: number; startedAt: number }>;
-  signed: Record<string, SignedTx>;
+export function settings(over: Partial<CheckSettings> = {}): CheckSettings {
+  return {
+    monitorId: "testnet:77:5",
+    chainId: 300,
+    account: ACCOUNT,
+    apiKeyIndex: 5,
+    markets: [MARKET],
+    mode: "on-demand",
+    timeScale: TIME_SCALE,
+    dryRun: false,
+    allowMainnet: false,
+    allowNonflatStart: false,
+    caps: { maxNotionalPerOrderUsd: 50, maxOrdersPerDay: 10_000, maxDailyNotionalUsd: 1e9, maxResidualBase: null },
+    thresholds: {
+      maxSpreadBps: 100,
+      maxSlippageBps: 50,
+      fillLatencyDegradedMs: null,
+      bookStaleMs: null,
+      restConfirmMs: 5_000,
+      wsReportToleranceMs: 3_000,
+    },
+    ...over,
+  };
+}
+
+export interface HarnessKnobs {
+  /** REST/sign answer latency (ms). */
+  restLatency: number;
+  /** Alert deliveries never answer. */
+  alertsHang: boolean;
+  /** The private key is configured. */
+  keyPresent: boolean;
+  /** null: the monitor's entry is gone. */
+  settings: CheckSettings | null;
+}
+
+interface Queued {
+  at: number;
   seq: number;
+  event: Event;
+  /** Answers are lost on a restart; frames are tied to their socket instead. */
+  answer: boolean;
 }
 
 export class Harness {
-  private stored: string;
-  private driver: OrderPathDriver;
-  /** Every CreateOrder signed, with whether the monitor's own lock was clear at that moment. */
-  readonly signings: { at: number; lockClear: boolean }[] = [];
-  readonly lockedDuring: number[] = [];
-
-  private readonly world: World;
+  state: MachineState = initialState();
+  stored: string = JSON.stringify(this.state);
+  readonly world: World;
+  readonly knobs: HarnessKnobs = { restLatency: 20, alertsHang: false, keyPresent: true, settings: settings() };
+  alarmAt: number | null = null;
+  private queue: Queued[] = [];
+  private seq = 0;
+  private readers = new Map<number, FrameReader>();
+  private nonceCache: number | null = null;
+  private signedTx = new Map<string, WorldTx>();
+  private jitter = 0.5;
+  // ------------------------------------------------------------- what the properties read
+  /** Every check record as last emitted, by id. */
+  readonly records = new Map<string, CheckRecord>();
+  /** Every record ever emitted, for "a verdict never changes". */
+  readonly recordLog: CheckRecord[] = [];
+  readonly alerts: { stream: string; result: AlertResult }[] = [];
+  /** sign effects: which check, its coi, dry run, reduce-only, base. */
+  readonly signs: {
+    checkId: string | null;
+    coi: string;
+    dryRun: boolean;
+    base: bigint;
+    isAsk: boolean;
+    flatten: boolean;
+    notional: number;
+  }[] = [];
+  readonly transmits: { at: number; coi: string; checkId: string | null }[] = [];
+  /** Per check: when an account subscription refusal was delivered while the check ran. */
+  readonly refusedAt = new Map<string, number>();
+  /** Per check: the world position at its start and at its end. */
+  readonly positions = new Map<string, { start: bigint; end: bigint | null }>();
+  readonly restarts: number[] = [];
+  /** Connections opened per check (`<id>` while it runs, `<id>:flatten` for its flatten). */
+  readonly opens = new Map<string, number>();
+  private openKey: string | null = null;
+  readonly effects: Effect[] = [];
 
   constructor(world: World) {
     this.world = world;
-    this.stored = JSON.stringify({ running: null, lock: null, ticks: {}, verdicts: {}, signed: {}, seq: 0 } as Stored);
-    this.driver = this.newDriver();
   }
 
-  private read(): Stored {
-    return JSON.parse(this.stored) as Stored;
-  }
-
-  private write(s: Stored): void {
-    this.stored = JSON.stringify(s);
-  }
-
-  get verdicts(): Stored["verdicts"] {
-    return this.read().verdicts;
-  }
-
-  get ticks(): Stored["ticks"] {
-    return this.read().ticks;
-  }
-
-  get running(): Stored["running"] {
-    return this.read().running;
-  }
-
-  /** A hard crash: in-flight work is abandoned; the next event resumes from storage. */
-  crash(): void {
-    this.driver = this.newDriver();
-    const s = this.read();
-    if (s.running) {
-      s.running.state.interrupted = true;
-      this.write(s);
-    }
-  }
-
-  async tick(key: string): Promise<void> {
-    const s = this.read();
-    if (key in s.ticks) return;
-    const now = this.world.now;
-    const d = admitTick({ runningCheckId: s.running?.checkId ?? null, unresolved: s.lock, now });
-    if (d.kind === "skip_tick") {
-      s.ticks[key] = null;
-      this.write(s);
-      return;
-    }
-    const checkId = `c${++s.seq}`;
-    s.ticks[key] = checkId;
-    if (d.kind === "skip_check") {
-      s.verdicts[checkId] = {
-        outcome: { verdict: "skipped", diagnosis: d.diagnosis, reasons: [], evidence: d.evidence },
-        at: now,
-        boundAt: now,
-        startedAt: now,
-      };
-      this.lockedDuring.push(now);
-      this.write(s);
-      return;
-    }
-    // Sign ahead (write-ahead): nonce from the exchange, a fresh client order index.
-    const coi = String(1000 + s.seq);
-    const tx: SignedTx = {
-      hash: `h${s.seq}`,
-      nonce: this.world.nextNonce,
-      coi,
-      expiredAt: now + Math.round(120_000 * TIME_SCALE),
-      checkId,
+  setup(): Setup {
+    return {
+      settings: this.knobs.settings,
+      problems: this.knobs.settings ? [] : ["monitor entry removed"],
+      key: { present: this.knobs.keyPresent, error: null },
+      paused: false,
     };
-    this.signings.push({ at: now, lockClear: s.lock === null || resolution(s.lock, now).resolved });
-    s.signed[tx.hash] = tx;
-    const order = newOrderFacts({ coi, account: ACCOUNT, market: MARKET, txHash: tx.hash, expiredAt: tx.expiredAt });
-    s.running = {
-      checkId,
-      tickKey: key,
-      startedAt: now,
-      boundAt: now + checkBoundMs(TIME_SCALE),
-      state: { phase: "send", phaseSince: now, round: 1, interrupted: false },
-      order,
-    };
-    s.lock = order;
-    this.write(s);
-    await this.driver.kick(checkId);
   }
 
-  async deliverFrames(): Promise<void> {
-    const due = this.world.frames.filter((f) => f.at <= this.world.now);
-    this.world.frames.splice(0, this.world.frames.length, ...this.world.frames.filter((f) => f.at > this.world.now));
-    for (const f of due) {
-      const s = this.read();
-      if (!s.running) continue;
-      const r = noteWsOrder(s.running.order, f.order, this.world.now);
-      if (r.match === "unrelated") continue;
-      s.running.order = r.facts;
-      s.lock = r.facts;
-      this.write(s);
-      await this.driver.kick(s.running.checkId);
+  /** Feeds one event now and carries out its effects. */
+  feed(event: Event): void {
+    const before = this.state.check?.id ?? null;
+    const r = step(this.state, event, this.world.now);
+    this.state = r.state;
+    if (event.type === "refused" && this.state.check) {
+      const c = this.state.check;
+      const refusedAccount =
+        c.verdict === null &&
+        ["account_orders", "account_all_orders"].some(
+          (ch) => this.state.session.subs[ch as "account_orders"] === "refused",
+        );
+      if (refusedAccount && !this.refusedAt.has(c.id)) this.refusedAt.set(c.id, this.world.now);
     }
-  }
-
-  /** The alarm: the hard bound first, then the phase logic; between checks, the lock look-up. */
-  async alarm(): Promise<void> {
-    const s = this.read();
-    const now = this.world.now;
-    if (s.running && now >= s.running.boundAt) {
-      this.conclude(s.running, boundOutcome(s.running.state.phase, s.running.order, now));
-      return;
+    const after = this.state.check?.id ?? null;
+    if (after && after !== before && !this.positions.has(after)) {
+      this.positions.set(after, { start: this.world.position, end: null });
+      this.openKey = after;
     }
-    if (s.running) return this.driver.kick(s.running.checkId);
-    if (s.lock && !resolution(s.lock, now).resolved) {
-      s.lock = noteLookup(
-        s.lock,
-        { order: this.world.lookupOrder(s.lock.coi), tx: this.world.lookupTx(s.lock.txHash) },
-        now,
-      );
-      this.write(s);
-    }
+    for (const fx of r.effects) this.apply(fx);
   }
 
-  private conclude(rec: OrderPathRecord, outcome: Outcome): void {
-    const s = this.read();
-    if (!s.running || s.running.checkId !== rec.checkId) return;
-    s.verdicts[rec.checkId] = {
-      outcome,
-      at: this.world.now,
-      boundAt: s.running.boundAt,
-      startedAt: s.running.startedAt,
-    };
-    s.lock = rec.order;
-    s.running = null;
-    this.write(s);
+  private answer(event: Event, delay = this.knobs.restLatency): void {
+    this.queue.push({ at: this.world.now + delay, seq: ++this.seq, event, answer: true });
   }
 
-  private newDriver(): OrderPathDriver {
-    const epoch = { alive: true };
-    const world = this.world;
-    const fx: OrderPathEffects = {
-      now: () => world.now,
-      load: (id) => {
-        if (!epoch.alive) return null;
-        const r = this.read().running;
-        return r && r.checkId === id ? r : null;
-      },
-      save: (rec) => {
-        if (!epoch.alive) return;
-        const s = this.read();
-        if (!s.running || s.running.checkId !== rec.checkId) return;
-        s.running = { ...s.running, state: rec.state, order: rec.order };
-        s.lock = rec.order;
-        this.write(s);
-      },
-      options: (rec) => ({
-        timeScale: TIME_SCALE,
-        maxTransmissions: 3,
-        channels: ["account_orders"],
-        fillLatencyDegradedMs: null,
-        orderCreatedAt: this.read().running?.startedAt ?? rec.state.phaseSince,
-      }),
-      transmit: async (rec) => {
-        const tx = this.read().signed[rec.order.txHash]!;
-        const reply = world.transmit(tx);
-        if (reply === "no_reply") return { kind: "no_reply", reason: "timeout" };
-        return reply;
-      },
-      resign: async (rec) => {
-        const s = this.read();
-        const old = s.signed[rec.order.txHash]!;
-        const tx: SignedTx = {
-          ...old,
-          hash: `${old.hash}r`,
-          nonce: world.nextNonce,
-          expiredAt: world.now + Math.round(120_000 * TIME_SCALE),
+  private apply(fx: Effect): void {
+    this.effects.push(fx);
+    const w = this.world;
+    switch (fx.kind) {
+      case "save":
+        this.stored = JSON.stringify(this.state);
+        return;
+      case "wake_at":
+        this.alarmAt = fx.at;
+        return;
+      case "open": {
+        // Effects come in order: opens before the verdict's record are the check's, after it the flatten's.
+        if (this.openKey) this.opens.set(this.openKey, (this.opens.get(this.openKey) ?? 0) + 1);
+        const ok = w.connect(fx.conn);
+        this.readers.set(fx.conn, new FrameReader());
+        this.answer(
+          ok
+            ? { type: "connected", conn: fx.conn }
+            : {
+                type: "connect_failed",
+                conn: fx.conn,
+                status: 503,
+                message: "refused",
+                timeout: false,
+                jitter: this.jitter,
+              },
+          5,
+        );
+        return;
+      }
+      case "close":
+        w.drop(fx.conn);
+        return;
+      case "subscribe":
+        w.subscribe(fx.conn, fx.channel, fx.resubscribe);
+        return;
+      case "preflight_fetch": {
+        const down = w.knobs.restDown;
+        const fail = { ok: false as const, outage: true, evidence: { error: "HTTP 503" } };
+        this.answer({
+          type: "preflight_data",
+          ref: fx.ref,
+          spec: down
+            ? fail
+            : {
+                ok: true,
+                value: {
+                  marketIndex: 0,
+                  sizeDecimals: 4,
+                  priceDecimals: 2,
+                  minBase: "50",
+                  minQuote: "10000000",
+                  quoteDecimals: 6,
+                },
+              },
+          position: fx.position ? (down ? fail : { ok: true, value: w.position.toString() }) : null,
+          apiKey: fx.apiKey ? (down ? fail : { ok: true, value: { matches: true, detail: {} } }) : null,
+        });
+        return;
+      }
+      case "sign": {
+        const checkId = this.state.check?.id ?? null;
+        this.signs.push({
+          checkId,
+          coi: fx.coi,
+          dryRun: fx.dryRun,
+          base: BigInt(fx.baseAmount),
+          isAsk: fx.isAsk,
+          flatten: (this.state.check?.verdict ?? null) !== null,
+          notional: (Number(fx.baseAmount) * fx.price) / 10 ** (SIZE_DECIMALS + 2),
+        });
+        if (!this.knobs.keyPresent || !this.knobs.settings) {
+          this.answer({ type: "sign_failed", ref: fx.ref, reason: "no_key", message: "no private key" });
+          return;
+        }
+        if (fx.freshNonce || this.nonceCache === null) this.nonceCache = w.nextNonce;
+        const tx: WorldTx = {
+          hash: `h${fx.coi}-${this.nonceCache}`,
+          nonce: this.nonceCache,
+          coi: fx.coi,
+          isAsk: fx.isAsk,
+          base: BigInt(fx.baseAmount),
+          price: fx.price,
+          reduceOnly: fx.reduceOnly,
+          expiredAt: fx.expiredAt,
         };
-        s.signed[tx.hash] = tx;
-        this.write(s);
-        return { txHash: tx.hash, expiredAt: tx.expiredAt };
-      },
-      lookup: async (rec) => ({ order: world.lookupOrder(rec.order.coi), tx: world.lookupTx(rec.order.txHash) }),
-      wakeAt: () => undefined,
-      entered: () => undefined,
-      conclude: (rec, outcome) => {
-        if (epoch.alive) this.conclude(rec, outcome);
-      },
-      failed: (rec, error) => {
-        if (epoch.alive)
-          this.conclude(rec, { verdict: "fail", diagnosis: "send_failed", reasons: [], evidence: { error } });
-      },
-    };
-    const d = new OrderPathDriver(fx);
-    const prev = this.driverEpoch;
-    if (prev) prev.alive = false;
-    this.driverEpoch = epoch;
-    return d;
+        if (!fx.dryRun) this.nonceCache++;
+        this.signedTx.set(tx.hash, tx);
+        this.answer({
+          type: "signed",
+          ref: fx.ref,
+          txType: 14,
+          txInfo: JSON.stringify({ ...tx, base: tx.base.toString() }),
+          txHash: tx.hash,
+          nonce: String(tx.nonce),
+          expiredAt: tx.expiredAt,
+        });
+        return;
+      }
+      case "transmit": {
+        const tx = this.signedTx.get(fx.txHash)!;
+        // The same bytes, always: the info must be the one that was signed.
+        const info = JSON.stringify({ ...tx, base: tx.base.toString() });
+        if (info !== fx.txInfo) throw new Error("transmit with bytes that were never signed");
+        this.transmits.push({ at: w.now, coi: fx.coi, checkId: this.state.check?.id ?? null });
+        const reply = w.transmit(tx);
+        if (reply === "no_reply") {
+          this.answer({ type: "send_reply", ref: fx.ref, reply: { kind: "no_reply", reason: "timeout" } }, 200);
+        } else {
+          this.answer({ type: "send_reply", ref: fx.ref, reply });
+        }
+        if (reply !== "no_reply" && reply.code === 21104) this.nonceCache = null;
+        return;
+      }
+      case "lookup":
+        this.queue.push({
+          at: w.now + this.knobs.restLatency,
+          seq: ++this.seq,
+          answer: true,
+          event: {
+            type: "looked_up",
+            ref: fx.ref,
+            order: { kind: "unknown", reason: "pending" },
+            tx: { kind: "unknown", reason: "pending" },
+          },
+        });
+        // The answer reflects the world when it arrives, not when it was asked.
+        this.lookups.set(fx.ref, { coi: fx.coi, txHash: fx.txHash });
+        return;
+      case "fetch_position":
+        this.answer({
+          type: "position",
+          ref: fx.ref,
+          position: w.knobs.restDown
+            ? { ok: false, outage: true, evidence: { error: "HTTP 503" } }
+            : { ok: true, value: w.position.toString() },
+        });
+        return;
+      case "alert":
+        this.alerts.push({ stream: fx.stream, result: fx.result });
+        if (!this.knobs.alertsHang) this.answer({ type: "alert_done", ref: fx.ref, ok: true, error: null }, 10);
+        return;
+      case "heartbeat":
+        if (!this.knobs.alertsHang) this.answer({ type: "alert_done", ref: fx.ref, ok: true, error: null }, 10);
+        return;
+      case "record": {
+        if (fx.check.verdict && this.openKey === fx.check.id) this.openKey = `${fx.check.id}:flatten`;
+        this.records.set(fx.check.id, fx.check);
+        this.recordLog.push(fx.check);
+        const p = this.positions.get(fx.check.id);
+        if (p && this.state.check === null) p.end = this.world.position;
+        if (p && fx.check.flattenOutcome !== null) p.end = this.world.position;
+        return;
+      }
+      case "log":
+        return;
+    }
   }
 
-  private driverEpoch: { alive: boolean } | null = null;
+  private lookups = new Map<string, { coi: string; txHash: string }>();
+
+  /** A restart: back to the last saved state; answers in flight are lost; sockets close; the old alarm stays. */
+  restart(): void {
+    this.state = JSON.parse(this.stored) as MachineState;
+    this.queue = this.queue.filter((q) => !q.answer);
+    for (const conn of [...this.world.conns.keys()]) this.world.drop(conn);
+    this.restarts.push(this.world.now);
+    this.feed({ type: "restarted" });
+  }
+
+  /** The peer drops the socket. */
+  drop(jitter: number): void {
+    const s = this.state.session;
+    if (s.status === "closed") return;
+    this.world.drop(s.conn);
+    this.jitter = jitter;
+    this.feed({ type: "closed", conn: s.conn, code: 1006, reason: "dropped", jitter });
+  }
+
+  tick(key: string, trigger: "cron" | "manual" = "cron"): void {
+    this.feed({ type: "tick", key, trigger, setup: this.setup() });
+  }
+
+  config(): void {
+    this.feed({ type: "config", setup: this.setup() });
+  }
+
+  /** Runs every event due up to `until`, in time order. */
+  runUntil(until: number): void {
+    for (let guard = 0; guard < 100_000; guard++) {
+      const nextQ = this.queue.reduce<Queued | null>(
+        (m, q) => (!m || q.at < m.at || (q.at === m.at && q.seq < m.seq) ? q : m),
+        null,
+      );
+      const nextF = this.world.nextFrameAt();
+      const candidates = [nextQ?.at, nextF, this.alarmAt].filter((t): t is number => typeof t === "number");
+      const next = candidates.length > 0 ? Math.min(...candidates) : null;
+      if (next === null || next > until) break;
+      this.world.now = Math.max(this.world.now, next);
+      const frames = this.world.due();
+      for (const f of frames) {
+        const reader = this.readers.get(f.conn);
+        if (!reader) continue;
+        const r = reader.read(f.text, f.conn);
+        for (const e of r.events) this.feed(e);
+      }
+      if (nextQ && nextQ.at <= this.world.now) {
+        this.queue.splice(this.queue.indexOf(nextQ), 1);
+        let e = nextQ.event;
+        if (e.type === "looked_up") {
+          const l = this.lookups.get(e.ref);
+          if (l) e = { ...e, order: this.world.lookupOrder(l.coi), tx: this.world.lookupTx(l.txHash) };
+        }
+        this.feed(e);
+        continue;
+      }
+      if (this.alarmAt !== null && this.alarmAt <= this.world.now) {
+        this.alarmAt = null;
+        this.feed({ type: "wake", jitter: this.jitter });
+      }
+    }
+    this.world.now = Math.max(this.world.now, until);
+    this.world.run();
+  }
 }

@@ -88,14 +88,35 @@ describe("matchFrame", () => {
     ["another owner", { owner: "8" }, "foreign"],
     ["another market", { market: 1 }, "foreign"],
     ["no account field but our owner", { account: null }, "ours"],
+    ["neither account nor owner stated", { account: null, owner: null }, "foreign"],
   ];
   it.each(rows)("%s", (_n, f, want) => expect(matchFrame(base(), frame(f))).toBe(want));
-  it("once the order index is known, another one is foreign; REST's index wins over the first frame", () => {
+  it("a frame never pins the order index; REST does, and then overrules the frames", () => {
     const seen = noteWsOrder(base(), frame({ status: "open", filled: "0" }), 1).facts;
-    expect(matchFrame(seen, frame({ orderIndex: "901" }))).toBe("foreign");
-    const rest = noteRestOrder(seen, { kind: "found", order: frame({ orderIndex: "777", account: null }) }, 2);
+    expect(matchFrame(seen, frame({ orderIndex: "901" }))).toBe("ours");
+    const two = noteWsOrder(seen, frame({ orderIndex: "901", status: "filled", filled: "50" }), 2).facts;
+    // Two candidates and REST silent: no view, so no fill is believed yet.
+    expect([two.wsOrderIndex, two.wsFilled]).toEqual([null, "0"]);
+    const rest = noteRestOrder(two, { kind: "found", order: frame({ orderIndex: "900", account: null }) }, 3);
     expect(rest.restResult).toBe("found");
-    expect(matchFrame(rest, frame({ orderIndex: "777" }))).toBe("ours");
+    expect(matchFrame(rest, frame({ orderIndex: "901" }))).toBe("foreign");
+    expect(matchFrame(rest, frame({ orderIndex: "900" }))).toBe("ours");
+    // The frame under REST's index is the view; the fill claimed under another index contradicts REST.
+    expect([rest.wsOrderIndex, rest.wsFilled, rest.wsContradicted]).toEqual(["900", "0", true]);
+  });
+  it("a known fact is never replaced by an absent or unknown answer", () => {
+    let o = noteRestOrder(base(), { kind: "found", order: frame({ account: null, status: "open", filled: "0" }) }, 1);
+    o = noteRestOrder(o, { kind: "absent" }, 2);
+    expect([o.restResult, o.restOrder?.status, o.restAt]).toEqual(["found", "open", 2]);
+    o = noteRestOrder(o, { kind: "unknown", reason: "503" }, 3);
+    expect([o.restResult, o.restOrder?.status, o.restAt]).toEqual(["found", "open", 3]);
+    o = noteRestOrder(o, { kind: "found", order: frame({ account: null }) }, 4);
+    expect(o.restOrder?.status).toBe("filled");
+    o = noteRestOrder(o, { kind: "found", order: frame({ account: null, status: "open" }) }, 5);
+    expect(o.restOrder?.status).toBe("filled");
+    let t = noteTx(base(), { kind: "record", status: 2, ae: null }, 1);
+    t = noteTx(t, { kind: "unknown", reason: "21500" }, 2);
+    expect([t.txResult, t.txAt]).toEqual(["record", 2]);
   });
   it("fills are increases of the cumulative amount; repeats and decreases add nothing", () => {
     let o = base();
@@ -299,7 +320,14 @@ describe("decide: the order path's next step", () => {
       "fail",
       "ws_rest_mismatch",
     ],
-    ["REST silent past the window → rest_lagging", confirmed({}, null), 5_010, "degraded", "rest_lagging"],
+    // After rest_confirm_ms REST is asked for two more reconcile rounds before the WebSocket's word stands.
+    [
+      "REST silent past the window and the rounds → rest_lagging",
+      confirmed({}, null),
+      25_010,
+      "degraded",
+      "rest_lagging",
+    ],
   ];
   it.each(outcomes)("%s", (_n, o, now, verdict, diagnosis) => {
     expect(concluded(at("confirm", 10), o, now)).toMatchObject({ verdict, diagnosis });
@@ -316,8 +344,10 @@ describe("decide: the order path's next step", () => {
   it("rest_confirm_ms replaces the confirmation window", () => {
     const o = confirmed({}, null);
     const short = { ...opts, phaseMs: { confirm: 1_000 } };
-    expect(decide(at("confirm", 10), o, 1_009, short).kind).not.toBe("conclude");
-    expect(decide(at("confirm", 10), o, 1_010, short)).toMatchObject({ outcome: { diagnosis: "rest_lagging" } });
+    expect(decide(at("confirm", 10), o, 21_009, short).kind).not.toBe("conclude");
+    expect(decide(at("confirm", 10), o, 21_010, short)).toMatchObject({ outcome: { diagnosis: "rest_lagging" } });
+    // Between the window and the rounds' end, REST is asked again (paced), never concluded.
+    expect(decide(at("confirm", 10), o, 1_010, short).kind).toBe("lookup");
     expect(checkBoundMs(1, { confirm: 1_000 })).toBe(checkBoundMs(1) - 4_000);
   });
 

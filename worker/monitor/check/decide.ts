@@ -30,8 +30,12 @@ export interface DecideOptions {
   orderCreatedAt: number;
   /** The WebSocket channels subscribed for our orders: each must report the fill. */
   channels: readonly string[];
-  /** Per-monitor phase deadlines (base ms), e.g. `{ confirm: rest_confirm_ms }`. */
+  /** Per-monitor phase deadlines (base ms), e.g. `{ confirm: rest_confirm_ms, late_watch: ws_report_tolerance_ms }`. */
   phaseMs?: PhaseOverrides;
+  /** REST polls still allowed while waiting for the WebSocket (the check's REST budget); 0: wait out the deadline. */
+  pollsLeft?: number;
+  /** When the session was down during the check: a fill inside a gap could not be reported. */
+  gaps?: readonly { from: number; to: number | null }[];
 }
 
 export interface Outcome {
@@ -64,8 +68,13 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
     pastDeadline,
     lookedUpSince: (at) => (o.restAt ?? -1) >= at && (o.txAt ?? -1) >= at,
     nextLook: () => Math.min(deadline, Math.max(o.restAt ?? now, o.txAt ?? now) + poll),
+    nextPoll: () => Math.min(deadline, Math.max(o.restAt ?? s.phaseSince, s.phaseSince) + poll),
+    poll,
   };
 
+  if (o.wsContradicted) {
+    return mismatch(o, "a frame reported a fill for our client order index under another order_index than REST");
+  }
   if (o.txAppError) {
     return fail("tx_rejected", {
       exchange_code: o.txAppError.code,
@@ -78,26 +87,15 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
     case "send":
       return decideSend(o, opt, t);
     case "await_order":
-      if (BigInt(o.wsFilled) > 0n || o.wsTerminalAt !== null) return enter("confirm");
-      if (pastDeadline) return enter("reconcile", 1);
-      return { kind: "wait", until: deadline };
+      return decideAwait(s, o, opt, t);
     case "confirm":
       return decideConfirm(s, o, opt, t);
     case "reconcile":
       return decideReconcile(s, o, t);
     case "late_watch":
-      if (BigInt(o.wsFilled) > 0n) {
-        return {
-          kind: "conclude",
-          outcome: {
-            verdict: "degraded",
-            diagnosis: "late_report",
-            reasons: ["late_report"],
-            evidence: { late_by_ms: (o.wsFillAt ?? now) - s.phaseSince, ws_filled_base: o.wsFilled },
-          },
-        };
-      }
-      if (pastDeadline) return fail("filled_not_reported_on_ws", restEvidence(o));
+      // REST shows the fill: the channels have ws_report_tolerance_ms (from REST's sighting) to report it.
+      if (BigInt(o.wsFilled) > 0n) return enter("confirm");
+      if (pastDeadline) return unreported(s, o, opt, now);
       return { kind: "wait", until: deadline };
     default:
       return { kind: "wait", until: deadline };
@@ -113,6 +111,10 @@ interface PhaseTime {
   lookedUpSince: (at: number) => boolean;
   /** When the next look-up is due (never after the deadline). */
   nextLook: () => number;
+  /** When the next poll is due: a poll interval after the phase began or after the latest look-up. */
+  nextPoll: () => number;
+  /** The look-up pacing of the phase (a third of its deadline). */
+  poll: number;
 }
 
 function decideSend(o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
@@ -145,6 +147,70 @@ function decideSend(o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
   return { kind: "wait", until: nextLook() };
 }
 
+function decideAwait(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
+  const { now, deadline, pastDeadline, lookedUpSince, nextPoll } = t;
+  if (BigInt(o.wsFilled) > 0n || o.wsTerminalAt !== null) return enter("confirm");
+  const rest = o.restResult === "found" ? o.restOrder : null;
+  if (rest && lookedUpSince(s.phaseSince)) {
+    const step = restShows(s, o, rest);
+    if (step) return step;
+  }
+  if (pastDeadline) return enter("reconcile", 1);
+  // The WebSocket is silent about our live order: look it up over REST (within the budget)
+  // rather than wait out the whole deadline.
+  if ((opt.pollsLeft ?? 0) > 0) {
+    if (now >= nextPoll()) return { kind: "lookup" };
+    return { kind: "wait", until: nextPoll() };
+  }
+  return { kind: "wait", until: deadline };
+}
+
+/** What a REST order with no WebSocket fill beside it means: a fill to watch for, or an unfilled end. */
+function restShows(s: OrderPathState, o: OrderFacts, rest: NonNullable<OrderFacts["restOrder"]>): Step | null {
+  const filled = rest.filled === null ? null : BigInt(rest.filled);
+  if (filled === null) return mismatch(o, "REST filled_base_amount is not representable at the size decimals");
+  if (filled > 0n) {
+    if (s.interrupted) return interrupted(o);
+    return enter("late_watch");
+  }
+  if (classifyStatus(rest.status).terminal) return notFilled(o, rest.status);
+  return null;
+}
+
+function interrupted(o: OrderFacts): Step {
+  return {
+    kind: "conclude",
+    outcome: {
+      verdict: "degraded",
+      diagnosis: "check_interrupted",
+      reasons: ["check_interrupted"],
+      evidence: restEvidence(o),
+    },
+  };
+}
+
+/**
+ * REST shows a fill no channel reported within the tolerance: a failure, unless the session was
+ * down between the send and REST's sighting (the fill could not be reported: reconnect_gap).
+ */
+function unreported(s: OrderPathState, o: OrderFacts, opt: DecideOptions, now: number): Step {
+  const from = o.firstTransmitAt ?? 0;
+  const gap = (opt.gaps ?? []).find((g) => g.from <= s.phaseSince && (g.to ?? now) >= from);
+  if (gap) {
+    return {
+      kind: "conclude",
+      outcome: {
+        verdict: "degraded",
+        diagnosis: "reconnect_gap",
+        reasons: ["reconnect_gap"],
+        evidence: { ...restEvidence(o), gap_from: gap.from, gap_to: gap.to },
+      },
+    };
+  }
+  if (s.interrupted) return interrupted(o);
+  return fail("filled_not_reported_on_ws", { ...restEvidence(o), rest_fill_seen_at: s.phaseSince });
+}
+
 function decideConfirm(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
   const { now, deadline, pastDeadline, lookedUpSince, nextLook } = t;
   const wsFilled = BigInt(o.wsFilled);
@@ -153,9 +219,6 @@ function decideConfirm(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: 
     if (rest.filled === null) return mismatch(o, "REST filled_base_amount is not representable at the size decimals");
     const restFilled = BigInt(rest.filled);
     const restTerminal = classifyStatus(rest.status).terminal;
-    if (o.wsOrderIndex !== null && rest.orderIndex !== o.wsOrderIndex) {
-      return mismatch(o, "the WebSocket reported another order_index for our client order index than REST");
-    }
     if (wsFilled > 0n) {
       if (restFilled >= wsFilled) {
         const missing = opt.channels.filter((ch) => (o.channels[ch]?.fillAt ?? null) === null);
@@ -170,6 +233,16 @@ function decideConfirm(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: 
     }
   }
   if (pastDeadline) {
+    // REST has not confirmed in time: keep asking it for up to the reconcile rounds before the
+    // WebSocket's word stands (at best degraded): a forged frame is then caught by REST's answer.
+    const lagUntil = deadline + phaseDeadlineMs("reconcile", opt.timeScale, opt.phaseMs) * RECONCILE_ROUNDS;
+    if (now < lagUntil) {
+      const at = Math.min(lagUntil, Math.max(o.restAt ?? now, o.txAt ?? now) + t.poll);
+      return now >= at ? { kind: "lookup" } : { kind: "wait", until: at };
+    }
+    if (Object.keys(o.wsCandidates).length > 1) {
+      return mismatch(o, "frames reported several orders for our client order index and REST never named ours");
+    }
     if (wsFilled > 0n) {
       const p = passed(o, opt, {});
       const reasons: Diagnosis[] = ["rest_lagging", ...p.outcome.reasons];
@@ -193,23 +266,8 @@ function decideReconcile(s: OrderPathState, o: OrderFacts, t: PhaseTime): Step {
   if (!lookedUpSince(s.phaseSince)) return { kind: "lookup" };
   const rest = o.restResult === "found" ? o.restOrder : null;
   if (rest) {
-    const filled = rest.filled === null ? null : BigInt(rest.filled);
-    if (filled === null) return mismatch(o, "REST filled_base_amount is not representable at the size decimals");
-    if (filled > 0n) {
-      if (s.interrupted) {
-        return {
-          kind: "conclude",
-          outcome: {
-            verdict: "degraded",
-            diagnosis: "check_interrupted",
-            reasons: ["check_interrupted"],
-            evidence: restEvidence(o),
-          },
-        };
-      }
-      return enter("late_watch");
-    }
-    if (classifyStatus(rest.status).terminal) return notFilled(o, rest.status);
+    const step = restShows(s, o, rest);
+    if (step) return step;
   }
   if (!pastDeadline) return now >= nextLook() ? { kind: "lookup" } : { kind: "wait", until: nextLook() };
   if (s.round < RECONCILE_ROUNDS) return enter("reconcile", s.round + 1);

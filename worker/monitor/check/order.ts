@@ -42,6 +42,17 @@ export function observed(o: Order, account: string | null, sizeDecimals: number)
   };
 }
 
+/** What the WebSocket showed for our client order index under one order index. */
+export interface WsCandidate {
+  seenAt: number;
+  filled: string;
+  status: string;
+  fillAt: number | null;
+  terminalAt: number | null;
+  /** Per channel family: when it showed this order and its fill. */
+  channels: Record<string, { seenAt: number | null; fillAt: number | null }>;
+}
+
 export interface OrderFacts {
   coi: string;
   account: string;
@@ -58,22 +69,31 @@ export interface OrderFacts {
   /** Reply to the latest transmission (null while it is in flight or was lost to a crash). */
   lastReply: SendOutcome | null;
   lastTransmitAt: number | null;
-  /** Identity-matched WebSocket reports. */
+  /** When the first transmission of any signature went out (fill times are bounded below by it). */
+  firstTransmitAt: number | null;
+  /**
+   * Frames that matched our account, owner, market and client order index, per order index. Only
+   * REST pins the order index: with REST silent, a single candidate is the view; two or more are
+   * ambiguous (no view) until REST names the real one.
+   */
+  wsCandidates: Record<string, WsCandidate>;
+  /** The view: the candidate REST confirmed, or the only one. The fields below are copied from it. */
   wsSeenAt: number | null;
   wsOrderIndex: string | null;
   wsFilled: string;
   wsStatus: string | null;
   wsFillAt: number | null;
   wsTerminalAt: number | null;
-  /** Per WebSocket channel family (account_orders, account_all_orders): when it showed our order and its fill. */
   channels: Record<string, { seenAt: number | null; fillAt: number | null }>;
-  /** Frames that named our client order index but failed the identity match. */
+  /** REST named our order index and a frame reported a fill under another one: a contradiction. */
+  wsContradicted: boolean;
+  /** Frames that named our client order index but failed the identity match (or REST's index). */
   foreignFrames: number;
-  /** Latest REST look-up by client order index. */
+  /** Latest REST look-up by client order index (a known order is never replaced by absent/unknown). */
   restAt: number | null;
   restResult: "found" | "absent" | "unknown" | null;
   restOrder: ObservedOrder | null;
-  /** Latest `/tx` look-up. */
+  /** Latest `/tx` look-up (a record is never replaced by unknown). */
   txAt: number | null;
   txResult: "record" | "unknown" | null;
   txAppError: AppError | null;
@@ -93,6 +113,8 @@ export function newOrderFacts(init: {
     firstReply: null,
     lastReply: null,
     lastTransmitAt: null,
+    firstTransmitAt: null,
+    wsCandidates: {},
     wsSeenAt: null,
     wsOrderIndex: null,
     wsFilled: "0",
@@ -100,6 +122,7 @@ export function newOrderFacts(init: {
     wsFillAt: null,
     wsTerminalAt: null,
     channels: {},
+    wsContradicted: false,
     foreignFrames: 0,
     restAt: null,
     restResult: null,
@@ -112,7 +135,13 @@ export function newOrderFacts(init: {
 
 /** Before a transmission: counted first, so a crash during the send reads as "reply unknown". */
 export function noteTransmit(o: OrderFacts, now: number): OrderFacts {
-  return { ...o, transmissions: o.transmissions + 1, lastReply: null, lastTransmitAt: now };
+  return {
+    ...o,
+    transmissions: o.transmissions + 1,
+    lastReply: null,
+    lastTransmitAt: now,
+    firstTransmitAt: o.firstTransmitAt ?? now,
+  };
 }
 
 export function noteReply(o: OrderFacts, reply: SendOutcome): OrderFacts {
@@ -135,69 +164,119 @@ export function noteResigned(o: OrderFacts, txHash: string, expiredAt: number): 
 
 export type FrameMatch = "ours" | "foreign" | "unrelated";
 
+/** Most order indexes kept per client order index (forged frames cannot grow the record without bound). */
+const MAX_CANDIDATES = 8;
+
 /**
- * Whether a frame's order is ours: same client order index AND account AND owner AND market AND,
- * once known, order index. A frame naming our index that fails any of these is "foreign".
+ * Whether a frame's order is ours: same client order index AND account AND owner AND market (an
+ * account or owner the frame does not state must be stated by the other). A frame naming our index
+ * that fails any of these is "foreign". With `checkIndex`, once REST named our order index a frame
+ * under another index is foreign too.
  */
 export function matchFrame(o: OrderFacts, f: ObservedOrder, checkIndex = true): FrameMatch {
   if (f.clientOrderIndex !== o.coi) return "unrelated";
   if (f.account !== null && f.account !== o.account) return "foreign";
   if (f.owner !== null && f.owner !== o.account) return "foreign";
+  if (f.account === null && f.owner === null) return "foreign";
   if (f.market !== o.market) return "foreign";
-  // REST is ground truth for the order index; the first frame only pins it until REST speaks.
-  const knownIndex = o.restOrder?.orderIndex ?? o.wsOrderIndex;
-  if (checkIndex && knownIndex !== null && f.orderIndex !== knownIndex) return "foreign";
+  const pinned = o.restResult === "found" || o.restOrder ? (o.restOrder?.orderIndex ?? null) : null;
+  if (checkIndex && pinned !== null && f.orderIndex !== pinned) return "foreign";
   return "ours";
 }
 
-/** Records a WebSocket order report; only frames that match our identity change the facts. */
+/** Recomputes the view (the ws* fields) from the candidates and REST's order index. */
+function withView(o: OrderFacts): OrderFacts {
+  const pinned = o.restOrder?.orderIndex ?? null;
+  const keys = Object.keys(o.wsCandidates);
+  const idx = pinned !== null ? (keys.includes(pinned) ? pinned : null) : keys.length === 1 ? keys[0]! : null;
+  const c = idx !== null ? o.wsCandidates[idx]! : null;
+  const contradicted = pinned !== null && keys.some((k) => k !== pinned && BigInt(o.wsCandidates[k]!.filled) > 0n);
+  return {
+    ...o,
+    wsSeenAt: c?.seenAt ?? null,
+    wsOrderIndex: idx,
+    wsFilled: c?.filled ?? "0",
+    wsStatus: c?.status ?? null,
+    wsFillAt: c?.fillAt ?? null,
+    wsTerminalAt: c?.terminalAt ?? null,
+    channels: c?.channels ?? {},
+    wsContradicted: contradicted,
+  };
+}
+
+/**
+ * Records a WebSocket order report under its order index. Only frames that match our identity
+ * change the facts; a frame whose filled amount is not representable counts as foreign.
+ */
 export function noteWsOrder(
   o: OrderFacts,
   f: ObservedOrder,
   at: number,
   channel = "account_orders",
 ): { facts: OrderFacts; match: FrameMatch } {
-  const match = matchFrame(o, f);
-  if (match === "unrelated") return { facts: o, match };
-  if (match === "foreign" || f.filled === null)
+  const identity = matchFrame(o, f, false);
+  if (identity === "unrelated") return { facts: o, match: identity };
+  if (identity === "foreign" || f.filled === null) {
     return { facts: { ...o, foreignFrames: o.foreignFrames + 1 }, match: "foreign" };
+  }
+  const prev = o.wsCandidates[f.orderIndex];
+  if (!prev && Object.keys(o.wsCandidates).length >= MAX_CANDIDATES) {
+    return { facts: { ...o, foreignFrames: o.foreignFrames + 1 }, match: "foreign" };
+  }
   const filled = BigInt(f.filled);
-  const grew = filled > BigInt(o.wsFilled);
-  const terminal = classifyStatus(f.status).terminal;
-  const ch = o.channels[channel] ?? { seenAt: null, fillAt: null };
-  const channels = {
-    ...o.channels,
-    [channel]: { seenAt: ch.seenAt ?? at, fillAt: ch.fillAt ?? (filled > 0n ? at : null) },
+  const cand: WsCandidate = prev ?? {
+    seenAt: at,
+    filled: "0",
+    status: f.status,
+    fillAt: null,
+    terminalAt: null,
+    channels: {},
   };
-  return {
-    match,
-    facts: {
-      ...o,
-      wsSeenAt: o.wsSeenAt ?? at,
-      wsOrderIndex: f.orderIndex,
-      wsFilled: grew ? filled.toString() : o.wsFilled,
-      wsStatus: f.status,
-      wsFillAt: grew && o.wsFillAt === null ? at : o.wsFillAt,
-      wsTerminalAt: terminal && o.wsTerminalAt === null ? at : o.wsTerminalAt,
-      channels,
+  const grew = filled > BigInt(cand.filled);
+  const ch = cand.channels[channel] ?? { seenAt: null, fillAt: null };
+  const next: WsCandidate = {
+    seenAt: cand.seenAt,
+    filled: grew ? filled.toString() : cand.filled,
+    status: f.status,
+    fillAt: grew && cand.fillAt === null ? at : cand.fillAt,
+    terminalAt: classifyStatus(f.status).terminal && cand.terminalAt === null ? at : cand.terminalAt,
+    channels: {
+      ...cand.channels,
+      [channel]: { seenAt: ch.seenAt ?? at, fillAt: ch.fillAt ?? (filled > 0n ? at : null) },
     },
   };
+  const facts = withView({ ...o, wsCandidates: { ...o.wsCandidates, [f.orderIndex]: next } });
+  const pinned = facts.restOrder?.orderIndex ?? null;
+  if (pinned !== null && pinned !== f.orderIndex) {
+    return { facts: { ...facts, foreignFrames: facts.foreignFrames + 1 }, match: "foreign" };
+  }
+  return { facts, match: "ours" };
 }
 
 export type OrderLookup =
   { kind: "found"; order: ObservedOrder } | { kind: "absent" } | { kind: "unknown"; reason: string };
 
-/** Records a REST look-up by client order index. A found order that is not ours counts as absent. */
+/**
+ * Records a REST look-up by client order index. A found order that is not ours counts as absent.
+ * A known order is never replaced by an absent or unknown answer (REST lags and flaps); a found
+ * answer replaces an earlier one, except that a terminal order never goes back to live.
+ */
 export function noteRestOrder(o: OrderFacts, r: OrderLookup, at: number): OrderFacts {
-  if (r.kind === "found" && matchFrame(o, r.order, false) === "ours") {
-    return { ...o, restAt: at, restResult: "found", restOrder: r.order };
+  const known = o.restResult === "found" || o.restOrder !== null;
+  // The look-up is by our account, so an order it returns without an account is the account's.
+  if (r.kind === "found" && matchFrame(o, { ...r.order, account: r.order.account ?? o.account }, false) === "ours") {
+    const old = o.restOrder;
+    const keepOld = old !== null && classifyStatus(old.status).terminal && !classifyStatus(r.order.status).terminal;
+    return withView({ ...o, restAt: at, restResult: "found", restOrder: keepOld ? old : r.order });
   }
+  if (known) return { ...o, restAt: at };
   if (r.kind === "unknown") return { ...o, restAt: at, restResult: "unknown" };
   return { ...o, restAt: at, restResult: "absent", restOrder: null };
 }
 
+/** Records a `/tx` look-up; a record already seen is never replaced by an unknown answer. */
 export function noteTx(o: OrderFacts, t: TxLookup, at: number): OrderFacts {
-  if (t.kind === "unknown") return { ...o, txAt: at, txResult: "unknown" };
+  if (t.kind === "unknown") return { ...o, txAt: at, txResult: o.txResult === "record" ? "record" : "unknown" };
   return { ...o, txAt: at, txResult: "record", txAppError: t.ae ?? o.txAppError };
 }
 

@@ -6,7 +6,6 @@
  * a check that started before the pause runs to its end.)
  */
 import { errorMessage } from "../../lighter/errors.ts";
-import type { MonitorConfig } from "../../config.ts";
 import type { Diagnosis } from "../diagnosis.ts";
 import { planTestOrder, spreadBps, type MarketSpec, type OrderPlan } from "../sizing.ts";
 
@@ -14,10 +13,25 @@ import { planTestOrder, spreadBps, type MarketSpec, type OrderPlan } from "../si
 export type Fetched<T> =
   { ok: true; value: T } | { ok: false; outage: boolean; evidence: Record<string, string | number | null> };
 
+/** The settings pre-flight reads (MonitorConfig and the machine's CheckSettings both fit). */
+export interface PreflightConfig {
+  chainId: number;
+  allowMainnet: boolean;
+  allowNonflatStart: boolean;
+  timeScale: number;
+  caps: {
+    maxNotionalPerOrderUsd: number | null;
+    maxOrdersPerDay: number | null;
+    maxDailyNotionalUsd: number | null;
+    maxResidualBase: number | null;
+  };
+  thresholds: { maxSpreadBps: number | null; maxSlippageBps: number; bookStaleMs: number | null };
+}
+
 export interface PreflightInputs {
   now: number;
   configErrors: number;
-  cfg: MonitorConfig;
+  cfg: PreflightConfig;
   market: number;
   spec: Fetched<MarketSpec | null>;
   book: {

@@ -1,0 +1,313 @@
+/**
+ * The flatten after a check whose order may have traded. It closes exactly this check's own fill
+ * (REST's filled amount of our test order, never the account's position), one IOC at a time,
+ * inside the per-order notional cap; reduce-only whenever that is enough to go back to the position
+ * found before the check. It waits (bounded) for the test order to be resolved, opens its own
+ * session when there is none, and then reads the REST position to confirm the account is where it
+ * was. A flatten that cannot run (no key, no configuration, no book, no REST) alerts; it never ends
+ * silently.
+ */
+import { ACTIONS, type Diagnosis, type FlattenOutcome } from "../diagnosis.ts";
+import { planFlatten } from "../sizing.ts";
+import { FLATTEN_MAX_ATTEMPTS, MS, log, pendingOf, request, scale, type Ctx } from "./ctx.ts";
+import { alert, finish } from "./conclude.ts";
+import type { Event } from "./events.ts";
+import { newOrderFacts, noteLookup, noteReply, noteTransmit, resolution, type OrderFacts } from "./order.ts";
+import { PHASES } from "./phases.ts";
+import { classifySend } from "./send.ts";
+import { bookReady, openSession, subscribe } from "./session.ts";
+import { nextClientOrderIndex } from "./stages.ts";
+import type { CheckRecord, Evidence, FlattenState } from "./state.ts";
+
+type Of<T extends Event["type"]> = Extract<Event, { type: T }>;
+
+/** Waiting for the test order's resolution is bounded: then the flatten fails (and alerts). */
+const MAX_LOCK_WAITS = 40;
+/** The flatten tolerates more slippage than the test order: closing matters more than its price. */
+const MIN_FLATTEN_SLIPPAGE_BPS = 50;
+
+const abs = (v: bigint) => (v < 0n ? -v : v);
+
+/** This check's own fill, signed (+ bought, − sold), from REST's record of the resolved test order. */
+export function ownFill(c: CheckRecord, o: OrderFacts): bigint {
+  const rest = o.restResult === "found" || o.restOrder ? o.restOrder : null;
+  const filled = rest?.filled ? BigInt(rest.filled) : 0n;
+  return c.order?.isAsk ? -filled : filled;
+}
+
+function done(ctx: Ctx, c: CheckRecord, outcome: FlattenOutcome, detail: Evidence): void {
+  // A sub-minimum residue is normal: it alerts only above max_residual_base. A failed flatten always alerts.
+  const cap = c.settings.caps.maxResidualBase;
+  const residual = typeof detail.residual_base === "string" ? abs(BigInt(detail.residual_base)) : 0n;
+  const decimals = c.spec?.sizeDecimals ?? 0;
+  const overCap = cap !== null && residual > BigInt(Math.round(cap * 10 ** decimals));
+  const unexplained = detail.unexplained === true;
+  const alarming = outcome === "failed" || (outcome === "residual" && (overCap || unexplained));
+  const diagnosis: Diagnosis | null = alarming ? (outcome === "failed" ? "flatten_failed" : "flatten_residual") : null;
+  alert(ctx, "flatten", {
+    checkId: `${c.id}:flatten`,
+    at: ctx.now,
+    verdict: alarming ? "fail" : "pass",
+    firstFailingStage: null,
+    diagnosis,
+    flatten: outcome,
+    action: diagnosis ? ACTIONS[diagnosis] : null,
+    evidence: detail,
+  });
+  finish(ctx, outcome, detail);
+}
+
+function failed(ctx: Ctx, c: CheckRecord, f: FlattenState, reason: string, extra: Evidence = {}): void {
+  done(ctx, c, "failed", {
+    reason,
+    own_fill_base: f.ownFill,
+    closed_base: f.closed,
+    to_close_by_hand_base: (BigInt(f.ownFill) + BigInt(f.closed)).toString(),
+    position_before_base: f.positionBefore,
+    attempts: f.attempts,
+    ...extra,
+  });
+}
+
+/** Moves the flatten as far as its facts allow. */
+export function advanceFlatten(ctx: Ctx, c: CheckRecord): void {
+  const f = c.flatten!;
+  if (ctx.now >= f.boundAt) return failed(ctx, c, f, `the flatten reached its bound while at ${f.step}`);
+  switch (f.step) {
+    case "await_lock":
+      return awaitLock(ctx, c, f);
+    case "await_book":
+      return awaitBook(ctx, c, f);
+    case "order":
+      return followOrder(ctx, c, f);
+    case "confirm_position":
+      if (!pendingOf(ctx, ["position"]) && ctx.now >= f.nextAt) {
+        ctx.fx.push({
+          kind: "fetch_position",
+          ref: request(ctx, "position"),
+          market: c.market,
+          sizeDecimals: c.spec?.sizeDecimals ?? 0,
+        });
+        f.nextAt = ctx.now + scale(ctx, MS.pendingTimeout);
+      }
+      return;
+  }
+}
+
+function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
+  const o = c.facts!;
+  const r = resolution(o, ctx.now);
+  if (r.resolved) {
+    const fill = ownFill(c, o);
+    f.ownFill = fill.toString();
+    if (fill === 0n) return done(ctx, c, "ok", { own_fill_base: "0", how: r.how });
+    const setup = ctx.s.setup;
+    if (!setup?.settings) return failed(ctx, c, f, "the monitor's configuration is gone: nothing can sign the flatten");
+    if (!setup.key.present)
+      return failed(ctx, c, f, `no private key: ${setup.key.error ?? "the key secret is not set"}`);
+    if (!c.spec) return failed(ctx, c, f, "the market spec is unknown");
+    f.step = "await_book";
+    f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
+    return awaitBook(ctx, c, f);
+  }
+  if (pendingOf(ctx, ["lookup"], o.coi) || ctx.now < f.nextAt) return;
+  if (f.lockWaits >= MAX_LOCK_WAITS) {
+    return failed(ctx, c, f, "the test order is still unresolved", { tx_hash: o.txHash, waiting_for: r.waitingFor });
+  }
+  f.lockWaits++;
+  ctx.fx.push({
+    kind: "lookup",
+    ref: request(ctx, "lookup", o.coi),
+    coi: o.coi,
+    txHash: o.txHash,
+    sizeDecimals: c.spec?.sizeDecimals ?? 0,
+  });
+  f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+}
+
+function awaitBook(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
+  const ses = ctx.s.session;
+  if (!bookReady(ctx, c.market)) {
+    if (ctx.now >= f.nextAt) return failed(ctx, c, f, "no order book to price the flatten");
+    if (ses.status === "open" && ses.market === c.market) subscribe(ctx, "order_book");
+    else if (ses.status === "open" || (ses.status === "closed" && ses.retry.at === null)) {
+      // After an eviction the flatten has no session: it opens its own.
+      if (!openSession(ctx, c.market)) return failed(ctx, c, f, "no session: connects exhausted");
+    }
+    return;
+  }
+  const spec = c.spec!;
+  const remaining = BigInt(f.ownFill) + BigInt(f.closed);
+  if (remaining === 0n) return confirmPosition(ctx, f);
+  const minBase = BigInt(spec.minBase);
+  if (abs(remaining) < minBase) {
+    return done(ctx, c, "residual", {
+      residual_base: remaining.toString(),
+      min_base: spec.minBase,
+      own_fill_base: f.ownFill,
+      carried: false,
+    });
+  }
+  if (f.attempts >= FLATTEN_MAX_ATTEMPTS) return failed(ctx, c, f, "flatten orders did not close the fill");
+  const top = ses.book;
+  const opposite = remaining > 0n ? top.bestBid : top.bestAsk;
+  if (!opposite) return failed(ctx, c, f, "one side of the book is empty");
+  const marketSpec = { ...spec, minBase, minQuote: BigInt(spec.minQuote) };
+  const slip = Math.max(c.settings.thresholds.maxSlippageBps, MIN_FLATTEN_SLIPPAGE_BPS);
+  const plan = planFlatten(marketSpec, remaining, BigInt(opposite.price), slip);
+  if (abs(plan.baseAmount) > abs(BigInt(f.ownFill)))
+    return failed(ctx, c, f, "flatten size above the check's own fill");
+  const cap = c.settings.caps.maxNotionalPerOrderUsd;
+  if (cap !== null && plan.notionalUsd > cap) {
+    return failed(ctx, c, f, "the flatten would exceed max_notional_per_order_usd", {
+      flatten_notional_usd: plan.notionalUsd,
+      max_notional_per_order_usd: cap,
+    });
+  }
+  // Reduce-only when the account's expected position is on the side the flatten reduces.
+  const expected = f.positionBefore === null ? null : BigInt(f.positionBefore) + remaining;
+  const reduceOnly =
+    expected === null || (expected !== 0n && expected > 0n === remaining > 0n && abs(remaining) <= abs(expected));
+  const coi = nextClientOrderIndex(ctx, c.settings.apiKeyIndex);
+  const validity = Math.min(scale(ctx, MS.orderValidity), 599_000);
+  f.order = {
+    coi,
+    market: c.market,
+    isAsk: plan.isAsk,
+    baseAmount: plan.baseAmount.toString(),
+    price: plan.price,
+    reduceOnly,
+    expiredAt: ctx.now + validity,
+    notionalUsd: plan.notionalUsd,
+    sizeDecimals: spec.sizeDecimals,
+  };
+  f.tx = null;
+  f.facts = null;
+  f.step = "order";
+  f.nextAt = ctx.now + scale(ctx, MS.sign);
+  log(ctx, "info", "flatten.planned", { coi, is_ask: plan.isAsk, base: f.order.baseAmount, reduce_only: reduceOnly });
+  ctx.fx.push({
+    kind: "sign",
+    ref: request(ctx, "sign", coi),
+    coi,
+    market: c.market,
+    isAsk: plan.isAsk,
+    baseAmount: f.order.baseAmount,
+    price: plan.price,
+    reduceOnly,
+    expiredAt: f.order.expiredAt,
+    freshNonce: f.freshNonce,
+    dryRun: false,
+  });
+}
+
+function confirmPosition(ctx: Ctx, f: FlattenState): void {
+  f.step = "confirm_position";
+  f.nextAt = ctx.now;
+  f.order = null;
+  f.tx = null;
+  f.facts = null;
+}
+
+/** The flatten order: signed → transmitted → looked up until resolved; its fill counts as closed. */
+function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
+  const o = f.facts;
+  if (!o) {
+    if (ctx.now >= f.nextAt && !pendingOf(ctx, ["sign"], f.order?.coi ?? null)) {
+      return failed(ctx, c, f, "the flatten order could not be signed");
+    }
+    return;
+  }
+  if (pendingOf(ctx, ["transmit", "lookup"], o.coi)) return;
+  const r = resolution(o, ctx.now);
+  if (r.resolved) {
+    const rest = o.restResult === "found" ? o.restOrder : null;
+    const filled = rest?.filled ? BigInt(rest.filled) : 0n;
+    f.closed = (BigInt(f.closed) + (f.order!.isAsk ? -filled : filled)).toString();
+    f.freshNonce = o.firstReply?.kind === "nonce_rejected";
+    log(ctx, "info", "flatten.order_resolved", { how: r.how, filled_base: filled.toString(), closed_base: f.closed });
+    f.step = "await_book";
+    f.facts = null;
+    f.tx = null;
+    f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
+    return awaitBook(ctx, c, f);
+  }
+  if (ctx.now < f.nextAt) return;
+  ctx.fx.push({
+    kind: "lookup",
+    ref: request(ctx, "lookup", o.coi),
+    coi: o.coi,
+    txHash: o.txHash,
+    sizeDecimals: f.order!.sizeDecimals,
+  });
+  f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+}
+
+export function onFlattenSigned(ctx: Ctx, c: CheckRecord, e: Of<"signed">): void {
+  const f = c.flatten!;
+  const p = f.order!;
+  f.tx = { txType: e.txType, txInfo: e.txInfo, txHash: e.txHash, nonce: e.nonce, expiredAt: e.expiredAt };
+  f.facts = noteTransmit(
+    newOrderFacts({
+      coi: p.coi,
+      account: c.settings.account,
+      market: p.market,
+      txHash: e.txHash,
+      expiredAt: e.expiredAt,
+    }),
+    ctx.now,
+  );
+  f.attempts++;
+  const day = Math.floor(ctx.now / 86_400_000);
+  if (ctx.s.budget.day !== day) ctx.s.budget = { day, orders: 0, notionalUsd: 0 };
+  ctx.s.budget.orders++;
+  ctx.s.budget.notionalUsd += p.notionalUsd;
+  ctx.fx.push({
+    kind: "transmit",
+    ref: request(ctx, "transmit", p.coi),
+    coi: p.coi,
+    txType: e.txType,
+    txInfo: e.txInfo,
+    txHash: e.txHash,
+  });
+  f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+}
+
+export function onFlattenSignFailed(ctx: Ctx, c: CheckRecord, e: Of<"sign_failed">): void {
+  failed(ctx, c, c.flatten!, `the flatten order could not be signed: ${e.reason}`, { error: e.message });
+}
+
+export function onFlattenReply(c: CheckRecord, e: Of<"send_reply">): void {
+  const f = c.flatten!;
+  if (f.facts) f.facts = noteReply(f.facts, classifySend(e.reply));
+}
+
+export function onFlattenLookup(ctx: Ctx, c: CheckRecord, e: Of<"looked_up">): void {
+  const f = c.flatten!;
+  if (f.facts) f.facts = noteLookup(f.facts, e, ctx.now);
+}
+
+/** The REST position after the flatten: the account must be back where the check found it. */
+export function onFlattenPosition(ctx: Ctx, c: CheckRecord, e: Of<"position">): void {
+  const f = c.flatten!;
+  if (!e.position.ok) {
+    if (ctx.now + scale(ctx, MS.flattenPace) < f.boundAt) {
+      f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+      return;
+    }
+    return failed(ctx, c, f, "the REST position could not be read after the flatten", e.position.evidence);
+  }
+  const after = BigInt(e.position.value);
+  const detail = { own_fill_base: f.ownFill, closed_base: f.closed, position_after_base: after.toString() };
+  if (f.positionBefore === null) return done(ctx, c, "ok", detail);
+  const diff = after - BigInt(f.positionBefore);
+  if (diff === 0n) return done(ctx, c, "ok", { ...detail, position_before_base: f.positionBefore });
+  const minBase = BigInt(c.spec?.minBase ?? "0");
+  return done(ctx, c, "residual", {
+    ...detail,
+    position_before_base: f.positionBefore,
+    residual_base: diff.toString(),
+    // A difference of a tradable size is not this check's rounding: someone else traded, or we did not close.
+    unexplained: abs(diff) >= minBase,
+  });
+}
