@@ -214,10 +214,6 @@ export class CheckShell implements AlarmOwner {
       this.deferredOpen = null;
       this.c.spawn(this.feed.open(open.conn, open.timeoutMs));
     }
-    // A connect this interpreter started is answered (connected or failed) before any deadline:
-    // the alarm that starts it may run seconds after the machine asked (see fw-notes).
-    const connecting = this.feed.connecting;
-    if (connecting && now - connecting.since < connecting.timeoutMs) return;
     if (this.wakeAt !== null && this.wakeAt <= now) {
       this.wakeAt = null;
       this.dispatch({ type: "wake" });

@@ -4,13 +4,8 @@
  * views filter on, plus the check's full record), written when the machine sends a `record`.
  * Nothing here decides: rows are written as the machine gave them and read back as they were.
  */
-import {
-  ACTIONS,
-  type Diagnosis,
-  type FlattenOutcome,
-  type Stage,
-  type Verdict,
-} from "../../worker/monitor/diagnosis.ts";
+import type { Diagnosis, FlattenOutcome, Stage, Verdict } from "../../worker/monitor/diagnosis.ts";
+import { viewOf } from "../../worker/monitor/check/view.ts";
 import type { CheckRecord, MachineState, StageMark } from "../../worker/monitor/check/state.ts";
 
 /** Loads the machine's state, or null on a fresh object. */
@@ -57,32 +52,9 @@ export interface CheckRow {
   bound_at: number | null;
 }
 
-/** The row of a check record, exactly as `writeRecord` stores it (and the views read it). */
+/** The row of a check record, exactly as `writeRecord` stores it (the machine's view of it). */
 export function rowOf(c: CheckRecord): CheckRow {
-  const v = c.verdict;
-  const latency = c.evidence.fill_latency_ms;
-  const state: CheckState = v === null ? "running" : c.flattenOutcome === null ? "flattening" : "done";
-  return {
-    id: c.id,
-    tick_key: c.tickKey,
-    market: c.market,
-    state,
-    phase: c.phase,
-    started_at: c.startedAt,
-    finished_at: v?.at ?? null,
-    verdict: v?.verdict ?? null,
-    first_failing_stage: v?.stage ?? null,
-    diagnosis: v?.diagnosis ?? null,
-    reasons: c.reasons,
-    stages: c.stages as Record<string, StageMark>,
-    evidence: c.evidence,
-    action: v?.diagnosis ? ACTIONS[v.diagnosis] : null,
-    flatten: v === null ? null : (c.flattenOutcome ?? "pending"),
-    flatten_detail: (c.evidence.flatten_detail as Record<string, unknown> | undefined) ?? null,
-    coi: c.order?.coi ?? null,
-    fill_latency_ms: typeof latency === "number" ? latency : null,
-    bound_at: c.boundAt,
-  };
+  return viewOf(c) as CheckRow;
 }
 
 /** The check's history row: its columns and its full record (one statement per `record` effect). */

@@ -239,13 +239,12 @@ export function statusView(c: MonitorContext, shell: CheckShell, alerting: Alert
   const feed = shell.feed;
   const ses = s.session;
   const books: Record<string, unknown> = {};
-  for (const [m, b] of feed.books) {
-    const top = b.top();
-    books[String(m)] = {
-      best_bid: top.bestBid?.priceText ?? null,
-      best_ask: top.bestAsk?.priceText ?? null,
-      updated_at: ses.market === m ? ses.book.updatedAt : null,
-      continuity_breaks: b.stats().gaps,
+  if (ses.market !== null && ses.book.ready) {
+    books[String(ses.market)] = {
+      best_bid: ses.book.bestBid?.text ?? null,
+      best_ask: ses.book.bestAsk?.text ?? null,
+      updated_at: ses.book.updatedAt,
+      continuity_breaks: ses.book.resyncs,
     };
   }
   const counters = readCounters(c.sql);
