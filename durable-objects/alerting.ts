@@ -11,6 +11,7 @@ import {
   DEFAULT_POLICY,
   applyCheck,
   initialAlertState,
+  worthStoring,
   type AlertState,
   type CheckResult,
 } from "../worker/alerts/alert-policy.ts";
@@ -75,9 +76,8 @@ export class Alerting {
       stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:${stream}`,
       policy,
     );
-    // Unchanged policy state (a healthy monitor, check after check) costs no write.
-    const after = JSON.stringify(state);
-    if (after !== JSON.stringify(before)) setMeta(this.o.sql, STATE_KEY[stream], after);
+    // A healthy monitor's passes change nothing worth a write (worthStoring).
+    if (worthStoring(before, state)) setMeta(this.o.sql, STATE_KEY[stream], JSON.stringify(state));
     const targets = cfg?.alerts.targets ?? [];
     for (const n of notifications) {
       this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, {

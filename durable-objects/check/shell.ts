@@ -160,7 +160,11 @@ export class CheckShell implements AlarmOwner {
         if (rec.verdict?.verdict === "fail" && !rec.evidence.last_frames)
           rec.evidence.last_frames = this.feed.lastFrames.slice();
         writeRecord(this.c.sql, rec);
-        if (rec.verdict !== null) this.feed.flushCounts();
+        if (rec.flattenOutcome !== null) {
+          // The check is over: its log lines and counters go with it.
+          this.feed.flushCounts();
+          this.c.log.flush();
+        }
         return;
       }
       case "log": {

@@ -114,7 +114,7 @@ export class EventLog {
     return this.counts;
   }
 
-  /** Writes whatever waits; a crash before this loses at most a second of log lines. */
+  /** Writes whatever waits; a crash before this loses at most 5 s of log lines. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -162,7 +162,7 @@ export class EventLog {
       } catch {
         // storage unavailable (the object is shutting down)
       }
-    }, 1_000);
+    }, 5_000);
   }
 
   prune(now: number): void {
