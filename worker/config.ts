@@ -14,17 +14,22 @@
 import { JsonSyntaxError, parseExactJson, type ExactJson } from "./lighter/json.ts";
 import { describe, parseAlerts } from "./config/alerts.ts";
 import { secretReferenceProblem } from "./config/secrets.ts";
-import {
-  RESERVED_HOUSEKEEPING_CRON,
-  normalizeCron,
-  type ConfigProblem,
-  type MonitorConfig,
-  type Network,
-} from "./config/types.ts";
+import { KNOWN_KEYS, LOCATION_HINTS } from "./config/keys.ts";
+import { type ConfigProblem, type InvalidMonitor, type MonitorConfig, type Network } from "./config/types.ts";
+import { checkSchedule } from "./config/schedule.ts";
+import { MAX_TIME_SCALE, timeScaleProblem } from "./config/time-scale.ts";
 import { isLoopback } from "./config/urls.ts";
 import { parseWatch, watchedAccountProblems } from "./config/watch.ts";
 
-export type { AlertTarget, ConfigProblem, Mode, MonitorConfig, Network, WatchConfig } from "./config/types.ts";
+export type {
+  AlertTarget,
+  ConfigProblem,
+  InvalidMonitor,
+  Mode,
+  MonitorConfig,
+  Network,
+  WatchConfig,
+} from "./config/types.ts";
 export { RESERVED_HOUSEKEEPING_CRON } from "./config/types.ts";
 
 export const NETWORKS = {
@@ -40,40 +45,6 @@ export const NETWORKS = {
   },
 } as const;
 
-const LOCATION_HINTS = new Set(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]);
-const KNOWN_KEYS = new Set([
-  "network",
-  "rest_url",
-  "ws_url",
-  "chain_id",
-  "account_index",
-  "api_key_index",
-  "markets",
-  "mode",
-  "max_notional_per_order_usd",
-  "max_orders_per_day",
-  "max_daily_notional_usd",
-  "max_residual_base",
-  "max_spread_bps",
-  "max_slippage_bps",
-  "fill_latency_degraded_ms",
-  "book_stale_ms",
-  "rest_confirm_ms",
-  "time_scale",
-  "alerts",
-  "location_hint",
-  "dry_run",
-  "allow_mainnet",
-  "allow_nonflat_start",
-  "private_key_secret",
-  "name",
-  "schedule",
-  "public_status",
-  "watch",
-  "allow_test_orders_on_watched_account",
-]);
-
-/** The secret holding a monitor's private key. Non-alphanumerics become "_". */
 /** The secret holding a monitor's private key. Non-alphanumerics become "_". */
 export function privateKeySecretName(network: string, account: bigint, apiKeyIndex: number): string {
   return `LIGHTER_PRIVATE_KEY__${network.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${account.toString()}_${apiKeyIndex}`;
@@ -84,7 +55,17 @@ export interface ParseOptions {
   crons?: readonly string[];
 }
 
-type Parsed = { monitors: MonitorConfig[]; problems: ConfigProblem[] };
+/**
+ * The parsed MONITORS: the valid monitors, every problem, and the entries with an error (they run
+ * no check, but /status lists them and the Worker alerts through the targets they have).
+ */
+type Parsed = {
+  monitors: MonitorConfig[];
+  problems: ConfigProblem[];
+  invalid: InvalidMonitor[];
+  /** Each valid monitor's own problems (warnings, missing secrets), by id. */
+  problemsOf: Record<string, ConfigProblem[]>;
+};
 const cache = new Map<string, Parsed>();
 
 function rawMonitors(v: unknown): string {
@@ -116,23 +97,25 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
   const has = (name: string) => typeof env[name] === "string";
   // Secret presence can change without MONITORS changing: check it on every call.
   const problems = [...result.problems];
+  const problemsOf: Record<string, ConfigProblem[]> = {};
   for (const m of result.monitors) {
+    const mine: ConfigProblem[] = [];
     if (m.watch?.readTokenSecret && !has(m.watch.readTokenSecret))
-      problems.push({
+      mine.push({
         severity: "error",
         setting: m.watch.readTokenSecret,
         message: `watch monitor ${m.id} names the read-only token secret ${m.watch.readTokenSecret}, which is not set`,
         fix: `wrangler secret put ${m.watch.readTokenSecret}`,
       });
     else if (m.mode === "watch" && !m.watch?.readTokenSecret && !has(m.privateKeySecretName))
-      problems.push({
+      mine.push({
         severity: "error",
         setting: m.privateKeySecretName,
         message: `watch monitor ${m.id} has neither an API key (to sign auth tokens; it never signs a transaction) nor watch.read_token_secret`,
         fix: `wrangler secret put ${m.privateKeySecretName}, or set watch.read_token_secret to a LIGHTER_READ_TOKEN__* secret`,
       });
     else if (m.mode !== "watch" && !m.dryRun && !has(m.privateKeySecretName)) {
-      problems.push({
+      mine.push({
         severity: "warning",
         setting: m.privateKeySecretName,
         message: `no private key for monitor ${m.id}: it runs as a dry run (everything but sendTx)`,
@@ -142,7 +125,7 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
     for (const t of m.alerts.targets) {
       for (const s of [t.urlSecret, t.secretName]) {
         if (s && !has(s))
-          problems.push({
+          mine.push({
             severity: "error",
             setting: s,
             message: `alert target ${t.type} of ${m.id} names secret ${s}, which is not set`,
@@ -150,6 +133,8 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
           });
       }
     }
+    problems.push(...mine);
+    problemsOf[m.id] = [...(result.problemsOf[m.id] ?? []), ...mine];
   }
   if (typeof env.API_TOKEN !== "string" || env.API_TOKEN === "") {
     problems.push({
@@ -159,7 +144,7 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
       fix: "wrangler secret put API_TOKEN",
     });
   }
-  return { monitors: result.monitors, problems };
+  return { monitors: result.monitors, problems, invalid: result.invalid, problemsOf };
 }
 
 /**
@@ -177,7 +162,7 @@ export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
       message: "MONITORS is empty: no monitor is configured",
       fix: 'set MONITORS in wrangler.toml [vars], e.g. [{"network":"testnet","account_index":123,"api_key_index":3}]',
     });
-    return { monitors: [], problems };
+    return { monitors: [], problems, invalid: [], problemsOf: {} };
   }
   let parsed: ExactJson;
   try {
@@ -194,7 +179,7 @@ export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
         ? `remove ${at}: __proto__, constructor and prototype are never settings`
         : "fix the JSON (a list of monitor objects)",
     });
-    return { monitors: [], problems };
+    return { monitors: [], problems, invalid: [], problemsOf: {} };
   }
   const list = Array.isArray(parsed) ? parsed : parsed && typeof parsed === "object" ? [parsed] : null;
   if (!list) {
@@ -204,19 +189,29 @@ export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
       message: "MONITORS must be a JSON list of monitor objects",
       fix: 'e.g. [{"network":"testnet","account_index":123,"api_key_index":3}]',
     });
-    return { monitors: [], problems };
+    return { monitors: [], problems, invalid: [], problemsOf: {} };
   }
   const monitors: MonitorConfig[] = [];
   const ids = new Map<string, number>();
   const identities = new Map<string, { index: number; id: string }>();
   const indexed: { index: number; m: MonitorConfig }[] = [];
+  const invalid: InvalidMonitor[] = [];
+  const problemsOf: Record<string, ConfigProblem[]> = {};
   list.forEach((item, i) => {
-    const m = parseMonitor(item, `MONITORS[${i}]`, problems, opts);
-    if (!m) return;
+    const before = problems.length;
+    const { monitor: m, partial } = parseMonitor(item, `MONITORS[${i}]`, problems, opts);
+    if (!m) {
+      if (partial) invalid.push({ ...partial, index: i, problems: problems.slice(before) });
+      return;
+    }
     const identity = `${m.chainId}:${m.accountIndex.toString()}:${m.apiKeyIndex}`;
     const first = identities.get(identity);
+    const duplicate = (problem: ConfigProblem) => {
+      problems.push(problem);
+      invalid.push({ ...identify(m, `MONITORS[${i}]`), index: i, problems: [problem] });
+    };
     if (first) {
-      problems.push({
+      duplicate({
         severity: "error",
         setting: `MONITORS[${i}]`,
         message:
@@ -228,7 +223,7 @@ export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
     }
     const sameId = ids.get(m.id);
     if (sameId !== undefined) {
-      problems.push({
+      duplicate({
         severity: "error",
         setting: `MONITORS[${i}]`,
         message: `MONITORS[${sameId}] and MONITORS[${i}] have the same id ${m.id}`,
@@ -238,11 +233,20 @@ export function parseMonitors(raw: string, opts: ParseOptions = {}): Parsed {
     }
     identities.set(identity, { index: i, id: m.id });
     ids.set(m.id, i);
+    problemsOf[m.id] = problems.slice(before);
     monitors.push(m);
     indexed.push({ index: i, m });
   });
   problems.push(...watchedAccountProblems(indexed));
-  return { monitors, problems };
+  return { monitors, problems, invalid, problemsOf };
+}
+
+type Identified = Omit<InvalidMonitor, "index" | "problems">;
+
+/** A valid entry that cannot run (a duplicate), identified by its place since its id is taken. */
+function identify(m: MonitorConfig, at: string): Identified {
+  const { network, chainId, accountIndex, apiKeyIndex, schedule, locationHint, alerts } = m;
+  return { id: at, network, chainId, accountIndex, apiKeyIndex, schedule, locationHint, alerts };
 }
 
 function parseMonitor(
@@ -250,7 +254,7 @@ function parseMonitor(
   at: string,
   problems: ConfigProblem[],
   opts: ParseOptions,
-): MonitorConfig | null {
+): { monitor: MonitorConfig | null; partial: Identified | null } {
   if (!item || typeof item !== "object" || Array.isArray(item)) {
     problems.push({
       severity: "error",
@@ -258,7 +262,7 @@ function parseMonitor(
       message: "a monitor must be a JSON object",
       fix: 'e.g. {"network":"testnet","account_index":123,"api_key_index":3}',
     });
-    return null;
+    return { monitor: null, partial: null };
   }
   const o = item;
   const before = problems.length;
@@ -388,8 +392,10 @@ function parseMonitor(
   if (modeRaw !== "watch" && o.watch !== undefined)
     warn("watch", 'watch is ignored unless "mode" is "watch"', 'set "mode": "watch" or remove watch');
   const timeScale = numv("time_scale", 0.001, 100, 1) ?? 1;
+  const tooSlow = timeScaleProblem(timeScale);
+  if (tooSlow) err("time_scale", tooSlow, `set time_scale to ${MAX_TIME_SCALE} or less (tests use 0.2)`);
   const locationHint = str("location_hint");
-  const schedule = checkSchedule(str("schedule"), opts, err);
+  const schedule = checkSchedule(str("schedule"), opts.crons, err);
   if (locationHint && !LOCATION_HINTS.has(locationHint))
     err(
       "location_hint",
@@ -434,8 +440,24 @@ function parseMonitor(
   const allowNonflatStart = bool("allow_nonflat_start", false);
   const publicStatus = bool("public_status", false);
   const allowTestOrdersOnWatchedAccount = bool("allow_test_orders_on_watched_account", false);
-  if (problems.slice(before).some((p) => p.severity === "error")) return null;
-  return {
+  if (problems.slice(before).some((p) => p.severity === "error")) {
+    // Identified as far as its fields allow, with the targets that parsed: it shows and alerts.
+    const known = accountIndex > 0n && apiKeyIndex !== null;
+    return {
+      monitor: null,
+      partial: {
+        id: known ? `${network}:${accountIndex.toString()}:${apiKeyIndex}` : at,
+        network,
+        chainId,
+        accountIndex: accountIndex > 0n ? accountIndex : null,
+        apiKeyIndex,
+        schedule,
+        locationHint: locationHint && LOCATION_HINTS.has(locationHint) ? locationHint : null,
+        alerts,
+      },
+    };
+  }
+  const monitor: MonitorConfig = {
     id: `${network}:${accountIndex.toString()}:${apiKeyIndex}`,
     network,
     chainId,
@@ -459,35 +481,5 @@ function parseMonitor(
     watch,
     allowTestOrdersOnWatchedAccount,
   };
-}
-
-/** A schedule must be a 5-field cron, not the housekeeping cron, and (when known) one of the triggers. */
-function checkSchedule(
-  schedule: string | null,
-  opts: ParseOptions,
-  err: (setting: string, message: string, fix: string) => void,
-): string | null {
-  if (schedule === null) return null;
-  // The scheduler matches a monitor by the trimmed cron string, exactly as wrangler.toml spells it.
-  const cron = schedule.trim();
-  const crons = opts.crons?.map((c) => c.trim());
-  const fix = crons?.length
-    ? `use one of the check crons in wrangler.toml [triggers]: ${crons.filter((c) => normalizeCron(c) !== RESERVED_HOUSEKEEPING_CRON).join(", ")}`
-    : 'use one of the crons in wrangler.toml [triggers], e.g. "*/5 * * * *"';
-  if (cron.split(/\s+/).length !== 5) {
-    err("schedule", `schedule ${describe(schedule)} is not a 5-field cron expression`, fix);
-  } else if (normalizeCron(cron) === RESERVED_HOUSEKEEPING_CRON) {
-    err(
-      "schedule",
-      `schedule "${cron}" is the reserved housekeeping cron: no check runs on it, so this monitor would never run`,
-      fix,
-    );
-  } else if (crons && !crons.includes(cron)) {
-    err(
-      "schedule",
-      `schedule "${cron}" is not one of the cron triggers (${crons.join(", ")}): this monitor would never run`,
-      "add it to [triggers] crons or use one that is there",
-    );
-  }
-  return cron;
+  return { monitor, partial: null };
 }

@@ -7,7 +7,8 @@
 import { loadConfig } from "./config.ts";
 import { errorMessage } from "./lighter/errors.ts";
 import { monitorStub } from "./stub.ts";
-import { alertStalled, cronPeriodMs, probe } from "./watchdog.ts";
+import { cronProblem } from "./config/schedule.ts";
+import { alertConfigInvalid, alertStalled, probe } from "./watchdog.ts";
 
 export const HOUSEKEEPING_CRON = "17 3 * * *";
 
@@ -19,7 +20,14 @@ export interface ScheduledOutcome {
 }
 
 export async function runScheduled(cron: string, scheduledTime: number, env: Env): Promise<ScheduledOutcome[]> {
-  const { monitors, problems } = loadConfig(env as unknown as Record<string, unknown>);
+  const { monitors, problems, invalid } = loadConfig(env as unknown as Record<string, unknown>);
+  // An entry with an error runs no check; it is never silent: it alerts through the targets it has.
+  if (cron !== HOUSEKEEPING_CRON)
+    await Promise.all(
+      invalid
+        .filter((m) => m.schedule === null || m.schedule === cron.trim() || cronProblem(m.schedule) !== null)
+        .map((m) => alertConfigInvalid(env, m, scheduledTime)),
+    );
   if (monitors.length === 0) {
     console.warn(JSON.stringify({ event: "scheduled.no_monitors", problems: problems.map((p) => p.setting) }));
     return [];
@@ -51,7 +59,7 @@ export async function runScheduled(cron: string, scheduledTime: number, env: Env
   // Never silent: the Worker itself watches every object (the object may be what is broken).
   await Promise.all(
     due.map(async (m) => {
-      const reason = await probe(env, m, cronPeriodMs(m.schedule ?? cron));
+      const reason = await probe(env, m, m.schedule ?? cron);
       if (reason) await alertStalled(env, m, reason, scheduledTime);
     }),
   );

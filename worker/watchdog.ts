@@ -1,14 +1,16 @@
 /**
  * The Worker's own watchdog over its monitors' Durable Objects. The object may be the broken part,
  * so the Worker asks each one for liveness (10 s timeout) on every cron trigger and, when it does
- * not answer, fails, or has not concluded a check for three schedule periods, sends
- * `monitor_stalled` itself through the monitor's alert targets — at most once an hour per monitor.
+ * not answer, fails, or has not concluded a check for three schedule periods (the real fire times
+ * of its cron), sends `monitor_stalled` itself through the monitor's alert targets; a MONITORS
+ * entry with an error gets `config_invalid` the same way. At most once an hour per monitor each.
  */
 import type { WatchdogReport } from "../durable-objects/rpc-types.ts";
 import { buildRequest } from "./alerts/providers.ts";
 import { deliverOnce } from "./alerts/deliver.ts";
 import type { Notification } from "./alerts/alert-policy.ts";
-import type { MonitorConfig } from "./config.ts";
+import type { AlertTarget, InvalidMonitor, MonitorConfig } from "./config.ts";
+import { previousFires } from "./config/schedule.ts";
 import { ACTIONS } from "./monitor/diagnosis.ts";
 import { secretReader } from "./secrets.ts";
 import { errorMessage } from "./lighter/errors.ts";
@@ -19,35 +21,33 @@ export const STALL_ALERT_EVERY_MS = 3_600_000;
 /** A running check this far past its hard bound means the object stopped serving its alarm. */
 const BOUND_GRACE_MS = 60_000;
 
-/** The period of a cron expression for the staleness rule: `*\/N` minutes, hourly, else 5 minutes. */
-export function cronPeriodMs(cron: string | null): number {
-  const f = (cron ?? "").trim().split(/\s+/);
-  const every = /^\*\/(\d+)$/.exec(f[0] ?? "");
-  if (every) return Number(every[1]) * 60_000;
-  if (f.length === 5 && /^\d+$/.test(f[0]!) && f[1] === "*") return 3_600_000;
-  return 5 * 60_000;
-}
+/** Without fire times (an expression the library cannot read), a 5-minute schedule is assumed. */
+const FALLBACK_PERIOD_MS = 5 * 60_000;
 
 /**
- * Why a monitor looks stalled, or null.
+ * Why a monitor on `cron` looks stalled, or null. Stalled: a check a minute past its hard bound,
+ * or no check concluded since the 4th most recent fire time (the three schedule periods before
+ * it passed without a verdict), read from the real fire times of `cron` (UTC).
  * @example
- * stallReason({ monitorId: "m", lastConcludedAt: 0, runningCheck: null, now: 3_600_000 }, 300_000)
- * // "no check concluded for 60 min (3 schedule periods are 15 min)"
+ * stallReason({ monitorId: "m", lastConcludedAt: Date.parse("2026-12-05T23:00:00Z"), runningCheck: null,
+ *   now: Date.parse("2026-12-06T08:10:00Z") }, "0 *\/6 * * *") // null (the 4th fire back is 12:00 the day before)
  */
-export function stallReason(r: WatchdogReport, periodMs: number): string | null {
+export function stallReason(r: WatchdogReport, cron: string): string | null {
   const rc = r.runningCheck;
   if (rc && rc.boundAt !== null && r.now > rc.boundAt + BOUND_GRACE_MS) {
     return `check ${rc.id} is ${Math.round((r.now - rc.boundAt) / 1000)} s past its hard bound without a verdict`;
   }
-  if (r.lastConcludedAt !== null && r.now - r.lastConcludedAt > 3 * periodMs) {
-    const min = Math.round((r.now - r.lastConcludedAt) / 60_000);
-    return `no check concluded for ${min} min (3 schedule periods are ${Math.round((3 * periodMs) / 60_000)} min)`;
-  }
-  return null;
+  if (r.lastConcludedAt === null) return null;
+  const fires = previousFires(cron, r.now, 4);
+  const since = fires.length === 4 ? fires[3]! : r.now - 3 * FALLBACK_PERIOD_MS;
+  if (r.lastConcludedAt >= since) return null;
+  const min = Math.round((r.now - r.lastConcludedAt) / 60_000);
+  const when = fires.length === 4 ? `the fire times of "${cron}" since ${new Date(since).toISOString()}` : "15 min";
+  return `no check concluded for ${min} min (three schedule periods: ${when})`;
 }
 
 /** Asks the object for liveness; a failure or a timeout is itself the finding. */
-export async function probe(env: Env, m: MonitorConfig, periodMs: number): Promise<string | null> {
+export async function probe(env: Env, m: MonitorConfig, cron: string): Promise<string | null> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -57,7 +57,7 @@ export async function probe(env: Env, m: MonitorConfig, periodMs: number): Promi
   });
   try {
     const report = (await Promise.race([monitorStub(env, m).watchdog(m.id), timeout])) as WatchdogReport;
-    return stallReason(report, periodMs);
+    return stallReason(report, cron);
   } catch (err) {
     return `the monitor's Durable Object did not answer its watchdog: ${errorMessage(err)}`;
   } finally {
@@ -65,24 +65,54 @@ export async function probe(env: Env, m: MonitorConfig, periodMs: number): Promi
   }
 }
 
+/** What the Worker needs to alert on a monitor's behalf: its id and its targets. */
+export interface AlertsOf {
+  id: string;
+  alerts: { targets: AlertTarget[] };
+}
+
 /** Sends monitor_stalled through every target of the monitor, unless one went out this hour. */
-export async function alertStalled(env: Env, m: MonitorConfig, reason: string, now: number): Promise<boolean> {
+export function alertStalled(env: Env, m: AlertsOf, reason: string, now: number): Promise<boolean> {
+  return alertHourly(env, m, "monitor_stalled", `STALLED fillwatch ${m.id}`, reason, now);
+}
+
+/**
+ * A MONITORS entry with an error runs no check: the Worker sends config_invalid through the
+ * targets it has, naming each problem, at most once an hour.
+ */
+export function alertConfigInvalid(env: Env, m: InvalidMonitor, now: number): Promise<boolean> {
+  const errors = m.problems.filter((p) => p.severity === "error");
+  const reason = `MONITORS[${m.index}] has ${errors.length} error(s), so it runs no check: ${errors
+    .map((p) => `${p.setting}: ${p.message}`)
+    .join("; ")}`;
+  return alertHourly(env, m, "config_invalid", `CONFIG fillwatch ${m.id}`, reason, now);
+}
+
+async function alertHourly(
+  env: Env,
+  m: AlertsOf,
+  diagnosis: "monitor_stalled" | "config_invalid",
+  title: string,
+  reason: string,
+  now: number,
+): Promise<boolean> {
   const hour = Math.floor(now / STALL_ALERT_EVERY_MS);
-  const key = new Request(`https://fillwatch.internal/stalled/${encodeURIComponent(m.id)}/${hour}`);
+  const kind = diagnosis === "monitor_stalled" ? "stalled" : "config";
+  const key = new Request(`https://fillwatch.internal/${kind}/${encodeURIComponent(m.id)}/${hour}`);
   const cache = await caches.open("fillwatch-watchdog").catch(() => null);
   if (cache && (await cache.match(key))) return false;
-  const incidentId = `${m.id}:stalled:${hour}`;
+  const incidentId = `${m.id}:${kind}:${hour}`;
   const n: Notification = {
     incidentId,
     kind: "trigger",
     sequence: 0,
     idempotencyKey: `${incidentId}:trigger:0`,
     monitorId: m.id,
-    title: `STALLED fillwatch ${m.id}: monitor_stalled`,
-    text: `STALLED fillwatch ${m.id}: ${reason}. Action: ${ACTIONS.monitor_stalled}`,
+    title: `${title}: ${diagnosis}`,
+    text: `${title}: ${reason}. Action: ${ACTIONS[diagnosis]}`,
     stage: null,
-    diagnosis: "monitor_stalled",
-    action: ACTIONS.monitor_stalled,
+    diagnosis,
+    action: ACTIONS[diagnosis],
     evidence: { reason, sent_by: "worker watchdog" },
     at: now,
   };
@@ -95,7 +125,7 @@ export async function alertStalled(env: Env, m: MonitorConfig, reason: string, n
     if (!r.ok)
       console.error(JSON.stringify({ event: "watchdog.alert_failed", monitor: m.id, target: t.type, error: r.error }));
   }
-  console.error(JSON.stringify({ event: "watchdog.monitor_stalled", monitor: m.id, reason }));
+  console.error(JSON.stringify({ event: `watchdog.${diagnosis}`, monitor: m.id, reason }));
   if (cache) {
     await cache.put(
       key,

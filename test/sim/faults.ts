@@ -36,6 +36,8 @@
  * | forge_fill              | mode? (other_account | other_order), every_n? | on placement, frames report a fill for our client order index from another account's order or another order_index |
  * | withhold_channel        | channel (account_orders | account_all_orders | account_all_trades), every_n? | the fill is withheld on that channel only (frames without a fill still come) |
  * | withhold_orders         | every_n? (1)            | selected orders are withheld on every channel (account, trade, snapshots); REST shows them |
+ * | rest_forget             |                         | while on, REST order lists show none of the account's orders and /tx answers its txs as unknown (a found record turning absent) |
+ * | malformed_order_beside  |                         | account_orders / account_all_orders updates carry one extra malformed order object beside the real ones |
  *
  * `every_n` (default 1 = all) selects orders: the fault counts the order-creating txs of its scope
  * as they execute (lose_send_reply: the accepted sendTx calls) and picks the n-th, 2n-th, …
@@ -72,6 +74,8 @@ export const FAULT_NAMES = [
   "forge_fill",
   "withhold_channel",
   "withhold_orders",
+  "rest_forget",
+  "malformed_order_beside",
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 

@@ -409,6 +409,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     return faults.findAll("withhold_channel", scope).some((f) => f.params.channel === channel && o.selected.has(f.id));
   }
 
+  /** malformed_order_beside: one order object with wrong field types, sent beside the real ones. */
+  function malformedBeside(c: Conn): Record<string, unknown>[] {
+    if (!has(c, "malformed_order_beside")) return [];
+    return [{ order_index: "not-a-number", client_order_index: null, market_index: "0", status: 7 }];
+  }
+
   function deliverAccountFrame(account: bigint, fn: () => void): void {
     const late = faults.find("late_report", { account });
     if (late) setTimeout(fn, faults.num(late, "ms", 1000));
@@ -462,7 +468,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
                   account,
                   channel: accountChannelFor(c, s.market!, account),
                   nonce: height,
-                  orders: { [String(s.market)]: mine.map((x) => x.json) },
+                  orders: { [String(s.market)]: [...mine.map((x) => x.json), ...malformedBeside(c)] },
                   type: "update/account_orders",
                 }),
                 "account",
@@ -470,11 +476,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
             } else if (s.kind === "account_all_orders") {
               const mine = orders.filter((x) => !withheld(x.o, c, "account_all_orders"));
               if (mine.length === 0) continue;
+              const odd = malformedBeside(c).map((json) => ({ market: mine[0]!.o.market, json }));
               send(
                 c,
                 exactJson({
                   channel: s.channel,
-                  orders: groupByMarket(mine.map((x) => ({ market: x.o.market, json: x.json }))),
+                  orders: groupByMarket([...mine.map((x) => ({ market: x.o.market, json: x.json })), ...odd]),
                   type: "update/account_all_orders",
                 }),
                 "account",
@@ -630,6 +637,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     return requested.startsWith(prefix);
   }
 
+  /** Every WebSocket upgrade attempt (refused ones too), for `ws_upgrades` in /_sim/state. */
+  const upgrades: { at: number; account: bigint | null }[] = [];
+
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (url.pathname !== "/stream") {
@@ -638,6 +648,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     }
     const claimed = url.searchParams.get("sim_account");
     const account = claimed && /^\d+$/.test(claimed) ? BigInt(claimed) : null;
+    upgrades.push({ at: now(), account });
+    if (upgrades.length > 5_000) upgrades.splice(0, upgrades.length - 5_000);
     const refuse = faults.find("refuse_connections", { account });
     if (refuse) {
       const status = faults.num(refuse, "status", 503);
@@ -1093,6 +1105,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
           next_nonce: v.nextNonce,
         })),
         positions: Object.fromEntries([...a.positions.entries()].map(([m, p]) => [String(m), p.toString()])),
+        ws_upgrades: upgrades.filter((u) => u.account === a.index).map((u) => u.at),
       })),
       orders: accounts.flatMap((a) =>
         a.orders.map((o) => ({ ...exchange.orderJson(o), account_index: o.account, selected_by: [...o.selected] })),
@@ -1390,7 +1403,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
         if (!a || a.index !== auth.account)
           return json(res, 401, { code: 20013, message: "invalid auth: account mismatch" });
         // rest_lag_ms: an order is not indexed yet for a while after it executed.
-        let orders = a.orders.filter((o) => o.visibleAt <= now());
+        // rest_forget: the account's orders are gone from every list while the fault is on.
+        const forgotten = faults.find("rest_forget", { account: a.index }) !== undefined;
+        let orders = a.orders.filter((o) => o.visibleAt <= now() && !forgotten);
         if (path === "/api/v1/accountActiveOrders")
           orders = orders.filter((o) => o.status === "open" && o.market === Number(q("market_id") ?? o.market));
         else if (path === "/api/v1/accountInactiveOrders")
@@ -1437,7 +1452,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       case "/api/v1/tx": {
         const tx = q("by") === "hash" ? exchange.txs.get(q("value") ?? "") : undefined;
         const v = accountVariantsOf(tx?.account ?? account).unknown_tx;
-        const indexed = tx !== undefined && tx.executedAt > 0 && tx.visibleAt <= now();
+        const forgotten = tx !== undefined && faults.find("rest_forget", { account: tx.account }) !== undefined;
+        const indexed = tx !== undefined && tx.executedAt > 0 && tx.visibleAt <= now() && !forgotten;
         if (tx && (indexed || (v === "pending" && tx.executedAt === 0))) return json(res, 200, txJson(tx));
         if (v === "empty") return json(res, 200, EMPTY_TX);
         return json(res, 400, { code: 21500, message: "transaction not found" });

@@ -9,19 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { CrashPoint } from "../../durable-objects/runtime/crash.ts";
 import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
 import { monitorStub } from "../../worker/stub.ts";
-import { api, monitorFor, monitorStatus, runCron, sim, waitFor, waitForVerdict } from "./helpers.ts";
-
-interface SimOrder {
-  client_order_id: string;
-  account_index: number | string;
-  filled_base_amount?: string;
-}
-
-async function simOrdersFor(accountIndex: number): Promise<SimOrder[]> {
-  const res = await sim(`/_sim/state?account_index=${accountIndex}`);
-  const state = (await res.json()) as { orders?: SimOrder[] };
-  return (state.orders ?? []).filter((o) => Number(o.account_index) === accountIndex);
-}
+import { api, monitorFor, monitorStatus, runCron, simOrders, waitFor, waitForVerdict } from "./helpers.ts";
 
 function stubFor(id: string) {
   return monitorStub(env, { id, locationHint: null });
@@ -39,11 +27,11 @@ describe("interruptions never place a second order and never lose a fill", () =>
       await runInDurableObject(stub, (instance: FillMonitor) => {
         instance.testCrashAt = point;
       });
-      const before = (await simOrdersFor(m.account_index)).length;
+      const before = (await simOrders(m.account_index)).length;
       await runCron(`crash_${point}`, (tick += 300_000));
       const check = await waitForVerdict(m.id, undefined, 30_000);
       expect(["pass", "degraded"], JSON.stringify(check, null, 2)).toContain(check.verdict);
-      const testOrders = (await simOrdersFor(m.account_index))
+      const testOrders = (await simOrders(m.account_index))
         .slice(before)
         .filter((o) => o.client_order_id === check.client_order_index);
       expect(testOrders).toHaveLength(1);
@@ -65,7 +53,7 @@ describe("interruptions never place a second order and never lose a fill", () =>
     await evictDurableObject(stub);
     const check = await waitForVerdict(m.id, undefined, 30_000);
     expect(["pass", "degraded"]).toContain(check.verdict);
-    const orders = (await simOrdersFor(m.account_index)).filter((o) => o.client_order_id === check.client_order_index);
+    const orders = (await simOrders(m.account_index)).filter((o) => o.client_order_id === check.client_order_index);
     expect(orders).toHaveLength(1);
   });
 });

@@ -85,7 +85,47 @@ export const SCENARIOS = [
   "watch_ro",
   "watch_position",
   "watch_channel",
+  // issue 16's regression tests (test/workers/regress-*.test.ts), one account each
+  "reg_dry_run",
+  "reg_position",
+  "reg_fresh_auth",
+  "reg_evict_flatten",
+  "reg_flatten_config",
+  "reg_hung_alerts",
+  "reg_stale_deadline",
+  "reg_drop_gap",
+  "reg_forge_lag",
+  "reg_storm",
+  "reg_broken",
+  "reg_time_scale",
+  "reg_cron_6h",
+  "reg_cron_daily",
+  "reg_cron_quarter",
+  "reg_evil_url",
+  "reg_rest_forgets",
+  "reg_malformed_order",
 ];
+
+/** Per-scenario settings of the regression tests (issue 16); the broken ones are broken on purpose. */
+function regressionConfig(scenario: string, cfg: Record<string, unknown>, hookUrl: string): void {
+  const alerts = cfg.alerts as Record<string, unknown>;
+  if (scenario === "reg_dry_run") cfg.dry_run = true; // with its private key set
+  if (scenario === "reg_hung_alerts") {
+    // Alert targets that accept the connection and never answer; the first failure pages.
+    alerts.fail_after = 1;
+    alerts.targets = [0, 1, 2, 3].map((i) => ({ type: "webhook", url: `${hookUrl}/hang/reg_hung_alerts/${i}` }));
+  }
+  if (scenario === "reg_broken") cfg.max_slippage_bps = 99_999;
+  if (scenario === "reg_time_scale") cfg.time_scale = 10;
+  if (scenario === "reg_cron_6h") cfg.schedule = "0 */6 * * *";
+  if (scenario === "reg_cron_daily") cfg.schedule = "0 12 * * *";
+  if (scenario === "reg_cron_quarter") cfg.schedule = "15,45 * * * *";
+  if (scenario === "reg_evil_url")
+    alerts.targets = [
+      { type: "webhook", url: "http://127.0.0.1.evil.example/h" },
+      { type: "webhook", url: `${hookUrl}/hook/reg_evil_url` },
+    ];
+}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const sim = await startSimulator({ port: 0, seed: 7, bookIntervalMs: 40, executionDelayMs: 15 });
@@ -122,6 +162,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ];
     if (scenario === "pass" || scenario === "op_overlap" || scenario === "op_blind")
       (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/${scenario}`;
+    if (scenario.startsWith("reg_")) regressionConfig(scenario, cfg, hook.url);
     if (scenario.startsWith("watch_")) {
       // window 1 s, reconciliation every 1 s, budget 12 per (scaled) minute of 6 s
       cfg.mode = "watch";

@@ -111,6 +111,21 @@ export async function waitForVerdict(monitorId: string, checkId?: string, timeou
   );
 }
 
+/** A check as /status shows it, with its start and hard bound. */
+export type Check = CheckJson & { started_at: number; bound_at: number | null };
+
+/** Waits until check `checkId` (or the latest) has a verdict, flatten or not. */
+export async function concluded(monitorId: string, checkId: string | null, timeoutMs: number): Promise<Check> {
+  return waitFor(
+    `a verdict on ${checkId ?? "the last check"}`,
+    async () => {
+      const c = (await monitorStatus(monitorId)).last_check;
+      return c && c.verdict !== null && (checkId === null || c.id === checkId) ? (c as Check) : null;
+    },
+    timeoutMs,
+  );
+}
+
 export async function sim(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${simRest()}${path}`, init);
 }
@@ -146,4 +161,82 @@ export async function received(path: string): Promise<ReceivedAlert[]> {
 /** What the local webhook receiver got on /hook/<monitor scenario>. */
 export function receivedAlerts(scenario: string): Promise<ReceivedAlert[]> {
   return received(`/hook/${scenario}`);
+}
+
+/** An order as the simulator's /_sim/state lists it (the REST Order object plus its account). */
+export interface SimOrder {
+  client_order_id: string;
+  account_index: number | string;
+  status: string;
+  is_ask: boolean;
+  reduce_only: number | boolean;
+  initial_base_amount: string;
+  filled_base_amount: string;
+}
+
+/** Every order the simulator holds for the account, oldest first. */
+export async function simOrders(accountIndex: number): Promise<SimOrder[]> {
+  const state = (await (await sim(`/_sim/state?account_index=${accountIndex}`)).json()) as { orders?: SimOrder[] };
+  return (state.orders ?? []).filter((o) => Number(o.account_index) === accountIndex);
+}
+
+export interface SimAccountState {
+  /** Position per market id, signed, in size units (ETH: 4 decimals). */
+  positions: Record<string, string>;
+  api_keys: { api_key_index: number; next_nonce: number }[];
+  /** When each WebSocket upgrade naming this account (`?sim_account=`) arrived, refused ones too. */
+  ws_upgrades: number[];
+}
+
+/** The simulator's view of one account: positions, nonces, WebSocket upgrades. */
+export async function simAccount(accountIndex: number): Promise<SimAccountState> {
+  const state = (await (await sim(`/_sim/state?account_index=${accountIndex}`)).json()) as {
+    accounts: (SimAccountState & { account_index: number | string })[];
+  };
+  const a = state.accounts.find((x) => Number(x.account_index) === accountIndex);
+  if (!a) throw new Error(`the simulator has no account ${accountIndex}`);
+  return a;
+}
+
+/** The account's signed position on `market`, in size units. */
+export async function simPosition(accountIndex: number, market = 0): Promise<bigint> {
+  return BigInt((await simAccount(accountIndex)).positions[String(market)] ?? "0");
+}
+
+export interface SimRequest {
+  seq: number;
+  at: number;
+  method: string;
+  path: string;
+  account: string | null;
+}
+
+/** The REST requests the simulator logged after `since` (a seq). */
+export async function simRequests(since = 0): Promise<SimRequest[]> {
+  const res = await sim(`/_sim/requests?limit=5000&since=${since}`);
+  return ((await res.json()) as { requests: SimRequest[] }).requests;
+}
+
+/** A short account of the monitor's last check, for failure messages. */
+export async function lastCheckSummary(monitorId: string): Promise<string> {
+  try {
+    const c = (await monitorStatus(monitorId)).last_check;
+    if (!c) return "no check";
+    const { id, state, verdict, diagnosis, reasons, flatten } = c;
+    return JSON.stringify({ id, state, verdict, diagnosis, reasons, flatten, stages: Object.keys(c.stages) });
+  } catch (err) {
+    return `status unavailable: ${String(err)}`;
+  }
+}
+
+/** `p`, or its error with the monitor's last check appended. */
+export async function explained<T>(monitorId: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}; last check: ${await lastCheckSummary(monitorId)}`,
+      { cause: err },
+    );
+  }
 }

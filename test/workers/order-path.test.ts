@@ -23,6 +23,7 @@ import {
   runCron,
   received,
   sim,
+  simOrders,
   waitFor,
   waitForVerdict,
   type CheckJson,
@@ -30,17 +31,6 @@ import {
 
 let tick = 1_800_500_000_000;
 const nextTick = () => (tick += 300_000);
-
-interface SimOrder {
-  client_order_id: string;
-  account_index: number | string;
-  status: string;
-}
-
-async function simOrders(accountIndex: number): Promise<SimOrder[]> {
-  const state = (await (await sim(`/_sim/state?account_index=${accountIndex}`)).json()) as { orders?: SimOrder[] };
-  return (state.orders ?? []).filter((o) => Number(o.account_index) === accountIndex);
-}
 
 async function settledCheck(scenario: string, timeoutMs = 40_000): Promise<CheckJson> {
   const m = monitorFor(scenario);

@@ -1,9 +1,10 @@
 /**
  * A real local HTTP receiver for alert deliveries (webhook, Slack, Discord, Telegram, PagerDuty
  * shapes all land here). Tests read what arrived with GET /_received?path=..., and can make a path
- * fail with POST /_fail {path, status, times} to exercise retries.
+ * fail with POST /_fail {path, status, times} to exercise retries. A request to any path under
+ * /hang/ is recorded and then never answered (an alert target that hangs), until the receiver closes.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 interface Received {
   at: number;
@@ -29,6 +30,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: Received[] = [];
   const failures = new Map<string, { status: number; times: number }>();
+  const hanging = new Set<ServerResponse>();
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const text = await readBody(req);
@@ -44,6 +46,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const f = JSON.parse(text) as { path: string; status: number; times: number };
       failures.set(f.path, { status: f.status, times: f.times });
       res.end("{}");
+      return;
+    }
+    if (url.pathname.startsWith("/hang/")) {
+      received.push({ at: Date.now(), path: url.pathname, headers: {}, body: text });
+      hanging.add(res);
+      res.on("close", () => hanging.delete(res));
       return;
     }
     const fail = failures.get(url.pathname);
@@ -70,6 +78,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const port = typeof addr === "object" && addr ? addr.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        for (const r of hanging) r.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -1,12 +1,13 @@
 /**
- * GET /status (one monitor with ?monitor=, else all), POST /pause (optional JSON body
+ * GET /status (one monitor with ?monitor=, else all: every MONITORS entry, the invalid ones with
+ * their problems), POST /pause (optional JSON body
  * {reason, until}: a maintenance window that lifts itself) and POST /resume. /status never
  * answers 500 because Lighter or one monitor is down: it reports that instead.
  */
 import { errorMessage } from "../lighter/errors.ts";
 import { createRoute } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
-import type { MonitorConfig } from "../config.ts";
+import type { ConfigProblem, InvalidMonitor, MonitorConfig } from "../config.ts";
 import { configOf, findMonitor, monitorStub, selectMonitors } from "./monitors.ts";
 import {
   ErrorEnvelope,
@@ -24,7 +25,23 @@ import { humanize, humanizeResidual, type Units } from "./units.ts";
 /** Paused by the HTTP API: the bearer token carries no label. */
 const PAUSED_BY = "api";
 
-async function monitorStatus(env: Env, m: MonitorConfig): Promise<Record<string, unknown>> {
+/** An entry of MONITORS with an error: listed with its problems; it has no object and runs no check. */
+function invalidStatus(m: InvalidMonitor): Record<string, unknown> {
+  return {
+    id: m.id,
+    network: m.network,
+    chain_id: m.chainId,
+    markets: [],
+    mode: "invalid",
+    location_hint: m.locationHint,
+    valid: false,
+    config_problems: m.problems,
+    session: { state: "not running: the configuration has errors" },
+    last_check: null,
+  };
+}
+
+async function monitorStatus(env: Env, m: MonitorConfig, problems: ConfigProblem[]): Promise<Record<string, unknown>> {
   const base = {
     id: m.id,
     network: m.network,
@@ -32,6 +49,7 @@ async function monitorStatus(env: Env, m: MonitorConfig): Promise<Record<string,
     markets: m.markets,
     mode: m.mode,
     location_hint: m.locationHint ?? null,
+    valid: true,
   };
   try {
     const stub = monitorStub(env, m);
@@ -52,7 +70,8 @@ async function monitorStatus(env: Env, m: MonitorConfig): Promise<Record<string,
       ...humanizeResidual(raw.budget.residual, unitsOf),
     };
     out.pause = humanize(pause, null);
-    return { ...base, ...out };
+    // This entry's own problems (the whole list is in the body's config.problems).
+    return { ...base, ...out, config_problems: problems };
   } catch (err) {
     return {
       ...base,
@@ -60,6 +79,7 @@ async function monitorStatus(env: Env, m: MonitorConfig): Promise<Record<string,
       session: { state: "unknown" },
       last_check: null,
       error: errorMessage(err),
+      config_problems: problems,
     };
   }
 }
@@ -75,9 +95,14 @@ export function registerStatusRoutes(app: Api): void {
     }),
     async (c) => {
       const { monitor } = c.req.valid("query");
-      const chosen = selectMonitors(c.env, monitor);
-      const { problems } = configOf(c.env);
-      const monitors = await Promise.all(chosen.map((m) => monitorStatus(c.env, m)));
+      const { problems, invalid, problemsOf } = configOf(c.env);
+      // Every entry shows, valid or not: an invalid one by itself, or after the valid ones.
+      const broken = invalid.filter((m) => monitor === undefined || m.id === monitor);
+      const chosen = monitor !== undefined && broken.length > 0 ? [] : selectMonitors(c.env, monitor);
+      const monitors = [
+        ...(await Promise.all(chosen.map((m) => monitorStatus(c.env, m, problemsOf[m.id] ?? [])))),
+        ...broken.map(invalidStatus),
+      ];
       return c.json(
         { monitors, config: { ok: !problems.some((p) => p.severity === "error"), problems } } as never,
         200,

@@ -209,6 +209,10 @@ export const StatusMonitor = z
     markets: z.array(z.number().int()),
     mode: z.string(),
     location_hint: z.string().nullable(),
+    valid: z.boolean().openapi({ description: "false: the entry has config errors and runs no check" }),
+    config_problems: z
+      .array(Json)
+      .openapi({ description: "this entry's own config problems, each naming the setting and the fix" }),
     paused: z.boolean().optional(),
     pause: PauseState.optional(),
     session: Json,

@@ -82,6 +82,27 @@ export interface MonitorConfig {
   allowTestOrdersOnWatchedAccount: boolean;
 }
 
+/**
+ * A MONITORS entry with at least one error: it runs no check. It still shows in /status with its
+ * problems, and the Worker alerts `config_invalid` through the targets that parsed.
+ */
+export interface InvalidMonitor {
+  /** Its place in MONITORS. */
+  index: number;
+  /** `network:account:apiKey` when those parse (the id it would have), else `MONITORS[i]`. */
+  id: string;
+  network: string;
+  chainId: number;
+  accountIndex: bigint | null;
+  apiKeyIndex: number | null;
+  schedule: string | null;
+  locationHint: string | null;
+  /** The alert settings with only the targets that parsed. */
+  alerts: MonitorConfig["alerts"];
+  /** This entry's own problems (errors and warnings). */
+  problems: ConfigProblem[];
+}
+
 export interface ConfigProblem {
   setting: string;
   message: string;

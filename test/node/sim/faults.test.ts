@@ -9,6 +9,7 @@ import { startSimulator, type Simulator } from "../../sim/server.ts";
 import {
   RawClient,
   account,
+  accountWithVariant,
   bestPrices,
   http,
   isError,
@@ -570,6 +571,70 @@ describe("faults", () => {
     c.close();
   });
 
+  faultIt("rest_forget", async () => {
+    const a = account(sim);
+    const b = account(sim);
+    const { ask } = await bestPrices(sim);
+    const ra = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    const rb = await sendOrder(sim, b, { base: 50n, price: ask + 100, isAsk: false });
+    const hashA = String(ra.json.tx_hash);
+    const lookUp = async (who: TestAccount, coi: bigint) =>
+      (
+        await http(sim, `/api/v1/accountOrders?account_index=${who.index}&client_order_indexes=${coi}`, {
+          headers: { authorization: token(who) },
+        })
+      ).json.orders as unknown[];
+    await txWhenIndexed(hashA);
+    expect(await lookUp(a, ra.tx.coi)).toHaveLength(1);
+    const f = await fault({ name: "rest_forget", account_index: a.index.toString() });
+    // Found before, absent now: every order list and /tx; the other account is untouched.
+    expect(await lookUp(a, ra.tx.coi)).toEqual([]);
+    const inactive = await http(sim, `/api/v1/accountInactiveOrders?account_index=${a.index}&limit=10`, {
+      headers: { authorization: token(a) },
+    });
+    expect(inactive.json.orders).toEqual([]);
+    const tx = await http(sim, `/api/v1/tx?by=hash&value=${hashA}`);
+    expect([tx.status, tx.json.code]).toEqual([400, 21500]);
+    expect(await lookUp(b, rb.tx.coi)).toHaveLength(1);
+    await http(sim, `/_sim/faults/${f}`, { method: "DELETE" });
+    expect(await lookUp(a, ra.tx.coi)).toHaveLength(1);
+  });
+
+  faultIt("malformed_order_beside", async () => {
+    const a = account(sim);
+    await fault({ name: "malformed_order_beside", account_index: a.index.toString() });
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: `account_all_orders/${a.index}`, auth: token(a) });
+    c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
+    await c.next(isType("subscribed/account_all_orders"));
+    const { ask } = await bestPrices(sim);
+    const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+    for (const type of ["update/account_orders", "update/account_all_orders"]) {
+      const f = await c.next((x) => x.json?.type === type && x.text.includes(`"client_order_id":"${r.tx.coi}"`));
+      const orders = (f.json!.orders as Record<string, Record<string, unknown>[]>)["0"]!;
+      // Ours, well formed, and one order object beside it with wrong field types.
+      expect(orders.map((o) => typeof o.order_index)).toEqual(["number", "string"]);
+      expect(orders[1]).toMatchObject({ order_index: "not-a-number", client_order_index: null, status: 7 });
+    }
+    c.close();
+  });
+
+  it("/_sim/state lists each WebSocket upgrade naming an account, refused ones too", async () => {
+    const a = account(sim);
+    const upgrades = async () =>
+      ((await http(sim, `/_sim/state?account_index=${a.index}`)).json.accounts as { ws_upgrades: number[] }[])[0]!
+        .ws_upgrades;
+    expect(await upgrades()).toEqual([]);
+    const c = await RawClient.open(wsFor(a));
+    const f = await fault({ name: "refuse_connections", account_index: a.index.toString() });
+    await expect(RawClient.open(wsFor(a))).rejects.toThrow();
+    await http(sim, `/_sim/faults/${f}`, { method: "DELETE" });
+    const seen = await upgrades();
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!).toBeGreaterThanOrEqual(seen[0]!);
+    c.close();
+  });
+
   it("every fault name is exercised, unknown names are refused, faults list and clear", async () => {
     expect([...tested].sort()).toEqual([...FAULT_NAMES].sort());
     const r = await http(sim, "/_sim/faults", { method: "POST", body: JSON.stringify({ name: "gremlins" }) });
@@ -583,15 +648,7 @@ describe("faults", () => {
 });
 
 describe("variants (both sides of PROTOCOL.md's conflicts)", () => {
-  async function withVariant(v: Record<string, unknown>) {
-    const a = account(sim);
-    const r = await http(sim, "/_sim/variants", {
-      method: "POST",
-      body: JSON.stringify({ ...v, account_index: a.index.toString() }),
-    });
-    expect(r.status, r.text).toBe(200);
-    return a;
-  }
+  const withVariant = (v: Record<string, unknown>) => accountWithVariant(sim, v);
 
   it("ack_channel market_account spells account_orders:{m}:{acct}", async () => {
     const a = await withVariant({ ack_channel: "market_account" });

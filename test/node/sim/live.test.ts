@@ -10,6 +10,7 @@ import { signTx, type CancelAllOrdersTx, type CancelOrderTx } from "../../../wor
 import {
   RawClient,
   account,
+  accountWithVariant,
   bestPrices,
   http,
   isError,
@@ -412,15 +413,7 @@ describe("the Order object (L.7 table, L.9)", () => {
 });
 
 describe("/tx for a hash the exchange has not indexed, and the variants", () => {
-  async function withVariant(v: Record<string, unknown>): Promise<TestAccount> {
-    const a = account(sim);
-    const r = await http(sim, "/_sim/variants", {
-      method: "POST",
-      body: JSON.stringify({ ...v, account_index: a.index.toString() }),
-    });
-    expect(r.status, r.text).toBe(200);
-    return a;
-  }
+  const withVariant = (v: Record<string, unknown>): Promise<TestAccount> => accountWithVariant(sim, v);
 
   it("unknown hash: 21500 by default; unknown_tx=empty answers HTTP 200 with an empty record", async () => {
     const unknown = "ab".repeat(40);

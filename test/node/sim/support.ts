@@ -131,6 +131,17 @@ export function account(sim: Simulator): TestAccount {
   };
 }
 
+/** A fresh funded account with simulator variants `v` set for it alone. */
+export async function accountWithVariant(sim: Simulator, v: Record<string, unknown>): Promise<TestAccount> {
+  const a = account(sim);
+  const r = await http(sim, "/_sim/variants", {
+    method: "POST",
+    body: JSON.stringify({ ...v, account_index: a.index.toString() }),
+  });
+  if (r.status !== 200) throw new Error(`variants ${JSON.stringify(v)} refused: ${r.status} ${r.text}`);
+  return a;
+}
+
 export function token(a: TestAccount, deadline = Math.floor(Date.now() / 1000) + 3600): string {
   return createAuthToken(a.key, { deadline, accountIndex: a.index, apiKeyIndex: a.apiKey });
 }
