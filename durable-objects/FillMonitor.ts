@@ -6,7 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { StartCheckRequest, WatchdogReport } from "./rpc-types.ts";
-import { loadConfig } from "../worker/config.ts";
+import { loadConfig, type MonitorConfig } from "../worker/config.ts";
 import { secretReader } from "../worker/secrets.ts";
 import { Alerting } from "./alerting.ts";
 import { MonitorContext } from "./runtime/context.ts";
@@ -84,9 +84,15 @@ export class FillMonitor extends DurableObject<Env> {
   }
 
   private config(id: string) {
-    const { monitors, problems } = loadConfig(this.env as unknown as Record<string, unknown>);
-    return { config: monitors.find((m) => m.id === id) ?? null, problems };
+    const { monitors, problems, invalid } = loadConfig(this.env as unknown as Record<string, unknown>);
+    const config = monitors.find((m) => m.id === id) ?? null;
+    // An entry with errors runs nothing, but its alerts still go to the targets that parsed.
+    this.alertsOf = config ?? invalid.find((x) => x.id === id) ?? null;
+    return { config, problems };
   }
+
+  /** The alert settings of this monitor's entry, valid or not. */
+  private alertsOf: { alerts: MonitorConfig["alerts"] } | null = null;
 
   private get(monitorId?: string): Parts | null {
     const sql = this.ctx.storage.sql;
@@ -115,7 +121,7 @@ export class FillMonitor extends DurableObject<Env> {
       sql: c.sql,
       secret: c.secret,
       monitorId: id,
-      config: () => c.cfg,
+      config: () => this.alertsOf,
       log: (level, event, data) => c.event(level, event, data, null),
       schedule: (at) => c.setDeadline("outbox", at),
     });

@@ -40,7 +40,8 @@ export interface AlertingOptions {
   sql: SqlStorage;
   secret: SecretReader;
   monitorId: string;
-  config: () => MonitorConfig | null;
+  /** The monitor's alert settings: its entry's, or (entry invalid) the ones that parsed. */
+  config: () => Pick<MonitorConfig, "alerts"> | null;
   log: (level: LogLevel, event: string, data: Record<string, unknown>) => void;
   schedule: (at: number) => void;
 }
@@ -108,7 +109,7 @@ export class Alerting {
     if (notifications.length > 0 && targets.length > 0) this.o.schedule(Date.now());
   }
 
-  private resolve(cfg: MonitorConfig, index: number): ResolvedTarget | null {
+  private resolve(cfg: Pick<MonitorConfig, "alerts">, index: number): ResolvedTarget | null {
     const t = cfg.alerts.targets[index];
     if (!t) return null;
     const read = (name: string | null) => (name ? this.o.secret(name) : null);

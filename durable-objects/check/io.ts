@@ -138,11 +138,10 @@ export class CheckIo {
   /** REST: the order by client order index, and the tx by hash. */
   async lookup(fx: Fx<"lookup">): Promise<Ev<"looked_up">> {
     const cfg = this.c.cfg;
-    const rest = this.rest();
     let order: OrderLookup;
     try {
       if (!cfg) throw new Error("the monitor's configuration is gone");
-      const list = await rest.accountOrders(cfg.accountIndex, [BigInt(fx.coi)]);
+      const list = await this.rest().accountOrders(cfg.accountIndex, [BigInt(fx.coi)]);
       const found = list.find((x) => x.clientOrderIndex.toString() === fx.coi);
       order = found ? { kind: "found", order: observed(found, null, fx.sizeDecimals) } : { kind: "absent" };
     } catch (err) {
@@ -150,7 +149,7 @@ export class CheckIo {
     }
     let tx: TxLookup;
     try {
-      const t = fx.txHash ? await rest.tx(fx.txHash) : null;
+      const t = fx.txHash ? await this.rest().tx(fx.txHash) : null;
       tx =
         t && (t.status !== null || t.eventInfo !== null)
           ? { kind: "record", status: t.status, ae: parseAppError(t.eventInfo) }
@@ -159,7 +158,8 @@ export class CheckIo {
       tx = { kind: "unknown", reason: errorMessage(err) };
     }
     const shown = order.kind === "found" ? order.order : order;
-    this.c.event("info", "order.lookup", { client_order_index: fx.coi, order: shown, tx }, null);
+    const status = order.kind === "found" ? order.order.status : null;
+    this.c.event("info", "order.lookup", { client_order_index: fx.coi, status, order: shown, tx }, null);
     return { type: "looked_up", ref: fx.ref, order, tx };
   }
 

@@ -127,8 +127,10 @@ export class MonitorContext {
     return fresh.token;
   }
 
+  /** A REST client for the configured network (throws when the configuration is gone). */
   rest(): LighterRestClient {
-    const cfg = this.cfg!;
+    const cfg = this.cfg;
+    if (!cfg) throw new Error("the monitor's configuration is gone (or has errors)");
     return new LighterRestClient({
       baseUrl: cfg.restUrl,
       timeoutMs: this.scale(REST_TIMEOUT_MS),
