@@ -360,6 +360,33 @@ describe("reconnects and alerts", () => {
   });
 });
 
+describe("bad input", () => {
+  it("a malformed answer changes nothing and is logged, never thrown", () => {
+    const { h } = setup();
+    h.knobs.restLatency = 300;
+    h.tick("k1");
+    for (let t = 0; t < 5_000 && h.state.check?.phase !== "preflight"; t += 1) h.runUntil(t);
+    const ref = h.state.pending.find((p) => p.what === "preflight")!.ref;
+    const before = JSON.stringify(h.state);
+    const r = step(
+      h.state,
+      {
+        type: "preflight_data",
+        ref,
+        spec: {
+          ok: true,
+          value: { marketIndex: 0, sizeDecimals: 4, priceDecimals: 2, minBase: "x", minQuote: "1", quoteDecimals: 6 },
+        },
+        position: { ok: true, value: "not a number" },
+        apiKey: null,
+      },
+      h.world.now,
+    );
+    expect(JSON.stringify(r.state)).toBe(before);
+    expect(r.effects).toEqual([expect.objectContaining({ kind: "log", event: "machine.bad_event" })]);
+  });
+});
+
 describe("ticks and the lock", () => {
   it("a tick during a check touches nothing; a repeated key runs nothing", () => {
     const { h } = setup();

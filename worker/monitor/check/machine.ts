@@ -70,8 +70,18 @@ export interface StepResult {
 /** Advances the machine by one event at time `now`. Never throws on any event; never mutates `state`. */
 export function step(state: MachineState, event: Event, now: number): StepResult {
   const ctx: Ctx = { s: JSON.parse(JSON.stringify(state)) as MachineState, now, fx: [] };
-  handle(ctx, event);
-  advance(ctx, event.type === "wake" ? (event.jitter ?? 0.5) : 0.5);
+  try {
+    handle(ctx, event);
+    advance(ctx, event.type === "wake" ? (event.jitter ?? 0.5) : 0.5);
+  } catch (err) {
+    // A malformed event (e.g. a position that is not a number) changes nothing and is logged.
+    const error = err instanceof Error ? err.message : String(err);
+    const data = { type: String((event as { type?: unknown }).type), error };
+    return {
+      state,
+      effects: [{ kind: "log", level: "error", event: "machine.bad_event", data, checkId: state.check?.id ?? null }],
+    };
+  }
   const effects: Effect[] = [];
   if (durable(state) !== durable(ctx.s)) effects.push({ kind: "save" });
   effects.push(...ctx.fx);
