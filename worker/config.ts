@@ -435,6 +435,7 @@ function parseMonitor(
     fillLatencyDegradedMs: numv("fill_latency_degraded_ms", 1, 3_600_000, 5_000),
     bookStaleMs: numv("book_stale_ms", 1, 3_600_000, 30_000),
     restConfirmMs: numv("rest_confirm_ms", 100, 600_000, 5_000) ?? 5_000,
+    wsReportToleranceMs: numv("ws_report_tolerance_ms", 0, 600_000, 3_000) ?? 3_000,
   };
   const dryRun = bool("dry_run", false);
   const allowNonflatStart = bool("allow_nonflat_start", false);

@@ -10,6 +10,7 @@ import { TxError } from "../lighter/tx.ts";
 import { UsageError, closest, commandHelp, parseFlags, type Command } from "./args.ts";
 import { authTokenCreate } from "./commands/auth-token-create.ts";
 import { authTokenVerify } from "./commands/auth-token-verify.ts";
+import { check } from "./commands/check.ts";
 import { configCheck } from "./commands/config-check.ts";
 import { keysPubkey } from "./commands/keys-pubkey.ts";
 import { replay } from "./commands/replay.ts";
@@ -31,6 +32,7 @@ const COMMANDS: Command[] = [
   replay,
   configCheck,
   status,
+  check,
 ];
 
 function help(): string {

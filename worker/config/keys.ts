@@ -22,6 +22,7 @@ export const KNOWN_KEYS = new Set([
   "fill_latency_degraded_ms",
   "book_stale_ms",
   "rest_confirm_ms",
+  "ws_report_tolerance_ms",
   "time_scale",
   "alerts",
   "location_hint",

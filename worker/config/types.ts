@@ -56,6 +56,8 @@ export interface MonitorConfig {
     bookStaleMs: number | null;
     /** How long REST may take to confirm a WebSocket fill before the verdict is rest_lagging (× time_scale). */
     restConfirmMs: number;
+    /** How long the subscribed channels may take to report a fill REST already shows (× time_scale). */
+    wsReportToleranceMs: number;
   };
   timeScale: number;
   alerts: {

@@ -291,9 +291,11 @@ export class Harness {
         if (fx.check.verdict && this.openKey === fx.check.id) this.openKey = `${fx.check.id}:flatten`;
         this.records.set(fx.check.id, fx.check);
         this.recordLog.push(fx.check);
+        // The position when the check ended (later re-sent records — a late report, an annotation — change nothing).
         const p = this.positions.get(fx.check.id);
-        if (p && this.state.check === null) p.end = this.world.position;
-        if (p && fx.check.flattenOutcome !== null) p.end = this.world.position;
+        if (p && p.end === null && (this.state.check === null || fx.check.flattenOutcome !== null)) {
+          p.end = this.world.position;
+        }
         return;
       }
       case "log":

@@ -158,6 +158,8 @@ describe("subscriptions: an ack counts only for its channel; no order after a re
     expect(record.evidence.exchange_code).toBe(20013);
     expect(h.signs).toEqual([]);
     expect(w.sends).toEqual([]);
+    // The API key is checked after the refusal and the answer lands in the check's evidence.
+    expect(record.evidence.api_key_check).toBe("registered key matches");
   });
   it("a 30003 naming order_book during the account subscription is not its ack", () => {
     const { h } = setup({ stray30003: true, rejectAuth: true });
@@ -183,6 +185,22 @@ describe("subscriptions: an ack counts only for its channel; no order after a re
     h.runUntil(20_000);
     expect(verdictOf(h).diagnosis).toBe("auth_rejected");
     expect(w.sends).toEqual([]);
+  });
+});
+
+describe("after the order went out", () => {
+  it("a refused account resubscription stops every further send, even of the same bytes", () => {
+    // The reply is lost and REST lags: without the rule the same bytes would go out again.
+    const { h } = setup({ replyMode: "5xx", execLatency: 40, restLag: 5_000 });
+    h.knobs.restLatency = 200;
+    h.tick("k1");
+    untilSent(h);
+    h.world.knobs.rejectAuth = true;
+    h.drop(0);
+    h.runUntil(30_000);
+    const { record } = verdictOf(h);
+    expect(record.evidence.subscription_refused).toBeTruthy();
+    expect(h.transmits.filter((t) => t.coi === record.order!.coi)).toHaveLength(1);
   });
 });
 
@@ -339,6 +357,33 @@ describe("reconnects and alerts", () => {
     h.runUntil(40_000);
     expect(h.records.size).toBe(2);
     for (const r of h.records.values()) expect(r.verdict!.at).toBeLessThanOrEqual(r.boundAt);
+  });
+});
+
+describe("bad input", () => {
+  it("a malformed answer changes nothing and is logged, never thrown", () => {
+    const { h } = setup();
+    h.knobs.restLatency = 300;
+    h.tick("k1");
+    for (let t = 0; t < 5_000 && h.state.check?.phase !== "preflight"; t += 1) h.runUntil(t);
+    const ref = h.state.pending.find((p) => p.what === "preflight")!.ref;
+    const before = JSON.stringify(h.state);
+    const r = step(
+      h.state,
+      {
+        type: "preflight_data",
+        ref,
+        spec: {
+          ok: true,
+          value: { marketIndex: 0, sizeDecimals: 4, priceDecimals: 2, minBase: "x", minQuote: "1", quoteDecimals: 6 },
+        },
+        position: { ok: true, value: "not a number" },
+        apiKey: null,
+      },
+      h.world.now,
+    );
+    expect(JSON.stringify(r.state)).toBe(before);
+    expect(r.effects).toEqual([expect.objectContaining({ kind: "log", event: "machine.bad_event" })]);
   });
 });
 

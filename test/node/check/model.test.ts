@@ -12,12 +12,12 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { action, runSchedule } from "./model.ts";
 
-const RUNS = Number(process.env.FILLWATCH_MODEL_RUNS ?? "400");
+const RUNS = Number(process.env.FILLWATCH_MODEL_RUNS ?? "300");
 
 describe("check machine model", () => {
   it(`holds every property over ${RUNS} random schedules`, () => {
     fc.assert(
-      fc.property(fc.array(action, { minLength: 1, maxLength: 80 }), (actions) => {
+      fc.property(fc.array(action, { minLength: 1, maxLength: 80, size: "max" }), (actions) => {
         const { problems } = runSchedule(actions);
         expect(problems).toEqual([]);
       }),

@@ -51,6 +51,8 @@ export interface Knobs {
   refuseConnections: boolean;
   /** Account frames about our orders arrive this much later (a late report). */
   wsDelay: number;
+  /** IOCs fill only 3/5 of their size (a partial fill, below the market minimum). */
+  partial: boolean;
 }
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -66,6 +68,7 @@ export const DEFAULT_KNOBS: Knobs = {
   stray30003: false,
   refuseConnections: false,
   wsDelay: 0,
+  partial: false,
 };
 
 export type Frame = { at: number; conn: number; text: string };
@@ -177,9 +180,10 @@ export class World {
       if (!ae && q.tx.reduceOnly && (increases || tooBig))
         ae = { code: 21732, message: "reduce only increases position" };
       const orderIndex = String(2n ** 60n - BigInt(++this.seq));
-      const filled = ae === null && this.knobs.fills ? q.tx.base : 0n;
+      const filled = ae === null && this.knobs.fills ? (this.knobs.partial ? (q.tx.base * 3n) / 5n : q.tx.base) : 0n;
       this.position += q.tx.isAsk ? -filled : filled;
-      const status = filled > 0n ? "filled" : "canceled-too-much-slippage";
+      const status =
+        filled === q.tx.base ? "filled" : filled > 0n ? "canceled-not-enough-liquidity" : "canceled-too-much-slippage";
       const e: Executed = { tx: q.tx, at: q.at, ae, filled, orderIndex, status };
       this.executed.set(q.tx.hash, e);
       if (ae === null && !this.knobs.withholdWs) {

@@ -145,7 +145,7 @@ export function finish(ctx: Ctx, outcome: FlattenOutcome | null, detail: Evidenc
   ctx.s.last = { ...c, flatten: null };
   // Answers still due for the locked order keep updating it; every other request of the check is void.
   const lockCoi = ctx.s.lock?.facts.coi ?? null;
-  ctx.s.pending = ctx.s.pending.filter((p) => p.coi !== null && p.coi === lockCoi);
+  ctx.s.pending = ctx.s.pending.filter((p) => (p.coi !== null && p.coi === lockCoi) || p.what === "annotate");
   planIdleClose(ctx, c.settings.mode === "continuous");
 }
 

@@ -58,7 +58,7 @@ export function scale(ctx: Ctx, ms: number): number {
 /** Registers a request the machine will wait for and returns its ref. */
 export function request(ctx: Ctx, what: Pending["what"], coi: string | null = null): string {
   const ref = `r${++ctx.s.seq}`;
-  ctx.s.pending.push({ ref, what, at: ctx.now, coi });
+  ctx.s.pending.push({ ref, what, at: ctx.now, until: ctx.now + scale(ctx, MS.pendingTimeout), coi });
   return ref;
 }
 

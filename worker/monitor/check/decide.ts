@@ -194,6 +194,7 @@ function interrupted(o: OrderFacts): Step {
  * down between the send and REST's sighting (the fill could not be reported: reconnect_gap).
  */
 function unreported(s: OrderPathState, o: OrderFacts, opt: DecideOptions, now: number): Step {
+  if (s.interrupted) return interrupted(o);
   const from = o.firstTransmitAt ?? 0;
   const gap = (opt.gaps ?? []).find((g) => g.from <= s.phaseSince && (g.to ?? now) >= from);
   if (gap) {
@@ -207,7 +208,6 @@ function unreported(s: OrderPathState, o: OrderFacts, opt: DecideOptions, now: n
       },
     };
   }
-  if (s.interrupted) return interrupted(o);
   return fail("filled_not_reported_on_ws", { ...restEvidence(o), rest_fill_seen_at: s.phaseSince });
 }
 

@@ -8,7 +8,7 @@
  * last (when the next deadline moved).
  */
 import { parseDecimal, rescale } from "../../lighter/decimal.ts";
-import { MS, answer, log, scale, type Ctx } from "./ctx.ts";
+import { answer, log, type Ctx } from "./ctx.ts";
 import { conclude, finish } from "./conclude.ts";
 import type { Effect } from "./effects.ts";
 import type { Event, WireOrder } from "./events.ts";
@@ -53,6 +53,7 @@ import {
   SESSION_PHASES,
   advanceStages,
   enterPhase,
+  onAnnotation,
   onPreflightData,
   onTestSigned,
   onTestSignFailed,
@@ -69,8 +70,18 @@ export interface StepResult {
 /** Advances the machine by one event at time `now`. Never throws on any event; never mutates `state`. */
 export function step(state: MachineState, event: Event, now: number): StepResult {
   const ctx: Ctx = { s: JSON.parse(JSON.stringify(state)) as MachineState, now, fx: [] };
-  handle(ctx, event);
-  advance(ctx, event.type === "wake" ? (event.jitter ?? 0.5) : 0.5);
+  try {
+    handle(ctx, event);
+    advance(ctx, event.type === "wake" ? (event.jitter ?? 0.5) : 0.5);
+  } catch (err) {
+    // A malformed event (e.g. a position that is not a number) changes nothing and is logged.
+    const error = err instanceof Error ? err.message : String(err);
+    const data = { type: String((event as { type?: unknown }).type), error };
+    return {
+      state,
+      effects: [{ kind: "log", level: "error", event: "machine.bad_event", data, checkId: state.check?.id ?? null }],
+    };
+  }
   const effects: Effect[] = [];
   if (durable(state) !== durable(ctx.s)) effects.push({ kind: "save" });
   effects.push(...ctx.fx);
@@ -98,6 +109,13 @@ function handle(ctx: Ctx, e: Event): void {
       const a = admit(ctx, e);
       if (a.kind === "none") return;
       ctx.s.check = a.check;
+      if (a.kind === "run") {
+        // A refusal seen on the kept session (continuous mode) is asked again with a fresh token.
+        const ses = ctx.s.session;
+        for (const ch of Object.keys(ses.subs) as (keyof typeof ses.subs)[])
+          if (ses.subs[ch] === "refused") ses.subs[ch] = "none";
+        ses.refusal = null;
+      }
       if (a.kind === "skip") {
         return void conclude(ctx, a.check, { verdict: "skipped", diagnosis: a.diagnosis, evidence: a.evidence });
       }
@@ -166,9 +184,12 @@ function handle(ctx: Ctx, e: Event): void {
       return onBook(ctx, e);
     case "orders":
       return onOrders(ctx, e);
-    case "preflight_data":
+    case "preflight_data": {
+      const note = answer(ctx, e.ref, "annotate");
+      if (note?.checkId) return onAnnotation(ctx, note.checkId, e);
       if (answer(ctx, e.ref, "preflight") && running(ctx)) onPreflightData(ctx, running(ctx)!, e);
       return;
+    }
     case "signed":
     case "sign_failed": {
       const p = answer(ctx, e.ref, "sign");
@@ -273,10 +294,9 @@ function onOrders(ctx: Ctx, e: Extract<Event, { type: "orders" }>): void {
 
 /** Requests unanswered for too long are given up (a lost transmit reads as "reply unknown"). */
 function expirePending(ctx: Ctx): void {
-  const limit = scale(ctx, MS.pendingTimeout);
-  const lost = ctx.s.pending.filter((p) => ctx.now - p.at >= limit);
+  const lost = ctx.s.pending.filter((p) => ctx.now >= p.until);
   if (lost.length === 0) return;
-  ctx.s.pending = ctx.s.pending.filter((p) => ctx.now - p.at < limit);
+  ctx.s.pending = ctx.s.pending.filter((p) => ctx.now < p.until);
   for (const p of lost) log(ctx, "warn", "request.lost", { ref: p.ref, what: p.what, coi: p.coi });
 }
 

@@ -26,10 +26,14 @@ function options(c: CheckRecord): DecideOptions {
   const st = c.settings;
   // Every subscribed channel must report the fill, unless the session dropped or the object was
   // restarted during the check (frames may then have been missed for reasons of our own).
-  const gap = c.interrupted || c.gaps.length > 0;
+  const sentAt = c.facts?.firstTransmitAt ?? null;
+  const gap = c.interrupted || (sentAt !== null && c.gaps.some((g) => (g.to ?? Number.MAX_SAFE_INTEGER) >= sentAt));
   return {
     timeScale: st.timeScale,
-    maxTransmissions: MAX_TRANSMISSIONS,
+    // After an account subscription was refused nothing more goes out, not even the same bytes again.
+    maxTransmissions: c.evidence.subscription_refused
+      ? Math.min(MAX_TRANSMISSIONS, c.facts?.transmissions ?? 0)
+      : MAX_TRANSMISSIONS,
     fillLatencyDegradedMs: st.thresholds.fillLatencyDegradedMs,
     orderCreatedAt: c.facts?.firstTransmitAt ?? c.phaseSince,
     channels: gap ? [] : c.channels,
@@ -46,6 +50,16 @@ export function runOrderPath(ctx: Ctx, c: CheckRecord): void {
     const path = { phase: c.phase as Phase, phaseSince: c.phaseSince, round: c.round, interrupted: c.interrupted };
     const st = decide(path, o, ctx.now, options(c));
     const busy = pendingOf(ctx, ["transmit", "lookup", "sign"], o.coi);
+    const fresh = st.kind === "resign" || (st.kind === "transmit" && o.transmissions === 0);
+    if (fresh && c.evidence.subscription_refused) {
+      // A fresh signature after an account subscription was refused would be a new order: none.
+      return void conclude(ctx, c, {
+        verdict: "fail",
+        diagnosis: "auth_rejected",
+        stage: "orders_subscribed",
+        evidence: { order_not_resent: true, subscription_refused: c.evidence.subscription_refused },
+      });
+    }
     switch (st.kind) {
       case "wait":
         c.wakeAt = st.until;
@@ -105,8 +119,25 @@ function accepted(ctx: Ctx, c: CheckRecord): void {
   if (!ctx.s.tradedMarkets.includes(c.market)) ctx.s.tradedMarkets.push(c.market);
 }
 
+/** Outcomes that only time decided (no REST proof): after a restart they say check_interrupted instead. */
+const UNPROVEN: ReadonlySet<string> = new Set([
+  "order_status_unknown",
+  "fill_timeout",
+  "filled_not_reported_on_ws",
+  "fill_missing_on_channel",
+]);
+
 export function concludeOrder(ctx: Ctx, c: CheckRecord, outcome: Outcome): void {
   const o = c.facts!;
+  if (c.interrupted && outcome.diagnosis !== null && UNPROVEN.has(outcome.diagnosis)) {
+    // Frames may have been missed while no instance listened: only REST could prove more.
+    outcome = {
+      verdict: "degraded",
+      diagnosis: "check_interrupted",
+      reasons: ["check_interrupted"],
+      evidence: { ...outcome.evidence, unproven_outcome: outcome.diagnosis },
+    };
+  }
   const channels: Record<string, { seen_at: number | null; fill_at: number | null }> = {};
   for (const [ch, v] of Object.entries(o.channels)) channels[ch] = { seen_at: v.seenAt, fill_at: v.fillAt };
   let { verdict, diagnosis } = outcome;

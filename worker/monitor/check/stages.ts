@@ -65,7 +65,14 @@ export function advanceStages(ctx: Ctx, c: CheckRecord): void {
   if (c.keyPresent && accountRefused(ctx)) {
     const r = ses.refusal!;
     const ch = ACCOUNT_CHANNELS.find((x) => ses.subs[x] === "refused") ?? "account_orders";
-    return fail(ctx, c, refusalDiagnosis(ch, r.code, r.message), refusalEvidence(ctx), "orders_subscribed");
+    const diagnosis = refusalDiagnosis(ch, r.code, r.message);
+    if (diagnosis === "auth_rejected") {
+      // Say whether the key is even registered: the commonest cause of a refused token.
+      const ref = request(ctx, "annotate");
+      ctx.s.pending[ctx.s.pending.length - 1]!.checkId = c.id;
+      ctx.fx.push({ kind: "preflight_fetch", ref, market: c.market, position: false, apiKey: true });
+    }
+    return fail(ctx, c, diagnosis, refusalEvidence(ctx), "orders_subscribed");
   }
   if (ses.subs.order_book === "refused" && (c.phase === "book" || c.phase === "connect")) {
     const r = ses.refusal!;
@@ -151,6 +158,21 @@ function specOf(j: SpecJson): MarketSpec {
 
 function mapFetched<A, B>(f: Fetched<A>, fn: (a: A) => B): Fetched<B> {
   return f.ok ? { ok: true, value: fn(f.value) } : f;
+}
+
+/** The API key check after an auth refusal: written into the concluded check's evidence. */
+export function onAnnotation(ctx: Ctx, checkId: string, e: Of<"preflight_data">): void {
+  const c = ctx.s.check?.id === checkId ? ctx.s.check : ctx.s.last?.id === checkId ? ctx.s.last : null;
+  if (!c) return;
+  const k = e.apiKey;
+  c.evidence.api_key_check = !k
+    ? "not checked"
+    : !k.ok
+      ? `could not check apikeys: ${String(k.evidence.exchange_message ?? k.evidence.error ?? "REST error")}`
+      : k.value.matches
+        ? "registered key matches"
+        : "registered key DIFFERS from the configured private key";
+  ctx.fx.push({ kind: "record", check: JSON.parse(JSON.stringify(c)) as CheckRecord });
 }
 
 export function onPreflightData(ctx: Ctx, c: CheckRecord, e: Of<"preflight_data">): void {

@@ -16,7 +16,7 @@ import { admitTick } from "./ticks.ts";
 export const DEFAULT_WS_REPORT_TOLERANCE_MS = 3_000;
 
 /** The check part of a monitor's configuration, JSON-safe. */
-export function settingsFrom(cfg: MonitorConfig & { thresholds: { wsReportToleranceMs?: number } }): CheckSettings {
+export function settingsFrom(cfg: MonitorConfig): CheckSettings {
   return {
     monitorId: cfg.id,
     chainId: cfg.chainId,

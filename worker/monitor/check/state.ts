@@ -155,10 +155,14 @@ export interface PlannedOrder {
 /** A request the machine issued and awaits (its result event carries the same `ref`). */
 export interface Pending {
   ref: string;
-  what: "preflight" | "sign" | "transmit" | "lookup" | "position";
+  what: "preflight" | "sign" | "transmit" | "lookup" | "position" | "annotate";
   at: number;
+  /** When the machine gives up waiting for the answer (it is then treated as lost). */
+  until: number;
   /** The client order index it concerns, if any. */
   coi: string | null;
+  /** The check it concerns (an annotation of a concluded check). */
+  checkId?: string;
 }
 
 /** The order-path phases after pre-flight, plus the session phases and the machine's own. */
@@ -367,6 +371,7 @@ export function nextWake(s: MachineState): number | null {
     s.session.ackDeadline,
     s.lock?.nextAt,
   ];
+  for (const p of s.pending) times.push(p.until);
   const c = s.check;
   if (c) {
     if (c.verdict === null) times.push(c.boundAt, c.phaseDeadline, c.wakeAt);
