@@ -42,8 +42,6 @@ export class CheckFeed {
   /** Frames by kind since the last flush (book frames touch memory only). */
   readonly frameCounts = new Map<string, number>();
   reconnects = 0;
-  /** A connect in progress: since when, and its own timeout. */
-  connecting: { since: number; timeoutMs: number } | null = null;
   private readonly c: MonitorContext;
   private readonly dispatch: (e: Event) => void;
   private readonly view: FeedView;
@@ -75,11 +73,8 @@ export class CheckFeed {
       return;
     }
     const started = this.c.now();
-    this.connecting = { since: started, timeoutMs };
     this.dispatch({ type: "connecting", conn });
-    const res = await this.session.connect(url, null).finally(() => {
-      this.connecting = null;
-    });
+    const res = await this.session.connect(url, null, timeoutMs);
     if (!res.ok) {
       const timeout = this.c.now() - started >= timeoutMs;
       const e = { type: "connect_failed", conn, status: res.status ?? null, message: res.message, timeout } as const;

@@ -75,7 +75,7 @@ export class KeptSession {
   }
 
   /** Connects, first waiting out the backoff; refused once the bound is reached. */
-  async connect(url: string, checkId: string | null): Promise<ConnectResult> {
+  async connect(url: string, checkId: string | null, timeoutMs?: number): Promise<ConnectResult> {
     if (this.connects >= this.limit) {
       this.c.count(`${this.prefix}.connect_bound`);
       return { ok: false, kind: "bound", message: `reconnect bound reached (${this.limit} connects)` };
@@ -105,7 +105,7 @@ export class KeptSession {
       () => this.c.now(),
     );
     const started = this.c.now();
-    const res = await session.connect(this.c.scale(BASE_CONNECT_MS));
+    const res = await session.connect(timeoutMs ?? this.c.scale(BASE_CONNECT_MS));
     const ms = this.c.now() - started;
     if (!res.ok) {
       this.backoff(this.c.now());

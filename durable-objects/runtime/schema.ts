@@ -4,8 +4,6 @@
  * Everything needed after an eviction lives here; in-memory fields are caches.
  */
 
-export const SCHEMA_VERSION = 3;
-
 const MIGRATIONS: readonly string[][] = [
   // v1
   [

@@ -67,8 +67,7 @@ interface Row {
   [k: string]: SqlStorageValue;
 }
 
-function stagesOnly(raw: string): Record<string, { at: number; ms: number }> {
-  const parsed = JSON.parse(raw) as Record<string, { at: number; ms: number }>;
+function stagesOnly(parsed: Record<string, { at: number; ms: number }>): Record<string, { at: number; ms: number }> {
   const out: Record<string, { at: number; ms: number }> = {};
   for (const [k, v] of Object.entries(parsed)) out[k] = { at: v.at, ms: v.ms };
   return out;
@@ -157,7 +156,7 @@ export function checkRecordOf(
     trigger: typeof r.evidence.trigger === "string" ? r.evidence.trigger : null,
     started_at: r.started_at,
     finished_at: r.finished_at,
-    stages: stagesOnly(JSON.stringify(r.stages)),
+    stages: stagesOnly(r.stages),
     action: r.action,
     flatten: r.flatten,
     client_order_index: r.coi,
@@ -171,27 +170,18 @@ export function checkRecordOf(
 }
 
 function toRecord(r: Row, detail: "summary" | "full"): CheckRecord {
-  const evidence = JSON.parse(r.evidence) as Record<string, unknown>;
-  const rec: CheckRecord = {
-    id: r.id,
-    state: r.state,
-    verdict: r.state === "done" ? r.verdict : null,
-    first_failing_stage: r.first_failing_stage,
-    diagnosis: r.diagnosis,
-    reasons: JSON.parse(r.reasons) as string[],
-    market: Number(r.market),
-    trigger: typeof evidence.trigger === "string" ? evidence.trigger : null,
-    started_at: Number(r.started_at),
-    finished_at: r.finished_at === null ? null : Number(r.finished_at),
-    stages: stagesOnly(r.stages),
-    action: r.action,
-    flatten: r.flatten,
-    client_order_index: r.coi,
-    fill_latency_ms: r.fill_latency_ms === null ? null : Number(r.fill_latency_ms),
-  };
-  if (detail === "full") {
-    rec.evidence = evidence;
-    rec.flatten_detail = r.flatten_detail ? (JSON.parse(r.flatten_detail) as Record<string, unknown>) : null;
-  }
-  return rec;
+  return checkRecordOf(
+    {
+      ...r,
+      market: Number(r.market),
+      started_at: Number(r.started_at),
+      finished_at: r.finished_at === null ? null : Number(r.finished_at),
+      fill_latency_ms: r.fill_latency_ms === null ? null : Number(r.fill_latency_ms),
+      reasons: JSON.parse(r.reasons) as string[],
+      stages: JSON.parse(r.stages) as Record<string, { at: number; ms: number }>,
+      evidence: JSON.parse(r.evidence) as Record<string, unknown>,
+      flatten_detail: r.flatten_detail ? (JSON.parse(r.flatten_detail) as Record<string, unknown>) : null,
+    },
+    detail,
+  );
 }
