@@ -57,6 +57,14 @@ describe("a healthy check", () => {
     expect(Number(record.evidence.malformed_orders)).toBeGreaterThan(0);
     expect(h.state.check).toBeNull();
   });
+  it("asks for few saves: creation, the signed test order, its fill, the verdict, the flatten's signature, the end", () => {
+    const { h } = setup();
+    h.tick("k1");
+    h.runUntil(20_000);
+    const saves = h.effects.filter((e) => e.kind === "save").length;
+    expect(verdictOf(h).verdict).toBe("pass");
+    expect(saves).toBeLessThanOrEqual(6);
+  });
 });
 
 describe("dry run never sends", () => {
