@@ -368,6 +368,26 @@ describe("reconnects and alerts", () => {
   });
 });
 
+describe("continuous mode", () => {
+  it("keeps the session between checks, reconnects it after a drop, and the next check reuses it", () => {
+    const { h } = setup();
+    h.knobs.settings = settings({ mode: "continuous" });
+    h.tick("k1");
+    h.runUntil(10_000);
+    expect(h.state.check).toBeNull();
+    expect(h.state.session.status).toBe("open");
+    h.drop(0.3);
+    // The model book sends no deltas: the next check must come while the new snapshot is fresh.
+    h.runUntil(11_000);
+    expect(h.state.session.status).toBe("open");
+    h.tick("k2");
+    h.runUntil(25_000);
+    const second = [...h.records.values()][1]!;
+    expect(second.verdict?.verdict).toBe("pass");
+    expect(second.stages.connect?.reused).toBe(true);
+  });
+});
+
 describe("bad input", () => {
   it("a malformed answer changes nothing and is logged, never thrown", () => {
     const { h } = setup();
