@@ -10,6 +10,7 @@
 import { parseDecimal, rescale } from "../../lighter/decimal.ts";
 import { answer, log, type Ctx } from "./ctx.ts";
 import { conclude, finish } from "./conclude.ts";
+import { critical } from "./durable.ts";
 import type { Effect } from "./effects.ts";
 import type { Event, WireOrder } from "./events.ts";
 import {
@@ -83,18 +84,12 @@ export function step(state: MachineState, event: Event, now: number): StepResult
     };
   }
   const effects: Effect[] = [];
-  if (durable(state) !== durable(ctx.s)) effects.push({ kind: "save" });
+  if (critical(state) !== critical(ctx.s)) effects.push({ kind: "save" });
   effects.push(...ctx.fx);
   const before = nextWake(state);
   const after = nextWake(ctx.s);
   if (after !== before || event.type === "restarted") effects.push({ kind: "wake_at", at: after });
   return { state: ctx.s, effects };
-}
-
-/** The state without what needs no write: the book's top and frame times (a new socket resets them). */
-function durable(s: MachineState): string {
-  const { book: _book, lastFrameAt: _l, lastAccountFrameAt: _a, ...session } = s.session;
-  return JSON.stringify({ ...s, session });
 }
 
 function running(ctx: Ctx): CheckRecord | null {
