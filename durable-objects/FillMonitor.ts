@@ -36,7 +36,7 @@ import { queryLogs, type LogsPage, type LogsQuery } from "./views/logs.ts";
 import { marketUnits, type MarketUnits } from "./views/market.ts";
 import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
-import { acceptTail, pushEvents, setupTail, tailClose, tailMessage } from "./runtime/tail.ts";
+import { acceptTail, pushEvents, setupTail, TAIL_TAG, tailClose, tailMessage } from "./runtime/tail.ts";
 import { WatchRunner } from "./watch/runner.ts";
 
 export interface StartResult {
@@ -117,6 +117,7 @@ export class FillMonitor extends DurableObject<Env> {
       },
     });
     c.log.onFlush = (rows) => pushEvents(this.ctx, rows);
+    c.log.live = () => this.ctx.getWebSockets(TAIL_TAG).length > 0;
     const alerting = new Alerting({
       sql: c.sql,
       secret: c.secret,

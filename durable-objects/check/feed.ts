@@ -158,7 +158,7 @@ export class CheckFeed {
       );
     }
     const kind = frameKind(r);
-    if (kind !== "order_book") this.remember("in", text, at);
+    if (kind !== "order_book_update") this.remember("in", text, at);
     this.frameCounts.set(kind, (this.frameCounts.get(kind) ?? 0) + 1);
     const ours = this.view.ours();
     for (const e of r.events) {
@@ -193,7 +193,7 @@ function frameKind(r: FrameResult): string {
   if (r.pong) return "ping";
   const e = r.events[0];
   if (!e) return "other";
-  if (e.type === "book") return "order_book";
+  if (e.type === "book") return e.kind === "snapshot" ? "order_book_snapshot" : "order_book_update";
   if (e.type === "orders") return e.channel;
   if (e.type === "refused") return "error";
   return e.type;

@@ -83,6 +83,8 @@ export class EventLog {
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Called with the rows of each flush, ids included (the live tail pushes them). */
   onFlush: ((rows: (PendingEvent & { id: number })[]) => void) | null = null;
+  /** Whether someone follows the log live (then each event is written at the end of its turn). */
+  live: () => boolean = () => false;
 
   private readonly writes: { count: number };
 
@@ -101,6 +103,7 @@ export class EventLog {
     let json = JSON.stringify(redactValue(data));
     if (this.secrets.length > 0) json = redactKeyMaterial(json, this.secrets);
     this.pending.push({ at, level, event, check_id: checkId, data: json });
+    if (this.pending.length === 1 && this.live()) queueMicrotask(() => this.flushQuietly());
     this.soon();
   }
 
@@ -157,12 +160,16 @@ export class EventLog {
   private soon(): void {
     this.timer ??= setTimeout(() => {
       this.timer = null;
-      try {
-        this.flush();
-      } catch {
-        // storage unavailable (the object is shutting down)
-      }
+      this.flushQuietly();
     }, 5_000);
+  }
+
+  private flushQuietly(): void {
+    try {
+      this.flush();
+    } catch {
+      // storage unavailable (the object is shutting down)
+    }
   }
 
   prune(now: number): void {

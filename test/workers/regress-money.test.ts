@@ -153,43 +153,40 @@ describe("issue 16: checks never put money at risk", { timeout: 90_000 }, () => 
   });
 
   // regression for defect 5, fixed by the check machine (issue 16)
-  it.fails(
-    "a flatten that cannot run because the monitor's config became invalid alerts; it is never a silent skipped",
-    async () => {
-      const m = monitorFor("reg_flatten_config");
-      const stub = monitorStub(env, { id: m.id, locationHint: null });
-      await stub.status(m.id);
-      // Keep the check waiting for its fill so the config can change under it.
-      const late = await addFault({ name: "late_fill", ms: 1_500, account_index: m.account_index });
-      const broken = (JSON.parse(inject("monitorsJson")) as Record<string, unknown>[]).map((cfg) =>
-        Number(cfg.account_index) === m.account_index ? { ...cfg, max_slippage_bps: 99_999 } : cfg,
+  it("a flatten that cannot run because the monitor's config became invalid alerts; it is never a silent skipped", async () => {
+    const m = monitorFor("reg_flatten_config");
+    const stub = monitorStub(env, { id: m.id, locationHint: null });
+    await stub.status(m.id);
+    // Keep the check waiting for its fill so the config can change under it.
+    const late = await addFault({ name: "late_fill", ms: 1_500, account_index: m.account_index });
+    const broken = (JSON.parse(inject("monitorsJson")) as Record<string, unknown>[]).map((cfg) =>
+      Number(cfg.account_index) === m.account_index ? { ...cfg, max_slippage_bps: 99_999 } : cfg,
+    );
+    try {
+      await runCron("reg_flatten_config", nextTick());
+      await orderAccepted(m.id);
+      // A config edit between the order and its flatten: the entry is now invalid.
+      await runInDurableObject(stub, (instance: FillMonitor) => {
+        (instance as unknown as { env: Record<string, unknown> }).env = { ...env, MONITORS: JSON.stringify(broken) };
+      });
+      const c = await waitForVerdict(m.id, undefined, 40_000);
+      expect(c.flatten, JSON.stringify(c)).not.toBe("skipped");
+      const alerts = await waitFor(
+        "an alert about the flatten",
+        async () => {
+          const got = (await receivedAlerts("reg_flatten_config")).filter((a) =>
+            /flatten/.test(JSON.stringify(a.body)),
+          );
+          return got.length > 0 ? got : null;
+        },
+        10_000,
       );
-      try {
-        await runCron("reg_flatten_config", nextTick());
-        await orderAccepted(m.id);
-        // A config edit between the order and its flatten: the entry is now invalid.
-        await runInDurableObject(stub, (instance: FillMonitor) => {
-          (instance as unknown as { env: Record<string, unknown> }).env = { ...env, MONITORS: JSON.stringify(broken) };
-        });
-        const c = await waitForVerdict(m.id, undefined, 40_000);
-        expect(c.flatten, JSON.stringify(c)).not.toBe("skipped");
-        const alerts = await waitFor(
-          "an alert about the flatten",
-          async () => {
-            const got = (await receivedAlerts("reg_flatten_config")).filter((a) =>
-              /flatten/.test(JSON.stringify(a.body)),
-            );
-            return got.length > 0 ? got : null;
-          },
-          10_000,
-        );
-        expect(alerts.length).toBeGreaterThan(0);
-      } finally {
-        await clearFault(late);
-        await runInDurableObject(stub, (instance: FillMonitor) => {
-          (instance as unknown as { env: Record<string, unknown> }).env = env as unknown as Record<string, unknown>;
-        });
-      }
-    },
-  );
+      expect(alerts.length).toBeGreaterThan(0);
+    } finally {
+      await clearFault(late);
+      await runInDurableObject(stub, (instance: FillMonitor) => {
+        (instance as unknown as { env: Record<string, unknown> }).env = env as unknown as Record<string, unknown>;
+      });
+    }
+  });
 });
