@@ -1,22 +1,21 @@
 /**
  * FillMonitor: one Durable Object per (chain id, account, API key): it owns that key's nonces and
- * client order indexes. This class is the RPC surface and the alarm only; the check pipeline is in
- * check/runner.ts, its rules in worker/monitor/check/, and the pipeline's table in
- * worker/monitor/check/phases.ts.
+ * client order indexes. This class is the RPC surface and the alarm only: checks are the pure
+ * machine in worker/monitor/check/ (machine.ts), carried out by the interpreter in check/shell.ts
+ * on the runtime in runtime/ (alarm loop, kept session, event log); watch monitors run watch/.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { StartCheckRequest, WatchdogReport } from "./rpc-types.ts";
 import type { Notification } from "../worker/alerts/alert-policy.ts";
-import { loadConfig } from "../worker/config.ts";
+import { loadConfig, type MonitorConfig } from "../worker/config.ts";
 import { secretReader } from "../worker/secrets.ts";
 import { Alerting } from "./alerting.ts";
-import { MonitorContext } from "./check/context.ts";
-import { AlarmLoop } from "./check/hold.ts";
-import { currentId, runningCheck } from "./check/marks.ts";
-import { CheckRunner, type StartResult } from "./check/runner.ts";
+import { MonitorContext } from "./runtime/context.ts";
+import { AlarmLoop } from "./runtime/alarm.ts";
+import { CheckShell } from "./check/shell.ts";
 import {
-  checkView,
-  listChecks,
+  findCheck,
+  lockView,
   orderView,
   statusView,
   type CheckView,
@@ -24,25 +23,38 @@ import {
   type StatusView,
 } from "./check/views.ts";
 import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
-import { readCheck } from "./check/store.ts";
-import { crashNow, isCrash, type CrashPoint } from "./crash.ts";
-import { getMeta, migrate, setMeta } from "./schema.ts";
-import { listChecks as queryChecks, type ChecksPage, type ChecksQuery } from "./views/checks.ts";
+import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
+import { migrate, setMeta } from "./runtime/schema.ts";
+import { rowOf } from "./check/store.ts";
+import {
+  checkRecordOf,
+  listChecks as queryChecks,
+  liveMatches,
+  type ChecksPage,
+  type ChecksQuery,
+} from "./views/checks.ts";
 import { queryLogs, type LogsPage, type LogsQuery } from "./views/logs.ts";
 import { marketUnits, type MarketUnits } from "./views/market.ts";
 import { listIncidents, type IncidentsPage, type IncidentsQuery } from "./views/incidents.ts";
 import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
 import { readUptime, type Uptime } from "./views/uptime.ts";
-import { acceptTail, pushLatestEvent, setupTail, tailClose, tailMessage } from "./tail.ts";
+import { acceptTail, pushEvents, setupTail, TAIL_TAG, tailClose, tailMessage } from "./runtime/tail.ts";
 import { WatchRunner } from "./watch/runner.ts";
 import type { IngestOutcome } from "./watch/bot.ts";
 import type { DeliveryMetrics } from "../worker/api/metrics-bot.ts";
 import type { SeenReport } from "../worker/monitor/watch/bot-ingest.ts";
 
+export interface StartResult {
+  checkId: string;
+  duplicate: boolean;
+  /** The trigger found a check running: it was counted as a skipped tick (the id is the running check's). */
+  running: boolean;
+}
+
 interface Parts {
   c: MonitorContext;
-  runner: CheckRunner;
+  shell: CheckShell;
   alerting: Alerting;
   loop: AlarmLoop;
   /** Set when the monitor's mode is "watch": it owns the alarm and the session instead of the check runner. */
@@ -59,21 +71,34 @@ export class FillMonitor extends DurableObject<Env> {
   /** Test-only: the watchdog answers with this error, as a broken object would. */
   testBrokenWatchdog: string | null = null;
 
+  /** Test-only (runInDurableObject): pins the machine's client order index counter. */
+  testSetCoiCounter(counter: string): void {
+    const p = this.get();
+    if (p) p.shell.state = { ...p.shell.state, coiCounter: counter };
+  }
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     setupTail(ctx);
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
+      // The machine's stored state (if any) is loaded here: the interpreter feeds it `restarted`
+      // before any other event of this instance, from the alarm armed now if a check was running.
       const p = this.get();
-      // After an eviction or crash, whatever was in progress resumes from the alarm, right away.
-      if (p) p.c.setDeadline("resume", Date.now());
+      if (p && !p.watch && p.shell.state.check) await ctx.storage.setAlarm(Date.now());
     });
   }
 
   private config(id: string) {
-    const { monitors, problems } = loadConfig(this.env as unknown as Record<string, unknown>);
-    return { config: monitors.find((m) => m.id === id) ?? null, problems };
+    const { monitors, problems, invalid } = loadConfig(this.env as unknown as Record<string, unknown>);
+    const config = monitors.find((m) => m.id === id) ?? null;
+    // An entry with errors runs nothing, but its alerts still go to the targets that parsed.
+    this.alertsOf = config ?? invalid.find((x) => x.id === id) ?? null;
+    return { config, problems };
   }
+
+  /** The alert settings of this monitor's entry, valid or not. */
+  private alertsOf: { alerts: MonitorConfig["alerts"] } | null = null;
 
   private get(monitorId?: string): Parts | null {
     const sql = this.ctx.storage.sql;
@@ -82,6 +107,7 @@ export class FillMonitor extends DurableObject<Env> {
     if (!id) return null;
     if (this.parts && this.parts.c.monitorId === id) {
       this.parts.c.refreshConfig(this.config(id));
+      if (!this.parts.watch) this.parts.shell.refresh();
       return this.parts;
     }
     if (stored !== id) setMeta(sql, "monitor_id", id);
@@ -96,23 +122,21 @@ export class FillMonitor extends DurableObject<Env> {
         crashNow(this.ctx, point);
       },
     });
-    c.onEvent = () => pushLatestEvent(this.ctx);
+    c.log.onFlush = (rows) => pushEvents(this.ctx, rows);
+    c.log.live = () => this.ctx.getWebSockets(TAIL_TAG).length > 0;
     const alerting = new Alerting({
       sql: c.sql,
       secret: c.secret,
       monitorId: id,
-      config: () => c.cfg,
+      config: () => this.alertsOf,
       log: (level, event, data) => c.event(level, event, data, null),
       schedule: (at) => c.setDeadline("outbox", at),
     });
-    const runner = new CheckRunner(c, alerting);
-    const loop = new AlarmLoop(c, runner, async (name) => {
-      if (name !== "outbox") return false;
-      await alerting.flush(c.now());
-      return true;
-    });
+    const shell = new CheckShell(c, alerting);
+    const loop = new AlarmLoop(c, shell);
+    // A watch monitor's runner holds the alarm itself (it takes over onDeadlineSet).
     const watch = c.cfg?.mode === "watch" ? new WatchRunner(c, alerting) : null;
-    this.parts = { c, runner, alerting, loop, watch };
+    this.parts = { c, shell, alerting, loop, watch };
     return this.parts;
   }
 
@@ -131,7 +155,19 @@ export class FillMonitor extends DurableObject<Env> {
   async startCheck(req: StartCheckRequest): Promise<StartResult> {
     this.pauseNow(req.monitorId);
     this.refuseWatch(req.monitorId);
-    return this.must(req.monitorId).runner.startCheck(req.tickKey, req.trigger);
+    return this.tick(this.must(req.monitorId), req);
+  }
+
+  /** Feeds the trigger to the machine and reports what it made of it. */
+  private tick(p: Parts, req: StartCheckRequest): StartResult {
+    const s0 = p.shell.state;
+    const seen = s0.ticks.find((t) => t.key === req.tickKey);
+    p.shell.tick(req.tickKey, req.trigger);
+    const s = p.shell.state;
+    if (seen) return { checkId: seen.checkId ?? s.check?.id ?? "", duplicate: true, running: seen.checkId === null };
+    const t = s.ticks.find((x) => x.key === req.tickKey);
+    if (t && t.checkId !== null) return { checkId: t.checkId, duplicate: false, running: false };
+    return { checkId: s.check?.id ?? "", duplicate: false, running: true };
   }
 
   /** Manual start: refused (nothing recorded) while paused. */
@@ -144,7 +180,7 @@ export class FillMonitor extends DurableObject<Env> {
     if (parts.watch) return { watchMonitor: true };
     const retryAfterMs = manualRunRetryAfter(parts.c.sql, parts.c.now());
     if (retryAfterMs > 0) return { rateLimited: { retryAfterS: Math.ceil(retryAfterMs / 1000) } };
-    return parts.runner.startCheck(req.tickKey, req.trigger);
+    return this.tick(parts, req);
   }
 
   /** A watch monitor never places an order: no check runs on it. */
@@ -177,11 +213,18 @@ export class FillMonitor extends DurableObject<Env> {
     return this.pauseNow(monitorId);
   }
 
+  /** History rows, with the running check first (it has no row until its verdict). */
   async queryChecks(q: ChecksQuery): Promise<ChecksPage> {
-    return queryChecks(this.ctx.storage.sql, q);
+    const live = this.get()?.shell.state.check;
+    if (!live || live.verdict !== null || !liveMatches(q, live.startedAt)) return queryChecks(this.ctx.storage.sql, q);
+    const page =
+      q.limit > 1 ? queryChecks(this.ctx.storage.sql, { ...q, limit: q.limit - 1 }) : { checks: [], next_cursor: null };
+    const row = rowOf(live);
+    return { ...page, checks: [checkRecordOf(row, q.detail), ...page.checks.filter((c) => c.id !== live.id)] };
   }
 
   async queryLogs(q: LogsQuery): Promise<LogsPage> {
+    this.parts?.c.log.flush();
     return queryLogs(this.ctx.storage.sql, q);
   }
 
@@ -200,10 +243,10 @@ export class FillMonitor extends DurableObject<Env> {
     } & Partial<DeliveryMetrics>
   > {
     const p = this.must(monitorId);
-    const status = statusView(p.c, p.runner, p.alerting);
+    const status = statusView(p.c, p.shell, p.alerting);
     const targets = p.c.cfg?.alerts.targets.map((t) => t.type) ?? [];
     return {
-      ...metricsSnapshot(p.c.sql, targets, p.runner.lockView() ? 1 : 0),
+      ...metricsSnapshot(p.c.sql, targets, lockView(p.shell.state, p.c.now()) ? 1 : 0),
       counters: status.counters,
       budget: status.budget,
       reconnects: Number(status.session.reconnects ?? 0),
@@ -248,7 +291,7 @@ export class FillMonitor extends DurableObject<Env> {
 
   async status(monitorId: string): Promise<StatusView & { watch?: Record<string, unknown> }> {
     const p = this.must(monitorId);
-    const s = statusView(p.c, p.runner, p.alerting);
+    const s = statusView(p.c, p.shell, p.alerting);
     return p.watch
       ? { ...s, session: p.watch.sessionView(), watch: p.watch.view(), ...p.watch.bot.latency.view(p.c.now()) }
       : s;
@@ -256,43 +299,42 @@ export class FillMonitor extends DurableObject<Env> {
 
   async getCheck(id: string): Promise<CheckView | null> {
     const p = this.get();
-    const c = p ? readCheck(p.c.sql, id) : null;
-    return c ? checkView(c) : null;
-  }
-
-  async listChecks(limit: number): Promise<CheckView[]> {
-    const p = this.get();
-    return p ? listChecks(p.c, limit) : [];
+    return p ? findCheck(p.c.sql, p.shell.state, id) : null;
   }
 
   async getOrder(coi: string): Promise<OrderView | null> {
     const p = this.get();
-    return p ? orderView(p.c, coi) : null;
+    if (!p) return null;
+    p.c.log.flush();
+    return orderView(p.c.sql, p.shell.state, coi);
   }
 
   async setPaused(monitorId: string, paused: boolean): Promise<void> {
     const p = this.must(monitorId);
     setMeta(p.c.sql, "paused", paused ? "1" : "0");
     p.c.event("info", paused ? "monitor.paused" : "monitor.resumed", {}, null);
+    if (!p.watch) p.shell.refresh();
     if (!paused) p.watch?.keepAlive();
   }
 
   async housekeeping(monitorId: string): Promise<void> {
-    housekeeping(this.must(monitorId).c);
+    const p = this.must(monitorId);
+    housekeeping(p.c, p.shell.state.check?.id ?? "");
   }
 
   /** Liveness for the Worker's watchdog: answers from storage only, without touching the exchange. */
   async watchdog(monitorId: string): Promise<WatchdogReport> {
     if (this.testBrokenWatchdog) throw new Error(this.testBrokenWatchdog);
     const p = this.must(monitorId);
-    const cur = runningCheck(p.c) ?? (currentId(p.c) ? readCheck(p.c.sql, currentId(p.c)!) : null);
-    const last = getMeta(p.c.sql, "last_concluded_at");
+    const cur = p.shell.state.check;
+    const last =
+      p.c.sql.exec<{ at: number | null }>(`SELECT MAX(finished_at) AS at FROM checks`).toArray()[0]?.at ?? null;
     // A watch monitor concludes no checks: its liveness is the last successful reconciliation.
     const watched = p.watch ? p.watch.view().last_reconcile_at : undefined;
     return {
       monitorId,
       lastConcludedAt: typeof watched === "number" ? watched : last ? Number(last) : null,
-      runningCheck: cur ? { id: cur.id, startedAt: cur.started_at, boundAt: cur.bound_at } : null,
+      runningCheck: cur ? { id: cur.id, startedAt: cur.startedAt, boundAt: cur.boundAt } : null,
       now: p.c.now(),
     };
   }
@@ -315,6 +357,7 @@ export class FillMonitor extends DurableObject<Env> {
     if (!p) return;
     try {
       await (p.watch ?? p.loop).onAlarm();
+      p.c.log.flush();
     } catch (err) {
       // After a (test) crash the object is gone; the next instance resumes from SQLite.
       if (!isCrash(err)) throw err;

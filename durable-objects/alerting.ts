@@ -13,13 +13,14 @@ import {
   DEFAULT_POLICY,
   applyCheck,
   initialAlertState,
+  worthStoring,
   type AlertState,
   type CheckResult,
   type Notification,
 } from "../worker/alerts/alert-policy.ts";
 import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts";
-import type { LogLevel } from "./eventlog.ts";
-import { getMeta, setMeta } from "./schema.ts";
+import type { LogLevel } from "./runtime/eventlog.ts";
+import { getMeta, setMeta } from "./runtime/schema.ts";
 import { saveIncident } from "./views/incidents.ts";
 import { countVerdict } from "./views/uptime.ts";
 
@@ -57,7 +58,8 @@ export interface AlertingOptions {
   sql: SqlStorage;
   secret: SecretReader;
   monitorId: string;
-  config: () => MonitorConfig | null;
+  /** The monitor's alert settings: its entry's, or (entry invalid) the ones that parsed. */
+  config: () => Pick<MonitorConfig, "alerts"> | null;
   log: (level: LogLevel, event: string, data: Record<string, unknown>) => void;
   schedule: (at: number) => void;
 }
@@ -86,19 +88,20 @@ export class Alerting {
       degradedCounts: cfg?.alerts.degradedCounts ?? false,
       remindEveryMs: cfg?.alerts.remindEveryMs ?? DEFAULT_POLICY.remindEveryMs,
     };
-    const prev = this.state(stream);
+    const before = this.state(stream);
     const { state, notifications } = applyCheck(
-      prev,
+      before,
       result,
       stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:${stream}`,
       policy,
     );
-    if (prev.applied.includes(result.checkId)) return;
-    setMeta(this.o.sql, STATE_KEY[stream], JSON.stringify(state));
+    if (before.applied.includes(result.checkId)) return; // a replayed check: nothing to count or store
+    // A healthy monitor's passes change nothing worth a write (worthStoring).
+    if (worthStoring(before, state)) setMeta(this.o.sql, STATE_KEY[stream], JSON.stringify(state));
     if (stream === "checks") countVerdict(this.o.sql, result.at, result.verdict, result.firstFailingStage);
-    if (state.open && (notifications.length > 0 || state.open.failures !== prev.open?.failures))
+    if (state.open && (notifications.length > 0 || state.open.failures !== before.open?.failures))
       saveIncident(this.o.sql, stream, state.open, result.action, null);
-    else if (prev.open) saveIncident(this.o.sql, stream, prev.open, null, result.at);
+    else if (before.open) saveIncident(this.o.sql, stream, before.open, null, result.at);
     const targets = cfg?.alerts.targets ?? [];
     for (const n of notifications) {
       this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, {
@@ -129,7 +132,7 @@ export class Alerting {
     if (notifications.length > 0 && targets.length > 0) this.o.schedule(Date.now());
   }
 
-  private resolve(cfg: MonitorConfig, index: number): ResolvedTarget | null {
+  private resolve(cfg: Pick<MonitorConfig, "alerts">, index: number): ResolvedTarget | null {
     const t = cfg.alerts.targets[index];
     if (!t) return null;
     const read = (name: string | null) => (name ? this.o.secret(name) : null);
@@ -194,9 +197,9 @@ export class Alerting {
    * Dead-man's switch: `<url>` after a pass or degraded check, `<url>/fail` after a failure, and
    * nothing after a skip, so a blind or dead deployment goes quiet and the external switch fires.
    */
-  async heartbeat(checkId: string, verdict: "pass" | "degraded" | "fail" | "skipped"): Promise<void> {
+  async heartbeat(checkId: string, verdict: "pass" | "degraded" | "fail" | "skipped"): Promise<boolean> {
     const base = this.o.config()?.alerts.heartbeatUrl;
-    if (!base || verdict === "skipped") return;
+    if (!base || verdict === "skipped") return true;
     const url = verdict === "fail" ? `${base.replace(/\/+$/, "")}/fail` : base;
     try {
       const res = await fetch(url, {
@@ -207,8 +210,10 @@ export class Alerting {
       });
       await res.body?.cancel().catch(() => undefined);
       if (!res.ok) this.o.log("warn", "heartbeat.failed", { status: res.status });
+      return res.ok;
     } catch {
       this.o.log("warn", "heartbeat.failed", { status: null });
+      return false;
     }
   }
 

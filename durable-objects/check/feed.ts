@@ -1,72 +1,61 @@
 /**
- * The Lighter feed of one monitor: the outbound WebSocket session (connect, keepalive pings,
- * silence watchdog, close), the subscriptions (order_book, account_orders, account_all_orders),
- * the local order books, and the routing of every parsed frame to a listener. Frame handling is
- * synchronous and never throws: a broken frame is counted and logged as unexpected.
+ * The check's Lighter session for the machine: opening connection `conn` (`connecting`, then
+ * `connected` / `connect_failed`), the subscription frames we send (account channels with the
+ * cached auth token), and every frame received handed to the machine's FrameReader, whose events
+ * are dispatched in order (a drop is `closed`). The frames of our own orders are kept in the event
+ * log as the order's evidence, and the last frames for a failed check's evidence. Decides nothing.
  */
 import {
   accountAllOrdersChannel,
   accountOrdersChannel,
   orderBookChannel,
-  parseFrame,
   pongFrame,
   redactFrameForLog,
   subscribeFrame,
   unsubscribeFrame,
-  type LighterEvent,
-  type Order,
 } from "../../worker/lighter/messages.ts";
-import { OrderBook } from "../../worker/lighter/orderbook.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
-import { isCrash } from "../crash.ts";
-import { redactText } from "../eventlog.ts";
-import { bumpCounter } from "../schema.ts";
-import { WS_TOKEN_LIFETIME_S, type MonitorContext } from "./context.ts";
-import { KeptSession } from "./kept-session.ts";
-import type { ConnectResult } from "./session.ts";
+import type { Event } from "../../worker/monitor/check/events.ts";
+import { FrameReader, type FrameResult } from "../../worker/monitor/check/frames.ts";
+import type { SubChannel } from "../../worker/monitor/check/state.ts";
+import type { MonitorContext } from "../runtime/context.ts";
+import { isCrash } from "../runtime/crash.ts";
+import { redactText } from "../runtime/eventlog.ts";
+import { KeptSession } from "../runtime/kept-session.ts";
 
-/** The two channel families that carry our orders. */
-export type OrderChannel = "account_orders" | "account_all_orders";
-
-export interface FeedListener {
-  onBookSnapshot(market: number, at: number, levels: number): void;
-  onOrdersSubscribed(market: number, at: number, via: string | null): void;
-  onErrorFrame(code: number | null, message: string, at: number): void;
-  /** Orders from one frame, with the account the frame belongs to (null when it does not say). */
-  onOrders(orders: Order[], channel: OrderChannel, account: string | null, text: string, at: number): void;
-  onClosed(code: number, reason: string, at: number): void;
+/** What the feed needs from the machine's state: our own orders (their frames are kept as order evidence). */
+export interface FeedView {
+  ours(): ReadonlySet<string>;
 }
 
 const MAX_LAST_FRAMES = 12;
-/** Market ids a frame may name: the configured ones; anything else is unexpected, never a new book. */
 const MAX_FRAME_TEXT = 2_000;
+/** Exchange frames naming our orders are stored byte-for-byte up to this size. */
+const MAX_STORED_FRAME = 16_384;
 
-export class Feed {
-  readonly books = new Map<number, OrderBook>();
-  readonly bookUpdatedAt = new Map<number, number>();
-  readonly subscribedBooks = new Set<number>();
-  readonly subscribedOrders = new Set<number>();
-  allOrdersSubscribed = false;
+export class CheckFeed {
+  /** The connection number the machine gave the open socket (null: none). */
+  conn: number | null = null;
+  readonly session: KeptSession;
+  private readonly reader = new FrameReader();
   lastFrames: { at: number; dir: "in" | "out"; frame: string }[] = [];
-  lastAccountFrameAt: number | null = null;
-  /** Last frame time per order channel family. */
-  readonly lastChannelFrameAt = new Map<OrderChannel, number>();
+  /** Frames by kind since the last flush (book frames touch memory only). */
   readonly frameCounts = new Map<string, number>();
   reconnects = 0;
-  private readonly session: KeptSession;
-  private connecting: Promise<ConnectResult> | null = null;
-
   private readonly c: MonitorContext;
-  private readonly listener: FeedListener;
+  private readonly dispatch: (e: Event) => void;
+  private readonly view: FeedView;
 
-  constructor(c: MonitorContext, listener: FeedListener) {
+  constructor(c: MonitorContext, view: FeedView, dispatch: (e: Event) => void) {
     this.c = c;
-    this.listener = listener;
+    this.view = view;
+    this.dispatch = dispatch;
     this.session = new KeptSession(c, "session", {
       onFrame: (text, at) => this.onFrame(text, at),
-      onLost: (code, reason, at) => {
-        this.forgetSubscriptions();
-        this.listener.onClosed(code, reason, at);
+      onLost: (code, reason) => {
+        const conn = this.conn;
+        this.forget();
+        if (conn !== null) this.dispatch({ type: "closed", conn, code, reason, jitter: Math.random() });
       },
     });
   }
@@ -75,56 +64,66 @@ export class Feed {
     return this.session.isOpen;
   }
 
-  get isConnecting(): boolean {
-    return this.connecting !== null;
-  }
-
-  get openedAt(): number | null {
-    return this.session.openedAt;
-  }
-
-  get lastFrameAt(): number | null {
-    return this.session.lastFrameAt;
-  }
-
-  get framesIn(): number {
-    return this.session.framesIn;
-  }
-
-  /** Opens the session unless one is open or opening. */
-  async ensureOpen(checkId: string | null): Promise<ConnectResult> {
-    if (this.session.isOpen) return { ok: true };
-    if (!this.connecting) {
-      this.connecting = this.open(checkId).finally(() => {
-        this.connecting = null;
-      });
+  /** Opens connection `conn` and tells the machine how it went. */
+  async open(conn: number, timeoutMs: number): Promise<void> {
+    if (this.conn !== null) this.close(this.conn, "reopening");
+    const url = this.c.cfg?.wsUrl;
+    if (!url) {
+      this.dispatch({ type: "connect_failed", conn, status: null, message: "no ws_url", timeout: false, jitter: 0.5 });
+      return;
     }
-    return this.connecting;
+    const started = this.c.now();
+    this.dispatch({ type: "connecting", conn });
+    const res = await this.session.connect(url, null, timeoutMs);
+    if (!res.ok) {
+      const timeout = this.c.now() - started >= timeoutMs;
+      const e = { type: "connect_failed", conn, status: res.status ?? null, message: res.message, timeout } as const;
+      this.dispatch({ ...e, jitter: Math.random() });
+      return;
+    }
+    if (this.session.connects > 1) this.reconnects++;
+    this.forget();
+    this.conn = conn;
+    this.dispatch({ type: "connected", conn });
   }
 
-  private async open(checkId: string | null): Promise<ConnectResult> {
-    const res = await this.session.connect(this.c.cfg!.wsUrl, checkId);
-    if (res.ok) this.forgetSubscriptions();
-    return res;
-  }
-
-  /** Closes our side (no onClosed). */
-  close(reason: string): void {
+  /** Closes our side (the machine asked: no `closed` event). */
+  close(conn: number, reason: string): void {
+    if (conn !== this.conn) return;
     this.session.close(reason);
-    this.forgetSubscriptions();
+    this.forget();
   }
 
-  private forgetSubscriptions(): void {
-    this.books.clear();
-    this.subscribedBooks.clear();
-    this.subscribedOrders.clear();
-    this.allOrdersSubscribed = false;
+  private forget(): void {
+    this.conn = null;
+    this.reader.reset();
   }
 
-  send(frame: string): boolean {
-    const ok = this.session.send(frame);
+  /** Subscribes a channel on the open connection; account channels carry the cached 7 h token. */
+  subscribe(conn: number, channel: SubChannel, market: number, resubscribe: boolean): void {
+    if (conn !== this.conn) return;
+    if (channel === "order_book") {
+      if (resubscribe) this.send(unsubscribeFrame(orderBookChannel(market)));
+      this.send(subscribeFrame(orderBookChannel(market)));
+      return;
+    }
+    let token: string;
+    try {
+      token = this.c.authToken("ws");
+    } catch (err) {
+      this.dispatch({ type: "refused", conn, code: null, message: errorMessage(err), channel });
+      return;
+    }
+    const account = this.c.cfg!.accountIndex;
+    const name =
+      channel === "account_orders" ? accountOrdersChannel(market, account) : accountAllOrdersChannel(account);
+    if (resubscribe) this.send(unsubscribeFrame(name));
+    this.send(subscribeFrame(name, token));
+  }
+
+  private send(frame: string): void {
+    this.session.send(frame);
     this.remember("out", frame, this.c.now());
-    return ok;
   }
 
   private remember(dir: "in" | "out", frame: string, at: number): void {
@@ -133,131 +132,69 @@ export class Feed {
     if (this.lastFrames.length > MAX_LAST_FRAMES) this.lastFrames.shift();
   }
 
-  subscribeBook(market: number): void {
-    this.books.set(market, new OrderBook(market));
-    this.send(subscribeFrame(orderBookChannel(market)));
-  }
-
-  /** Re-subscribing a held channel answers 30003 with no snapshot: unsubscribe first (PROTOCOL.md §2.9). */
-  resubscribeBook(market: number): void {
-    this.send(unsubscribeFrame(orderBookChannel(market)));
-    this.send(subscribeFrame(orderBookChannel(market)));
-  }
-
-  /** account_orders/{m}/{account} and account_all_orders/{account}, each with a fresh token. */
-  subscribeOrders(market: number): void {
-    const cfg = this.c.cfg!;
-    const token = this.c.mintAuthToken(WS_TOKEN_LIFETIME_S);
-    this.send(subscribeFrame(accountOrdersChannel(market, cfg.accountIndex), token));
-    if (!this.allOrdersSubscribed) {
-      this.send(subscribeFrame(accountAllOrdersChannel(cfg.accountIndex), token));
-      this.allOrdersSubscribed = true;
-    }
-  }
-
   private onFrame(text: string, at: number): void {
     try {
       this.route(text, at);
     } catch (err) {
       // A frame must never take the object down: record it and go on.
       if (isCrash(err)) throw err;
-      bumpCounter(this.c.sql, "frames.handler_failed");
-      this.c.event(
-        "error",
-        "frame.handler_failed",
-        { error: errorMessage(err), frame: redactText(text.slice(0, 500)) },
-        null,
-      );
+      this.c.count("frames.handler_failed");
+      const detail = { error: errorMessage(err), frame: redactText(text.slice(0, 500)) };
+      this.c.event("error", "frame.handler_failed", detail, null);
     }
   }
 
   private route(text: string, at: number): void {
-    const ev = parseFrame(text);
-    this.frameCounts.set(ev.kind, (this.frameCounts.get(ev.kind) ?? 0) + 1);
-    if (ev.kind !== "order_book_update") this.remember("in", text, at);
-    switch (ev.kind) {
-      case "ping":
-        this.send(pongFrame());
-        return;
-      case "order_book_snapshot":
-      case "order_book_update":
-        return this.onBook(ev, text, at);
-      case "account_orders": {
-        const market = ev.market ?? null;
-        if (market !== null && !this.knownMarket(market))
-          return this.unexpected(`account_orders for market ${market}`, text);
-        this.lastAccountFrameAt = at;
-        this.lastChannelFrameAt.set("account_orders", at);
-        const m = market ?? this.c.cfg?.markets[0] ?? 0;
-        const first = !this.subscribedOrders.has(m);
-        this.subscribedOrders.add(m);
-        if (first || ev.subscribed)
-          this.listener.onOrdersSubscribed(m, at, ev.subscribed ? null : "first account update");
-        const account = ev.account !== null ? ev.account.toString() : channelAccount(ev.channel, 2);
-        this.listener.onOrders(ev.orders, "account_orders", account, text, at);
-        return;
+    const conn = this.conn;
+    if (conn === null) return;
+    const r = this.reader.read(text, conn);
+    if (r.pong) this.session.send(pongFrame());
+    if (r.unexpected) {
+      this.c.event(
+        "warn",
+        "frame.unexpected",
+        { reason: r.unexpected, frame: redactText(text.slice(0, MAX_FRAME_TEXT)) },
+        null,
+      );
+    }
+    const kind = frameKind(r);
+    if (kind !== "order_book_update") this.remember("in", text, at);
+    this.frameCounts.set(kind, (this.frameCounts.get(kind) ?? 0) + 1);
+    const ours = this.view.ours();
+    for (const e of r.events) {
+      if (e.type === "book" && e.kind === "gap") this.c.count("book.gaps");
+      if (e.type !== "orders") continue;
+      for (const o of e.orders) {
+        if (!ours.has(o.clientOrderIndex)) continue;
+        const frame =
+          text.length > MAX_STORED_FRAME ? { frame_truncated: text.slice(0, MAX_STORED_FRAME) } : { frame: text };
+        const detail = {
+          client_order_index: o.clientOrderIndex,
+          channel: e.channel,
+          status: o.status,
+          filled_base: o.filledBase,
+        };
+        this.c.event("debug", "order.frame", { ...detail, order_index: o.orderIndex, at, ...frame }, null);
       }
-      case "account_all_orders":
-        this.lastAccountFrameAt = at;
-        this.lastChannelFrameAt.set("account_all_orders", at);
-        this.listener.onOrders(ev.orders, "account_all_orders", channelAccount(ev.channel, 1), text, at);
-        return;
-      case "error":
-        bumpCounter(this.c.sql, "frames.error");
-        this.listener.onErrorFrame(ev.code, ev.message, at);
-        return;
-      case "unexpected":
-        return this.unexpected(ev.reason, text);
-      default:
-        return;
     }
+    for (const e of r.events) this.dispatch(e);
   }
 
-  private unexpected(reason: string, text: string): void {
-    bumpCounter(this.c.sql, "frames.unexpected");
-    this.c.event("warn", "frame.unexpected", { reason, frame: redactText(text.slice(0, MAX_FRAME_TEXT)) }, null);
-  }
-
-  private knownMarket(market: number): boolean {
-    return this.c.cfg?.markets.includes(market) ?? false;
-  }
-
-  private onBook(
-    ev: Extract<LighterEvent, { kind: "order_book_snapshot" | "order_book_update" }>,
-    text: string,
-    at: number,
-  ): void {
-    const market = ev.market;
-    if (!this.knownMarket(market)) return this.unexpected(`order book frame for unconfigured market ${market}`, text);
-    let book = this.books.get(market);
-    if (!book) {
-      book = new OrderBook(market);
-      this.books.set(market, book);
-    }
-    const r = book.apply(ev);
-    this.bookUpdatedAt.set(market, at);
-    if (r.kind === "gap") {
-      bumpCounter(this.c.sql, "book.gaps");
-      this.c.event("warn", "book.gap", { market, expected: String(r.expected), got: String(r.got) }, null);
-      this.resubscribeBook(market);
-      return;
-    }
-    if (ev.kind === "order_book_snapshot") {
-      this.subscribedBooks.add(market);
-      this.listener.onBookSnapshot(market, at, book.stats().levels);
-    }
-  }
-
-  /** Book frames touch memory only; their counts are flushed as aggregates. */
+  /** Book frames touch memory only; their counts go to the counters as aggregates. */
   flushCounts(): void {
-    for (const [k, v] of this.frameCounts) if (v > 0) bumpCounter(this.c.sql, `frames.${k}`, v);
+    for (const [k, v] of this.frameCounts) if (v > 0) this.c.count(`frames.${k}`, v);
     this.frameCounts.clear();
   }
 }
 
-/** The account a channel name ends with: `account_all_orders:516` (part 1), `account_orders:0:516` (part 2). */
-function channelAccount(channel: string, part: number): string | null {
-  const bits = channel.split(/[:/]/);
-  const v = bits[part];
-  return v !== undefined && /^\d+$/.test(v) ? BigInt(v).toString() : null;
+/** The kind a frame is counted under (`frames.<kind>`): what it turned into. */
+function frameKind(r: FrameResult): string {
+  if (r.unexpected) return "unexpected";
+  if (r.pong) return "ping";
+  const e = r.events[0];
+  if (!e) return "other";
+  if (e.type === "book") return e.kind === "snapshot" ? "order_book_snapshot" : "order_book_update";
+  if (e.type === "orders") return e.channel;
+  if (e.type === "refused") return "error";
+  return e.type;
 }

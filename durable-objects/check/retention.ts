@@ -2,7 +2,7 @@
  * Housekeeping: every table stays bounded. Rows are pruned by age and by count; stored frames are
  * kept only on failed checks and only for a while; the event log has its own caps.
  */
-import type { MonitorContext } from "./context.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 
 const DAY = 86_400_000;
 /** Row caps after housekeeping (each table is also pruned by age). */
@@ -23,7 +23,7 @@ export const MANUAL_RUNS = { max: 12, windowMs: 10 * 60_000 } as const;
 export function manualRunRetryAfter(sql: SqlStorage, now: number): number {
   const rows = sql
     .exec<{ at: number }>(
-      `SELECT at FROM ticks WHERE tick_key LIKE 'manual:%' AND at > ? ORDER BY at DESC LIMIT ?`,
+      `SELECT started_at AS at FROM checks WHERE tick_key LIKE 'manual:%' AND started_at > ? ORDER BY started_at DESC LIMIT ?`,
       now - MANUAL_RUNS.windowMs,
       MANUAL_RUNS.max,
     )
@@ -32,13 +32,12 @@ export function manualRunRetryAfter(sql: SqlStorage, now: number): number {
   return Math.max(1, rows[rows.length - 1]!.at + MANUAL_RUNS.windowMs - now);
 }
 
-export function housekeeping(c: MonitorContext): void {
+/** `current`: the check in the machine's state (never pruned). Orders and order events are old tables. */
+export function housekeeping(c: MonitorContext, current: string): void {
   const now = c.now();
   const sql = c.sql;
+  c.log.flush();
   c.log.prune(now);
-  const current =
-    sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'current_check'`).toArray()[0]?.value ?? "";
-  const lock = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'lock_coi'`).toArray()[0]?.value ?? "";
   sql.exec(`DELETE FROM ticks WHERE at < ?`, now - RETENTION.ticks.maxAgeMs);
   capRows(sql, "ticks", "at", RETENTION.ticks.maxRows);
   sql.exec(
@@ -54,9 +53,9 @@ export function housekeeping(c: MonitorContext): void {
        AND (verdict != 'fail' OR started_at < ?)`,
     now - RETENTION.framesMaxAgeMs,
   );
-  // Orders (with their signed txs) go with age, never the one the lock still waits for.
-  sql.exec(`DELETE FROM orders WHERE created_at < ? AND coi != ?`, now - RETENTION.orders.maxAgeMs, lock);
-  capRows(sql, "orders", "created_at", RETENTION.orders.maxRows, `coi != '${escape(lock)}'`);
+  // Orders of databases from before the check machine (the lock now lives in the machine's state).
+  sql.exec(`DELETE FROM orders WHERE created_at < ?`, now - RETENTION.orders.maxAgeMs);
+  capRows(sql, "orders", "created_at", RETENTION.orders.maxRows);
   sql.exec(`DELETE FROM order_events WHERE at < ?`, now - RETENTION.orderEvents.maxAgeMs);
   sql.exec(`DELETE FROM order_events WHERE coi NOT IN (SELECT coi FROM orders)`);
   capRows(sql, "order_events", "id", RETENTION.orderEvents.maxRows);

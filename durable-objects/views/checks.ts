@@ -67,8 +67,7 @@ interface Row {
   [k: string]: SqlStorageValue;
 }
 
-function stagesOnly(raw: string): Record<string, { at: number; ms: number }> {
-  const parsed = JSON.parse(raw) as Record<string, { at: number; ms: number }>;
+function stagesOnly(parsed: Record<string, { at: number; ms: number }>): Record<string, { at: number; ms: number }> {
   const out: Record<string, { at: number; ms: number }> = {};
   for (const [k, v] of Object.entries(parsed)) out[k] = { at: v.at, ms: v.ms };
   return out;
@@ -118,28 +117,71 @@ export function listChecks(sql: SqlStorage, q: ChecksQuery): ChecksPage {
   return { checks, next_cursor: more && last ? `${last.started_at}.${last.rid}` : null };
 }
 
-function toRecord(r: Row, detail: "summary" | "full"): CheckRecord {
-  const evidence = JSON.parse(r.evidence) as Record<string, unknown>;
+/** Whether a check that has no history row yet (the running one) belongs on the first page of `q`. */
+export function liveMatches(q: ChecksQuery, startedAt: number): boolean {
+  if (q.cursor !== null || q.verdict !== null || q.stage !== null || q.diagnosis !== null) return false;
+  return (q.since === null || startedAt >= q.since) && (q.until === null || startedAt < q.until);
+}
+
+/** The API record of a check that has no history row yet, from its row fields. */
+export function checkRecordOf(
+  r: {
+    id: string;
+    state: string;
+    verdict: string | null;
+    first_failing_stage: string | null;
+    diagnosis: string | null;
+    reasons: string[];
+    market: number;
+    started_at: number;
+    finished_at: number | null;
+    stages: Record<string, { at: number; ms: number }>;
+    evidence: Record<string, unknown>;
+    action: string | null;
+    flatten: string | null;
+    flatten_detail: Record<string, unknown> | null;
+    coi: string | null;
+    fill_latency_ms: number | null;
+  },
+  detail: "summary" | "full",
+): CheckRecord {
   const rec: CheckRecord = {
     id: r.id,
     state: r.state,
     verdict: r.state === "done" ? r.verdict : null,
     first_failing_stage: r.first_failing_stage,
     diagnosis: r.diagnosis,
-    reasons: JSON.parse(r.reasons) as string[],
-    market: Number(r.market),
-    trigger: typeof evidence.trigger === "string" ? evidence.trigger : null,
-    started_at: Number(r.started_at),
-    finished_at: r.finished_at === null ? null : Number(r.finished_at),
+    reasons: r.reasons,
+    market: r.market,
+    trigger: typeof r.evidence.trigger === "string" ? r.evidence.trigger : null,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
     stages: stagesOnly(r.stages),
     action: r.action,
     flatten: r.flatten,
     client_order_index: r.coi,
-    fill_latency_ms: r.fill_latency_ms === null ? null : Number(r.fill_latency_ms),
+    fill_latency_ms: r.fill_latency_ms,
   };
   if (detail === "full") {
-    rec.evidence = evidence;
-    rec.flatten_detail = r.flatten_detail ? (JSON.parse(r.flatten_detail) as Record<string, unknown>) : null;
+    rec.evidence = r.evidence;
+    rec.flatten_detail = r.flatten_detail;
   }
   return rec;
+}
+
+function toRecord(r: Row, detail: "summary" | "full"): CheckRecord {
+  return checkRecordOf(
+    {
+      ...r,
+      market: Number(r.market),
+      started_at: Number(r.started_at),
+      finished_at: r.finished_at === null ? null : Number(r.finished_at),
+      fill_latency_ms: r.fill_latency_ms === null ? null : Number(r.fill_latency_ms),
+      reasons: JSON.parse(r.reasons) as string[],
+      stages: JSON.parse(r.stages) as Record<string, { at: number; ms: number }>,
+      evidence: JSON.parse(r.evidence) as Record<string, unknown>,
+      flatten_detail: r.flatten_detail ? (JSON.parse(r.flatten_detail) as Record<string, unknown>) : null,
+    },
+    detail,
+  );
 }

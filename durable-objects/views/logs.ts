@@ -3,7 +3,7 @@
  * prefix), check id, time range and a case-insensitive text match over the event name and its
  * JSON data; newest first, cursor = the last id seen (ids only grow, so new rows never shift a page).
  */
-import type { LogLevel, LogRow } from "../eventlog.ts";
+import type { LogLevel, LogRow } from "../runtime/eventlog.ts";
 
 export interface LogsQuery {
   limit: number;

@@ -3,7 +3,7 @@
  * why and until when. A pause whose `until` has passed lifts itself the next time anything reads
  * it (status, a check start), so a maintenance window ends without a call to /resume.
  */
-import { getMeta, setMeta } from "../schema.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
 
 export interface PauseState {
   paused: boolean;

@@ -7,7 +7,7 @@
  */
 import type { ExchangeFill } from "../../worker/monitor/watch/bot-ledger.ts";
 import type { SeenReport } from "../../worker/monitor/watch/bot-ingest.ts";
-import { getMeta, setMeta } from "../schema.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
 
 const DAY = 24 * 3_600_000;
 

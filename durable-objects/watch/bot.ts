@@ -17,8 +17,8 @@ import { botPassResult } from "../../worker/monitor/watch/bot-rules.ts";
 import type { RestFill } from "../../worker/monitor/watch/ledger.ts";
 import type { DeliveryMetrics } from "../../worker/api/metrics-bot.ts";
 import type { Alerting, AlertStream } from "../alerting.ts";
-import { bumpCounter } from "../schema.ts";
-import type { MonitorContext } from "../check/context.ts";
+import { bumpCounter } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import { BotStore } from "./bot-store.ts";
 import { DeliveryLatency } from "./delivery.ts";
 

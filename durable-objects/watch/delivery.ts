@@ -7,7 +7,7 @@
  */
 import type { Order, Trade } from "../../worker/lighter/messages.ts";
 import { LatencyBook, type LatencySnapshot } from "../../worker/monitor/latency.ts";
-import { getMeta, setMeta } from "../schema.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
 
 const SNAPSHOT_KEY = "delivery_latency_snapshot";
 export const SNAPSHOT_EVERY_MS = 60_000;

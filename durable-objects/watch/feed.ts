@@ -17,12 +17,12 @@ import {
 import { parsePositions, type PositionReport } from "../../worker/monitor/watch/positions.ts";
 import type { FillChannel } from "../../worker/monitor/watch/rules.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
-import { isCrash } from "../crash.ts";
-import { redactText } from "../eventlog.ts";
-import { bumpCounter } from "../schema.ts";
-import type { MonitorContext } from "../check/context.ts";
-import { KeptSession } from "../check/kept-session.ts";
-import type { ConnectResult } from "../check/session.ts";
+import { isCrash } from "../runtime/crash.ts";
+import { redactText } from "../runtime/eventlog.ts";
+import { bumpCounter } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
+import { KeptSession } from "../runtime/kept-session.ts";
+import type { ConnectResult } from "../runtime/session.ts";
 
 export type WatchChannel = FillChannel | "account_all_positions";
 

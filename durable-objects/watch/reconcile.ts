@@ -18,8 +18,8 @@ import {
   type TradeMark,
   type WalkState,
 } from "../../worker/monitor/watch/trades-walk.ts";
-import type { MonitorContext } from "../check/context.ts";
-import { bumpCounter } from "../schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
+import { bumpCounter } from "../runtime/schema.ts";
 import type { WatchRest } from "./rest.ts";
 import type { WatchStore } from "./store.ts";
 import type { WatchVerdicts } from "./verdicts.ts";

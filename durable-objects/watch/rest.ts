@@ -24,8 +24,8 @@ import {
   type BudgetState,
 } from "../../worker/monitor/watch/budget.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
-import { bumpCounter } from "../schema.ts";
-import type { MonitorContext } from "../check/context.ts";
+import { bumpCounter } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 import type { WatchStore } from "./store.ts";
 
 const REST_TIMEOUT_MS = 10_000;

@@ -12,8 +12,8 @@ import type { Judged } from "../../worker/monitor/watch/ledger.ts";
 import { channelResult, cycleResult, type PositionMove } from "../../worker/monitor/watch/rules.ts";
 import type { WalkGap } from "../../worker/monitor/watch/trades-walk.ts";
 import type { Alerting, AlertStream } from "../alerting.ts";
-import { bumpCounter } from "../schema.ts";
-import type { MonitorContext } from "../check/context.ts";
+import { bumpCounter } from "../runtime/schema.ts";
+import type { MonitorContext } from "../runtime/context.ts";
 
 const MAX_RECENT = 20;
 const MAX_IN_EVIDENCE = 10;

@@ -2,7 +2,7 @@
  * Monitor benchmark.
  * 1. CPU per processed frame (Node, the monitor's own code path: parseFrame + OrderBook for book
  *    deltas; parseFrame + the check core's identity match and fill reducer (observed + noteWsOrder,
- *    exactly what durable-objects/check/order-path.ts runs) for order updates), with JSON.parse of the same frames as the
+ *    what the check machine runs on an order report) for order updates), with JSON.parse of the same frames as the
  *    floor: the overhead is (process N − parse N) / N.
  * 2. In workerd, driven through the Miniflare API at the version wrangler brings: the real bundled
  *    Worker and FillMonitor against the in-process simulator — fill-detection latency (simulator
@@ -218,6 +218,13 @@ async function workerdRows(): Promise<BenchRow[]> {
         value: frames ? (writes * 1000) / frames : 0,
         unit: "writes",
         note: `${writes} writes over ${frames} frames in ${n} checks (book frames write none)`,
+      },
+      {
+        suite: "monitor",
+        name: "storage write statements per healthy check (workerd, check + flatten + alerts + log)",
+        value: writes / n,
+        unit: "writes",
+        note: `${writes} write statements in ${n} passing checks (issue 16 bar: ≤ 15; issue 18 target ≤ 10)`,
       },
     ];
   } finally {

@@ -6,7 +6,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CrashPoint } from "../../durable-objects/crash.ts";
+import type { CrashPoint } from "../../durable-objects/runtime/crash.ts";
 import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
 import { monitorStub } from "../../worker/stub.ts";
 import { api, monitorFor, monitorStatus, runCron, simOrders, waitFor, waitForVerdict } from "./helpers.ts";

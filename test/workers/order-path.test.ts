@@ -80,12 +80,8 @@ describe("the order path never double-trades", () => {
     // The monitor's next client order index is (apiKey << 40) | (counter + 1): pin the counter,
     // then rest an order of our own under that index so it is live when the monitor signs.
     const counter = (1n << 40n) - 1000n;
-    await runInDurableObject(stub, (instance: FillMonitor, state) => {
-      void instance;
-      state.storage.sql.exec(
-        `INSERT INTO meta (key, value) VALUES ('coi_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-        counter.toString(),
-      );
+    await runInDurableObject(stub, (instance: FillMonitor) => {
+      instance.testSetCoiCounter(counter.toString());
     });
     const coi = (BigInt(m.api_key_index) << 40n) | (counter + 1n);
     // A bid 5% under the last trade: inside the price band, far from the asks, so it rests.

@@ -82,43 +82,39 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("issue 16: every check concludes with the right verdict, in time", { timeout: 90_000 }, () => {
   // regression for defect 6, fixed by the check machine (issue 16)
-  it.fails(
-    "alert targets that never answer: the next check still concludes within its bound, with the right verdict",
-    async () => {
-      const m = monitorFor("reg_hung_alerts");
-      const f = await addFault({ name: "withhold_account_orders", account_index: m.account_index });
-      try {
-        // The first failure pages at once (fail_after 1) through four targets that hang.
-        await runCron("reg_hung_alerts", nextTick());
-        const first = await explained(m.id, concluded(m.id, null, 30_000));
-        expect(first.diagnosis).toBe("filled_not_reported_on_ws");
-        await waitFor(
-          "the hanging targets were called",
-          async () => (await received("/hang/reg_hung_alerts")).length > 0,
-        );
-        // The first check finishes (its flatten) and the next trigger starts a new check.
-        await explained(m.id, waitForVerdict(m.id, first.id, 15_000));
-        await runCron("reg_hung_alerts", nextTick());
-        const running = await explained(
-          m.id,
-          waitFor("the second check", async () => {
-            const s = await monitorStatus(m.id);
-            return s.last_check && s.last_check.id !== first.id ? (s.last_check as Check) : null;
-          }),
-        );
-        expect(running.bound_at).not.toBeNull();
-        const bound = running.bound_at!;
-        const second = await explained(m.id, concluded(m.id, running.id, Math.max(1_000, bound - Date.now() + 3_000)));
-        expect(Date.now()).toBeLessThanOrEqual(bound + 3_000);
-        // The order went out well inside the bound, and the withheld fill is named as such.
-        expect(second.stages.order_accepted?.at ?? Infinity).toBeLessThan(bound);
-        expect(second).toMatchObject({ verdict: "fail", diagnosis: "filled_not_reported_on_ws" });
-      } finally {
-        await clearFault(f);
-      }
-    },
-    150_000,
-  );
+  it("alert targets that never answer: the next check still concludes within its bound, with the right verdict", async () => {
+    const m = monitorFor("reg_hung_alerts");
+    const f = await addFault({ name: "withhold_account_orders", account_index: m.account_index });
+    try {
+      // The first failure pages at once (fail_after 1) through four targets that hang.
+      await runCron("reg_hung_alerts", nextTick());
+      const first = await explained(m.id, concluded(m.id, null, 30_000));
+      expect(first.diagnosis).toBe("filled_not_reported_on_ws");
+      await waitFor(
+        "the hanging targets were called",
+        async () => (await received("/hang/reg_hung_alerts")).length > 0,
+      );
+      // The first check finishes (its flatten) and the next trigger starts a new check.
+      await explained(m.id, waitForVerdict(m.id, first.id, 30_000));
+      await runCron("reg_hung_alerts", nextTick());
+      const running = await explained(
+        m.id,
+        waitFor("the second check", async () => {
+          const s = await monitorStatus(m.id);
+          return s.last_check && s.last_check.id !== first.id ? (s.last_check as Check) : null;
+        }),
+      );
+      expect(running.bound_at).not.toBeNull();
+      const bound = running.bound_at!;
+      const second = await explained(m.id, concluded(m.id, running.id, Math.max(1_000, bound - Date.now() + 3_000)));
+      expect(Date.now()).toBeLessThanOrEqual(bound + 3_000);
+      // The order went out well inside the bound, and the withheld fill is named as such.
+      expect(second.stages.order_accepted?.at ?? Infinity).toBeLessThan(bound);
+      expect(second).toMatchObject({ verdict: "fail", diagnosis: "filled_not_reported_on_ws" });
+    } finally {
+      await clearFault(f);
+    }
+  }, 150_000);
 
   // regression for defect 7, fixed by the check machine (issue 16)
   it.fails(
@@ -148,53 +144,47 @@ describe("issue 16: every check concludes with the right verdict, in time", { ti
   );
 
   // regression for defect 8, fixed by the check machine (issue 16)
-  it.fails(
-    "the socket is down while the order fills: reconnect_gap (degraded), not filled_not_reported_on_ws",
-    async () => {
-      const m = monitorFor("reg_drop_gap");
-      const late = await addFault({ name: "late_fill", ms: 1_500, account_index: m.account_index });
-      const faults: string[] = [late];
-      try {
-        await runCron("reg_drop_gap", nextTick());
-        await orderAccepted(m.id);
-        // Down from now until well after the fill (1.5 s after the order): no socket can report it.
-        faults.push(await addFault({ name: "refuse_connections", account_index: m.account_index }));
-        faults.push(await addFault({ name: "drop_connection", account_index: m.account_index }));
-        await sleep(2_500);
-        while (faults.length) await clearFault(faults.pop()!);
-        const c = await waitForVerdict(m.id, undefined, 40_000);
-        expect(findings(c), JSON.stringify(c)).not.toContain("filled_not_reported_on_ws");
-        expect(c.verdict).toBe("degraded");
-        expect(findings(c)).toContain("reconnect_gap");
-      } finally {
-        while (faults.length) await clearFault(faults.pop()!);
-      }
-    },
-  );
+  it("the socket is down while the order fills: reconnect_gap (degraded), not filled_not_reported_on_ws", async () => {
+    const m = monitorFor("reg_drop_gap");
+    const late = await addFault({ name: "late_fill", ms: 1_500, account_index: m.account_index });
+    const faults: string[] = [late];
+    try {
+      await runCron("reg_drop_gap", nextTick());
+      await orderAccepted(m.id);
+      // Down from now until well after the fill (1.5 s after the order): no socket can report it.
+      faults.push(await addFault({ name: "refuse_connections", account_index: m.account_index }));
+      faults.push(await addFault({ name: "drop_connection", account_index: m.account_index }));
+      await sleep(2_500);
+      while (faults.length) await clearFault(faults.pop()!);
+      const c = await waitForVerdict(m.id, undefined, 40_000);
+      expect(findings(c), JSON.stringify(c)).not.toContain("filled_not_reported_on_ws");
+      expect(c.verdict).toBe("degraded");
+      expect(findings(c)).toContain("reconnect_gap");
+    } finally {
+      while (faults.length) await clearFault(faults.pop()!);
+    }
+  });
 
   // regression for defect 9, fixed by the check machine (issue 16)
-  it.fails(
-    "a forged fill frame plus REST lag: REST's answer (no fill) overrules the frame, the check fails",
-    async () => {
-      const m = monitorFor("reg_forge_lag");
-      const ids = [
-        await addFault({ name: "never_match", account_index: m.account_index }),
-        await addFault({ name: "forge_fill", mode: "other_order", account_index: m.account_index }),
-        // REST shows the order (canceled, nothing filled) 4 s after it executed: inside the bound.
-        await addFault({ name: "rest_lag_ms", ms: 4_000, account_index: m.account_index }),
-      ];
-      try {
-        const c = await settledCheck("reg_forge_lag");
-        expect(c.verdict, JSON.stringify(c)).toBe("fail");
-        expect(["not_filled", "ws_rest_mismatch"], JSON.stringify(c)).toContain(c.diagnosis);
-      } finally {
-        for (const id of ids) await clearFault(id);
-      }
-    },
-  );
+  it("a forged fill frame plus REST lag: REST's answer (no fill) overrules the frame, the check fails", async () => {
+    const m = monitorFor("reg_forge_lag");
+    const ids = [
+      await addFault({ name: "never_match", account_index: m.account_index }),
+      await addFault({ name: "forge_fill", mode: "other_order", account_index: m.account_index }),
+      // REST shows the order (canceled, nothing filled) 4 s after it executed: inside the bound.
+      await addFault({ name: "rest_lag_ms", ms: 4_000, account_index: m.account_index }),
+    ];
+    try {
+      const c = await settledCheck("reg_forge_lag");
+      expect(c.verdict, JSON.stringify(c)).toBe("fail");
+      expect(["not_filled", "ws_rest_mismatch"], JSON.stringify(c)).toContain(c.diagnosis);
+    } finally {
+      for (const id of ids) await clearFault(id);
+    }
+  });
 
   // regression for defect 10, fixed by the check machine (issue 16)
-  it.fails("every new socket dropped at once: reconnects are bounded per check and back off", async () => {
+  it("every new socket dropped at once: reconnects are bounded per check and back off", async () => {
     const m = monitorFor("reg_storm");
     const late = await addFault({ name: "late_fill", ms: 1_000, account_index: m.account_index });
     let drop: string | null = null;
@@ -225,34 +215,31 @@ describe("issue 16: every check concludes with the right verdict, in time", { ti
 
 describe("issue 16, seen by reading", { timeout: 90_000 }, () => {
   // regression for issue 16 ("a known fact is never replaced by an unknown or absent answer"), fixed by the check machine
-  it.fails(
-    "REST forgets an order it had shown: the check never calls it order_not_found, and the lock holds",
-    async () => {
-      const m = monitorFor("reg_rest_forgets");
-      // The WebSocket never reports the order; the fill comes 3 s late, so REST shows it open first.
-      const ids = [
-        await addFault({ name: "withhold_orders", account_index: m.account_index }),
-        await addFault({ name: "late_fill", ms: 3_000, account_index: m.account_index }),
-      ];
-      try {
-        await runCron("reg_rest_forgets", nextTick());
-        const running = await orderAccepted(m.id);
-        const coi = running.client_order_index!;
-        await restSaw(m.id, coi, null);
-        ids.push(await addFault({ name: "rest_forget", account_index: m.account_index }));
-        const c = await waitForVerdict(m.id, running.id, 40_000);
-        expect(findings(c), JSON.stringify(c)).not.toContain("order_not_found");
-        // The order REST once showed is not resolved by an absent answer: no new order may start.
-        const s = await monitorStatus(m.id);
-        expect(s.order_lock, JSON.stringify(c)).toBeTruthy();
-      } finally {
-        for (const id of ids) await clearFault(id);
-      }
-    },
-  );
+  it("REST forgets an order it had shown: the check never calls it order_not_found, and the lock holds", async () => {
+    const m = monitorFor("reg_rest_forgets");
+    // The WebSocket never reports the order; the fill comes 3 s late, so REST shows it open first.
+    const ids = [
+      await addFault({ name: "withhold_orders", account_index: m.account_index }),
+      await addFault({ name: "late_fill", ms: 3_000, account_index: m.account_index }),
+    ];
+    try {
+      await runCron("reg_rest_forgets", nextTick());
+      const running = await orderAccepted(m.id);
+      const coi = running.client_order_index!;
+      await restSaw(m.id, coi, null);
+      ids.push(await addFault({ name: "rest_forget", account_index: m.account_index }));
+      const c = await waitForVerdict(m.id, running.id, 40_000);
+      expect(findings(c), JSON.stringify(c)).not.toContain("order_not_found");
+      // The order REST once showed is not resolved by an absent answer: no new order may start.
+      const s = await monitorStatus(m.id);
+      expect(s.order_lock, JSON.stringify(c)).toBeTruthy();
+    } finally {
+      for (const id of ids) await clearFault(id);
+    }
+  });
 
   // regression for issue 16 ("a malformed one counted and skipped, the rest kept"), fixed by the check machine
-  it.fails("a malformed order beside ours in the same frame: ours is still seen, the check passes", async () => {
+  it("a malformed order beside ours in the same frame: ours is still seen, the check passes", async () => {
     const m = monitorFor("reg_malformed_order");
     const f = await addFault({ name: "malformed_order_beside", account_index: m.account_index });
     try {

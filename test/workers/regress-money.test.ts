@@ -64,159 +64,142 @@ async function orderAccepted(monitorId: string): Promise<CheckJson> {
 
 describe("issue 16: checks never put money at risk", { timeout: 90_000 }, () => {
   // regression for defect 1, fixed by the check machine (issue 16)
-  it.fails(
-    "dry_run: true with a private key sends nothing: no sendTx reaches the exchange, the verdict is skipped / dry_run",
-    async () => {
-      const m = monitorFor("reg_dry_run");
-      const since = await lastRequestSeq();
-      const nonceBefore = (await simAccount(m.account_index)).api_keys.find(
-        (k) => k.api_key_index === m.api_key_index,
-      )!.next_nonce;
-      const c = await settledCheck("reg_dry_run");
-      // Whatever the verdict says, the exchange saw no transaction: no request, no order, no nonce used.
-      expect(sendTxsOf(await simRequests(since), m.account_index), JSON.stringify(c)).toEqual([]);
-      expect(await simOrders(m.account_index)).toEqual([]);
-      const nonceAfter = (await simAccount(m.account_index)).api_keys.find(
-        (k) => k.api_key_index === m.api_key_index,
-      )!.next_nonce;
-      expect(nonceAfter).toBe(nonceBefore);
-      expect(c).toMatchObject({ verdict: "skipped", diagnosis: "dry_run" });
-    },
-  );
+  it("dry_run: true with a private key sends nothing: no sendTx reaches the exchange, the verdict is skipped / dry_run", async () => {
+    const m = monitorFor("reg_dry_run");
+    const since = await lastRequestSeq();
+    const nonceBefore = (await simAccount(m.account_index)).api_keys.find(
+      (k) => k.api_key_index === m.api_key_index,
+    )!.next_nonce;
+    const c = await settledCheck("reg_dry_run");
+    // Whatever the verdict says, the exchange saw no transaction: no request, no order, no nonce used.
+    expect(sendTxsOf(await simRequests(since), m.account_index), JSON.stringify(c)).toEqual([]);
+    expect(await simOrders(m.account_index)).toEqual([]);
+    const nonceAfter = (await simAccount(m.account_index)).api_keys.find(
+      (k) => k.api_key_index === m.api_key_index,
+    )!.next_nonce;
+    expect(nonceAfter).toBe(nonceBefore);
+    expect(c).toMatchObject({ verdict: "skipped", diagnosis: "dry_run" });
+  });
 
   // regression for defect 2, fixed by the check machine (issue 16)
-  it.fails(
-    "a position already open (5 ETH long) is still 5 ETH after the check: the flatten closes only the check's own fill",
-    async () => {
-      const m = monitorFor("reg_position");
-      const shifted = await sim("/_sim/position_shift", {
-        method: "POST",
-        body: JSON.stringify({ account_index: m.account_index, market: 0, delta: "50000" }),
-      });
-      expect(shifted.status).toBe(200);
-      const before = await simPosition(m.account_index);
-      expect(before).toBe(50_000n);
-      const c = await settledCheck("reg_position");
-      const after = await simPosition(m.account_index);
-      // Within the order's rounding: the test order is a few minimum sizes at most (0.0050 ETH = 50).
-      const drift = after - before;
-      expect(drift < 0n ? -drift : drift, `position ${before} → ${after}; check ${JSON.stringify(c)}`).toBeLessThan(
-        100n,
-      );
-      // No order of ours was ever larger than the check's own test order.
-      const orders = await simOrders(m.account_index);
-      const test = orders.find((o) => o.client_order_id === c.client_order_index);
-      if (test) {
-        for (const o of orders)
-          expect(Number(o.initial_base_amount), JSON.stringify(o)).toBeLessThanOrEqual(
-            Number(test.initial_base_amount) * 2,
-          );
-      }
-    },
-  );
+  it("a position already open (5 ETH long) is still 5 ETH after the check: the flatten closes only the check's own fill", async () => {
+    const m = monitorFor("reg_position");
+    const shifted = await sim("/_sim/position_shift", {
+      method: "POST",
+      body: JSON.stringify({ account_index: m.account_index, market: 0, delta: "50000" }),
+    });
+    expect(shifted.status).toBe(200);
+    const before = await simPosition(m.account_index);
+    expect(before).toBe(50_000n);
+    const c = await settledCheck("reg_position");
+    const after = await simPosition(m.account_index);
+    // Within the order's rounding: the test order is a few minimum sizes at most (0.0050 ETH = 50).
+    const drift = after - before;
+    expect(drift < 0n ? -drift : drift, `position ${before} → ${after}; check ${JSON.stringify(c)}`).toBeLessThan(100n);
+    // No order of ours was ever larger than the check's own test order.
+    const orders = await simOrders(m.account_index);
+    const test = orders.find((o) => o.client_order_id === c.client_order_index);
+    if (test) {
+      for (const o of orders)
+        expect(Number(o.initial_base_amount), JSON.stringify(o)).toBeLessThanOrEqual(
+          Number(test.initial_base_amount) * 2,
+        );
+    }
+  });
 
   // regression for defect 3, fixed by the check machine (issue 16)
-  it.fails(
-    "a restarted object whose account subscriptions are refused (20013) sends no order: the verdict is auth_rejected",
-    async () => {
-      const m = monitorFor("reg_fresh_auth");
-      const stub = monitorStub(env, { id: m.id, locationHint: null });
-      // One healthy check, then the object is evicted between checks (on-demand objects always are).
-      const first = await settledCheck("reg_fresh_auth");
-      expect(first.verdict).toBe("pass");
-      await evictDurableObject(stub);
-      const ordersBefore = (await simOrders(m.account_index)).length;
-      const since = await lastRequestSeq();
-      const f = await addFault({ name: "reject_auth", account_index: m.account_index });
-      try {
-        await runCron("reg_fresh_auth", nextTick());
-        // Stop at the first sendTx (the defect) or at the verdict, whichever comes first.
-        const sent = await explained(
-          m.id,
-          waitFor(
-            "a verdict or a sendTx",
-            async () => {
-              const sends = sendTxsOf(await simRequests(since), m.account_index);
-              if (sends.length > 0) return { sends, c: null };
-              const c = (await monitorStatus(m.id)).last_check;
-              return c && c.id !== first.id && c.verdict !== null ? { sends, c } : null;
-            },
-            60_000,
-          ),
-        );
-        expect(sent.sends, "an order was sent after the account subscriptions were refused").toEqual([]);
-        const c = sent.c!;
-        expect((await simOrders(m.account_index)).length).toBe(ordersBefore);
-        expect(c).toMatchObject({
-          verdict: "fail",
-          first_failing_stage: "orders_subscribed",
-          diagnosis: "auth_rejected",
-        });
-      } finally {
-        await clearFault(f);
-      }
-    },
-  );
+  it("a restarted object whose account subscriptions are refused (20013) sends no order: the verdict is auth_rejected", async () => {
+    const m = monitorFor("reg_fresh_auth");
+    const stub = monitorStub(env, { id: m.id, locationHint: null });
+    // One healthy check, then the object is evicted between checks (on-demand objects always are).
+    const first = await settledCheck("reg_fresh_auth");
+    expect(first.verdict).toBe("pass");
+    await evictDurableObject(stub);
+    const ordersBefore = (await simOrders(m.account_index)).length;
+    const since = await lastRequestSeq();
+    const f = await addFault({ name: "reject_auth", account_index: m.account_index });
+    try {
+      await runCron("reg_fresh_auth", nextTick());
+      // Stop at the first sendTx (the defect) or at the verdict, whichever comes first.
+      const sent = await explained(
+        m.id,
+        waitFor(
+          "a verdict or a sendTx",
+          async () => {
+            const sends = sendTxsOf(await simRequests(since), m.account_index);
+            if (sends.length > 0) return { sends, c: null };
+            const c = (await monitorStatus(m.id)).last_check;
+            return c && c.id !== first.id && c.verdict !== null ? { sends, c } : null;
+          },
+          60_000,
+        ),
+      );
+      expect(sent.sends, "an order was sent after the account subscriptions were refused").toEqual([]);
+      const c = sent.c!;
+      expect((await simOrders(m.account_index)).length).toBe(ordersBefore);
+      expect(c).toMatchObject({
+        verdict: "fail",
+        first_failing_stage: "orders_subscribed",
+        diagnosis: "auth_rejected",
+      });
+    } finally {
+      await clearFault(f);
+    }
+  });
 
   // regression for defect 4, fixed by the check machine (issue 16)
-  it.fails(
-    "a flatten interrupted by a restart still closes the position: it opens its own session and sends",
-    async () => {
-      const m = monitorFor("reg_evict_flatten");
-      const stub = monitorStub(env, { id: m.id, locationHint: null });
-      await stub.status(m.id);
-      const before = await simPosition(m.account_index);
-      // The object dies right before the flatten's order goes out (the crash point no other test
-      // arms); the next instance has no book and no session in memory.
-      await runInDurableObject(stub, (instance: FillMonitor) => {
-        instance.testCrashAt = "before_flatten_send";
-      });
-      const c = await settledCheck("reg_evict_flatten", 40_000);
-      expect(["pass", "degraded"], JSON.stringify(c)).toContain(c.verdict);
-      const after = await simPosition(m.account_index);
-      expect(after, `position ${before} → ${after}; flatten ${c.flatten} ${JSON.stringify(c)}`).toBe(before);
-      expect(c.flatten).toBe("ok");
-    },
-  );
+  it("a flatten interrupted by a restart still closes the position: it opens its own session and sends", async () => {
+    const m = monitorFor("reg_evict_flatten");
+    const stub = monitorStub(env, { id: m.id, locationHint: null });
+    await stub.status(m.id);
+    const before = await simPosition(m.account_index);
+    // The object dies right before the flatten's order goes out (the crash point no other test
+    // arms); the next instance has no book and no session in memory.
+    await runInDurableObject(stub, (instance: FillMonitor) => {
+      instance.testCrashAt = "before_flatten_send";
+    });
+    const c = await settledCheck("reg_evict_flatten", 40_000);
+    expect(["pass", "degraded"], JSON.stringify(c)).toContain(c.verdict);
+    const after = await simPosition(m.account_index);
+    expect(after, `position ${before} → ${after}; flatten ${c.flatten} ${JSON.stringify(c)}`).toBe(before);
+    expect(c.flatten).toBe("ok");
+  });
 
   // regression for defect 5, fixed by the check machine (issue 16)
-  it.fails(
-    "a flatten that cannot run because the monitor's config became invalid alerts; it is never a silent skipped",
-    async () => {
-      const m = monitorFor("reg_flatten_config");
-      const stub = monitorStub(env, { id: m.id, locationHint: null });
-      await stub.status(m.id);
-      // Keep the check waiting for its fill so the config can change under it.
-      const late = await addFault({ name: "late_fill", ms: 1_500, account_index: m.account_index });
-      const broken = (JSON.parse(inject("monitorsJson")) as Record<string, unknown>[]).map((cfg) =>
-        Number(cfg.account_index) === m.account_index ? { ...cfg, max_slippage_bps: 99_999 } : cfg,
+  it("a flatten that cannot run because the monitor's config became invalid alerts; it is never a silent skipped", async () => {
+    const m = monitorFor("reg_flatten_config");
+    const stub = monitorStub(env, { id: m.id, locationHint: null });
+    await stub.status(m.id);
+    // Keep the check waiting for its fill so the config can change under it.
+    const late = await addFault({ name: "late_fill", ms: 1_500, account_index: m.account_index });
+    const broken = (JSON.parse(inject("monitorsJson")) as Record<string, unknown>[]).map((cfg) =>
+      Number(cfg.account_index) === m.account_index ? { ...cfg, max_slippage_bps: 99_999 } : cfg,
+    );
+    try {
+      await runCron("reg_flatten_config", nextTick());
+      await orderAccepted(m.id);
+      // A config edit between the order and its flatten: the entry is now invalid.
+      await runInDurableObject(stub, (instance: FillMonitor) => {
+        (instance as unknown as { env: Record<string, unknown> }).env = { ...env, MONITORS: JSON.stringify(broken) };
+      });
+      const c = await waitForVerdict(m.id, undefined, 40_000);
+      expect(c.flatten, JSON.stringify(c)).not.toBe("skipped");
+      const alerts = await waitFor(
+        "an alert about the flatten",
+        async () => {
+          const got = (await receivedAlerts("reg_flatten_config")).filter((a) =>
+            /flatten/.test(JSON.stringify(a.body)),
+          );
+          return got.length > 0 ? got : null;
+        },
+        10_000,
       );
-      try {
-        await runCron("reg_flatten_config", nextTick());
-        await orderAccepted(m.id);
-        // A config edit between the order and its flatten: the entry is now invalid.
-        await runInDurableObject(stub, (instance: FillMonitor) => {
-          (instance as unknown as { env: Record<string, unknown> }).env = { ...env, MONITORS: JSON.stringify(broken) };
-        });
-        const c = await waitForVerdict(m.id, undefined, 40_000);
-        expect(c.flatten, JSON.stringify(c)).not.toBe("skipped");
-        const alerts = await waitFor(
-          "an alert about the flatten",
-          async () => {
-            const got = (await receivedAlerts("reg_flatten_config")).filter((a) =>
-              /flatten/.test(JSON.stringify(a.body)),
-            );
-            return got.length > 0 ? got : null;
-          },
-          10_000,
-        );
-        expect(alerts.length).toBeGreaterThan(0);
-      } finally {
-        await clearFault(late);
-        await runInDurableObject(stub, (instance: FillMonitor) => {
-          (instance as unknown as { env: Record<string, unknown> }).env = env as unknown as Record<string, unknown>;
-        });
-      }
-    },
-  );
+      expect(alerts.length).toBeGreaterThan(0);
+    } finally {
+      await clearFault(late);
+      await runInDurableObject(stub, (instance: FillMonitor) => {
+        (instance as unknown as { env: Record<string, unknown> }).env = env as unknown as Record<string, unknown>;
+      });
+    }
+  });
 });

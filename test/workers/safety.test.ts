@@ -136,9 +136,9 @@ describe("bounded storage", () => {
     await runInDurableObject(stub, (_i: FillMonitor, state) => {
       for (let i = 0; i < MANUAL_RUNS.max; i++) {
         state.storage.sql.exec(
-          `INSERT INTO ticks (tick_key, check_id, at, outcome) VALUES (?, ?, ?, 'ran')`,
-          `manual:spam:${i}`,
+          `INSERT INTO checks (id, tick_key, market, state, phase, started_at) VALUES (?, ?, 0, 'done', 'done', ?)`,
           `spam-${i}`,
+          `manual:spam:${i}`,
           Date.now() - i * 1000,
         );
       }

@@ -201,3 +201,13 @@ export function applyCheck(
   }
   return { state, notifications: out };
 }
+
+/**
+ * Whether a new state needs storing: not when nothing is open or counting towards an incident
+ * before and after (a healthy monitor's passes only move `consecutivePasses` and the replay list,
+ * which matter only while an incident is open or failures are counting).
+ */
+export function worthStoring(before: AlertState, after: AlertState): boolean {
+  const quiet = (s: AlertState) => s.open === null && s.consecutiveFailures === 0 && s.firstFailure === null;
+  return !(quiet(before) && quiet(after));
+}

@@ -44,10 +44,3 @@ export function formatDecimal(value: bigint, scale: number): string {
   const s = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
   return neg ? `-${s}` : s;
 }
-
-export function compareDecimal(a: Decimal, b: Decimal): number {
-  const s = Math.max(a.scale, b.scale);
-  const x = rescale(a, s);
-  const y = rescale(b, s);
-  return x < y ? -1 : x > y ? 1 : 0;
-}

@@ -408,10 +408,6 @@ export function accountAllOrdersChannel(account: bigint | number): string {
 export function accountAllTradesChannel(account: bigint | number): string {
   return `account_all_trades/${BigInt(account).toString()}`;
 }
-export function tradeChannel(market: number): string {
-  return `trade/${market}`;
-}
-
 export function subscribeFrame(channel: string, auth?: string): string {
   return JSON.stringify(auth === undefined ? { type: "subscribe", channel } : { type: "subscribe", channel, auth });
 }

@@ -8,7 +8,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { Alerting } from "../../../durable-objects/alerting.ts";
-import { migrate } from "../../../durable-objects/schema.ts";
+import { migrate } from "../../../durable-objects/runtime/schema.ts";
 import { listIncidents } from "../../../durable-objects/views/incidents.ts";
 import { HOUR_MS, RING_HOURS, countVerdict, readUptime } from "../../../durable-objects/views/uptime.ts";
 import type { CheckResult } from "../../../worker/alerts/alert-policy.ts";

@@ -6,7 +6,7 @@
 import { DatabaseSync } from "node:sqlite";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { migrate } from "../../../durable-objects/schema.ts";
+import { migrate } from "../../../durable-objects/runtime/schema.ts";
 import { metricsSnapshot } from "../../../durable-objects/views/metrics.ts";
 import { countVerdict, readUptime } from "../../../durable-objects/views/uptime.ts";
 import { formatMetrics, type MonitorMetrics } from "../../../worker/api/metrics-format.ts";

@@ -57,6 +57,14 @@ describe("a healthy check", () => {
     expect(Number(record.evidence.malformed_orders)).toBeGreaterThan(0);
     expect(h.state.check).toBeNull();
   });
+  it("asks for few saves: creation, the signed test order, its fill, the verdict, the flatten's signature, the end", () => {
+    const { h } = setup();
+    h.tick("k1");
+    h.runUntil(20_000);
+    const saves = h.effects.filter((e) => e.kind === "save").length;
+    expect(verdictOf(h).verdict).toBe("pass");
+    expect(saves).toBeLessThanOrEqual(6);
+  });
 });
 
 describe("dry run never sends", () => {
@@ -357,6 +365,53 @@ describe("reconnects and alerts", () => {
     h.runUntil(40_000);
     expect(h.records.size).toBe(2);
     for (const r of h.records.values()) expect(r.verdict!.at).toBeLessThanOrEqual(r.boundAt);
+  });
+});
+
+describe("continuous mode", () => {
+  it("keeps the session between checks, reconnects it after a drop, and the next check reuses it", () => {
+    const { h } = setup();
+    h.knobs.settings = settings({ mode: "continuous" });
+    h.tick("k1");
+    h.runUntil(10_000);
+    expect(h.state.check).toBeNull();
+    expect(h.state.session.status).toBe("open");
+    h.drop(0.3);
+    // The model book sends no deltas: the next check must come while the new snapshot is fresh.
+    h.runUntil(11_000);
+    expect(h.state.session.status).toBe("open");
+    h.tick("k2");
+    h.runUntil(25_000);
+    const second = [...h.records.values()][1]!;
+    expect(second.verdict?.verdict).toBe("pass");
+    expect(second.stages.connect?.reused).toBe(true);
+  });
+});
+
+describe("bad input", () => {
+  it("a malformed answer changes nothing and is logged, never thrown", () => {
+    const { h } = setup();
+    h.knobs.restLatency = 300;
+    h.tick("k1");
+    for (let t = 0; t < 5_000 && h.state.check?.phase !== "preflight"; t += 1) h.runUntil(t);
+    const ref = h.state.pending.find((p) => p.what === "preflight")!.ref;
+    const before = JSON.stringify(h.state);
+    const r = step(
+      h.state,
+      {
+        type: "preflight_data",
+        ref,
+        spec: {
+          ok: true,
+          value: { marketIndex: 0, sizeDecimals: 4, priceDecimals: 2, minBase: "x", minQuote: "1", quoteDecimals: 6 },
+        },
+        position: { ok: true, value: "not a number" },
+        apiKey: null,
+      },
+      h.world.now,
+    );
+    expect(JSON.stringify(r.state)).toBe(before);
+    expect(r.effects).toEqual([expect.objectContaining({ kind: "log", event: "machine.bad_event" })]);
   });
 });
 

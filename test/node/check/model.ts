@@ -156,6 +156,10 @@ function invariants(w: World, h: Harness, problems: string[]): void {
       if (!said) problems.push(`${id} left the position at ${p.end} (was ${p.start}) without an alert`);
     }
   }
+  for (const fx of h.effects) {
+    if (fx.kind === "log" && fx.event === "machine.bad_event")
+      problems.push(`the machine refused an event: ${JSON.stringify(fx.data)}`);
+  }
   const c = h.state.check;
   if (c && c.verdict === null && w.now > c.boundAt + 1)
     problems.push(`${c.id} still running ${w.now - c.boundAt} ms past its bound`);

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import { parseDecimal, formatDecimal } from "../../../worker/lighter/decimal.ts";
-import { FillTracker, classifyStatus } from "../../../worker/lighter/fills.ts";
+import { classifyStatus } from "../../../worker/lighter/fills.ts";
 import {
   ORDER_STATUSES,
   parseFrame,
@@ -138,32 +138,6 @@ describe("OrderBook", () => {
 });
 
 describe("fills", () => {
-  it("a fill is an increase of filled_base_amount; IOC remainder canceled-* still books its fill; duplicates add nothing", () => {
-    const t = new FillTracker();
-    t.track(42n, 0);
-    const ord = (filled: string, status: string) => {
-      const ev = parseFrame(accountUpdate(filled, status));
-      if (ev.kind !== "account_orders") throw new Error("bad");
-      return ev.orders[0]!;
-    };
-    expect(t.applyOrder(ord("0.0000", "open")).map((e) => e.kind)).toEqual(["seen", "status"]);
-    const f1 = t.applyOrder(ord("0.0020", "open"));
-    expect(f1.find((e) => e.kind === "fill")).toMatchObject({ deltaBase: 20n, cumulativeBase: 20n });
-    expect(t.applyOrder(ord("0.0020", "open"))).toEqual([]);
-    const f2 = t.applyOrder(ord("0.0030", "canceled-not-enough-liquidity"));
-    expect(f2.find((e) => e.kind === "fill")).toMatchObject({ deltaBase: 10n });
-    expect(f2.find((e) => e.kind === "status")).toMatchObject({ terminal: true, reason: "not-enough-liquidity" });
-    expect(t.applyOrder(ord("0.0010", "canceled")).some((e) => e.kind === "anomaly")).toBe(true);
-    // Still below the 0.0030 already booked: no fill, the decrease flagged again, the new status kept.
-    expect(t.applyOrder(ord("0.0010", "filled"))).toMatchObject([
-      { kind: "anomaly", anomaly: "filled_decreased" },
-      { kind: "status", status: "filled", terminal: true },
-    ]);
-    expect(t.get(42n)).toMatchObject({ filledBase: 30n, status: "filled", terminal: true });
-    // Orders we do not track are ignored.
-    const other = parseFrame(accountUpdate("0.0050", "filled", "7"));
-    expect(other.kind === "account_orders" && t.applyOrder(other.orders[0]!)).toEqual([]);
-  });
   it("every status string is classified", () => {
     for (const s of ORDER_STATUSES) {
       const c = classifyStatus(s);
@@ -171,28 +145,6 @@ describe("fills", () => {
       expect(c.reason).not.toBe("unknown");
     }
     expect(classifyStatus("mystery")).toEqual({ terminal: false, reason: "unknown" });
-  });
-  it("trades are de-duplicated and a sum over the cumulative amount is reported", () => {
-    const t = new FillTracker();
-    t.track(42n, 0);
-    const ev = parseFrame(accountUpdate("0.0020", "open"));
-    if (ev.kind !== "account_orders") throw new Error("bad");
-    t.applyOrder(ev.orders[0]!);
-    const trade = (id: string, size: string) =>
-      parseFrame(
-        `{"type":"update/account_all_trades","channel":"account_all_trades:1234","trades":{"0":[{"trade_id":${id},"trade_id_str":"${id}","tx_hash":"aa","type":"trade","market_id":0,"size":"${size}","price":"2352.74","usd_amount":"4.70","ask_id":${bigOrderIndex},"ask_id_str":"${bigOrderIndex}","bid_id":1,"ask_client_id":42,"bid_client_id":0,"ask_account_id":1234,"bid_account_id":9,"is_maker_ask":false,"timestamp":1}]}}`,
-      );
-    const tr1 = trade("16164557907", "0.0020");
-    if (tr1.kind !== "trades") throw new Error(`bad trade ${JSON.stringify(tr1)}`);
-    expect(t.applyTrade(tr1.trades[0]!)).toEqual([
-      { kind: "trade", clientOrderIndex: 42n, tradeId: 16164557907n, size: 20n, duplicate: false },
-    ]);
-    expect(t.applyTrade(tr1.trades[0]!)[0]).toMatchObject({ duplicate: true });
-    const tr2 = trade("16164557908", "0.0010");
-    if (tr2.kind !== "trades") throw new Error("bad");
-    expect(
-      t.applyTrade(tr2.trades[0]!).some((e) => e.kind === "anomaly" && e.anomaly === "trade_sum_exceeds_cumulative"),
-    ).toBe(true);
   });
   it("decimals are exact", () => {
     expect(parseDecimal("10.000000")).toEqual({ value: 10000000n, scale: 6 });

@@ -177,10 +177,6 @@ function batchToAffine(points: readonly Point[]): Point[] {
   return out;
 }
 
-export function negate(p: Point): Point {
-  return { x: p.x, y: fp5Neg(p.y), z: p.z };
-}
-
 export function toAffine(p: Point): { x: Fp5; y: Fp5 } | null {
   if (isNeutral(p)) return null;
   const zi = fp5Div(FP5_ONE, p.z);

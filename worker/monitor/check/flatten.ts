@@ -202,11 +202,9 @@ function awaitBook(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
 }
 
 function confirmPosition(ctx: Ctx, f: FlattenState): void {
+  // The last flatten order's facts stay (resolved): nothing to save until the position answers.
   f.step = "confirm_position";
   f.nextAt = ctx.now;
-  f.order = null;
-  f.tx = null;
-  f.facts = null;
 }
 
 /** The flatten order: signed → transmitted → looked up until resolved; its fill counts as closed. */
@@ -227,8 +225,6 @@ function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     f.freshNonce = o.firstReply?.kind === "nonce_rejected";
     log(ctx, "info", "flatten.order_resolved", { how: r.how, filled_base: filled.toString(), closed_base: f.closed });
     f.step = "await_book";
-    f.facts = null;
-    f.tx = null;
     f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
     return awaitBook(ctx, c, f);
   }

@@ -10,6 +10,7 @@
 import { parseDecimal, rescale } from "../../lighter/decimal.ts";
 import { answer, log, type Ctx } from "./ctx.ts";
 import { conclude, finish } from "./conclude.ts";
+import { critical } from "./durable.ts";
 import type { Effect } from "./effects.ts";
 import type { Event, WireOrder } from "./events.ts";
 import {
@@ -70,21 +71,25 @@ export interface StepResult {
 /** Advances the machine by one event at time `now`. Never throws on any event; never mutates `state`. */
 export function step(state: MachineState, event: Event, now: number): StepResult {
   const ctx: Ctx = { s: JSON.parse(JSON.stringify(state)) as MachineState, now, fx: [] };
-  handle(ctx, event);
-  advance(ctx, event.type === "wake" ? (event.jitter ?? 0.5) : 0.5);
+  try {
+    handle(ctx, event);
+    advance(ctx, event.type === "wake" ? (event.jitter ?? 0.5) : 0.5);
+  } catch (err) {
+    // A malformed event (e.g. a position that is not a number) changes nothing and is logged.
+    const error = err instanceof Error ? err.message : String(err);
+    const data = { type: String((event as { type?: unknown }).type), error };
+    return {
+      state,
+      effects: [{ kind: "log", level: "error", event: "machine.bad_event", data, checkId: state.check?.id ?? null }],
+    };
+  }
   const effects: Effect[] = [];
-  if (durable(state) !== durable(ctx.s)) effects.push({ kind: "save" });
+  if (critical(state) !== critical(ctx.s)) effects.push({ kind: "save" });
   effects.push(...ctx.fx);
   const before = nextWake(state);
   const after = nextWake(ctx.s);
   if (after !== before || event.type === "restarted") effects.push({ kind: "wake_at", at: after });
   return { state: ctx.s, effects };
-}
-
-/** The state without what needs no write: the book's top and frame times (a new socket resets them). */
-function durable(s: MachineState): string {
-  const { book: _book, lastFrameAt: _l, lastAccountFrameAt: _a, ...session } = s.session;
-  return JSON.stringify({ ...s, session });
 }
 
 function running(ctx: Ctx): CheckRecord | null {

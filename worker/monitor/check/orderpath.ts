@@ -26,7 +26,8 @@ function options(c: CheckRecord): DecideOptions {
   const st = c.settings;
   // Every subscribed channel must report the fill, unless the session dropped or the object was
   // restarted during the check (frames may then have been missed for reasons of our own).
-  const gap = c.interrupted || c.gaps.length > 0;
+  const sentAt = c.facts?.firstTransmitAt ?? null;
+  const gap = c.interrupted || (sentAt !== null && c.gaps.some((g) => (g.to ?? Number.MAX_SAFE_INTEGER) >= sentAt));
   return {
     timeScale: st.timeScale,
     // After an account subscription was refused nothing more goes out, not even the same bytes again.

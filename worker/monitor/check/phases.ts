@@ -52,7 +52,7 @@ export const PHASES: Readonly<Record<Phase, PhaseSpec>> = {
   },
   await_order: {
     stage: "order_seen",
-    waitsFor: "our order and its fill on the WebSocket",
+    waitsFor: "our order and its fill on the WebSocket (REST is polled meanwhile, within the REST budget)",
     baseMs: 15_000,
     onDeadline: "reconcile over REST",
   },
@@ -60,7 +60,7 @@ export const PHASES: Readonly<Record<Phase, PhaseSpec>> = {
     stage: "fill_seen",
     waitsFor: "REST to confirm what the WebSocket reported (rest_confirm_ms)",
     baseMs: 5_000,
-    onDeadline: "degraded rest_lagging (the WebSocket fill stands)",
+    onDeadline: "ask REST for two reconcile rounds more, then degraded rest_lagging (the WebSocket fill stands)",
   },
   reconcile: {
     stage: "fill_seen",
@@ -70,9 +70,10 @@ export const PHASES: Readonly<Record<Phase, PhaseSpec>> = {
   },
   late_watch: {
     stage: "fill_seen",
-    waitsFor: "a late WebSocket report of a fill REST already shows",
-    baseMs: 10_000,
-    onDeadline: "fail filled_not_reported_on_ws",
+    waitsFor: "the channels to report a fill REST already shows (ws_report_tolerance_ms)",
+    baseMs: 3_000,
+    onDeadline:
+      "fail filled_not_reported_on_ws (reconnect_gap when the socket was down; check_interrupted after a restart)",
   },
 };
 

@@ -18,7 +18,9 @@ const ORDER_PHASES: ReadonlySet<string> = new Set(["send", "await_order", "confi
 
 export function onRestarted(ctx: Ctx): void {
   const s = ctx.s;
-  s.session = emptySession(s.session.conn + 1);
+  // Connection numbers and refs move far past anything the lost instance may have handed out.
+  s.session = emptySession(s.session.conn + 1_000);
+  s.seq += 1_000_000;
   s.pending = [];
   if (s.lock) s.lock.nextAt = ctx.now;
   const c = s.check;

@@ -4,8 +4,6 @@
  * Everything needed after an eviction lives here; in-memory fields are caches.
  */
 
-export const SCHEMA_VERSION = 3;
-
 const MIGRATIONS: readonly string[][] = [
   // v1
   [
@@ -134,6 +132,19 @@ const MIGRATIONS: readonly string[][] = [
          AND finished_at >= (CAST(strftime('%s', 'now') AS INTEGER) - 744 * 3600) * 1000
        GROUP BY 1, 2, 3, 4
        ON CONFLICT DO NOTHING`,
+  // v4 in the merged order (v3 is the incidents/uptime migration of another branch): the check
+  // machine's state as one row, and each check's full record on its history row. The columns
+  // ws_filled_base, seen_at, first_fill_at, terminal_at, filled_quote of `orders` and the tables
+  // `orders`, `order_events`, `ticks`, `deadlines` of v1/v2 stay for old databases; nothing writes
+  // them any more except `deadlines` (the alert outbox).
+  [
+    `CREATE TABLE IF NOT EXISTS machine (id INTEGER PRIMARY KEY, state TEXT NOT NULL, check_id TEXT, updated_at INTEGER NOT NULL)`,
+    `ALTER TABLE checks ADD COLUMN record TEXT`,
+    `ALTER TABLE checks ADD COLUMN flatten_coi TEXT`,
+    `ALTER TABLE checks ADD COLUMN notional_usd REAL`,
+    `CREATE INDEX IF NOT EXISTS checks_coi ON checks (coi)`,
+    `CREATE INDEX IF NOT EXISTS checks_flatten_coi ON checks (flatten_coi)`,
+    `CREATE INDEX IF NOT EXISTS checks_tick ON checks (tick_key)`,
   ],
 ];
 
@@ -143,7 +154,14 @@ export function migrate(sql: SqlStorage): void {
   const row = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).toArray()[0];
   let version = row ? Number(row.value) : 0;
   for (; version < MIGRATIONS.length; version++) {
-    for (const stmt of MIGRATIONS[version] ?? []) sql.exec(stmt);
+    for (const stmt of MIGRATIONS[version] ?? []) {
+      try {
+        sql.exec(stmt);
+      } catch (err) {
+        // Migrations are additive; a column an earlier numbering already added is not an error.
+        if (!/duplicate column name/i.test(err instanceof Error ? err.message : String(err))) throw err;
+      }
+    }
     sql.exec(
       `INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
       String(version + 1),
@@ -156,17 +174,10 @@ export type MetaKey =
   /** The monitor this object serves (one object per monitor). */
   | "monitor_id"
   | "schema_version"
-  /** The check this object drives (running or flattening); "" when none. */
-  | "current_check"
-  | "check_seq"
   /** "1" while paused, "0" otherwise. */
   | "paused"
   /** JSON: who paused, why and until when (views/pause.ts). */
   | "pause_info"
-  | "coi_counter"
-  | "next_nonce"
-  /** JSON map market → signed residual position carried to the next check. */
-  | "residual"
   | "alert_state"
   | "alert_state_flatten"
   | "alert_state_monitor"
@@ -182,17 +193,10 @@ export type MetaKey =
   | "bot_last_contact_at"
   /** JSON LatencySnapshot of the delivery-latency percentiles (watch/delivery.ts). */
   | "delivery_latency_snapshot"
-  /** JSON FlattenState while a flatten is in progress, "" otherwise. */
-  | "flatten"
+  /** JSON { at, pub }: the API key's registered public key matched ours at `at` (cached an hour). */
   | "apikey_check"
-  | "reconnect_attempt"
-  /** Client order index of the latest test order not yet resolved, "" when none. */
-  | "lock_coi"
-  /** JSON { reason, count } of consecutive skips for the same reason. */
-  | "skip_streak"
-  | "last_concluded_at"
-  | `market_${number}`
-  | `traded_${number}`;
+  /** JSON { at, spec }: the market spec from orderBookDetails (cached an hour; the API prints units with it). */
+  | `market_${number}`;
 
 export function getMeta(sql: SqlStorage, key: MetaKey): string | null {
   const row = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0];

@@ -1,7 +1,8 @@
 /**
- * What every part of a FillMonitor shares: the metered SQLite handle and event log, the current
- * configuration and key, the clock and time scale, REST clients with their own short-lived token,
- * the deadline table behind the one alarm, and the test crash hook.
+ * What every part of a FillMonitor shares, check and watch alike: the metered SQLite handle, the
+ * buffered event log and counters, the current configuration and key, the clock and time scale,
+ * the auth-token cache (WebSocket and REST tokens, each re-minted a minute before it expires), REST
+ * clients, the deadline table behind the one alarm, and the test crash hook.
  */
 import type { ConfigProblem, MonitorConfig } from "../../worker/config.ts";
 import { createAuthToken } from "../../worker/lighter/auth.ts";
@@ -9,9 +10,9 @@ import { PrivateKey } from "../../worker/lighter/keys.ts";
 import { LighterRestClient } from "../../worker/lighter/rest.ts";
 import { type SecretReader } from "../../worker/secrets.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
-import { isCrash, type CrashPoint } from "../crash.ts";
-import { EventLog, type LogLevel } from "../eventlog.ts";
-import { clearDeadline, earliestDeadline, setDeadline } from "../schema.ts";
+import { isCrash, type CrashPoint } from "./crash.ts";
+import { EventLog, type LogLevel } from "./eventlog.ts";
+import { clearDeadline, earliestDeadline, setDeadline } from "./schema.ts";
 
 /** WebSocket subscriptions carry a long-lived token (at most 8 h; we use 7 h). */
 export const WS_TOKEN_LIFETIME_S = 7 * 3600;
@@ -44,16 +45,18 @@ export class MonitorContext {
   holdUntil: number | null = null;
   /** Called whenever a deadline is set, so a held alarm invocation serves it without delay. */
   onDeadlineSet: (() => void) | null = null;
-  /** Called after every event row is written (the live tail pushes it to its sockets). */
-  onEvent: (() => void) | null = null;
+  /** The alarm owner's earliest deadline (kept in its own record), beside the table's. */
+  ownerDue: (() => number | null) | null = null;
   private readonly crashHook: (point: CrashPoint) => void;
-  private restToken: { token: string; until: number } | null = null;
+  private arming: Promise<void> | null = null;
+  private armAgain = false;
+  private readonly tokens = new Map<"ws" | "rest", { token: string; until: number }>();
 
   constructor(o: ContextOptions) {
     this.monitorId = o.monitorId;
     this.state = o.ctx;
     this.sql = meter(o.ctx.storage.sql, this.writes);
-    this.log = new EventLog(this.sql);
+    this.log = new EventLog(this.sql, this.writes);
     this.secret = o.secret;
     this.crashHook = o.crash;
     this.cfg = o.config.config;
@@ -72,7 +75,7 @@ export class MonitorContext {
   private loadKey(): void {
     this.key = null;
     this.keyError = null;
-    this.restToken = null;
+    this.tokens.clear();
     const cfg = this.cfg;
     if (!cfg) return;
     const raw = this.secret(cfg.privateKeySecretName)?.trim();
@@ -98,7 +101,11 @@ export class MonitorContext {
 
   event(level: LogLevel, event: string, data: Record<string, unknown>, checkId: string | null): void {
     this.log.write(level, event, { monitor: this.monitorId, ...data }, checkId, this.now());
-    this.onEvent?.();
+  }
+
+  /** Adds to a counter (buffered with the event log). */
+  count(name: string, by = 1): void {
+    this.log.count(name, by);
   }
 
   /** An auth token for this monitor's account and API key, `lifetimeS` ahead. */
@@ -109,43 +116,78 @@ export class MonitorContext {
     return createAuthToken(this.key, { deadline, accountIndex: cfg.accountIndex, apiKeyIndex: cfg.apiKeyIndex });
   }
 
+  /** The cached token for WebSocket subscriptions (7 h) or REST calls (10 min), minted when due. */
+  authToken(use: "ws" | "rest"): string {
+    const now = this.now();
+    const cached = this.tokens.get(use);
+    if (cached && cached.until - now > 60_000) return cached.token;
+    const lifetime = use === "ws" ? WS_TOKEN_LIFETIME_S : REST_TOKEN_LIFETIME_S;
+    const fresh = { token: this.mintAuthToken(lifetime), until: now + lifetime * 1000 };
+    this.tokens.set(use, fresh);
+    return fresh.token;
+  }
+
+  /** A REST client for the configured network (throws when the configuration is gone). */
   rest(): LighterRestClient {
-    const cfg = this.cfg!;
+    const cfg = this.cfg;
+    if (!cfg) throw new Error("the monitor's configuration is gone (or has errors)");
     return new LighterRestClient({
       baseUrl: cfg.restUrl,
       timeoutMs: this.scale(REST_TIMEOUT_MS),
-      authToken: () => {
-        const now = this.now();
-        if (!this.restToken || this.restToken.until - now < 60_000) {
-          this.restToken = {
-            token: this.mintAuthToken(REST_TOKEN_LIFETIME_S),
-            until: now + REST_TOKEN_LIFETIME_S * 1000,
-          };
-        }
-        return this.restToken.token;
-      },
+      authToken: () => this.authToken("rest"),
     });
   }
 
   setDeadline(name: string, at: number, data: unknown = {}): void {
     setDeadline(this.sql, name, at, data);
-    this.spawn(this.armAlarm());
-    this.onDeadlineSet?.();
+    this.deadlinesChanged();
   }
 
   clearDeadline(name: string): void {
     clearDeadline(this.sql, name);
   }
 
-  /** Arms the one alarm at the earliest deadline (held invocations serve deadlines themselves). */
-  async armAlarm(): Promise<void> {
-    let at = earliestDeadline(this.sql);
+  /** The earliest deadline of the table and of the alarm's owner. */
+  nextDeadline(): number | null {
+    const table = earliestDeadline(this.sql);
+    const own = this.ownerDue?.() ?? null;
+    return table === null ? own : own === null ? table : Math.min(table, own);
+  }
+
+  /** Wakes a held alarm invocation (a deadline in the owner's record changed). */
+  deadlinesChanged(): void {
+    this.spawn(this.armAlarm());
+    this.onDeadlineSet?.();
+  }
+
+  /**
+   * Arms the one alarm at the earliest deadline (held invocations serve deadlines themselves).
+   * Calls are serialized and each pass reads the deadlines when it runs, so two callers racing
+   * can never leave the alarm at a stale, later time.
+   */
+  armAlarm(): Promise<void> {
+    this.armAgain = true;
+    this.arming ??= (async () => {
+      try {
+        while (this.armAgain) {
+          this.armAgain = false;
+          await this.armOnce();
+        }
+      } finally {
+        this.arming = null;
+      }
+    })();
+    return this.arming;
+  }
+
+  private async armOnce(): Promise<void> {
+    const existing = await this.state.storage.getAlarm();
+    let at = this.nextDeadline();
     if (at === null) return;
     // A second alarm coming due while an invocation holds the session would replace it (and take
     // the socket with it): the hold loop serves deadlines, the alarm is only a backstop.
-    if (this.holdUntil !== null) at = Math.max(at, this.holdUntil + 30_000);
-    const existing = await this.state.storage.getAlarm();
     const holding = this.holdUntil !== null;
+    if (holding) at = Math.max(at, this.holdUntil! + 30_000);
     if (existing === null || existing > at || existing < this.now() - 1000 || (holding && existing < at)) {
       await this.state.storage.setAlarm(Math.max(at, this.now()));
     }
@@ -153,7 +195,7 @@ export class MonitorContext {
 
   /** Runs a task without awaiting it; its failure is logged, never an unhandled rejection. */
   spawn(task: Promise<unknown>): void {
-    task.catch((err: unknown) => {
+    const guarded = task.catch((err: unknown) => {
       if (isCrash(err)) return;
       try {
         this.event("error", "task.failed", { error: errorMessage(err) }, null);
@@ -161,6 +203,7 @@ export class MonitorContext {
         // storage unavailable (the object is shutting down)
       }
     });
+    this.state.waitUntil(guarded);
   }
 
   crash(point: CrashPoint): void {

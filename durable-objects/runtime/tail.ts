@@ -70,7 +70,6 @@ interface EventRow {
   event: string;
   check_id: string | null;
   data: string;
-  [k: string]: SqlStorageValue;
 }
 
 function matches(f: TailFilter, row: EventRow): boolean {
@@ -91,33 +90,31 @@ function expired(ws: WebSocket, now: number): boolean {
   return true;
 }
 
-/** Pushes the newest event row (just written) to every matching tail socket. */
-export function pushLatestEvent(ctx: DurableObjectState): void {
+/** Pushes event rows just written to every matching tail socket. */
+export function pushEvents(ctx: DurableObjectState, rows: readonly EventRow[]): void {
   const sockets = ctx.getWebSockets(TAIL_TAG);
   if (sockets.length === 0) return;
-  const row = ctx.storage.sql
-    .exec<EventRow>(`SELECT id, at, level, event, check_id, data FROM events ORDER BY id DESC LIMIT 1`)
-    .toArray()[0];
-  if (!row) return;
   const now = Date.now();
-  let text: string | null = null;
-  for (const ws of sockets) {
-    if (expired(ws, now)) continue;
-    if (!matches(ws.deserializeAttachment() as TailFilter, row)) continue;
-    text ??= JSON.stringify({
-      type: "event",
-      id: row.id,
-      at: row.at,
-      at_iso: new Date(row.at).toISOString(),
-      level: row.level,
-      event: row.event,
-      check_id: row.check_id,
-      data: JSON.parse(row.data) as unknown,
-    });
-    try {
-      ws.send(text);
-    } catch {
-      // the socket is closing; the runtime drops it
+  const open = sockets.filter((ws) => !expired(ws, now));
+  for (const row of rows) {
+    let text: string | null = null;
+    for (const ws of open) {
+      if (!matches(ws.deserializeAttachment() as TailFilter, row)) continue;
+      text ??= JSON.stringify({
+        type: "event",
+        id: row.id,
+        at: row.at,
+        at_iso: new Date(row.at).toISOString(),
+        level: row.level,
+        event: row.event,
+        check_id: row.check_id,
+        data: JSON.parse(row.data) as unknown,
+      });
+      try {
+        ws.send(text);
+      } catch {
+        // the socket is closing; the runtime drops it
+      }
     }
   }
 }

@@ -1,0 +1,283 @@
+/**
+ * The check machine's interpreter: it holds the machine's state (one record, loaded once), turns
+ * triggers, frames, replies and alarms into events, runs `step`, and carries the effects out in
+ * order — saving the record when the machine says so (before anything else of that step), the
+ * session, REST and signing, the one alarm, history rows, log lines, and alerts, which are handed
+ * to the outbox and delivered outside the alarm loop. After an eviction or restart it feeds
+ * `restarted` before any other event, so a deadline stored before the restart can never decide.
+ */
+import { step } from "../../worker/monitor/check/machine.ts";
+import type { Effect } from "../../worker/monitor/check/effects.ts";
+import type { Event } from "../../worker/monitor/check/events.ts";
+import { settingsFrom } from "../../worker/monitor/check/start.ts";
+import {
+  initialState,
+  nextWake,
+  type CheckRecord,
+  type MachineState,
+  type Setup,
+} from "../../worker/monitor/check/state.ts";
+import type { Alerting } from "../alerting.ts";
+import type { AlarmOwner } from "../runtime/alarm.ts";
+import type { MonitorContext } from "../runtime/context.ts";
+import { getMeta } from "../runtime/schema.ts";
+import { CheckFeed } from "./feed.ts";
+import { CheckIo } from "./io.ts";
+import { loadState, saveState, writeRecord } from "./store.ts";
+
+const STREAM = { check: "checks", flatten: "flatten", monitor: "monitor" } as const;
+/** Effects after which nothing may be lost: a pending save is written before them (see `persist`). */
+const OUTWARD: ReadonlySet<Effect["kind"]> = new Set(["transmit", "alert", "heartbeat"]);
+/** Log lines that also count (the counters behind /status and /metrics). */
+const COUNTED: Record<string, (data: Record<string, unknown>) => string> = {
+  "check.tick_skipped": () => "ticks.skipped_running",
+  "check.verdict": (d) => `verdict.${String(d.verdict)}`,
+};
+
+export class CheckShell implements AlarmOwner {
+  state: MachineState;
+  readonly feed: CheckFeed;
+  private readonly io: CheckIo;
+  private readonly c: MonitorContext;
+  private readonly alerting: Alerting;
+  /** The stored state this instance started from had something in flight: `restarted` is due. */
+  private restartDue: boolean;
+  /** When the machine wants its `wake` (its `wake_at`). */
+  private wakeAt: number | null;
+  /** A connection asked outside an alarm invocation: opened by the next one (a socket lives in the event that opens it). */
+  private deferredOpen: { conn: number; timeoutMs: number } | null = null;
+  private readonly queue: Event[] = [];
+  /** A step asked for `save` and the state is not written yet. */
+  private dirty = false;
+  /** History rows asked for and not written yet (the latest per check). */
+  private readonly records = new Map<string, CheckRecord>();
+  private stepping = false;
+  /** Transmissions per client order index in this instance (for the order log only). */
+  private readonly sends = new Map<string, number>();
+
+  constructor(c: MonitorContext, alerting: Alerting) {
+    this.c = c;
+    this.alerting = alerting;
+    const stored = loadState(c.sql);
+    this.state = stored ?? initialState();
+    this.restartDue = stored !== null;
+    this.wakeAt = nextWake(this.state);
+    this.io = new CheckIo(c);
+    this.feed = new CheckFeed(c, { ours: () => this.ours() }, (e) => this.dispatch(e));
+  }
+
+  /** The setup the machine sees: settings, config problems, key state, pause. */
+  setup(): Setup {
+    const cfg = this.c.cfg;
+    const raw = getMeta(this.c.sql, "paused");
+    return {
+      settings: cfg ? settingsFrom(cfg) : null,
+      problems: this.c.problems.filter((p) => p.severity === "error").map((p) => `${p.setting}: ${p.message}`),
+      key: { present: this.c.key !== null, error: this.c.keyError },
+      paused: raw === "1" || (raw !== null && raw.startsWith("{")),
+    };
+  }
+
+  /** A trigger. */
+  tick(key: string, trigger: "cron" | "manual"): void {
+    this.dispatch({ type: "tick", key, trigger, setup: this.setup() });
+  }
+
+  /** The configuration, key or pause switch may have changed: tell the machine if it did. */
+  refresh(): void {
+    const setup = this.setup();
+    if (JSON.stringify(setup) !== JSON.stringify(this.state.setup)) this.dispatch({ type: "config", setup });
+  }
+
+  /** Steps the machine with `e` (and whatever events its effects raise synchronously), one at a time. */
+  dispatch(e: Event): void {
+    if (this.restartDue) {
+      this.restartDue = false;
+      this.queue.push({ type: "restarted" });
+    }
+    this.queue.push(e);
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      for (let ev = this.queue.shift(); ev; ev = this.queue.shift()) this.stepOnce(ev);
+      this.persist();
+    } finally {
+      this.stepping = false;
+      this.queue.length = 0;
+    }
+  }
+
+  private stepOnce(e: Event): void {
+    const now = this.c.now();
+    const before = this.state;
+    const r = step(before, e, now);
+    this.state = r.state;
+    for (const fx of r.effects) this.perform(fx);
+    this.crashPoints(before, r.state);
+  }
+
+  /** Writes the saved state and the history rows the steps asked for (see `save`). */
+  private persist(): void {
+    if (this.dirty) {
+      this.dirty = false;
+      saveState(this.c.sql, this.state, this.c.now());
+      if (this.state.check?.tx && this.state.check.facts?.transmissions === 0) this.c.crash("after_write_ahead");
+    }
+    for (const rec of this.records.values()) writeRecord(this.c.sql, rec);
+    this.records.clear();
+  }
+
+  private perform(fx: Effect): void {
+    if (OUTWARD.has(fx.kind)) this.persist();
+    switch (fx.kind) {
+      case "save":
+        // Written before the next effect that reaches outside the object, and at the latest when
+        // this synchronous run of steps ends: the same order as at once, fewer writes.
+        this.dirty = true;
+        return;
+      case "wake_at":
+        this.wakeAt = fx.at;
+        this.c.deadlinesChanged();
+        return;
+      case "open":
+        if (this.c.holdUntil === null) {
+          this.deferredOpen = { conn: fx.conn, timeoutMs: fx.timeoutMs };
+          this.c.deadlinesChanged();
+        } else this.c.spawn(this.feed.open(fx.conn, fx.timeoutMs));
+        return;
+      case "close":
+        if (this.deferredOpen?.conn === fx.conn) this.deferredOpen = null;
+        this.feed.close(fx.conn, fx.reason);
+        return;
+      case "subscribe":
+        return this.feed.subscribe(fx.conn, fx.channel, fx.market, fx.resubscribe);
+      case "preflight_fetch":
+        return this.answer(this.io.preflight(fx));
+      case "sign":
+        return this.answer(this.io.sign(fx));
+      case "transmit": {
+        if (fx.coi === this.state.check?.flatten?.order?.coi) this.c.crash("before_flatten_send");
+        const attempt = (this.sends.get(fx.coi) ?? 0) + 1;
+        this.sends.set(fx.coi, attempt);
+        return this.answer(
+          this.io.transmit(fx, attempt).then((reply) => {
+            this.c.crash("after_send");
+            return reply;
+          }),
+        );
+      }
+      case "lookup":
+        return this.answer(this.io.lookup(fx));
+      case "fetch_position":
+        return this.answer(this.io.fetchPosition(fx));
+      case "alert":
+        // Into the outbox (its own deadline delivers it, outside the alarm loop).
+        this.alerting.onCheck(fx.result, STREAM[fx.stream]);
+        this.answerLater({ type: "alert_done", ref: fx.ref, ok: true, error: null });
+        return;
+      case "heartbeat":
+        return this.answer(
+          this.alerting
+            .heartbeat(fx.checkId, fx.verdict)
+            .then((ok) => ({ type: "alert_done", ref: fx.ref, ok, error: ok ? null : "heartbeat failed" }) as const),
+        );
+      case "record": {
+        const rec = fx.check;
+        if (rec.verdict?.verdict === "fail" && !rec.evidence.last_frames)
+          rec.evidence.last_frames = this.feed.lastFrames.slice();
+        this.records.set(rec.id, rec);
+        if (rec.flattenOutcome !== null) {
+          // The check is over: its log lines and counters go with it.
+          this.persist();
+          this.feed.flushCounts();
+          this.c.log.flush();
+        }
+        return;
+      }
+      case "log": {
+        this.c.event(fx.level, fx.event, fx.data, fx.checkId);
+        const counter = COUNTED[fx.event];
+        if (counter) this.c.count(counter(fx.data));
+        return;
+      }
+    }
+  }
+
+  /** An effect's answer becomes the next event when it arrives (never inside this step). */
+  private answer(p: Promise<Event>): void {
+    this.c.spawn(p.then((e) => this.dispatch(e)));
+  }
+
+  private answerLater(e: Event): void {
+    this.c.spawn(Promise.resolve().then(() => this.dispatch(e)));
+  }
+
+  /** Test-only crash points, at the moment the state shows the step that reached them. */
+  private crashPoints(a: MachineState, b: MachineState): void {
+    const was = a.check?.stages ?? {};
+    const is = b.check?.stages ?? {};
+    const reached = (["order_accepted", "order_seen", "fill_seen"] as const).filter((st) => !was[st] && is[st]);
+    if (reached.length === 0) return;
+    this.persist();
+    if (reached.includes("order_accepted")) this.c.crash("after_accept");
+    if (reached.includes("order_seen")) this.c.crash("after_seen");
+    if (reached.includes("fill_seen")) this.c.crash("after_fill");
+  }
+
+  private ours(): ReadonlySet<string> {
+    const s = this.state;
+    const out = new Set<string>();
+    if (s.check?.order) out.add(s.check.order.coi);
+    if (s.check?.flatten?.order) out.add(s.check.flatten.order.coi);
+    if (s.lock) out.add(s.lock.facts.coi);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ the alarm
+
+  async begin(): Promise<void> {
+    if (this.restartDue) this.dispatch({ type: "config", setup: this.setup() });
+    const open = this.deferredOpen;
+    this.deferredOpen = null;
+    if (open) this.c.spawn(this.feed.open(open.conn, open.timeoutMs));
+  }
+
+  async serveDue(now: number): Promise<void> {
+    const open = this.deferredOpen;
+    if (open && this.c.holdUntil !== null) {
+      this.deferredOpen = null;
+      this.c.spawn(this.feed.open(open.conn, open.timeoutMs));
+    }
+    if (this.wakeAt !== null && this.wakeAt <= now) {
+      this.wakeAt = null;
+      this.dispatch({ type: "wake" });
+    }
+  }
+
+  async onDeadline(name: string): Promise<void> {
+    if (name === "outbox") this.c.spawn(this.alerting.flush(this.c.now()));
+    else this.c.event("warn", "alarm.unknown_deadline", { deadline: name }, null);
+  }
+
+  nextDue(): number | null {
+    return this.deferredOpen ? this.c.now() : this.wakeAt;
+  }
+
+  active(): boolean {
+    if (this.state.check !== null || this.feed.isOpen || this.deferredOpen) return true;
+    const next = this.c.nextDeadline();
+    return next !== null && next - this.c.now() < 2_000;
+  }
+
+  mayOverrun(): boolean {
+    return this.state.check !== null && this.state.check.verdict === null;
+  }
+
+  /** The invocation ends at its cap: the socket goes with it, and the machine hears so. */
+  recycled(): void {
+    const conn = this.feed.conn;
+    if (conn === null) return;
+    this.feed.close(conn, "context recycled");
+    this.dispatch({ type: "closed", conn, code: 1001, reason: "context recycled", jitter: Math.random() });
+  }
+}

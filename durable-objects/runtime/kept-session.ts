@@ -1,0 +1,172 @@
+/**
+ * A Lighter WebSocket session kept alive, the one both the check and the watch use: connect with a
+ * deadline, reconnects paced by exponential backoff with jitter and bounded per budget (a check
+ * sets its own bound), the server's `{"type":"ping"}` answered with a pong (LIVE.md L.13.4: a
+ * silent client is closed with 1008), our own keepalive pings, the silence watchdog (no frame for
+ * 90 s → close and report the loss), and closing our side. Events and counters are named
+ * `<prefix>.connected`, `.silent`…
+ */
+import { pingFrame, pongFrame } from "../../worker/lighter/messages.ts";
+import type { MonitorContext } from "../runtime/context.ts";
+import { LighterSession, type ConnectResult } from "../runtime/session.ts";
+
+const BASE_PING_MS = 30_000;
+const BASE_SILENCE_MS = 90_000;
+const BASE_CONNECT_MS = 10_000;
+/** Backoff before the n-th reconnect: min(MAX, BASE · 2^(n-1)), then jittered to 50–100 %. */
+const BASE_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+/** A server ping is a short frame; anything longer is not one. */
+const PING_RE = /^\s*\{\s*"type"\s*:\s*"ping"\s*\}\s*$/;
+
+export interface KeptSessionHandlers {
+  /** Every text frame except the server's pings (answered here), synchronously. */
+  onFrame(text: string, at: number): void;
+  /** The peer closed, the socket failed, or the silence watchdog gave up. */
+  onLost(code: number, reason: string, at: number): void;
+}
+
+export class KeptSession {
+  /** Connects since the last `bound()` (a check sets its own). */
+  connects = 0;
+  /** Reconnects since the last session that stayed up, for the backoff. */
+  private failures = 0;
+  private notBefore = 0;
+  private limit = Infinity;
+  private session: LighterSession | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly c: MonitorContext;
+  private readonly prefix: string;
+  private readonly handlers: KeptSessionHandlers;
+  /** Random source for the jitter (tests of the backoff may pin it). */
+  random: () => number = Math.random;
+
+  constructor(c: MonitorContext, prefix: string, handlers: KeptSessionHandlers) {
+    this.c = c;
+    this.prefix = prefix;
+    this.handlers = handlers;
+  }
+
+  get isOpen(): boolean {
+    return this.session?.isOpen ?? false;
+  }
+
+  get openedAt(): number | null {
+    return this.session?.openedAt ?? null;
+  }
+
+  get lastFrameAt(): number | null {
+    return this.session?.lastFrameAt ?? null;
+  }
+
+  get framesIn(): number {
+    return this.session?.framesIn ?? 0;
+  }
+
+  /** At most `max` connects from now on (a check's own bound); Infinity lifts it. */
+  bound(max: number): void {
+    this.limit = max;
+    this.connects = 0;
+  }
+
+  /** When the next connect may start (backoff after losses). */
+  get nextConnectAt(): number {
+    return this.notBefore;
+  }
+
+  /** Connects, first waiting out the backoff; refused once the bound is reached. */
+  async connect(url: string, checkId: string | null, timeoutMs?: number): Promise<ConnectResult> {
+    if (this.connects >= this.limit) {
+      this.c.count(`${this.prefix}.connect_bound`);
+      return { ok: false, kind: "bound", message: `reconnect bound reached (${this.limit} connects)` };
+    }
+    const wait = this.notBefore - this.c.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.connects++;
+    const session: LighterSession = new LighterSession(
+      url,
+      {
+        onFrame: (text, at) => {
+          if (this.session !== session) return;
+          if (text.length < 40 && PING_RE.test(text)) {
+            session.send(pongFrame());
+            return;
+          }
+          this.handlers.onFrame(text, at);
+        },
+        onClose: (code, reason, at) => {
+          if (this.session !== session) return;
+          this.lost(at, at - (session.openedAt ?? at));
+          this.c.count(`${this.prefix}.closed_by_peer`);
+          this.c.event("warn", `${this.prefix}.closed_by_peer`, { code, reason }, checkId);
+          this.handlers.onLost(code, reason, at);
+        },
+      },
+      () => this.c.now(),
+    );
+    const started = this.c.now();
+    const res = await session.connect(timeoutMs ?? this.c.scale(BASE_CONNECT_MS));
+    const ms = this.c.now() - started;
+    if (!res.ok) {
+      this.backoff(this.c.now());
+      this.c.count(`${this.prefix}.connect_failed`);
+      const detail = { kind: res.kind, status: res.status ?? null, message: res.message, ms };
+      this.c.event("warn", `${this.prefix}.connect_failed`, detail, checkId);
+      return res;
+    }
+    this.session = session;
+    this.c.count(`${this.prefix}.connected`);
+    this.c.event("info", `${this.prefix}.connected`, { url, ms, attempt: this.connects }, checkId);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => this.keepalive(), this.c.scale(BASE_PING_MS));
+    return res;
+  }
+
+  send(frame: string): boolean {
+    return this.session?.send(frame) ?? false;
+  }
+
+  /** Closes our side (no onLost). */
+  close(reason: string): void {
+    const s = this.session;
+    this.stop();
+    if (s?.isOpen) {
+      s.close(1000, reason);
+      this.c.event("info", `${this.prefix}.closed`, { reason }, null);
+    }
+  }
+
+  /** A session that stayed up a while resets the backoff; a quick loss lengthens it. */
+  private lost(at: number, upMs: number): void {
+    this.stop();
+    if (upMs >= this.c.scale(BASE_SILENCE_MS)) this.failures = 0;
+    this.backoff(at);
+  }
+
+  private backoff(at: number): void {
+    this.failures++;
+    const base = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.min(10, this.failures - 1));
+    this.notBefore = at + Math.round(this.c.scale(base) * (0.5 + this.random() / 2));
+  }
+
+  private stop(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+    this.session = null;
+  }
+
+  private keepalive(): void {
+    const s = this.session;
+    if (!s?.isOpen) return;
+    const now = this.c.now();
+    if (s.lastFrameAt !== null && now - s.lastFrameAt > this.c.scale(BASE_SILENCE_MS)) {
+      this.c.event("warn", `${this.prefix}.silent`, { silent_ms: now - s.lastFrameAt }, null);
+      this.c.count(`${this.prefix}.watchdog_reconnects`);
+      this.close("watchdog: no frames");
+      this.backoff(now);
+      this.handlers.onLost(4000, "watchdog", now);
+      return;
+    }
+    this.send(pingFrame());
+  }
+}
