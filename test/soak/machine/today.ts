@@ -7,7 +7,7 @@
  * account channels, sendTx and REST, and position_drift is not measured here (soak (b) measures it
  * on the real Worker).
  */
-import { OrderPathDriver, type OrderPathEffects, type OrderPathRecord } from "../../../worker/monitor/check/driver.ts";
+import { OrderPathDriver, type OrderPathEffects, type OrderPathRecord } from "./driver.ts";
 import type { Outcome } from "../../../worker/monitor/check/decide.ts";
 import {
   newOrderFacts,

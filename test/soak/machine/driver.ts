@@ -3,11 +3,12 @@
  * until the path waits or concludes. Runs never overlap (a frame or alarm that asks for a run
  * while one is in flight is folded into one more pass), and after every await the facts are read
  * again, so a frame that arrived meanwhile is never lost and a concluded check is never touched.
- * The Durable Object and the model test both drive checks through this one loop.
+ * This was the pre-#16 order-path loop; only the soak's `SOAK_MACHINE=today` adapter still runs it,
+ * to compare the old core with the check machine.
  */
-import { decide, type DecideOptions, type OrderPathState, type Outcome } from "./decide.ts";
-import { classifySend, type SendReply, type TxLookup } from "./send.ts";
-import { noteReply, noteResigned, noteLookup, noteTransmit, type OrderFacts, type OrderLookup } from "./order.ts";
+import { decide, type DecideOptions, type OrderPathState, type Outcome } from "../../../worker/monitor/check/decide.ts";
+import { classifySend, type SendReply, type TxLookup } from "../../../worker/monitor/check/send.ts";
+import { noteReply, noteResigned, noteLookup, noteTransmit, type OrderFacts, type OrderLookup } from "../../../worker/monitor/check/order.ts";
 
 /** The order path of the running check as stored; null once it concluded or another check runs. */
 export interface OrderPathRecord {
