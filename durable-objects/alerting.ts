@@ -67,6 +67,11 @@ export interface AlertingOptions {
 export class Alerting {
   private readonly o: AlertingOptions;
   private flushing = false;
+  /**
+   * Checks already counted for uptime by this instance. A quiet pass stores no alert state
+   * (worthStoring), so its id is not in `applied`; this keeps a replay from counting it twice.
+   */
+  private readonly counted = new Set<string>();
 
   constructor(o: AlertingOptions) {
     this.o = o;
@@ -98,7 +103,11 @@ export class Alerting {
     if (before.applied.includes(result.checkId)) return; // a replayed check: nothing to count or store
     // A healthy monitor's passes change nothing worth a write (worthStoring).
     if (worthStoring(before, state)) setMeta(this.o.sql, STATE_KEY[stream], JSON.stringify(state));
-    if (stream === "checks") countVerdict(this.o.sql, result.at, result.verdict, result.firstFailingStage);
+    if (stream === "checks" && !this.counted.has(result.checkId)) {
+      if (this.counted.size >= 64) this.counted.clear();
+      this.counted.add(result.checkId);
+      countVerdict(this.o.sql, result.at, result.verdict, result.firstFailingStage);
+    }
     if (state.open && (notifications.length > 0 || state.open.failures !== before.open?.failures))
       saveIncident(this.o.sql, stream, state.open, result.action, null);
     else if (before.open) saveIncident(this.o.sql, stream, before.open, null, result.at);
