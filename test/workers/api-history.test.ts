@@ -99,18 +99,18 @@ describe("uptime and incident history", () => {
     const line = metrics.split("\n").find((l) => l.startsWith("fillwatch_uptime_ratio{") && l.includes('window="24h"'));
     expect(Number(line!.split(" ").pop())).toBeCloseTo(1 / 3);
 
-    const logs = (await (await api(`/logs?${q}&event=order.filled`)).json()) as {
+    const logs = (await (await api(`/logs?${q}&event=check.stage.fill_seen`)).json()) as {
       events: { data: Record<string, unknown> }[];
     };
     expect(logs.events.length).toBeGreaterThan(0);
     const data = logs.events[0]!.data;
-    expect(data.cumulative_base).toMatch(/^[0-9]+\.[0-9]+$/);
-    expect(data.cumulative_base_raw).toMatch(/^[1-9][0-9]*$/);
+    expect(data.filled_base).toMatch(/^[0-9]+\.[0-9]+$/);
+    expect(data.filled_base_raw).toMatch(/^[1-9][0-9]*$/);
     const ndjson = await (
-      await api(`/logs?${q}&event=order.filled`, { headers: { Accept: "application/x-ndjson" } })
+      await api(`/logs?${q}&event=check.stage.fill_seen`, { headers: { Accept: "application/x-ndjson" } })
     ).text();
-    expect((JSON.parse(ndjson.split("\n")[0]!) as { data: Record<string, unknown> }).data.cumulative_base).toBe(
-      data.cumulative_base,
+    expect((JSON.parse(ndjson.split("\n")[0]!) as { data: Record<string, unknown> }).data.filled_base).toBe(
+      data.filled_base,
     );
   }, 60_000);
 
