@@ -1,13 +1,15 @@
 /**
  * Regression tests for issue 16's defects 6-10 and the two it saw by reading: alert targets that
- * hang hold a check past its bound, stale deadlines after an eviction, a reconnect gap taken for a
+ * hang hold a check past its bound, stale deadlines after a restart, a reconnect gap taken for a
  * missed report, a forged frame pinning the order index, a reconnect storm, a found record
  * replaced by an absent one, a malformed order dropping ours beside it. Each asserts the verdict a
  * person would read, and when it came.
  */
-import { evictDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
+import { phaseDeadlineMs, type Phase } from "../../worker/monitor/check/phases.ts";
 import { monitorStub } from "../../worker/stub.ts";
 import {
   addFault,
@@ -18,9 +20,9 @@ import {
   monitorFor,
   monitorStatus,
   received,
-  receivedAlerts,
   runCron,
   simAccount,
+  simOrders,
   waitFor,
   waitForVerdict,
   type Check,
@@ -117,31 +119,115 @@ describe("issue 16: every check concludes with the right verdict, in time", { ti
   }, 150_000);
 
   // regression for defect 7, fixed by the check machine (issue 16)
-  it.fails(
-    "an eviction while waiting for a late report of a fill REST shows: degraded / check_interrupted, never a false filled_not_reported_on_ws",
-    async () => {
+  describe("the object dies while its check waits, and comes back after the deadlines it had armed", () => {
+    // reg_stale_deadline runs at time_scale 0.2 with ws_report_tolerance_ms 10 s (global-setup).
+    const ms = (phase: Phase) => phaseDeadlineMs(phase, 0.2, { late_watch: 10_000 });
+    // What a stale deadline decides by time alone (UNPROVEN in worker/monitor/check/orderpath.ts).
+    const FROM_TIME_ALONE = [
+      "filled_not_reported_on_ws",
+      "fill_timeout",
+      "order_status_unknown",
+      "fill_missing_on_channel",
+    ];
+    // A graceful evictDurableObject waits for in-flight work, and a check lives in its held alarm
+    // invocation: the eviction lands after the check (seen: a plain pass, never resumed). What
+    // stops a check midway is a hard stop (deploy, runtime restart, crash): ctx.abort.
+
+    /**
+     * The check `coi` after the object, stopped at `stoppedBy` at the latest, came back: decided
+     * by the new instance, not by a deadline armed before the stop; resumed (the instance was fed
+     * `restarted`) no earlier than `staleFrom`, when those deadlines were past; decided after a
+     * REST look-up of its own; degraded / check_interrupted unless the new socket reported the fill.
+     */
+    async function judgedAfterRestart(monitorId: string, coi: string, stoppedBy: number, staleFrom: number) {
+      const c = (await explained(monitorId, waitForVerdict(monitorId, undefined, 30_000))) as Check & {
+        finished_at: number;
+      };
+      const why = JSON.stringify(c);
+      expect(c.client_order_index, why).toBe(coi);
+      expect(c.finished_at, `premise: the check concluded before the stop: ${why}`).toBeGreaterThan(stoppedBy);
+      for (const d of FROM_TIME_ALONE) expect(findings(c), why).not.toContain(d);
+      const resumedAt = Number(c.evidence.resumed_at);
+      expect(resumedAt, `not resumed after the deadlines were past: ${why}`).toBeGreaterThanOrEqual(staleFrom);
+      const o = (await (await api(`/orders/${coi}?monitor=${encodeURIComponent(monitorId)}`)).json()) as {
+        events: { at: number; source: string; kind: string; status: string | null }[];
+      };
+      const lookedUp = o.events.find(
+        (e) => e.source === "rest" && e.kind === "lookup" && e.status === "filled" && e.at >= resumedAt,
+      );
+      expect(lookedUp?.at, `no REST look-up by the new instance: ${JSON.stringify(o.events)}`).toBeLessThanOrEqual(
+        c.finished_at,
+      );
+      if (c.stages.fill_seen && c.stages.fill_seen.at >= resumedAt) {
+        // The new socket reported the fill after the restart: proven (at worst degraded).
+        expect(["pass", "degraded"], why).toContain(c.verdict);
+      } else {
+        // REST shows a fill no listening socket could report: interrupted, never a missed report.
+        expect(c.verdict, why).toBe("degraded");
+        expect(findings(c), why).toContain("check_interrupted");
+      }
+      return c;
+    }
+
+    it("a crash (crash hook after_accept) while the order waits for a late fill: degraded / check_interrupted", async () => {
       const m = monitorFor("reg_stale_deadline");
       const stub = monitorStub(env, { id: m.id, locationHint: null });
-      // The fill happens at once; its WebSocket report comes long after the check: REST shows the
-      // fill and the check waits for a late report when the eviction kills its socket.
-      const f = await addFault({ name: "late_report", ms: 20_000, account_index: m.account_index });
+      const before = new Set((await simOrders(m.account_index)).map((o) => o.client_order_id));
+      const FILL_DELAY_MS = 2_500;
+      const late = await addFault({ name: "late_fill", ms: FILL_DELAY_MS, account_index: m.account_index });
+      try {
+        // The object aborts itself in the step that marks order_accepted.
+        await stub.status(m.id);
+        await runInDurableObject(stub, (instance: FillMonitor) => {
+          instance.testCrashAt = "after_accept";
+        });
+        await runCron("reg_stale_deadline", nextTick());
+        // From here nothing touches the object (no /status) until it has been away past its deadlines.
+        const filled = await waitFor(
+          "the order filled on the exchange while the object was away",
+          async () => {
+            const o = (await simOrders(m.account_index)).find((x) => !before.has(x.client_order_id));
+            return o && Number(o.filled_base_amount) > 0 ? { coi: o.client_order_id, at: Date.now() } : null;
+          },
+          20_000,
+          50,
+        );
+        // late_fill: the order went out FILL_DELAY_MS before it filled, at the latest. The stored check
+        // is in `send` or `await_order`: their deadlines (from the send, from its acceptance just
+        // after) are past from staleFrom on.
+        const staleFrom = filled.at - FILL_DELAY_MS + Math.max(ms("send"), ms("await_order"));
+        await sleep(Math.max(0, staleFrom + 500 - Date.now()));
+        const c = await judgedAfterRestart(m.id, filled.coi, filled.at, staleFrom);
+        expect(Number(c.evidence.resumed_at)).toBeGreaterThan(filled.at);
+      } finally {
+        await clearFault(late);
+      }
+    });
+
+    it("a hard stop while the check waits for the WebSocket to report a fill REST shows (late_watch): degraded / check_interrupted", async () => {
+      const m = monitorFor("reg_stale_deadline");
+      const stub = monitorStub(env, { id: m.id, locationHint: null });
+      const f = await addFault({ name: "withhold_account_orders", account_index: m.account_index });
       try {
         await runCron("reg_stale_deadline", nextTick());
         const running = await orderAccepted(m.id);
-        await restSaw(m.id, running.client_order_index!, "filled");
-        await evictDurableObject(stub);
-        // Nobody touches the object: it comes back on its own alarm, with its deadlines past due.
-        await sleep(4_000);
-        const c = await explained(m.id, waitForVerdict(m.id, running.id, 40_000));
-        expect(findings(c), JSON.stringify(c)).not.toContain("filled_not_reported_on_ws");
-        expect(c.verdict, JSON.stringify(c)).toBe("degraded");
-        expect(findings(c)).toContain("check_interrupted");
-        expect(await receivedAlerts("reg_stale_deadline")).toHaveLength(0);
+        const coi = running.client_order_index!;
+        // REST shows the fill: the check waits ws_report_tolerance_ms for a report that never comes.
+        await restSaw(m.id, coi, "filled");
+        const sawAt = Date.now();
+        await runInDurableObject(stub, (_instance: FillMonitor, state) => state.abort("test: hard stop")).catch(
+          () => undefined,
+        );
+        const stoppedBy = Date.now();
+        // Away (nothing touches the object) until late_watch's deadline is past.
+        const staleFrom = sawAt + ms("late_watch");
+        await sleep(Math.max(0, staleFrom + 500 - Date.now()));
+        await judgedAfterRestart(m.id, coi, stoppedBy, staleFrom);
       } finally {
         await clearFault(f);
       }
-    },
-  );
+    });
+  });
 
   // regression for defect 8, fixed by the check machine (issue 16)
   it("the socket is down while the order fills: reconnect_gap (degraded), not filled_not_reported_on_ws", async () => {
