@@ -232,15 +232,17 @@ describe("issue 16: every check concludes with the right verdict, in time", { ti
   // regression for defect 8, fixed by the check machine (issue 16)
   it("the socket is down while the order fills: reconnect_gap (degraded), not filled_not_reported_on_ws", async () => {
     const m = monitorFor("reg_drop_gap");
-    const late = await addFault({ name: "late_fill", ms: 1_500, account_index: m.account_index });
+    // The fill comes 3 s after the order: room for this test to see the order accepted and cut the
+    // socket first, even on a busy machine.
+    const late = await addFault({ name: "late_fill", ms: 3_000, account_index: m.account_index });
     const faults: string[] = [late];
     try {
       await runCron("reg_drop_gap", nextTick());
       await orderAccepted(m.id);
-      // Down from now until well after the fill (1.5 s after the order): no socket can report it.
+      // Down from now until well after the fill: no socket can report it.
       faults.push(await addFault({ name: "refuse_connections", account_index: m.account_index }));
       faults.push(await addFault({ name: "drop_connection", account_index: m.account_index }));
-      await sleep(2_500);
+      await sleep(4_000);
       while (faults.length) await clearFault(faults.pop()!);
       const c = await waitForVerdict(m.id, undefined, 40_000);
       expect(findings(c), JSON.stringify(c)).not.toContain("filled_not_reported_on_ws");
@@ -272,7 +274,8 @@ describe("issue 16: every check concludes with the right verdict, in time", { ti
   // regression for defect 10, fixed by the check machine (issue 16)
   it("every new socket dropped at once: reconnects are bounded per check and back off", async () => {
     const m = monitorFor("reg_storm");
-    const late = await addFault({ name: "late_fill", ms: 1_000, account_index: m.account_index });
+    // The fill comes 3 s after the order, so the storm starts before any socket could report it.
+    const late = await addFault({ name: "late_fill", ms: 3_000, account_index: m.account_index });
     let drop: string | null = null;
     try {
       await runCron("reg_storm", nextTick());
