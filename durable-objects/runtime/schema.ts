@@ -132,6 +132,7 @@ const MIGRATIONS: readonly string[][] = [
          AND finished_at >= (CAST(strftime('%s', 'now') AS INTEGER) - 744 * 3600) * 1000
        GROUP BY 1, 2, 3, 4
        ON CONFLICT DO NOTHING`,
+  ],
   // v4 in the merged order (v3 is the incidents/uptime migration of another branch): the check
   // machine's state as one row, and each check's full record on its history row. The columns
   // ws_filled_base, seen_at, first_fill_at, terminal_at, filled_quote of `orders` and the tables
