@@ -4,7 +4,8 @@
  * already seen (trades-walk.ts), at once while the budget allows; every fill it shows goes to the
  * ledger. Where it resumes (the last trade whose fill is decided) is written to the watch store, so
  * after an eviction or a deploy the next walk reaches back over the time the object was away. A
- * walk the budget cannot finish ends in `watch_gap` with the unchecked time range.
+ * walk the budget cannot finish ends in `watch_gap` with the unchecked time range; reads that keep
+ * failing (HTTP errors, timeouts) open `monitor_blind` until one answers.
  */
 import type { Trade } from "../../worker/lighter/messages.ts";
 import type { RestFill, WatchLedger } from "../../worker/monitor/watch/ledger.ts";
@@ -25,6 +26,8 @@ import type { WatchStore } from "./store.ts";
 import type { WatchVerdicts } from "./verdicts.ts";
 
 const mark = (t: Trade): TradeMark => ({ id: t.tradeId, at: t.timestamp });
+/** Reconcile periods of failing trades reads before monitor_blind opens. */
+const BLIND_AFTER_PERIODS = 3;
 
 export class WatchReconcile {
   walk: WalkState;
@@ -35,6 +38,10 @@ export class WatchReconcile {
   private rateLimited = false;
   /** A watch_gap is open until a walk reaches back to the last trade seen again. */
   private gapOpen = false;
+  /** Since when every trades read failed (HTTP error, timeout, network); null while they answer. */
+  private failingSince: number | null = null;
+  /** monitor_blind is open: the reads failed for BLIND_AFTER_PERIODS reconcile periods. */
+  private blind = false;
   private savedMark: TradeMark | null;
   private readonly c: MonitorContext;
   private readonly rest: WatchRest;
@@ -95,13 +102,31 @@ export class WatchReconcile {
           { message: r.message, code: r.code, http_status: r.httpStatus },
           null,
         );
+        // Fills are only judged from what the walk reads: reads that keep failing leave them unchecked.
+        this.failingSince ??= now;
+        if (
+          !this.blind &&
+          now - this.failingSince >= BLIND_AFTER_PERIODS * this.c.scale(this.c.cfg!.watch!.reconcileMs)
+        ) {
+          this.blind = true;
+          this.verdicts.onTradesFailing({
+            failing_since: this.failingSince,
+            last_reconcile_at: this.lastOkAt,
+            last_trade_id: this.cursorTradeId,
+            message: r.message,
+            code: r.code,
+            http_status: r.httpStatus,
+          });
+        }
       } else {
         this.nextAt = Math.max(this.c.now() + 50, this.rest.nextAt("trades"));
       }
       return;
     }
-    this.verdicts.onRestOk(this.rateLimited);
+    this.verdicts.onRestOk(this.rateLimited || this.blind);
     this.rateLimited = false;
+    this.blind = false;
+    this.failingSince = null;
     const at = this.c.now();
     const out = onPage(
       this.walk,

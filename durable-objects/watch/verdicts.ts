@@ -221,6 +221,20 @@ export class WatchVerdicts {
     if (wasLimited) this.alert("watch_rest", "pass", "exchange_rate_limited", {});
   }
 
+  /**
+   * Every trades read failed for several reconcile periods: no fill made since the last read is
+   * checked until one answers (the walk then reaches back from where it stopped).
+   */
+  onTradesFailing(evidence: Record<string, unknown>): void {
+    const e = {
+      ...evidence,
+      reason:
+        "every GET /api/v1/trades of the reconciliation failed since failing_since: fills made meanwhile are not checked until REST answers",
+    };
+    this.c.event("error", "watch.trades_failing", e, null);
+    this.alert("watch_rest", "fail", "monitor_blind", e);
+  }
+
   /** The trades walk could not reach back within its budget: the fills of this time range were not checked. */
   onGap(gap: WalkGap): void {
     this.counts.watch_gaps = (this.counts.watch_gaps ?? 0) + 1;

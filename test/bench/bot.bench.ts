@@ -350,23 +350,90 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
         }),
       });
     const detections: number[] = [];
-    let undetected = 0;
+    /** Every withheld fill not alerted within 20 s, with what the monitor made of it. */
+    const notAlerted: { monitor: string; order: string; verdict: string }[] = [];
+    const withheldAll = new Map<string, Set<string>>();
+    type Alert = Awaited<ReturnType<typeof received>>[number];
+    /** Whether an alert names the order: the incident's first fill or one of the pass's missed fills. */
+    const names = (a: Alert, order: string) =>
+      a.body.evidence?.order_index === order ||
+      (Array.isArray(a.body.evidence?.missed_fills) &&
+        (a.body.evidence.missed_fills as { order_index?: string }[]).some((f) => f.order_index === order));
+    const logs = async (m: Mon, query: string) =>
+      (
+        (await (
+          await mf.dispatchFetch(`http://bench/logs?monitor=${encodeURIComponent(m.id)}&limit=1000&${query}`, {
+            headers: { authorization: "Bearer bench" },
+          } as never)
+        ).json()) as { events: { at: number; event: string; data: Record<string, unknown> }[] }
+      ).events;
+    /** What the monitor recorded for a withheld order that was not alerted in time. */
+    const verdictOf = async (m: Mon, order: string, got: Alert[], openAtArm: string[]) => {
+      const evs = (await logs(m, `event=bot&q=${order}`)).filter((e) => e.data.order_index === order);
+      const missed = evs.find((e) => e.event === "bot.missed_fill");
+      const late = evs.find((e) => e.event === "bot.late");
+      const later = got.find((a) => a.body.kind === "trigger" && names(a, order));
+      if (later) return `alerted after 20 s (${missed ? `missed recorded at +${missed.at}` : "no missed event"})`;
+      if (missed) {
+        const open = got.filter(
+          (a) =>
+            a.body.kind === "trigger" &&
+            !got.some((r) => r.body.kind === "resolve" && r.body.incident_id === a.body.incident_id),
+        );
+        return `bot_missed_fill recorded, grouped into an incident already open (${open.map((a) => `${a.body.incident_id} opened by order ${String(a.body.evidence?.order_index)}`).join(", ") || "none open now"}; open when armed: ${openAtArm.length})`;
+      }
+      if (late) return `judged late: ${JSON.stringify(late.data).slice(0, 200)}`;
+      // Not judged: say where the watch stood (started? its REST walk's last trade? the bot's contact?).
+      const started = (await logs(m, "event=watch.started"))[0];
+      const st = (await (
+        await mf.dispatchFetch(`http://bench/status?monitor=${encodeURIComponent(m.id)}`, {
+          headers: { authorization: "Bearer bench" },
+        } as never)
+      ).json()) as {
+        monitors: {
+          session?: { state?: string };
+          watch?: { cursor_trade_id?: string | null; bot?: Record<string, unknown> };
+        }[];
+      };
+      const s = st.monitors[0];
+      const trade = sim.exchange.trades.find(
+        (t) => t.ask.orderIndex.toString() === order || t.bid.orderIndex.toString() === order,
+      );
+      const b = s?.watch?.bot ?? {};
+      const recent = (await logs(m, "level=warn"))
+        .slice(0, 3)
+        .map((e) => `${e.event} ${JSON.stringify(e.data).slice(0, 160)}`);
+      return `no verdict (not judged): ${evs.map((e) => e.event).join(",") || "no bot event for the order"}; trade ${trade?.tradeId ?? "?"} at ${trade?.timestamp ?? "?"}; watch.started ${started ? `at ${started.at} after trade ${String(started.data.after_trade_id)}` : "never"}; session ${s?.session?.state ?? "?"}; REST walk at trade ${s?.watch?.cursor_trade_id ?? "none"}; bot first contact ${String(b.first_contact_at)}, pending ${String(b.pending_fills)}, fills ${JSON.stringify(b.fills)}, before first contact ${String(b.fills_before_first_contact)}; last warnings: ${recent.join(" | ") || "none"}`;
+    };
     const run = async (m: Mon) => {
       const reported = new Map<string, string>();
       const skip = new Set<string>();
+      withheldAll.set(m.id, skip);
       let state: "arm" | "alert" | "heal" = "arm";
       let withheld: { order: string; tradeAt: number } | null = null;
+      let openAtArm: string[] = [];
       let incident: string | null = null;
       let done = 0;
       let since = Date.now();
-      // Only fills after the watch read its start point are judged: arm after the first few seconds.
-      const armAfter = Date.now() + 3_000;
+      let got: Alert[] = [];
+      // Only fills after the watch read its start point are judged: arm once it has (watch.started), and 1 s on.
+      let armAfter = Number.POSITIVE_INFINITY;
       const deadline = Date.now() + Number(process.env.BOT_BENCH_TIMEOUT_MS ?? 600_000);
+      /** bot_missed_fill incidents of this monitor triggered and not resolved (a withheld fill is only armed when none is). */
+      const openIncidents = () =>
+        got
+          .filter((a) => a.body.kind === "trigger" && a.body.incident_id.includes(":bot:"))
+          .map((a) => a.body.incident_id)
+          .filter((id) => !got.some((a) => a.body.kind === "resolve" && a.body.incident_id === id));
       while (done < PER && Date.now() < deadline) {
         const batch: Record<string, unknown>[] = [];
+        if (armAfter === Number.POSITIVE_INFINITY && (await logs(m, "event=watch.started")).length > 0)
+          armAfter = Date.now() + 1_000;
+        // A miss while an incident is open is grouped into it (no new trigger, by design): arm only when none is.
+        const canArm = state === "arm" && Date.now() > armAfter && openIncidents().length === 0;
         for (const [order, filled] of filledOrders(sim, m.account)) {
           if (skip.has(order) || reported.get(order) === filled) continue;
-          if (state === "arm" && !reported.has(order) && Date.now() > armAfter) {
+          if (canArm && state === "arm" && !reported.has(order)) {
             const trade = sim.exchange.trades.find(
               (t) => t.ask.orderIndex.toString() === order || t.bid.orderIndex.toString() === order,
             );
@@ -374,6 +441,7 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
               if (process.env.BOT_BENCH_DEBUG) console.error(`withholding ${order} traded ${trade.timestamp}`);
               skip.add(order);
               withheld = { order, tradeAt: (trade.timestamp * 1000 + 65) / 1000 };
+              openAtArm = openIncidents();
               state = "alert";
               since = Date.now();
               continue;
@@ -387,9 +455,9 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
           headers: { authorization: `Bearer ${m.token}`, "content-type": "application/json" },
           body: JSON.stringify(batch),
         } as never);
-        const got = await received(m.hook);
+        got = await received(m.hook);
         if (state === "alert" && withheld) {
-          const hit = got.find((a) => a.body.kind === "trigger" && a.body.evidence?.order_index === withheld!.order);
+          const hit = got.find((a) => a.body.kind === "trigger" && names(a, withheld!.order));
           if (hit) {
             detections.push(hit.at - withheld.tradeAt);
             done++;
@@ -399,8 +467,13 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
           }
         } else if (state === "heal" && got.some((a) => a.body.kind === "resolve" && a.body.incident_id === incident))
           state = "arm";
-        // A withheld fill not alerted within 20 s is counted as undetected (and reported in the note).
-        if (state === "alert" && Date.now() - since > 20_000) {
+        // A withheld fill not alerted within 20 s is counted as not alerted, with the monitor's verdict on it.
+        if (state === "alert" && withheld && Date.now() - since > 20_000) {
+          const verdict = await verdictOf(m, withheld.order, got, openAtArm);
+          notAlerted.push({ monitor: m.id, order: withheld.order, verdict });
+          console.error(
+            `bench bot: withheld fill of order ${withheld.order} (${m.id}) not alerted within 20 s: ${verdict}`,
+          );
           if (process.env.BOT_BENCH_DEBUG) {
             const st = (await (
               await mf.dispatchFetch(`http://bench/status?monitor=${encodeURIComponent(m.id)}`, {
@@ -408,16 +481,27 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
               } as never)
             ).json()) as { monitors: { watch: { bot: unknown; cursor_trade_id: string }; incidents: unknown }[] };
             console.error(
-              `undetected ${withheld?.order}: ${JSON.stringify(st.monitors[0]?.watch.bot).slice(0, 1500)} incidents ${JSON.stringify(st.monitors[0]?.incidents)} alerts ${JSON.stringify(got.map((a) => [a.body.kind, a.body.evidence?.order_index]))}`,
+              `  status: ${JSON.stringify(st.monitors[0]?.watch.bot).slice(0, 1500)} incidents ${JSON.stringify(st.monitors[0]?.incidents)} alerts ${JSON.stringify(got.map((a) => [a.body.kind, a.body.evidence?.order_index]))}`,
             );
           }
-          undetected++;
           state = "arm";
         }
         await sleep(550);
       }
     };
     await Promise.all(mons.map(run));
+    // Fills the bench reported but the monitor judged missed: the bench's own reporting fell behind the window.
+    let benchLate = 0;
+    let restFailed = 0;
+    for (const m of mons) restFailed += (await logs(m, "event=watch.rest_failed")).length;
+    for (const m of mons)
+      for (const e of await logs(m, "event=bot.missed_fill"))
+        if (!withheldAll.get(m.id)?.has(String(e.data.order_index))) benchLate++;
+    const byVerdict = new Map<string, number>();
+    for (const n of notAlerted) {
+      const k = n.verdict.replace(/\(.*$/, "").replace(/:.*$/, "").trim();
+      byVerdict.set(k, (byVerdict.get(k) ?? 0) + 1);
+    }
     if (detections.length === 0) {
       const st = await (
         await mf.dispatchFetch(`http://bench/status`, { headers: { authorization: "Bearer bench" } } as never)
@@ -433,7 +517,7 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
         name: "detection: withheld fill's transaction_time → bot_missed_fill at a local receiver, p50 (workerd)",
         value: pct(detections, 50),
         unit: "ms",
-        note: `${detections.length} withheld fills alerted (${undetected} not within 20 s) over ${N} monitors; bot.window_s 1 s, reconcile 0.5 s (time_scale 0.05), reports every 0.55 s`,
+        note: `${detections.length} withheld fills alerted, ${notAlerted.length} not within 20 s${notAlerted.length ? ` (${[...byVerdict].map(([k, v]) => `${v} ${k}`).join("; ")})` : ""}; ${benchLate} reported fills judged missed (the bench's reports fell behind the window); ${restFailed} trades reads failed (REST timeout 10 s × time_scale = 0.5 s); ${N} monitors; bot.window_s 1 s, reconcile 0.5 s (time_scale 0.05), reports every 0.55 s; armed only while no incident is open`,
       },
       {
         suite: "bot",

@@ -85,6 +85,7 @@ export const SCENARIOS = [
   "watch_dup",
   "watch_gap",
   "watch_429",
+  "watch_rest_down",
   "watch_ro",
   "watch_position",
   "watch_channel",

@@ -8,7 +8,15 @@ import { clearFault, monitorFor, receivedAlerts, sim, waitFor } from "./helpers.
 import { addAccountFault, requestsOf, startBot, startWatch, stopBot, stopWatch, watchStatus } from "./watch-helpers.ts";
 
 afterAll(async () => {
-  for (const s of ["watch_dup", "watch_gap", "watch_429", "watch_ro", "watch_position", "watch_position_full"])
+  for (const s of [
+    "watch_dup",
+    "watch_gap",
+    "watch_429",
+    "watch_rest_down",
+    "watch_ro",
+    "watch_position",
+    "watch_position_full",
+  ])
     await stopWatch(monitorFor(s));
 });
 
@@ -90,6 +98,34 @@ describe("watch mode under faults", () => {
     const resumed = (await requestsOf(m)).filter((r) => r.at > limitedAt);
     expect(resumed.length).toBeGreaterThan(0);
     expect(resumed[0]!.at).toBeGreaterThanOrEqual(pausedUntil);
+  });
+
+  it("trades reads that keep failing (HTTP 500) open monitor_blind on watch_rest; it resolves when REST answers again", async () => {
+    const m = await startWatch("watch_rest_down");
+    // The walk has read its start point; from now on every REST call fails.
+    await waitFor("the watch started", async () => ((await watchStatus(m)).watch.cursor_trade_id ? true : null));
+    const fault = await addAccountFault(m, { name: "rest_errors", status: 500 });
+    const s = await waitFor(
+      "monitor_blind while the trades walk fails",
+      async () => {
+        const st = await watchStatus(m);
+        return st.incidents.some((i) => i.kind === "watch_rest" && i.diagnosis === "monitor_blind") ? st : null;
+      },
+      20_000,
+    );
+    expect(s.watch.rest.paused_until).toBeNull();
+    await clearFault(fault);
+    const alerts = await waitFor(
+      "the blind alert and its resolution",
+      async () => {
+        const a = await receivedAlerts("watch_rest_down");
+        const kinds = a.map((x) => String((x.body as { kind?: string }).kind ?? ""));
+        return kinds.includes("trigger") && kinds.includes("resolve") ? a : null;
+      },
+      20_000,
+    );
+    expect(JSON.stringify(alerts)).toContain("monitor_blind");
+    expect(JSON.stringify(alerts)).toMatch(/trades/);
   });
 
   it("a read-only token: REST and the private channels work without a private key", async () => {
