@@ -165,6 +165,8 @@ async function workerdRows(): Promise<BenchRow[]> {
       modulesRoot: out,
       compatibilityDate: "2026-11-01",
       durableObjects: { FILL_MONITOR: { className: "FillMonitor", useSQLite: true } },
+      // The edge burst limiter of POST /checks/run (wrangler.toml [[ratelimits]]); the object keeps the exact budget.
+      ratelimits: { MANUAL_RUNS: { namespace_id: "1001", simple: { limit: 100, period: 60 } } },
       bindings: {
         MONITORS: JSON.stringify([monitor]),
         API_TOKEN: "bench",

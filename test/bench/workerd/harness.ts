@@ -102,6 +102,7 @@ export async function startBench(bindings: Record<string, string>): Promise<Benc
       compatibilityDate: "2026-11-01",
       compatibilityFlags: ["nodejs_compat"],
       durableObjects: { FILL_MONITOR: { className: "MeteredMonitor", useSQLite: true } },
+      ratelimits: { MANUAL_RUNS: { namespace_id: "1001", simple: { limit: 100, period: 60 } } },
       bindings: { API_TOKEN: "bench", ...bindings },
     } as never),
   );
