@@ -8,7 +8,14 @@
  */
 import { decide, type DecideOptions, type OrderPathState, type Outcome } from "../../../worker/monitor/check/decide.ts";
 import { classifySend, type SendReply, type TxLookup } from "../../../worker/monitor/check/send.ts";
-import { noteReply, noteResigned, noteLookup, noteTransmit, type OrderFacts, type OrderLookup } from "../../../worker/monitor/check/order.ts";
+import {
+  noteReply,
+  noteResigned,
+  noteLookup,
+  noteTransmit,
+  type OrderFacts,
+  type OrderLookup,
+} from "../../../worker/monitor/check/order.ts";
 
 /** The order path of the running check as stored; null once it concluded or another check runs. */
 export interface OrderPathRecord {
