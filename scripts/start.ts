@@ -156,7 +156,9 @@ const keyName = privateKeySecretName("custom", BigInt(account.account_index), ac
 // The ingest token comes from .dev.vars(.example); the simulator's account decides the secret's name.
 const ingestToken = readIngestToken(readFileSync(apiTokenFile(), "utf8"));
 mkdirSync(join(root, ".wrangler"), { recursive: true });
-const secretsFile = join(root, ".wrangler", "fillwatch-sim.env");
+// One file per dev port: two playgrounds at once (the quick-start and browser tests) never read
+// each other's keys.
+const secretsFile = join(root, ".wrangler", `fillwatch-sim-${DEV_PORT}.env`);
 writeFileSync(
   secretsFile,
   `${keyName}="${account.private_key}"\n${ALERT_HMAC_SECRET}="${alertKey}"\n` +
