@@ -9,12 +9,12 @@
 import { parseDecimal, rescale } from "../../worker/lighter/decimal.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { LighterApiError, type LighterRestClient } from "../../worker/lighter/rest.ts";
-import { signTx, TX_CREATE_ORDER, verifyTx } from "../../worker/lighter/tx.ts";
 import type { Effect } from "../../worker/monitor/check/effects.ts";
 import type { Event } from "../../worker/monitor/check/events.ts";
 import { observed, type OrderLookup } from "../../worker/monitor/check/order.ts";
 import type { Fetched } from "../../worker/monitor/check/preflight.ts";
 import { parseAppError, type SendReply, type TxLookup } from "../../worker/monitor/check/send.ts";
+import { signOrder } from "../../worker/monitor/check/sign-order.ts";
 import type { SpecJson } from "../../worker/monitor/check/state.ts";
 import { describeCode } from "../../worker/monitor/diagnosis.ts";
 import type { MonitorContext } from "../runtime/context.ts";
@@ -23,7 +23,6 @@ import { getMeta, setMeta } from "../runtime/schema.ts";
 type Fx<K extends Effect["kind"]> = Extract<Effect, { kind: K }>;
 type Ev<T extends Event["type"]> = Extract<Event, { type: T }>;
 
-const SELF_TRADE_EXPIRE_TAKER = 1;
 const CACHE_MS = 3_600_000;
 
 export class CheckIo {
@@ -69,40 +68,21 @@ export class CheckIo {
       return failed("nonce", errorMessage(err));
     }
     try {
-      const signed = signTx(
-        {
-          txType: TX_CREATE_ORDER,
-          AccountIndex: cfg.accountIndex,
-          ApiKeyIndex: cfg.apiKeyIndex,
-          MarketIndex: fx.market,
-          ClientOrderIndex: BigInt(fx.coi),
-          BaseAmount: BigInt(fx.baseAmount),
-          Price: fx.price,
-          IsAsk: fx.isAsk ? 1 : 0,
-          Type: 0,
-          TimeInForce: 0,
-          ReduceOnly: fx.reduceOnly ? 1 : 0,
-          TriggerPrice: 0,
-          OrderExpiry: 0n,
-          ExpiredAt: BigInt(fx.expiredAt),
-          Nonce: n,
-          L2TxAttributes: { 6: SELF_TRADE_EXPIRE_TAKER },
-        },
-        this.c.key,
-        cfg.chainId,
+      const signed = signOrder(
+        fx,
+        { account: cfg.accountIndex, apiKeyIndex: cfg.apiKeyIndex, chainId: cfg.chainId, key: this.c.key },
+        n,
       );
-      if (fx.dryRun) {
-        const v = verifyTx(signed.tx_type, signed.tx_info, this.c.key.publicKeyHex(), cfg.chainId);
-        if (!v.ok) return failed("signer", `local verification failed: ${v.message}`);
-      } else this.nonce = n + 1n;
-      const at = { client_order_index: fx.coi, tx_hash: signed.tx_hash, nonce: n.toString(), dry_run: fx.dryRun };
+      if (!signed.ok) return failed("signer", signed.message);
+      if (!fx.dryRun) this.nonce = n + 1n;
+      const at = { client_order_index: fx.coi, tx_hash: signed.txHash, nonce: n.toString(), dry_run: fx.dryRun };
       this.c.event("info", "order.signed", { ...at, expired_at: fx.expiredAt }, null);
       return {
         type: "signed",
         ref: fx.ref,
-        txType: signed.tx_type,
-        txInfo: signed.tx_info,
-        txHash: signed.tx_hash,
+        txType: signed.txType,
+        txInfo: signed.txInfo,
+        txHash: signed.txHash,
         nonce: n.toString(),
         expiredAt: fx.expiredAt,
       };

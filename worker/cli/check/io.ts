@@ -8,16 +8,14 @@ import { parseDecimal, rescale } from "../../lighter/decimal.ts";
 import { errorMessage } from "../../lighter/errors.ts";
 import type { PrivateKey } from "../../lighter/keys.ts";
 import { LighterApiError, type LighterRestClient } from "../../lighter/rest.ts";
-import { signTx, TX_CREATE_ORDER, verifyTx } from "../../lighter/tx.ts";
 import { describeCode } from "../../monitor/diagnosis.ts";
 import type { Effect } from "../../monitor/check/effects.ts";
 import type { Event } from "../../monitor/check/events.ts";
 import { observed, type OrderLookup } from "../../monitor/check/order.ts";
 import type { Fetched } from "../../monitor/check/preflight.ts";
 import { parseAppError, type SendReply, type TxLookup } from "../../monitor/check/send.ts";
+import { signOrder } from "../../monitor/check/sign-order.ts";
 import type { SpecJson } from "../../monitor/check/state.ts";
-
-const SELF_TRADE_EXPIRE_TAKER = 1;
 
 export interface Io {
   rest: LighterRestClient;
@@ -124,41 +122,20 @@ async function sign(io: Io, fx: Extract<Effect, { kind: "sign" }>): Promise<Even
     return { type: "sign_failed", ref: fx.ref, reason: "nonce", message: errorMessage(err) };
   }
   try {
-    const signed = signTx(
-      {
-        txType: TX_CREATE_ORDER,
-        AccountIndex: io.account,
-        ApiKeyIndex: io.apiKeyIndex,
-        MarketIndex: fx.market,
-        ClientOrderIndex: BigInt(fx.coi),
-        BaseAmount: BigInt(fx.baseAmount),
-        Price: fx.price,
-        IsAsk: fx.isAsk ? 1 : 0,
-        Type: 0,
-        TimeInForce: 0,
-        ReduceOnly: fx.reduceOnly ? 1 : 0,
-        TriggerPrice: 0,
-        OrderExpiry: 0n,
-        ExpiredAt: BigInt(fx.expiredAt),
-        Nonce: nonce,
-        L2TxAttributes: { 6: SELF_TRADE_EXPIRE_TAKER },
-      },
-      io.key,
-      io.chainId,
+    const signed = signOrder(
+      fx,
+      { account: io.account, apiKeyIndex: io.apiKeyIndex, chainId: io.chainId, key: io.key },
+      nonce,
     );
-    if (fx.dryRun) {
-      // A dry run proves the tx verifies against our public key, and keeps the nonce unused.
-      const v = verifyTx(signed.tx_type, signed.tx_info, io.key.publicKeyHex(), io.chainId);
-      if (!v.ok) return { type: "sign_failed", ref: fx.ref, reason: "signer", message: `verify: ${v.reason}` };
-    } else {
-      io.nonce = nonce + 1n;
-    }
+    if (!signed.ok) return { type: "sign_failed", ref: fx.ref, reason: "signer", message: signed.message };
+    // A dry run keeps the nonce unused.
+    if (!fx.dryRun) io.nonce = nonce + 1n;
     return {
       type: "signed",
       ref: fx.ref,
-      txType: signed.tx_type,
-      txInfo: signed.tx_info,
-      txHash: signed.tx_hash,
+      txType: signed.txType,
+      txInfo: signed.txInfo,
+      txHash: signed.txHash,
       nonce: nonce.toString(),
       expiredAt: fx.expiredAt,
     };
