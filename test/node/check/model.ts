@@ -1,6 +1,6 @@
 /**
  * The model test's schedule language and its properties: random schedules of ticks, time, world
- * faults (lost replies, REST lag/outage/flap, deferred rejections, withheld and forged frames,
+ * faults (lost replies, REST lag/outage/flap/refused auth/forgotten orders, deferred rejections, withheld and forged frames,
  * refused auth, stray 30003s, refused connections), restarts at any step, socket drops and storms,
  * positions already open (long and short), dry run, hanging alert targets, configuration removed
  * or changed between checks — run against the REAL machine through the test interpreter, and the
@@ -33,6 +33,8 @@ const oneKnob: fc.Arbitrary<Partial<Knobs>> = fc.oneof(
   fc.integer({ min: 0, max: 8_000 }).map((restLag) => ({ restLag })),
   fc.boolean().map((restDown) => ({ restDown })),
   fc.boolean().map((restFlap) => ({ restFlap })),
+  fc.boolean().map((restAuthRefused) => ({ restAuthRefused })),
+  fc.boolean().map((restForget) => ({ restForget })),
   fc.constantFrom("ok", "5xx", "timeout").map((replyMode) => ({ replyMode }) as Partial<Knobs>),
   fc.boolean().map((appReject) => ({ appReject })),
   fc.boolean().map((fills) => ({ fills })),
@@ -223,6 +225,8 @@ export function runSchedule(actions: Action[]): Run {
     restDown: false,
     restLag: 0,
     restFlap: false,
+    restAuthRefused: false,
+    restForget: false,
     rejectAuth: false,
     refuseConnections: false,
     replyMode: "ok",

@@ -101,8 +101,8 @@ describe("matchFrame", () => {
     expect(rest.restResult).toBe("found");
     expect(matchFrame(rest, frame({ orderIndex: "901" }))).toBe("foreign");
     expect(matchFrame(rest, frame({ orderIndex: "900" }))).toBe("ours");
-    // The frame under REST's index is the view; the fill claimed under another index contradicts REST.
-    expect([rest.wsOrderIndex, rest.wsFilled, rest.wsContradicted]).toEqual(["900", "0", true]);
+    // The frame under REST's index is the view; the fill claimed under another index is not ours.
+    expect([rest.wsOrderIndex, rest.wsFilled, rest.wsOverruled]).toEqual(["900", "0", ["901"]]);
   });
   it("a known fact is never replaced by an absent or unknown answer", () => {
     let o = noteRestOrder(base(), { kind: "found", order: frame({ account: null, status: "open", filled: "0" }) }, 1);

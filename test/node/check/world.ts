@@ -3,7 +3,7 @@
  * position (possibly already open, long or short), a nonce sequence, IOC orders that execute after
  * a latency and fill or cancel, deferred rejections (`ae`), reduce-only refusals; WebSocket
  * connections whose frames (real JSON text) can be withheld, forged or lost with a dropped socket;
- * REST that lags, fails, or flaps from found to unknown. Time is a number the harness advances.
+ * REST that lags, fails, flaps from found to unknown, refuses our auth token, or forgets our orders. Time is a number the harness advances.
  */
 
 export const ACCOUNT = "77";
@@ -40,6 +40,13 @@ export interface Knobs {
   restDown: boolean;
   /** A found order answers unknown every other look-up. */
   restFlap: boolean;
+  /**
+   * Authenticated REST refuses our token (20013, as when the account's auth expired): order look-ups
+   * answer unknown; `/tx` and the position (public endpoints) still answer.
+   */
+  restAuthRefused: boolean;
+  /** REST forgets the account's orders: order look-ups answer absent and `/tx` unknown (not found). */
+  restForget: boolean;
   replyMode: "ok" | "5xx" | "timeout";
   appReject: boolean;
   fills: boolean;
@@ -60,6 +67,8 @@ export const DEFAULT_KNOBS: Knobs = {
   restLag: 0,
   restDown: false,
   restFlap: false,
+  restAuthRefused: false,
+  restForget: false,
   replyMode: "ok",
   appReject: false,
   fills: true,
@@ -274,6 +283,8 @@ export class World {
     | { kind: "unknown"; reason: string } {
     this.run();
     if (this.knobs.restDown) return { kind: "unknown", reason: "HTTP 503" };
+    if (this.knobs.restAuthRefused) return { kind: "unknown", reason: "HTTP 401 20013 invalid auth" };
+    if (this.knobs.restForget) return { kind: "absent" };
     for (const e of this.executed.values()) {
       if (e.tx.coi !== coi || e.ae || this.now < e.at + this.knobs.restLag) continue;
       if (this.knobs.restFlap && this.flap++ % 2 === 1) return { kind: "unknown", reason: "HTTP 502 (flap)" };
@@ -301,7 +312,8 @@ export class World {
     this.run();
     if (this.knobs.restDown) return { kind: "unknown", reason: "HTTP 503" };
     const e = this.executed.get(hash);
-    if (!e || this.now < e.at + this.knobs.restLag) return { kind: "unknown", reason: "21500 tx not found" };
+    if (!e || this.now < e.at + this.knobs.restLag || this.knobs.restForget)
+      return { kind: "unknown", reason: "21500 tx not found" };
     return { kind: "record", status: 2, ae: e.ae };
   }
 

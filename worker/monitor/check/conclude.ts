@@ -14,7 +14,7 @@ import {
 } from "../diagnosis.ts";
 import { BLIND_AFTER, MS, log, scale, type Ctx } from "./ctx.ts";
 import type { AlertResult } from "./effects.ts";
-import { resolution, type OrderFacts } from "./order.ts";
+import { EXPIRY_MARGIN_MS, resolution, type OrderFacts } from "./order.ts";
 import { closeSession, planIdleClose } from "./session.ts";
 import type { CheckRecord, Evidence } from "./state.ts";
 import { blindAfter } from "./ticks.ts";
@@ -100,7 +100,12 @@ export function conclude(ctx: Ctx, c: CheckRecord, v: Conclusion): void {
       facts: null,
       tx: null,
       nextAt: ctx.now,
-      boundAt: ctx.now + scale(ctx, MS.flattenBound),
+      // Long enough to outlast the test order's ExpiredAt (plus its unscaled margin): when REST
+      // cannot show the order, only then does the position say what it did.
+      boundAt: Math.max(
+        ctx.now + scale(ctx, MS.flattenBound),
+        c.facts.expiredAt + EXPIRY_MARGIN_MS + scale(ctx, MS.flattenAfterSettle),
+      ),
     };
     return;
   }

@@ -33,6 +33,8 @@ export const MS = {
   /** The flatten: pacing of its look-ups, and its own bound. */
   flattenPace: 3_000,
   flattenBound: 190_000,
+  /** The flatten's bound is at least this long after the test order settled (ExpiredAt + margin). */
+  flattenAfterSettle: 30_000,
 } as const;
 
 /** The exchange accepts an ExpiredAt up to 599 s ahead (LIVE.md: the SDK's default was accepted). */

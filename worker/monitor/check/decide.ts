@@ -72,9 +72,6 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
     poll,
   };
 
-  if (o.wsContradicted) {
-    return mismatch(o, "a frame reported a fill for our client order index under another order_index than REST");
-  }
   if (o.txAppError) {
     return fail("tx_rejected", {
       exchange_code: o.txAppError.code,

@@ -4,15 +4,26 @@
  * inside the per-order notional cap; reduce-only whenever that is enough to go back to the position
  * found before the check. It waits (bounded) for the test order to be resolved, opens its own
  * session when there is none, and then reads the REST position to confirm the account is where it
- * was. A flatten that cannot run (no key, no configuration, no book, no REST) alerts; it never ends
- * silently.
+ * was. When REST cannot show the test order (our auth token refused, the order forgotten) once it
+ * can no longer trade, the own fill is the REST position's move since the pre-flight — accepted only
+ * when our order could have made it (its side, at most its size, what the WebSocket reported) — and
+ * the position measures what is left. A flatten that cannot run (no key, no configuration, no book,
+ * no REST) alerts; it never ends silently.
  */
 import { ACTIONS, type Diagnosis, type FlattenOutcome } from "../diagnosis.ts";
 import { planFlatten } from "../sizing.ts";
 import { FLATTEN_MAX_ATTEMPTS, MS, log, pendingOf, request, scale, type Ctx } from "./ctx.ts";
 import { alert, finish } from "./conclude.ts";
 import type { Event } from "./events.ts";
-import { newOrderFacts, noteLookup, noteReply, noteTransmit, resolution, type OrderFacts } from "./order.ts";
+import {
+  newOrderFacts,
+  noteLookup,
+  noteReply,
+  noteTransmit,
+  resolution,
+  settledWithoutRest,
+  type OrderFacts,
+} from "./order.ts";
 import { PHASES } from "./phases.ts";
 import { classifySend } from "./send.ts";
 import { bookReady, openSession, subscribe } from "./session.ts";
@@ -23,6 +34,8 @@ type Of<T extends Event["type"]> = Extract<Event, { type: T }>;
 
 /** Waiting for the test order's resolution is bounded: then the flatten fails (and alerts). */
 const MAX_LOCK_WAITS = 40;
+/** REST look-ups that must fail to resolve a settled test order before the position measures its fill. */
+const REST_TRIES_BEFORE_POSITION = 2;
 /** The flatten tolerates more slippage than the test order: closing matters more than its price. */
 const MIN_FLATTEN_SLIPPAGE_BPS = 50;
 
@@ -35,7 +48,8 @@ export function ownFill(c: CheckRecord, o: OrderFacts): bigint {
   return c.order?.isAsk ? -filled : filled;
 }
 
-function done(ctx: Ctx, c: CheckRecord, outcome: FlattenOutcome, detail: Evidence): void {
+function done(ctx: Ctx, c: CheckRecord, outcome: FlattenOutcome, evidence: Evidence): void {
+  const detail: Evidence = { own_fill_source: c.flatten?.source ?? "rest", ...evidence };
   // A sub-minimum residue is normal: it alerts only above max_residual_base. A failed flatten always alerts.
   const cap = c.settings.caps.maxResidualBase;
   const residual = typeof detail.residual_base === "string" ? abs(BigInt(detail.residual_base)) : 0n;
@@ -110,8 +124,22 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
     return awaitBook(ctx, c, f);
   }
-  if (pendingOf(ctx, ["lookup"], o.coi) || ctx.now < f.nextAt) return;
-  if (f.lockWaits >= MAX_LOCK_WAITS) {
+  if (pendingOf(ctx, ["lookup"], o.coi) || pendingOf(ctx, ["position"]) || ctx.now < f.nextAt) return;
+  if (f.positionBefore !== null && f.lockWaits >= REST_TRIES_BEFORE_POSITION && settledWithoutRest(o, ctx.now)) {
+    // REST cannot show an order that can no longer trade: the position says what it did (REST is
+    // still asked: its record, when it comes, is the better source).
+    measurePosition(ctx, c);
+    ctx.fx.push({
+      kind: "lookup",
+      ref: request(ctx, "lookup", o.coi),
+      coi: o.coi,
+      txHash: o.txHash,
+      sizeDecimals: c.spec?.sizeDecimals ?? 0,
+    });
+    return;
+  }
+  // Until the order can no longer trade, only the flatten's bound ends the wait.
+  if (f.lockWaits >= MAX_LOCK_WAITS && settledWithoutRest(o, ctx.now)) {
     return failed(ctx, c, f, "the test order is still unresolved", { tx_hash: o.txHash, waiting_for: r.waitingFor });
   }
   f.lockWaits++;
@@ -216,8 +244,22 @@ function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     }
     return;
   }
-  if (pendingOf(ctx, ["transmit", "lookup"], o.coi)) return;
+  if (pendingOf(ctx, ["transmit", "lookup"], o.coi) || pendingOf(ctx, ["position"])) return;
   const r = resolution(o, ctx.now);
+  if (f.source === "position" && !r.resolved) {
+    // REST cannot show our orders: the position says when the flatten order has done its work.
+    if (ctx.now < f.nextAt) return;
+    measurePosition(ctx, c);
+    ctx.fx.push({
+      kind: "lookup",
+      ref: request(ctx, "lookup", o.coi),
+      coi: o.coi,
+      txHash: o.txHash,
+      sizeDecimals: f.order!.sizeDecimals,
+    });
+    f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+    return;
+  }
   if (r.resolved) {
     const rest = o.restResult === "found" ? o.restOrder : null;
     const filled = rest?.filled ? BigInt(rest.filled) : 0n;
@@ -283,8 +325,87 @@ export function onFlattenLookup(ctx: Ctx, c: CheckRecord, e: Of<"looked_up">): v
   if (f.facts) f.facts = noteLookup(f.facts, e, ctx.now);
 }
 
-/** The REST position after the flatten: the account must be back where the check found it. */
+function measurePosition(ctx: Ctx, c: CheckRecord): void {
+  ctx.fx.push({
+    kind: "fetch_position",
+    ref: request(ctx, "position"),
+    market: c.market,
+    sizeDecimals: c.spec?.sizeDecimals ?? 0,
+  });
+  c.flatten!.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+}
+
+/** A REST position answered: what it means depends on where the flatten stands. */
 export function onFlattenPosition(ctx: Ctx, c: CheckRecord, e: Of<"position">): void {
+  const f = c.flatten!;
+  if (f.step === "confirm_position") return confirmedPosition(ctx, c, e);
+  if (!e.position.ok || f.positionBefore === null) return;
+  const moved = BigInt(e.position.value) - BigInt(f.positionBefore);
+  if (f.step === "await_lock" && !resolution(c.facts!, ctx.now).resolved) return ownFillFromPosition(ctx, c, f, moved);
+  if (f.step === "order" && f.source === "position" && f.facts) return leftFromPosition(ctx, c, f, f.facts, moved);
+}
+
+/**
+ * The test order settled and REST cannot show it: its fill is the position's move since the
+ * pre-flight, when our order could have made that move — on its side, at most its size, and equal
+ * to the fill the WebSocket reported for it when a report of its end came. Anything else is not
+ * ours to close: the flatten alerts and trades nothing.
+ */
+function ownFillFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, moved: bigint): void {
+  const o = c.facts!;
+  const size = BigInt(c.order?.baseAmount ?? "0");
+  const own = c.order?.isAsk ? -moved : moved;
+  const why = {
+    position_before_base: f.positionBefore,
+    position_moved_base: moved.toString(),
+    order_base: size.toString(),
+  };
+  if (own < 0n || own > size) {
+    return failed(ctx, c, f, "REST cannot show the test order and the position moved by more than it could fill", why);
+  }
+  const single = Object.keys(o.wsCandidates).length === 1;
+  if (single && o.wsTerminalAt !== null && BigInt(o.wsFilled) !== own) {
+    return failed(ctx, c, f, "REST cannot show the test order and the position move differs from its WebSocket fill", {
+      ...why,
+      ws_filled_base: o.wsFilled,
+    });
+  }
+  f.source = "position";
+  f.ownFill = moved.toString();
+  log(ctx, "warn", "flatten.own_fill_from_position", { ...why, ws_filled_base: o.wsFilled });
+  if (moved === 0n) return done(ctx, c, "ok", { own_fill_base: "0", how: "position unchanged" });
+  f.step = "await_book";
+  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
+  awaitBook(ctx, c, f);
+}
+
+/** Position mode: the position measures what is left; a flatten order that settled short is followed by another. */
+function leftFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, o: OrderFacts, moved: bigint): void {
+  if (moved === 0n) {
+    f.closed = (-BigInt(f.ownFill)).toString();
+    return done(ctx, c, "ok", {
+      own_fill_base: f.ownFill,
+      closed_base: f.closed,
+      position_before_base: f.positionBefore,
+      position_after_base: (BigInt(f.positionBefore!) + moved).toString(),
+    });
+  }
+  if (!settledWithoutRest(o, ctx.now)) return;
+  const own = BigInt(f.ownFill);
+  if (moved > 0n !== own > 0n || abs(moved) > abs(own)) {
+    return failed(ctx, c, f, "the position moved past what the flatten could close", {
+      position_moved_base: moved.toString(),
+    });
+  }
+  f.closed = (moved - own).toString();
+  log(ctx, "info", "flatten.order_resolved", { how: "position", closed_base: f.closed });
+  f.step = "await_book";
+  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
+  awaitBook(ctx, c, f);
+}
+
+/** The REST position after the flatten: the account must be back where the check found it. */
+function confirmedPosition(ctx: Ctx, c: CheckRecord, e: Of<"position">): void {
   const f = c.flatten!;
   if (!e.position.ok) {
     if (ctx.now + scale(ctx, MS.flattenPace) < f.boundAt) {

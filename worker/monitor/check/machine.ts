@@ -221,7 +221,7 @@ function handle(ctx: Ctx, e: Event): void {
       return;
     }
     case "position":
-      if (answer(ctx, e.ref, "position") && c?.flatten?.step === "confirm_position") onFlattenPosition(ctx, c, e);
+      if (answer(ctx, e.ref, "position") && c?.flatten) onFlattenPosition(ctx, c, e);
       return;
     case "alert_done":
       if (!e.ok) log(ctx, "warn", "alert.failed", { ref: e.ref, error: e.error });

@@ -72,9 +72,10 @@ export interface OrderFacts {
   /** When the first transmission of any signature went out (fill times are bounded below by it). */
   firstTransmitAt: number | null;
   /**
-   * Frames that matched our account, owner, market and client order index, per order index. Only
-   * REST pins the order index: with REST silent, a single candidate is the view; two or more are
-   * ambiguous (no view) until REST names the real one.
+   * Frames that matched our account, owner, market and client order index, per order index. A
+   * frame pins the order index only while it is the single candidate; REST's answer overrules it:
+   * with REST silent, a single candidate is the view; two or more are ambiguous (no view) until
+   * REST names the real one.
    */
   wsCandidates: Record<string, WsCandidate>;
   /** The view: the candidate REST confirmed, or the only one. The fields below are copied from it. */
@@ -85,8 +86,12 @@ export interface OrderFacts {
   wsFillAt: number | null;
   wsTerminalAt: number | null;
   channels: Record<string, { seenAt: number | null; fillAt: number | null }>;
-  /** REST named our order index and a frame reported a fill under another one: a contradiction. */
-  wsContradicted: boolean;
+  /**
+   * Order indexes that frames with our account, market and client order index reported and REST's
+   * answer overruled: not our order (a forged or stray frame), kept for the evidence. A fill
+   * reported under one of them is never ours; it fails nothing when our own order was reported.
+   */
+  wsOverruled?: string[];
   /** Frames that named our client order index but failed the identity match (or REST's index). */
   foreignFrames: number;
   /** Latest REST look-up by client order index (a known order is never replaced by absent/unknown). */
@@ -97,6 +102,8 @@ export interface OrderFacts {
   txAt: number | null;
   txResult: "record" | "unknown" | null;
   txAppError: AppError | null;
+  /** The `/tx` record's status (2: executed); absent in records stored before it was kept. */
+  txStatus?: number | null;
 }
 
 export function newOrderFacts(init: {
@@ -122,7 +129,7 @@ export function newOrderFacts(init: {
     wsFillAt: null,
     wsTerminalAt: null,
     channels: {},
-    wsContradicted: false,
+    wsOverruled: [],
     foreignFrames: 0,
     restAt: null,
     restResult: null,
@@ -130,6 +137,7 @@ export function newOrderFacts(init: {
     txAt: null,
     txResult: null,
     txAppError: null,
+    txStatus: null,
   };
 }
 
@@ -190,7 +198,7 @@ function withView(o: OrderFacts): OrderFacts {
   const keys = Object.keys(o.wsCandidates);
   const idx = pinned !== null ? (keys.includes(pinned) ? pinned : null) : keys.length === 1 ? keys[0]! : null;
   const c = idx !== null ? o.wsCandidates[idx]! : null;
-  const contradicted = pinned !== null && keys.some((k) => k !== pinned && BigInt(o.wsCandidates[k]!.filled) > 0n);
+  const overruled = pinned !== null ? keys.filter((k) => k !== pinned) : [];
   return {
     ...o,
     wsSeenAt: c?.seenAt ?? null,
@@ -200,7 +208,7 @@ function withView(o: OrderFacts): OrderFacts {
     wsFillAt: c?.fillAt ?? null,
     wsTerminalAt: c?.terminalAt ?? null,
     channels: c?.channels ?? {},
-    wsContradicted: contradicted,
+    wsOverruled: overruled,
   };
 }
 
@@ -277,7 +285,13 @@ export function noteRestOrder(o: OrderFacts, r: OrderLookup, at: number): OrderF
 /** Records a `/tx` look-up; a record already seen is never replaced by an unknown answer. */
 export function noteTx(o: OrderFacts, t: TxLookup, at: number): OrderFacts {
   if (t.kind === "unknown") return { ...o, txAt: at, txResult: o.txResult === "record" ? "record" : "unknown" };
-  return { ...o, txAt: at, txResult: "record", txAppError: t.ae ?? o.txAppError };
+  return {
+    ...o,
+    txAt: at,
+    txResult: "record",
+    txAppError: t.ae ?? o.txAppError,
+    txStatus: t.status ?? o.txStatus ?? null,
+  };
 }
 
 /** Margin after ExpiredAt before an order nobody shows counts as never executed. */
@@ -292,10 +306,30 @@ export type Resolution =
   | { resolved: true; how: "never_sent" | "rejected_at_once" | "app_rejected" | "terminal" | "expired_unseen" }
   | { resolved: false; waitingFor: string };
 
+/** `/tx` status of an executed transaction (PROTOCOL.md §2.8; live, also for one with an `ae`). */
+const TX_EXECUTED = 2;
+
+/** A frame with our account, market and client order index showed the order (under any index). */
+export function seenOnWs(o: OrderFacts): boolean {
+  return o.wsSeenAt !== null || Object.keys(o.wsCandidates).length > 0;
+}
+
+/**
+ * Whether the order can no longer change the position, whatever REST's order lists say: `/tx`
+ * shows its transaction executed (an IOC ends in the block that executes it), or it is past its
+ * ExpiredAt plus a margin (it can no longer execute).
+ */
+export function settledWithoutRest(o: OrderFacts, now: number): boolean {
+  if (o.transmissions === 0) return true;
+  if (o.txResult === "record" && (o.txStatus ?? null) === TX_EXECUTED) return true;
+  return now > o.expiredAt + EXPIRY_MARGIN_MS;
+}
+
 /**
  * The lock rule: an order of ours is resolved when nothing was sent, the first transmission was
  * refused at once, `/tx` shows a non-empty `ae`, REST shows the order terminal, or it is past its
- * ExpiredAt (plus a margin) and neither REST nor `/tx` shows it.
+ * ExpiredAt (plus a margin) and neither REST, nor `/tx`, nor the WebSocket ever showed it (a REST
+ * that forgot an order the WebSocket reported does not make it "never executed").
  */
 export function resolution(o: OrderFacts, now: number): Resolution {
   if (o.transmissions === 0) return { resolved: true, how: "never_sent" };
@@ -308,7 +342,7 @@ export function resolution(o: OrderFacts, now: number): Resolution {
     return { resolved: true, how: "terminal" };
   }
   const after = o.expiredAt + EXPIRY_MARGIN_MS;
-  if (now > after && o.restResult === "absent" && (o.restAt ?? 0) > after && o.txResult !== "record") {
+  if (now > after && o.restResult === "absent" && (o.restAt ?? 0) > after && o.txResult !== "record" && !seenOnWs(o)) {
     return { resolved: true, how: "expired_unseen" };
   }
   return {

@@ -162,7 +162,8 @@ export function concludeOrder(ctx: Ctx, c: CheckRecord, outcome: Outcome): void 
       last_account_frame_at: lastAccountFrame(ctx),
       last_frame_at: ctx.s.session.lastFrameAt,
       ...(o.foreignFrames > 0 ? { foreign_frames: o.foreignFrames } : {}),
-      ...(candidates.length > 1 || o.wsContradicted ? { ws_candidates: o.wsCandidates } : {}),
+      ...(candidates.length > 1 ? { ws_candidates: o.wsCandidates } : {}),
+      ...((o.wsOverruled ?? []).length > 0 ? { unexpected_order_indexes: o.wsOverruled } : {}),
       ...(c.gaps.length > 0 ? { gaps: c.gaps } : {}),
     },
   });
@@ -179,7 +180,23 @@ export function noteSendReply(c: CheckRecord, reply: SendReply): void {
 }
 
 export function noteLookedUp(ctx: Ctx, c: CheckRecord, r: { order: OrderLookup; tx: TxLookup }): void {
-  if (c.facts) c.facts = noteLookup(c.facts, r, ctx.now);
+  if (!c.facts) return;
+  const before = c.facts.wsOverruled ?? [];
+  c.facts = noteLookup(c.facts, r, ctx.now);
+  const o = c.facts;
+  const overruled = (o.wsOverruled ?? []).filter((i) => !before.includes(i));
+  if (overruled.length === 0) return;
+  // REST named another order index than frames with our identity did: those frames were not our order.
+  const rest = o.restOrder?.orderIndex ?? null;
+  log(ctx, "warn", "order.frames_overruled", { order_indexes: overruled.join(","), rest_order_index: rest });
+  if (c.verdict) return;
+  // Stage marks made from its frames are made again from our own order's frames.
+  for (const st of ["order_seen", "fill_seen", "processed"] as const) delete c.stages[st];
+  if (o.wsSeenAt !== null) markStage(ctx, c, "order_seen", o.wsSeenAt, { status: o.wsStatus ?? "" });
+  if (o.wsFillAt !== null) {
+    markStage(ctx, c, "fill_seen", o.wsFillAt, { filled_base: o.wsFilled, status: o.wsStatus ?? "" });
+    markStage(ctx, c, "processed", ctx.now);
+  }
 }
 
 /** The re-signed test order (fresh nonce, same client order index). */

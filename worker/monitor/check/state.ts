@@ -217,6 +217,12 @@ export interface FlattenState {
   freshNonce: boolean;
   /** Times the flatten waited for a look-up of the test order. */
   lockWaits: number;
+  /**
+   * Where the own fill (and what is left to close) comes from: REST's record of the test order, or
+   * — when REST cannot show it once the order can no longer trade — the REST position's move since
+   * the pre-flight, checked against what our order could fill. Absent in records stored before.
+   */
+  source?: "rest" | "position";
   /** The current flatten order and its facts. */
   order: PlannedOrder | null;
   facts: OrderFacts | null;

@@ -1,0 +1,110 @@
+/**
+ * Table tests of the money rules the soak's position_drift found broken: when REST cannot show the
+ * test order (its auth token refused, or the order forgotten), the flatten still brings the account
+ * back to the position it found — from the public position, checked against what our own order
+ * could have done — and never reads an order the WebSocket saw as "never executed". Also the order
+ * index pinning: a frame under another order index that REST overrules is not our order.
+ */
+import { describe, expect, it } from "vitest";
+import { Harness } from "./harness.ts";
+import { World, type Knobs } from "./world.ts";
+
+function setup(knobs: Partial<Knobs> = {}, position = 0n): { w: World; h: Harness } {
+  const w = new World();
+  Object.assign(w.knobs, knobs);
+  w.position = position;
+  return { w, h: new Harness(w) };
+}
+
+const only = <T>(m: Map<string, T>): T => {
+  expect(m.size).toBe(1);
+  return [...m.values()][0]!;
+};
+const untilSent = (h: Harness) => {
+  for (let t = h.world.now; t < 5_000 && !(h.state.check?.facts?.transmissions ?? 0); t += 1) h.runUntil(t);
+};
+const detailOf = (r: { evidence: Record<string, unknown> }) =>
+  (r.evidence.flatten_detail ?? {}) as Record<string, unknown>;
+
+describe("REST cannot show the test order: the flatten still restores the position", () => {
+  it.each([
+    ["REST forgets the order (absent, /tx not found), the WebSocket reported the fill", { restForget: true }],
+    ["REST refuses our auth token for orders, the WebSocket reported the fill", { restAuthRefused: true }],
+    ["REST refuses our auth token and the WebSocket is silent", { restAuthRefused: true, withholdWs: true }],
+  ] as [string, Partial<Knobs>][])("%s", (_name, knobs) => {
+    for (const start of [0n, 300n, -300n]) {
+      const { w, h } = setup({}, start);
+      h.tick("k1");
+      untilSent(h);
+      Object.assign(w.knobs, knobs);
+      h.runUntil(60_000);
+      const r = only(h.records);
+      expect(r.verdict, JSON.stringify(r.evidence)).not.toBeNull();
+      expect(w.executedFor(r.order!.coi)[0]?.filled).toBe(50n);
+      expect(w.position, `start ${start}: ${JSON.stringify(detailOf(r))}`).toBe(start);
+      expect(r.flattenOutcome).toBe("ok");
+      expect(detailOf(r).own_fill_source).toBe("position");
+      // The flatten sold exactly the test order's own fill, never the position found.
+      expect(h.signs.filter((s) => s.flatten).map((s) => s.base)).toEqual([50n]);
+    }
+  });
+
+  it("an order the WebSocket saw is never resolved as expired-unseen: the lock holds until REST shows it", () => {
+    const { w, h } = setup();
+    h.tick("k1");
+    untilSent(h);
+    w.knobs.restForget = true;
+    h.runUntil(60_000);
+    expect(h.state.lock, "REST never showed the order: still unresolved").not.toBeNull();
+    w.knobs.restForget = false;
+    h.runUntil(120_000);
+    expect(h.state.lock).toBeNull();
+    expect(w.position).toBe(0n);
+  });
+
+  it("no fill moved the position (only a forged frame said so): nothing is flattened", () => {
+    const { w, h } = setup({ fills: false, execLatency: 30 });
+    h.tick("k1");
+    untilSent(h);
+    w.knobs.restAuthRefused = true;
+    h.world.forge(h.state.check!.order!.coi, "order_index");
+    h.runUntil(60_000);
+    const r = only(h.records);
+    expect(r.verdict?.verdict).not.toBe("pass");
+    expect(h.signs.filter((s) => s.flatten)).toEqual([]);
+    expect(w.position).toBe(0n);
+    expect(r.flattenOutcome === "ok" || r.flattenOutcome === "failed").toBe(true);
+  });
+
+  it("the position moved by more than the test order could fill: the flatten alerts and trades nothing", () => {
+    const { w, h } = setup();
+    h.tick("k1");
+    untilSent(h);
+    w.knobs.restAuthRefused = true;
+    // Someone else bought 0.0300 on the account while our order was out.
+    w.position += 300n;
+    h.runUntil(60_000);
+    const r = only(h.records);
+    expect(r.flattenOutcome).toBe("failed");
+    expect(h.signs.filter((s) => s.flatten)).toEqual([]);
+    const a = h.alerts.find((x) => x.stream === "flatten");
+    expect(a?.result.diagnosis).toBe("flatten_failed");
+    expect(String(a?.result.evidence.reason)).toMatch(/position/);
+  });
+});
+
+describe("order index pinning", () => {
+  it("a forged frame under another order index, beside the real order's frames: REST overrules it, the check passes", () => {
+    const { h } = setup({ execLatency: 30, restLag: 300 });
+    h.tick("k1");
+    untilSent(h);
+    h.world.forge(h.state.check!.order!.coi, "order_index");
+    h.runUntil(30_000);
+    const r = only(h.records);
+    expect([r.verdict?.verdict, r.verdict?.diagnosis], JSON.stringify(r.evidence)).toEqual(["pass", null]);
+    expect(r.evidence.unexpected_order_indexes).toEqual([String(2n ** 55n + 12345n)]);
+    expect(r.evidence.ws_candidates).toBeTruthy();
+    expect(r.flattenOutcome).toBe("ok");
+    expect(h.world.position).toBe(0n);
+  });
+});
