@@ -116,6 +116,11 @@ export const SCENARIOS = [
   "reg_evil_url",
   "reg_rest_forgets",
   "reg_malformed_order",
+  // test/workers/regress-drift.test.ts: checks that left the account's position moved (soak b)
+  "reg_drift_forget",
+  "reg_drift_auth",
+  "reg_drift_expire",
+  "reg_forge_real",
   // bot reconciliation (test/workers/bot*.test.ts): a watch monitor with a bot block and an ingest token
   "bot_ingest",
   "bot_missed",
@@ -139,6 +144,9 @@ function regressionConfig(scenario: string, cfg: Record<string, unknown>, hookUr
     alerts.fail_after = 1;
     alerts.targets = [0, 1, 2, 3].map((i) => ({ type: "webhook", url: `${hookUrl}/hang/reg_hung_alerts/${i}` }));
   }
+  // A kept session whose account subscriptions were made before the auth fault (as a check that
+  // follows another within the on-demand grace period has).
+  if (scenario === "reg_drift_auth" || scenario === "reg_drift_expire") cfg.mode = "continuous";
   if (scenario === "reg_broken") cfg.max_slippage_bps = 99_999;
   if (scenario === "reg_time_scale") cfg.time_scale = 10;
   if (scenario === "reg_cron_6h") cfg.schedule = "0 */6 * * *";
