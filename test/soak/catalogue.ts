@@ -22,6 +22,11 @@ export interface CatalogueEntry {
 const PASS = "pass";
 const KEPT_SESSION =
   "the previous check's session was still open (on-demand grace period): no connect happened under the fault";
+/** reject_auth / expire_auth off the diagonal (drift-2.md in the session notes). */
+const AUTH_AFTER_ORDER =
+  "no 20013 came before the order (the session's account subscriptions were made before the fault and kept; " +
+  "expire_auth drops them silently): the order filled, REST's authenticated reads were refused, so REST never " +
+  "confirmed it (rest_lagging) or nothing showed it (order_status_unknown); the flatten closed it by the position";
 const ms = (base: number, timeScale: number) => Math.max(1, Math.round(base * timeScale));
 
 export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
@@ -62,11 +67,19 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
     layer: "subscribe",
     params: () => ({}),
     expected: ["fail:orders_subscribed/auth_rejected"],
+    why: {
+      "degraded:-/rest_lagging": AUTH_AFTER_ORDER,
+      "fail:order_accepted/order_status_unknown": AUTH_AFTER_ORDER,
+    },
   },
   expire_auth: {
     layer: "subscribe",
     params: () => ({}),
     expected: ["fail:orders_subscribed/auth_rejected"],
+    why: {
+      "degraded:-/rest_lagging": AUTH_AFTER_ORDER,
+      "fail:order_accepted/order_status_unknown": AUTH_AFTER_ORDER,
+    },
   },
   stall: {
     layer: "connect",
@@ -220,6 +233,11 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
     params: () => ({}),
     // REST forgets an order it had shown: a known fact is never replaced by an absent answer.
     expected: [PASS],
+    why: {
+      "degraded:-/rest_lagging":
+        "the fault was on before REST ever showed the order: a WebSocket fill REST never confirmed is at best " +
+        "degraded; the flatten closed it by the position",
+    },
   },
   malformed_order_beside: {
     layer: "orders",
