@@ -108,3 +108,21 @@ describe("order index pinning", () => {
     expect(h.world.position).toBe(0n);
   });
 });
+
+describe("a session whose account stream missed our order is not kept for the next check", () => {
+  it("after filled_not_reported_on_ws the next check (inside the idle grace) opens a fresh connection", () => {
+    const { w, h } = setup({ withholdWs: true });
+    h.tick("k1");
+    for (let t = 0; t < 20_000 && (h.records.size === 0 || h.state.check); t += 5) h.runUntil(t);
+    const first = only(h.records);
+    expect(first.verdict?.diagnosis).toBe("filled_not_reported_on_ws");
+    expect(h.state.check).toBeNull();
+    // The stream heals; a check right after (well inside the on-demand grace) must not reuse the old socket.
+    w.knobs.withholdWs = false;
+    h.tick("k2");
+    h.runUntil(40_000);
+    const second = [...h.records.values()].find((r) => r.id !== first.id)!;
+    expect(second.verdict?.verdict).toBe("pass");
+    expect(h.opens.get(second.id) ?? 0, "connections opened by the second check").toBeGreaterThanOrEqual(1);
+  });
+});

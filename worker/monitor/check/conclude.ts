@@ -48,6 +48,15 @@ const SUMMARY_KEYS = [
 ] as const;
 
 const SESSION_STAGES: ReadonlySet<string> = new Set(["connect", "book_subscribed", "orders_subscribed"]);
+/**
+ * Failures where our account stream did not report what REST showed: its subscriptions may be dead
+ * (dropped without a word, as expired auth does), so the next check must not inherit the session.
+ */
+const STREAM_SUSPECT: ReadonlySet<string> = new Set([
+  "filled_not_reported_on_ws",
+  "fill_missing_on_channel",
+  "order_status_unknown",
+]);
 
 /** Writes the verdict of a running check; a check that has one is never touched again. */
 export function conclude(ctx: Ctx, c: CheckRecord, v: Conclusion): void {
@@ -84,6 +93,9 @@ export function conclude(ctx: Ctx, c: CheckRecord, v: Conclusion): void {
   if (v.verdict === "fail" && failing !== null && SESSION_STAGES.has(failing)) {
     // The session itself is suspect: the next check starts from a fresh connection.
     closeSession(ctx, `check failed at ${failing}`);
+  } else if (v.verdict === "fail" && v.diagnosis !== null && STREAM_SUSPECT.has(v.diagnosis)) {
+    // Kept open for the flatten and a late report, but never handed to the next check.
+    if (ctx.s.session.status !== "closed") ctx.s.session.suspect = v.diagnosis;
   }
   ctx.fx.push({ kind: "record", check: structuredCloneJson(c) });
   if (c.facts && mayHaveTraded(c.facts, ctx.now)) {

@@ -36,6 +36,7 @@ import {
 import {
   ACCOUNT_CHANNELS,
   assumeAcks,
+  closeSession,
   held,
   onBook,
   onClosed,
@@ -110,6 +111,8 @@ function handle(ctx: Ctx, e: Event): void {
         for (const ch of Object.keys(ses.subs) as (keyof typeof ses.subs)[])
           if (ses.subs[ch] === "refused") ses.subs[ch] = "none";
         ses.refusal = null;
+        // A session whose account stream missed the previous check's order starts again from a connect.
+        if (ses.suspect) closeSession(ctx, `the previous check found its account stream silent (${ses.suspect})`);
       }
       if (a.kind === "skip") {
         return void conclude(ctx, a.check, { verdict: "skipped", diagnosis: a.diagnosis, evidence: a.evidence });

@@ -128,6 +128,11 @@ export interface SessionState {
   retry: { attempts: number; at: number | null };
   /** On-demand mode: when the idle session is closed (null: not planned). */
   idleCloseAt: number | null;
+  /**
+   * The diagnosis of a check that found this connection's account stream silent about our order
+   * (its subscriptions may be dead): the next check does not reuse it. Absent/null: reusable.
+   */
+  suspect?: string | null;
 }
 
 /** A signed CreateOrder as it will go on the wire, byte for byte (the write-ahead record). */
