@@ -252,7 +252,7 @@ export class FillMonitor extends DurableObject<Env> {
       reconnects: Number(status.session.reconnects ?? 0),
       paused: this.pauseNow(monitorId).paused,
       uptime: this.uptimeOf(p),
-      ...(p.watch ? p.watch.bot.metrics() : {}),
+      ...(p.watch ? p.watch.bot.metrics() : p.shell.feed.delivery.metrics(p.c.now())),
     };
   }
 
@@ -294,7 +294,7 @@ export class FillMonitor extends DurableObject<Env> {
     const s = statusView(p.c, p.shell, p.alerting);
     return p.watch
       ? { ...s, session: p.watch.sessionView(), watch: p.watch.view(), ...p.watch.bot.latency.view(p.c.now()) }
-      : s;
+      : { ...s, ...p.shell.feed.delivery.view(p.c.now()) };
   }
 
   async getCheck(id: string): Promise<CheckView | null> {

@@ -3,7 +3,8 @@
  * `connected` / `connect_failed`), the subscription frames we send (account channels with the
  * cached auth token), and every frame received handed to the machine's FrameReader, whose events
  * are dispatched in order (a drop is `closed`). The frames of our own orders are kept in the event
- * log as the order's evidence, and the last frames for a failed check's evidence. Decides nothing.
+ * log as the order's evidence, and the last frames for a failed check's evidence; every account
+ * update frame is also sampled for delivery latency (check/delivery.ts). Decides nothing.
  */
 import {
   accountAllOrdersChannel,
@@ -18,10 +19,13 @@ import { errorMessage } from "../../worker/lighter/errors.ts";
 import type { Event } from "../../worker/monitor/check/events.ts";
 import { FrameReader, type FrameResult } from "../../worker/monitor/check/frames.ts";
 import type { SubChannel } from "../../worker/monitor/check/state.ts";
+import type { FrameTimes } from "../../worker/monitor/latency.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { isCrash } from "../runtime/crash.ts";
 import { redactText } from "../runtime/eventlog.ts";
 import { KeptSession } from "../runtime/kept-session.ts";
+import { CheckDelivery } from "./delivery.ts";
+import { loadDelivery } from "./store.ts";
 
 /** What the feed needs from the machine's state: our own orders (their frames are kept as order evidence). */
 export interface FeedView {
@@ -42,6 +46,8 @@ export class CheckFeed {
   /** Frames by kind since the last flush (book frames touch memory only). */
   readonly frameCounts = new Map<string, number>();
   reconnects = 0;
+  /** Delivery latency of the account frames (restored from the snapshot saved with the state). */
+  readonly delivery: CheckDelivery;
   private readonly c: MonitorContext;
   private readonly dispatch: (e: Event) => void;
   private readonly view: FeedView;
@@ -50,6 +56,7 @@ export class CheckFeed {
     this.c = c;
     this.view = view;
     this.dispatch = dispatch;
+    this.delivery = new CheckDelivery(loadDelivery(c.sql));
     this.session = new KeptSession(c, "session", {
       onFrame: (text, at) => this.onFrame(text, at),
       onLost: (code, reason) => {
@@ -157,6 +164,7 @@ export class CheckFeed {
         null,
       );
     }
+    if (r.delivery) this.sample(r.delivery.channel, r.delivery.times, text, at);
     const kind = frameKind(r);
     if (kind !== "order_book_update") this.remember("in", text, at);
     this.frameCounts.set(kind, (this.frameCounts.get(kind) ?? 0) + 1);
@@ -178,6 +186,15 @@ export class CheckFeed {
       }
     }
     for (const e of r.events) this.dispatch(e);
+  }
+
+  /** Delivery latency; a malformed transaction_time gives no sample and is counted as unexpected. */
+  private sample(channel: string, times: FrameTimes, text: string, at: number): void {
+    this.delivery.onFrame(channel, times, at);
+    if (times.malformed === 0) return;
+    this.c.count("delivery_latency.unexpected", times.malformed);
+    const frame = redactText(text.slice(0, MAX_FRAME_TEXT));
+    this.c.event("warn", "frame.unexpected", { reason: "transaction_time is not a µs timestamp", frame }, null);
   }
 
   /** Book frames touch memory only; their counts go to the counters as aggregates. */

@@ -120,7 +120,8 @@ export class CheckShell implements AlarmOwner {
   private persist(): void {
     if (this.dirty) {
       this.dirty = false;
-      saveState(this.c.sql, this.state, this.c.now());
+      const now = this.c.now();
+      saveState(this.c.sql, this.state, now, this.feed.delivery.due(now, this.state.check === null));
       if (this.state.check?.tx && this.state.check.facts?.transmissions === 0) this.c.crash("after_write_ahead");
     }
     for (const rec of this.records.values()) writeRecord(this.c.sql, rec);

@@ -1,7 +1,8 @@
 /**
  * The check machine's storage: its whole state as ONE row (`machine`, the JSON of MachineState,
- * saved once per step that asks for it), and each check's history row in `checks` (the columns the
- * views filter on, plus the check's full record), written when the machine sends a `record`.
+ * saved once per step that asks for it, with the session's delivery-latency snapshot when one is due),
+ * and each check's history row in `checks` (the columns the views filter on, plus the check's full
+ * record), written when the machine sends a `record`.
  * Nothing here decides: rows are written as the machine gave them and read back as they were.
  */
 import type { Diagnosis, FlattenOutcome, Stage, Verdict } from "../../worker/monitor/diagnosis.ts";
@@ -14,14 +15,26 @@ export function loadState(sql: SqlStorage): MachineState | null {
   return row ? (JSON.parse(row.state) as MachineState) : null;
 }
 
-/** One statement: the whole state. */
-export function saveState(sql: SqlStorage, s: MachineState, now: number): void {
+/**
+ * One statement: the whole state, and the delivery-latency snapshot when one is due (null keeps
+ * the stored one: the snapshot never costs a statement of its own).
+ */
+export function saveState(sql: SqlStorage, s: MachineState, now: number, delivery: string | null = null): void {
   sql.exec(
-    `INSERT INTO machine (id, state, check_id, updated_at) VALUES (1, ?, ?, ?)
-     ON CONFLICT(id) DO UPDATE SET state = excluded.state, check_id = excluded.check_id, updated_at = excluded.updated_at`,
+    `INSERT INTO machine (id, state, check_id, updated_at, delivery) VALUES (1, ?, ?, ?, ?)
+     ON CONFLICT(id) DO UPDATE SET state = excluded.state, check_id = excluded.check_id, updated_at = excluded.updated_at,
+       delivery = COALESCE(excluded.delivery, machine.delivery)`,
     JSON.stringify(s),
     s.check?.id ?? null,
     now,
+    delivery,
+  );
+}
+
+/** The delivery-latency snapshot saved with the state (JSON), or null. */
+export function loadDelivery(sql: SqlStorage): string | null {
+  return (
+    sql.exec<{ delivery: string | null }>(`SELECT delivery FROM machine WHERE id = 1`).toArray()[0]?.delivery ?? null
   );
 }
 

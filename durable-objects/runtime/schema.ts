@@ -147,6 +147,8 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE INDEX IF NOT EXISTS checks_flatten_coi ON checks (flatten_coi)`,
     `CREATE INDEX IF NOT EXISTS checks_tick ON checks (tick_key)`,
   ],
+  // v5: the check session's delivery-latency snapshot rides on the machine row's save (check/delivery.ts).
+  [`ALTER TABLE machine ADD COLUMN delivery TEXT`],
 ];
 
 /** Applies every migration not yet applied. Safe to call on every start. */

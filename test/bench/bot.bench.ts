@@ -1,8 +1,9 @@
 /**
  * Bot-reconciliation benchmark (`npm run bench bot`).
  * 1. CPU per account frame of the watch path with bot reconciliation and delivery latency
- *    (parseFrame → watch ledger → bot ledger amounts → latency sketch), against JSON.parse of the
- *    same frames (Node; frames captured from the simulator with its trading bot).
+ *    (parseFrame → watch ledger → bot ledger amounts → latency sketch), and of a check session's
+ *    path (the machine's FrameReader → latency sketch), each against JSON.parse of the same frames
+ *    (Node; frames captured from the simulator with its trading bot).
  * 2. False alerts per 10,000 fills: the pure bot ledger under duplicated and reordered reports,
  *    lost frames (reconnects), late REST pages and heartbeats, with a bot that reports every fill
  *    in time (must be 0).
@@ -23,6 +24,7 @@ import { FillReporter } from "../../report/reporter.ts";
 import { privateKeySecretName } from "../../worker/config.ts";
 import { formatDecimal, rescale } from "../../worker/lighter/decimal.ts";
 import { parseFrame } from "../../worker/lighter/messages.ts";
+import { FrameReader } from "../../worker/monitor/check/frames.ts";
 import { LatencyBook } from "../../worker/monitor/latency.ts";
 import { BotLedger, type ExchangeFill } from "../../worker/monitor/watch/bot-ledger.ts";
 import { ingestTokenSecretName } from "../../worker/monitor/watch/bot-ingest.ts";
@@ -139,6 +141,25 @@ function cpuRows(cap: { frames: string[]; account: string }): BenchRow[] {
   const watchOnly = measure(path(false));
   const withBot = measure(path(true));
   const per = (ms: number) => (ms * 1000) / frames.length;
+  // The check session's path: its two order channels through the machine's FrameReader (which
+  // notes each order's transaction_time), then the delivery-latency sketch.
+  const orderFrames = cap.frames.filter((f) => /"type":"(update|subscribed)\/account_(all_)?orders"/.test(f));
+  const checkFrames = Array.from({ length: 20_000 }, (_, i) => orderFrames[i % orderFrames.length]!);
+  const checkParse = measure(() => {
+    for (const f of checkFrames) JSON.parse(f);
+  });
+  const checkPath = (sample: boolean) => () => {
+    const reader = new FrameReader();
+    const book = new LatencyBook();
+    let at = 1_800_000_000_000;
+    for (const f of checkFrames) {
+      const r = reader.read(f, 1);
+      if (sample && r.delivery) r.delivery.times.recordInto(book, r.delivery.channel, (at += 1));
+    }
+  };
+  const readerOnly = measure(checkPath(false));
+  const checkWithLatency = measure(checkPath(true));
+  const perCheck = (ms: number) => (ms * 1000) / checkFrames.length;
   return [
     {
       suite: "bot",
@@ -148,6 +169,15 @@ function cpuRows(cap: { frames: string[]; account: string }): BenchRow[] {
       baseline: { name: "JSON.parse", value: per(parseOnly) },
       ratio: withBot / parseOnly,
       note: `watch path alone ${per(watchOnly).toFixed(2)} µs; bot + latency add ${(per(withBot) - per(watchOnly)).toFixed(2)} µs (${cap.frames.length} frames captured)`,
+    },
+    {
+      suite: "bot",
+      name: "check session account frame: FrameReader + delivery latency sketch (Node)",
+      value: perCheck(checkWithLatency),
+      unit: "µs/frame",
+      baseline: { name: "JSON.parse", value: perCheck(checkParse) },
+      ratio: checkWithLatency / checkParse,
+      note: `FrameReader alone (transaction_time noted) ${perCheck(readerOnly).toFixed(2)} µs; the sketch adds ${(perCheck(checkWithLatency) - perCheck(readerOnly)).toFixed(2)} µs (${orderFrames.length} account_orders/account_all_orders frames captured)`,
     },
   ];
 }

@@ -39,6 +39,7 @@
  * | withhold_orders         | every_n? (1)            | selected orders are withheld on every channel (account, trade, snapshots); REST shows them |
  * | rest_forget             |                         | while on, REST order lists show none of the account's orders and /tx answers its txs as unknown (a found record turning absent) |
  * | malformed_order_beside  |                         | account_orders / account_all_orders updates carry one extra malformed order object beside the real ones |
+ * | odd_transaction_time    | as (absent | ms | string) | account_orders / account_all_orders updates carry `transaction_time` absent, in ms, or as a decimal string |
  *
  * `every_n` (default 1 = all) selects orders: the fault counts the order-creating txs of its scope
  * as they execute (lose_send_reply: the accepted sendTx calls) and picks the n-th, 2n-th, …
@@ -78,6 +79,7 @@ export const FAULT_NAMES = [
   "no_margin",
   "rest_forget",
   "malformed_order_beside",
+  "odd_transaction_time",
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -105,6 +107,7 @@ const ENUM_PARAMS: Partial<Record<FaultName, { key: string; values: readonly str
   lose_send_reply: { key: "mode", values: ["5xx", "timeout"], required: true },
   forge_fill: { key: "mode", values: ["other_account", "other_order"], required: false },
   withhold_channel: { key: "channel", values: WITHHOLD_CHANNELS, required: true },
+  odd_transaction_time: { key: "as", values: ["absent", "ms", "string"], required: true },
 };
 
 export interface Scope {

@@ -440,6 +440,15 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     return [{ order_index: "not-a-number", client_order_index: null, market_index: "0", status: 7 }];
   }
 
+  /** odd_transaction_time: an order update's `transaction_time` absent, in ms, or as a string. */
+  function txTimeAs(c: Conn, json: Record<string, unknown>): Record<string, unknown> {
+    const f = has(c, "odd_transaction_time");
+    if (!f) return json;
+    const { transaction_time: us, ...rest } = json;
+    if (f.params.as === "absent") return rest;
+    return { ...rest, transaction_time: f.params.as === "string" ? String(us) : Math.floor(Number(us) / 1000) };
+  }
+
   function deliverAccountFrame(account: bigint, fn: () => void): void {
     const late = faults.find("late_report", { account });
     if (late) setTimeout(fn, faults.num(late, "ms", 1000));
@@ -493,7 +502,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
                   account,
                   channel: accountChannelFor(c, s.market!, account),
                   nonce: height,
-                  orders: { [String(s.market)]: [...mine.map((x) => x.json), ...malformedBeside(c)] },
+                  orders: { [String(s.market)]: [...mine.map((x) => txTimeAs(c, x.json)), ...malformedBeside(c)] },
                   type: "update/account_orders",
                 }),
                 "account",
@@ -506,7 +515,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
                 c,
                 exactJson({
                   channel: s.channel,
-                  orders: groupByMarket([...mine.map((x) => ({ market: x.o.market, json: x.json })), ...odd]),
+                  orders: groupByMarket([
+                    ...mine.map((x) => ({ market: x.o.market, json: txTimeAs(c, x.json) })),
+                    ...odd,
+                  ]),
                   type: "update/account_all_orders",
                 }),
                 "account",

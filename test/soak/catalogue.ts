@@ -245,6 +245,12 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
     // One malformed order beside ours in the same frame is skipped; ours still counts.
     expected: [PASS],
   },
+  odd_transaction_time: {
+    layer: "orders",
+    params: (rng) => ({ as: rng.pick(["absent", "ms", "string"]) }),
+    // Delivery latency is a side measurement: no sample (malformed: counted unexpected), same verdict.
+    expected: [PASS],
+  },
 };
 
 /** The outcome label of a check: `pass`, or `verdict:stage/diagnosis` (stage `-` when none). */

@@ -126,6 +126,9 @@ export const SCENARIOS = [
   "bot_missed",
   "bot_phantom",
   "bot_silent",
+  // delivery latency on a check monitor's session (test/workers/latency.test.ts)
+  "latency",
+  "latency_odd",
 ];
 
 /** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */

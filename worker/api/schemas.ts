@@ -275,6 +275,13 @@ export const IncidentsPage = z
   .object({ incidents: z.array(Incident), next_cursor: z.string().nullable() })
   .openapi("IncidentsPage");
 
+const Percentiles = z.object({ p50: z.number(), p90: z.number(), p99: z.number(), samples: z.number().int() });
+
+export const DeliveryLatency = z.record(z.string(), z.record(z.string(), Percentiles)).openapi("DeliveryLatency", {
+  description:
+    "channel → market → ms from an account update frame's transaction_time (µs) to its receipt (within 1 %; negative as 0)",
+});
+
 export const StatusMonitor = z
   .object({
     id: z.string(),
@@ -296,6 +303,10 @@ export const StatusMonitor = z
       .array(Incident)
       .optional()
       .openapi({ description: "The latest incidents, open and resolved (all of them: GET /incidents)" }),
+    delivery_latency_ms: DeliveryLatency.optional().openapi({
+      description: "Exchange delivery latency over the last hour (check and watch monitors)",
+    }),
+    delivery_latency_ms_24h: DeliveryLatency.optional().openapi({ description: "The same over the last 24 hours" }),
     error: z.string().optional(),
   })
   .passthrough()

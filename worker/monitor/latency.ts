@@ -41,6 +41,39 @@ export function bucketValue(b: number): number {
   return Math.round(((lo + lo * GAMMA) / 2) * 100) / 100;
 }
 
+/** The smallest plausible µs epoch timestamp (2001-09-09): a smaller number is in another unit. */
+const MIN_EPOCH_US = 1e15;
+
+/**
+ * An order's or trade's `transaction_time` (µs since the epoch, LIVE.md L.7): the number, null when
+ * the field is absent (no sample), or "malformed" when it is there but no µs timestamp (a string,
+ * a fraction, 0, or a value in ms or s) — counted as unexpected, never sampled.
+ */
+export function transactionTimeOf(v: unknown): number | null | "malformed" {
+  if (v === undefined || v === null) return null;
+  return Number.isSafeInteger(v) && (v as number) >= MIN_EPOCH_US ? (v as number) : "malformed";
+}
+
+/**
+ * One frame's samples: the newest transaction time per market (a frame is one delivery per market,
+ * however many orders it carries), and how many items had a malformed one.
+ */
+export class FrameTimes {
+  readonly newest = new Map<number, number>();
+  malformed = 0;
+
+  note(market: number, raw: unknown): void {
+    const us = transactionTimeOf(raw);
+    if (us === "malformed") this.malformed++;
+    else if (us !== null && us > (this.newest.get(market) ?? -1)) this.newest.set(market, us);
+  }
+
+  /** Records this frame's delays (receipt minus transaction time) into `book` under `channel`. */
+  recordInto(book: LatencyBook, channel: string, receivedAt: number): void {
+    for (const [market, us] of this.newest) book.record(channel, String(market), receivedAt - us / 1000, receivedAt);
+  }
+}
+
 interface Slot {
   start: number;
   n: number;

@@ -632,6 +632,34 @@ describe("faults", () => {
     c.close();
   });
 
+  faultIt("odd_transaction_time", async () => {
+    const a = account(sim);
+    const c = await RawClient.open(wsFor(a));
+    c.send({ type: "subscribe", channel: `account_all_orders/${a.index}`, auth: token(a) });
+    c.send({ type: "subscribe", channel: `account_orders/0/${a.index}`, auth: token(a) });
+    await c.next(isType("subscribed/account_all_orders"));
+    const { ask } = await bestPrices(sim);
+    const timeOf = async (as: string | null) => {
+      const f = as ? await fault({ name: "odd_transaction_time", account_index: a.index.toString(), as }) : null;
+      const r = await sendOrder(sim, a, { base: 50n, price: ask + 100, isAsk: false });
+      const seen: unknown[] = [];
+      for (const type of ["update/account_orders", "update/account_all_orders"]) {
+        const fr = await c.next((x) => x.json?.type === type && x.text.includes(`"client_order_id":"${r.tx.coi}"`));
+        const o = (fr.json!.orders as Record<string, Record<string, unknown>[]>)["0"]!.at(-1)!;
+        seen.push("transaction_time" in o ? o.transaction_time : "absent");
+      }
+      if (f) await http(sim, `/_sim/faults/${f}`, { method: "DELETE" });
+      return seen;
+    };
+    const us = (await timeOf(null)) as number[];
+    expect(us.every((v) => Number.isSafeInteger(v) && v > 1e15)).toBe(true);
+    expect(await timeOf("absent")).toEqual(["absent", "absent"]);
+    const ms = (await timeOf("ms")) as number[];
+    expect(ms.every((v) => Number.isSafeInteger(v) && v > 1e12 && v < 1e13)).toBe(true);
+    expect((await timeOf("string")).every((v) => typeof v === "string" && /^\d{16}$/.test(v))).toBe(true);
+    c.close();
+  });
+
   it("/_sim/state lists each WebSocket upgrade naming an account, refused ones too", async () => {
     const a = account(sim);
     const upgrades = async () =>

@@ -2,11 +2,13 @@
  * Exchange frames → machine events, the same for the Durable Object and the CLI: the local order
  * books (snapshot/delta/gap), account order frames parsed one order at a time (a malformed order is
  * counted and skipped, the others kept), acknowledgements and error frames with the channel their
- * message names. It says which frame arrived; what it means is the machine's business. Holds the
- * books of one connection: `reset()` when a new one opens.
+ * message names. It says which frame arrived; what it means is the machine's business. Beside the
+ * events, an account update frame's newest `transaction_time` per market (delivery latency: a side
+ * measurement the machine never sees). Holds the books of one connection: `reset()` when a new one opens.
  */
 import { parseFrame, parseOrder } from "../../lighter/messages.ts";
 import { OrderBook } from "../../lighter/orderbook.ts";
+import { FrameTimes } from "../latency.ts";
 import type { Event, WireOrder } from "./events.ts";
 import type { SubChannel } from "./state.ts";
 
@@ -16,6 +18,8 @@ export interface FrameResult {
   pong: boolean;
   /** A frame that is not what the protocol says (logged as `unexpected`, never fatal). */
   unexpected: string | null;
+  /** An account update frame's transaction times (a subscription's snapshot is history: none). */
+  delivery: { channel: SubChannel; times: FrameTimes } | null;
 }
 
 type Obj = Record<string, unknown>;
@@ -40,12 +44,13 @@ function idText(v: unknown): string | null {
 }
 
 /** Each order of `orders` ({"<market>": [..]} or a list) on its own; the ones that fail are counted. */
-function wireOrders(v: unknown, account: string | null): { orders: WireOrder[]; malformed: number } {
+function wireOrders(v: unknown, account: string | null, times: FrameTimes): { orders: WireOrder[]; malformed: number } {
   const out: WireOrder[] = [];
   let malformed = 0;
   const one = (o: unknown, market?: string) => {
     try {
       const p = parseOrder(o, market);
+      times.note(p.marketIndex, (o as Obj).transaction_time);
       const raw = (o as Obj).filled_base_amount;
       out.push({
         account,
@@ -79,7 +84,7 @@ export class FrameReader {
   }
 
   read(text: string, conn: number): FrameResult {
-    const res: FrameResult = { events: [], pong: false, unexpected: null };
+    const res: FrameResult = { events: [], pong: false, unexpected: null, delivery: null };
     let d: unknown;
     try {
       d = JSON.parse(text);
@@ -144,7 +149,9 @@ export class FrameReader {
     const mk = /^[a-z_]+[:/](\d{1,5})/.exec(channel);
     const market = ch === "account_orders" && mk ? Number(mk[1]) : null;
     if (type.startsWith("subscribed/")) res.events.push({ type: "subscribed", conn, channel: ch, market, via: "ack" });
-    const { orders, malformed } = wireOrders(d.orders, account);
+    const times = new FrameTimes();
+    const { orders, malformed } = wireOrders(d.orders, account, times);
+    if (type.startsWith("update/")) res.delivery = { channel: ch, times };
     if (orders.length > 0 || malformed > 0 || type.startsWith("update/")) {
       res.events.push({ type: "orders", conn, channel: ch, orders, malformed });
     }

@@ -1,0 +1,64 @@
+/**
+ * Delivery latency of a check monitor's session: every account update frame's receipt minus its
+ * newest `transaction_time` per market (worker/monitor/check/frames.ts reads them), per channel and
+ * market over 1 h and 24 h, in memory (worker/monitor/latency.ts). A side measurement: the machine
+ * never sees it. Its snapshot never costs a write of its own: it rides on the machine row's save
+ * (check/store.ts), at most once a minute, and with the save that ends a check (the state with no
+ * check), so what a check measured survives an eviction.
+ */
+import { LatencyBook, type FrameTimes, type LatencySnapshot } from "../../worker/monitor/latency.ts";
+
+export const SNAPSHOT_EVERY_MS = 60_000;
+
+export interface DeliveryView {
+  delivery_latency_ms: ReturnType<LatencyBook["view"]>;
+  delivery_latency_ms_24h: ReturnType<LatencyBook["view"]>;
+}
+
+function parse(text: string | null): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : null;
+  } catch {
+    return null;
+  }
+}
+
+export class CheckDelivery {
+  readonly book: LatencyBook;
+  /** When the stored snapshot was taken (-Infinity: none yet). */
+  private savedAt: number;
+
+  /** `stored`: the snapshot saved with the machine's state (a cache: anything malformed is dropped). */
+  constructor(stored: string | null) {
+    const raw = parse(stored) as Partial<LatencySnapshot> | null;
+    this.book = LatencyBook.restore(raw);
+    this.savedAt = typeof raw?.at === "number" ? raw.at : -Infinity;
+  }
+
+  /** One account update frame of `channel`, received at `receivedAt`. */
+  onFrame(channel: string, times: FrameTimes, receivedAt: number): void {
+    times.recordInto(this.book, channel, receivedAt);
+  }
+
+  /**
+   * The snapshot (JSON) to write with the state save happening now, or null to keep the stored one:
+   * due when something is unsaved and a minute has passed, or when no check runs any more (the
+   * save that ends a check; checks start at most once a minute by cron).
+   */
+  due(now: number, idle: boolean): string | null {
+    if (this.book.unsaved === 0) return null;
+    if (!idle && now - this.savedAt < SNAPSHOT_EVERY_MS) return null;
+    this.savedAt = now;
+    return JSON.stringify(this.book.snapshot(now));
+  }
+
+  /** `/status`: per channel and market over the last hour and the last 24 hours. */
+  view(now: number): DeliveryView {
+    return { delivery_latency_ms: this.book.view("1h", now), delivery_latency_ms_24h: this.book.view("24h", now) };
+  }
+
+  /** `/metrics` (worker/api/metrics-bot.ts): window → channel → market → percentiles. */
+  metrics(now: number): { latency: Record<string, ReturnType<LatencyBook["view"]>> } {
+    return { latency: { "1h": this.book.view("1h", now), "24h": this.book.view("24h", now) } };
+  }
+}
