@@ -268,6 +268,8 @@ export class World {
           orderIndex: string;
           status: string;
           filled: string;
+          /** The execution's time (transaction_time). */
+          at: number;
         };
       }
     | { kind: "absent" }
@@ -287,6 +289,7 @@ export class World {
           orderIndex: e.orderIndex,
           status: e.status,
           filled: e.filled.toString(),
+          at: e.at,
         },
       };
     }
