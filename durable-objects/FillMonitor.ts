@@ -131,6 +131,7 @@ export class FillMonitor extends DurableObject<Env> {
       config: () => this.alertsOf,
       log: (level, event, data) => c.event(level, event, data, null),
       schedule: (at) => c.setDeadline("outbox", at),
+      count: (name) => c.count(name),
     });
     const shell = new CheckShell(c, alerting);
     const loop = new AlarmLoop(c, shell);
@@ -262,7 +263,7 @@ export class FillMonitor extends DurableObject<Env> {
   }
 
   private uptimeOf(p: Parts): Uptime {
-    return readUptime(p.c.sql, p.c.now(), p.c.cfg?.alerts.degradedCounts ?? false);
+    return readUptime(p.c.sql, p.c.now(), p.c.cfg?.alerts.degradedCounts ?? false, p.c.log.pendingCounts());
   }
 
   /** Incident history, newest first; resolved incidents included (views/incidents.ts). */
