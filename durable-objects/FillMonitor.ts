@@ -131,6 +131,7 @@ export class FillMonitor extends DurableObject<Env> {
       config: () => this.alertsOf,
       log: (level, event, data) => c.event(level, event, data, null),
       schedule: (at) => c.setDeadline("outbox", at),
+      count: (name) => c.count(name),
     });
     const shell = new CheckShell(c, alerting);
     const loop = new AlarmLoop(c, shell);
@@ -162,7 +163,7 @@ export class FillMonitor extends DurableObject<Env> {
   private tick(p: Parts, req: StartCheckRequest): StartResult {
     const s0 = p.shell.state;
     const seen = s0.ticks.find((t) => t.key === req.tickKey);
-    p.shell.tick(req.tickKey, req.trigger);
+    p.shell.tick(req.tickKey, req.trigger, req.nextAt);
     const s = p.shell.state;
     if (seen) return { checkId: seen.checkId ?? s.check?.id ?? "", duplicate: true, running: seen.checkId === null };
     const t = s.ticks.find((x) => x.key === req.tickKey);
@@ -213,13 +214,13 @@ export class FillMonitor extends DurableObject<Env> {
     return this.pauseNow(monitorId);
   }
 
-  /** History rows, with the running check first (it has no row until its verdict). */
+  /** History rows, with the check in the machine's state first (running or flattening: no row until it ends). */
   async queryChecks(q: ChecksQuery): Promise<ChecksPage> {
     const live = this.get()?.shell.state.check;
-    if (!live || live.verdict !== null || !liveMatches(q, live.startedAt)) return queryChecks(this.ctx.storage.sql, q);
+    const row = live ? rowOf(live) : null;
+    if (!live || !row || !liveMatches(q, row)) return queryChecks(this.ctx.storage.sql, q);
     const page =
       q.limit > 1 ? queryChecks(this.ctx.storage.sql, { ...q, limit: q.limit - 1 }) : { checks: [], next_cursor: null };
-    const row = rowOf(live);
     return { ...page, checks: [checkRecordOf(row, q.detail), ...page.checks.filter((c) => c.id !== live.id)] };
   }
 
@@ -262,7 +263,7 @@ export class FillMonitor extends DurableObject<Env> {
   }
 
   private uptimeOf(p: Parts): Uptime {
-    return readUptime(p.c.sql, p.c.now(), p.c.cfg?.alerts.degradedCounts ?? false);
+    return readUptime(p.c.sql, p.c.now(), p.c.cfg?.alerts.degradedCounts ?? false, p.c.log.pendingCounts());
   }
 
   /** Incident history, newest first; resolved incidents included (views/incidents.ts). */
@@ -327,8 +328,10 @@ export class FillMonitor extends DurableObject<Env> {
     if (this.testBrokenWatchdog) throw new Error(this.testBrokenWatchdog);
     const p = this.must(monitorId);
     const cur = p.shell.state.check;
-    const last =
+    const stored =
       p.c.sql.exec<{ at: number | null }>(`SELECT MAX(finished_at) AS at FROM checks`).toArray()[0]?.at ?? null;
+    // A check that has its verdict and is flattening concluded too (its row is written when it ends).
+    const last = Math.max(Number(stored ?? 0), cur?.verdict?.at ?? 0) || null;
     // A watch monitor concludes no checks: its liveness is the last successful reconciliation.
     const watched = p.watch ? p.watch.view().last_reconcile_at : undefined;
     return {

@@ -22,7 +22,7 @@ import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts
 import type { LogLevel } from "./runtime/eventlog.ts";
 import { getMeta, setMeta } from "./runtime/schema.ts";
 import { saveIncident } from "./views/incidents.ts";
-import { countVerdict } from "./views/uptime.ts";
+import { countVerdict, uptimeCounter } from "./views/uptime.ts";
 
 /**
  * Check verdicts; flatten outcomes (page at once); the monitor itself (blind, stalled); watch mode's
@@ -62,6 +62,8 @@ export interface AlertingOptions {
   config: () => Pick<MonitorConfig, "alerts"> | null;
   log: (level: LogLevel, event: string, data: Record<string, unknown>) => void;
   schedule: (at: number) => void;
+  /** Adds one to a buffered counter (uptime's verdict counts go there); without it, they are written at once. */
+  count?: (name: string) => void;
 }
 
 export class Alerting {
@@ -106,7 +108,8 @@ export class Alerting {
     if (stream === "checks" && !this.counted.has(result.checkId)) {
       if (this.counted.size >= 64) this.counted.clear();
       this.counted.add(result.checkId);
-      countVerdict(this.o.sql, result.at, result.verdict, result.firstFailingStage);
+      if (this.o.count) this.o.count(uptimeCounter(result.at, result.verdict, result.firstFailingStage));
+      else countVerdict(this.o.sql, result.at, result.verdict, result.firstFailingStage);
     }
     if (state.open && (notifications.length > 0 || state.open.failures !== before.open?.failures))
       saveIncident(this.o.sql, stream, state.open, result.action, null);

@@ -8,6 +8,8 @@ export interface StartCheckRequest {
   /** Unique per scheduled invocation (`cron:<scheduledTime>`) or manual trigger. */
   tickKey: string;
   trigger: "cron" | "manual";
+  /** When this cron trigger fires next (ms): the session is held after the check only if that is soon. */
+  nextAt?: number | null;
 }
 
 /** What the Worker's watchdog learns from the object. */

@@ -5,6 +5,7 @@
  * never runs a check: its tick only makes sure its session is held (it runs continuously).
  */
 import { loadConfig } from "./config.ts";
+import { nextFire } from "./config/schedule.ts";
 import { errorMessage } from "./lighter/errors.ts";
 import { monitorStub } from "./stub.ts";
 import { alertConfigInvalid, alertStalled, probe } from "./watchdog.ts";
@@ -42,7 +43,12 @@ export async function runScheduled(cron: string, scheduledTime: number, env: Env
           await stub.keepWatching(m.id);
           return { monitorId: m.id };
         }
-        const r = await stub.startCheck({ monitorId: m.id, tickKey: `cron:${scheduledTime}`, trigger: "cron" });
+        const r = await stub.startCheck({
+          monitorId: m.id,
+          tickKey: `cron:${scheduledTime}`,
+          trigger: "cron",
+          nextAt: nextFire(cron, scheduledTime),
+        });
         return { monitorId: m.id, checkId: r.checkId, duplicate: r.duplicate };
       } catch (err) {
         const error = errorMessage(err);

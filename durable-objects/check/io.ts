@@ -11,7 +11,7 @@ import { errorMessage } from "../../worker/lighter/errors.ts";
 import { LighterApiError, type LighterRestClient } from "../../worker/lighter/rest.ts";
 import type { Effect } from "../../worker/monitor/check/effects.ts";
 import type { Event } from "../../worker/monitor/check/events.ts";
-import { observed, type OrderLookup } from "../../worker/monitor/check/order.ts";
+import { restObserved, type OrderLookup } from "../../worker/monitor/check/order.ts";
 import type { Fetched } from "../../worker/monitor/check/preflight.ts";
 import { parseAppError, type SendReply, type TxLookup } from "../../worker/monitor/check/send.ts";
 import { signOrder } from "../../worker/monitor/check/sign-order.ts";
@@ -123,7 +123,7 @@ export class CheckIo {
       if (!cfg) throw new Error("the monitor's configuration is gone");
       const list = await this.rest().accountOrders(cfg.accountIndex, [BigInt(fx.coi)]);
       const found = list.find((x) => x.clientOrderIndex.toString() === fx.coi);
-      order = found ? { kind: "found", order: observed(found, null, fx.sizeDecimals) } : { kind: "absent" };
+      order = found ? { kind: "found", order: restObserved(found, fx.sizeDecimals) } : { kind: "absent" };
     } catch (err) {
       order = { kind: "unknown", reason: errorMessage(err) };
     }

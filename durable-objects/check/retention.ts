@@ -3,6 +3,7 @@
  * kept only on failed checks and only for a while; the event log has its own caps.
  */
 import type { MonitorContext } from "../runtime/context.ts";
+import { pruneUptime } from "../views/uptime.ts";
 
 const DAY = 86_400_000;
 /** Row caps after housekeeping (each table is also pruned by age). */
@@ -38,6 +39,7 @@ export function housekeeping(c: MonitorContext, current: string): void {
   const sql = c.sql;
   c.log.flush();
   c.log.prune(now);
+  pruneUptime(sql, now);
   sql.exec(`DELETE FROM ticks WHERE at < ?`, now - RETENTION.ticks.maxAgeMs);
   capRows(sql, "ticks", "at", RETENTION.ticks.maxRows);
   sql.exec(

@@ -51,6 +51,10 @@ export class CheckShell implements AlarmOwner {
   private dirty = false;
   /** History rows asked for and not written yet (the latest per check). */
   private readonly records = new Map<string, CheckRecord>();
+  /** A check ended in this run of steps: its log lines and counters are written when the run ends. */
+  private flushDue = false;
+  /** The frames a failed check saw up to its verdict, kept for its row until its flatten ends. */
+  private readonly framesAtVerdict = new Map<string, unknown>();
   private stepping = false;
   /** Transmissions per client order index in this instance (for the order log only). */
   private readonly sends = new Map<string, number>();
@@ -64,6 +68,8 @@ export class CheckShell implements AlarmOwner {
     this.wakeAt = nextWake(this.state);
     this.io = new CheckIo(c);
     this.feed = new CheckFeed(c, { ours: () => this.ours() }, (e) => this.dispatch(e));
+    // A check's log lines and counters are written once, when it ends (see `record`).
+    c.log.hold = () => this.state.check !== null;
   }
 
   /** The setup the machine sees: settings, config problems, key state, pause. */
@@ -78,9 +84,9 @@ export class CheckShell implements AlarmOwner {
     };
   }
 
-  /** A trigger. */
-  tick(key: string, trigger: "cron" | "manual"): void {
-    this.dispatch({ type: "tick", key, trigger, setup: this.setup() });
+  /** A trigger; `nextAt`: when its cron fires next, when known. */
+  tick(key: string, trigger: "cron" | "manual", nextAt?: number | null): void {
+    this.dispatch({ type: "tick", key, trigger, setup: this.setup(), ...(nextAt !== undefined ? { nextAt } : {}) });
   }
 
   /** The configuration, key or pause switch may have changed: tell the machine if it did. */
@@ -101,6 +107,13 @@ export class CheckShell implements AlarmOwner {
     try {
       for (let ev = this.queue.shift(); ev; ev = this.queue.shift()) this.stepOnce(ev);
       this.persist();
+      if (this.flushDue) {
+        // The check is over (the session closed with it, when no check is due soon): its log lines
+        // and counters go in one flush, after everything this run of steps logged.
+        this.flushDue = false;
+        this.feed.flushCounts();
+        this.c.log.flush();
+      }
     } finally {
       this.stepping = false;
       this.queue.length = 0;
@@ -172,8 +185,10 @@ export class CheckShell implements AlarmOwner {
       case "fetch_position":
         return this.answer(this.io.fetchPosition(fx));
       case "alert":
-        // Into the outbox (its own deadline delivers it, outside the alarm loop).
+        // Into the outbox, and delivery starts at once, outside the alarm loop (spawned, never
+        // awaited); the outbox deadline retries whatever this attempt leaves pending.
         this.alerting.onCheck(fx.result, STREAM[fx.stream]);
+        this.c.spawn(this.alerting.flush(this.c.now()));
         this.answerLater({ type: "alert_done", ref: fx.ref, ok: true, error: null });
         return;
       case "heartbeat":
@@ -185,14 +200,17 @@ export class CheckShell implements AlarmOwner {
       case "record": {
         const rec = fx.check;
         if (rec.verdict?.verdict === "fail" && !rec.evidence.last_frames)
-          rec.evidence.last_frames = this.feed.lastFrames.slice();
-        this.records.set(rec.id, rec);
-        if (rec.flattenOutcome !== null) {
-          // The check is over: its log lines and counters go with it.
-          this.persist();
-          this.feed.flushCounts();
-          this.c.log.flush();
+          rec.evidence.last_frames = this.framesAtVerdict.get(rec.id) ?? this.feed.lastFrames.slice();
+        this.framesAtVerdict.delete(rec.id);
+        const live = this.state.check;
+        if (rec.flattenOutcome === null && live?.id === rec.id && live.flatten !== null) {
+          // A verdict with a flatten to follow: the saved machine state holds the check (every view
+          // reads it there while it is in the state) and its row is written once, when it ends.
+          if (rec.evidence.last_frames) this.framesAtVerdict.set(rec.id, rec.evidence.last_frames);
+          return;
         }
+        this.records.set(rec.id, rec);
+        if (rec.flattenOutcome !== null) this.flushDue = true;
         return;
       }
       case "log": {

@@ -244,7 +244,7 @@ export function statusView(c: MonitorContext, shell: CheckShell, alerting: Alert
   }
   const counters = readCounters(c.sql);
   for (const [k, v] of feed.frameCounts) counters[`frames.${k}`] = (counters[`frames.${k}`] ?? 0) + v;
-  for (const [k, v] of c.log.pendingCounts()) counters[k] = (counters[k] ?? 0) + v;
+  for (const [k, v] of c.log.pendingCounts()) if (!k.startsWith("uptime:")) counters[k] = (counters[k] ?? 0) + v;
   counters["storage.write_statements"] = (counters["storage.write_statements"] ?? 0) + c.writes.count;
   const held = (st: string) => st === "acked" || st === "assumed";
   return {

@@ -7,6 +7,11 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export const LOG_ROW_CAP = 20_000;
 export const LOG_MAX_AGE_MS = 14 * 24 * 3600_000;
+/** The timer flush, after the first line not yet written. */
+const FLUSH_AFTER_MS = 5_000;
+/** While held, lines wait at most this long (a crash loses at most that much of the log) or this many. */
+export const HOLD_MAX_MS = 60_000;
+const HOLD_MAX_ROWS = 500;
 
 const SECRET_KEYS = /^(auth|authorization|private_?key|secret|token|api_token|routing_key|password)$/i;
 /** deadline:account:apiKey:<160 hex signature> */
@@ -72,7 +77,9 @@ export interface PendingEvent {
 /**
  * Events and counters are buffered in memory and written together: at most one INSERT for all
  * pending events and one UPSERT for all counter increments per flush (a JSON array bound as one
- * parameter, expanded with json_each). The owner flushes at its save points and before a read.
+ * parameter, expanded with json_each). The owner flushes at its save points and before a read;
+ * otherwise a timer flushes 5 s after the first pending line, unless the owner holds the log (a
+ * check in progress flushes once, at its end), and then at the latest HOLD_MAX_MS after it.
  */
 export class EventLog {
   private readonly sql: SqlStorage;
@@ -85,6 +92,10 @@ export class EventLog {
   onFlush: ((rows: (PendingEvent & { id: number })[]) => void) | null = null;
   /** Whether someone follows the log live (then each event is written at the end of its turn). */
   live: () => boolean = () => false;
+  /** Whether the owner will flush at a save point of its own soon (the timer then waits, up to HOLD_MAX_MS). */
+  hold: () => boolean = () => false;
+  /** When the oldest line or increment not yet written came in. */
+  private pendingSince: number | null = null;
 
   private readonly writes: { count: number };
 
@@ -121,6 +132,7 @@ export class EventLog {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.pendingSince = null;
     if (this.counts.size === 0 && this.pending.length === 0) return;
     // This flush's own statements are counted here, and taken off the meter that will see them.
     const own = 1 + (this.pending.length > 0 ? 1 : 0);
@@ -158,10 +170,13 @@ export class EventLog {
   }
 
   private soon(): void {
+    this.pendingSince ??= Date.now();
     this.timer ??= setTimeout(() => {
       this.timer = null;
-      this.flushQuietly();
-    }, 5_000);
+      const waited = Date.now() - (this.pendingSince ?? Date.now());
+      if (this.hold() && waited < HOLD_MAX_MS && this.pending.length < HOLD_MAX_ROWS) this.soon();
+      else this.flushQuietly();
+    }, FLUSH_AFTER_MS);
   }
 
   private flushQuietly(): void {

@@ -224,7 +224,10 @@ export function bumpCounter(sql: SqlStorage, name: string, by = 1): void {
 
 export function readCounters(sql: SqlStorage): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const row of sql.exec<{ name: string; value: number }>(`SELECT name, value FROM counters`))
+  // Uptime's hourly counts live in the same table (views/uptime.ts): not counters of /status.
+  for (const row of sql.exec<{ name: string; value: number }>(
+    `SELECT name, value FROM counters WHERE name NOT LIKE 'uptime:%'`,
+  ))
     out[row.name] = row.value;
   return out;
 }

@@ -117,10 +117,19 @@ export function listChecks(sql: SqlStorage, q: ChecksQuery): ChecksPage {
   return { checks, next_cursor: more && last ? `${last.started_at}.${last.rid}` : null };
 }
 
-/** Whether a check that has no history row yet (the running one) belongs on the first page of `q`. */
-export function liveMatches(q: ChecksQuery, startedAt: number): boolean {
-  if (q.cursor !== null || q.verdict !== null || q.stage !== null || q.diagnosis !== null) return false;
-  return (q.since === null || startedAt >= q.since) && (q.until === null || startedAt < q.until);
+/**
+ * Whether the check in the machine's state (running, or flattening after its verdict: no history
+ * row until it ends) belongs on the first page of `q`. As for rows, a verdict filter means finished
+ * checks only; stage and diagnosis filters match its verdict's.
+ */
+export function liveMatches(
+  q: ChecksQuery,
+  live: { started_at: number; first_failing_stage: string | null; diagnosis: string | null },
+): boolean {
+  if (q.cursor !== null || q.verdict !== null) return false;
+  if (q.stage !== null && live.first_failing_stage !== q.stage) return false;
+  if (q.diagnosis !== null && live.diagnosis !== q.diagnosis) return false;
+  return (q.since === null || live.started_at >= q.since) && (q.until === null || live.started_at < q.until);
 }
 
 /** The API record of a check that has no history row yet, from its row fields. */

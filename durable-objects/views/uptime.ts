@@ -1,9 +1,12 @@
 /**
  * Uptime: the share of checks that detected the fill, per monitor and per stage, over 24 h, 7 d
- * and 30 d. Every concluded check adds one to an hourly counter (verdict, first failing stage) in
- * `uptime_hours`, a ring of 31 days of hours (slot = hour mod 744), so the table stays bounded
- * without pruning and 30 days survive the checks table's row cap. Windows count whole clock
- * hours: "24 h" is the current hour and the 23 before it (`since` says where it starts).
+ * and 30 d. Every concluded check adds one to an hourly counter (verdict, first failing stage): in
+ * the monitor's `counters` as `uptime:<hour>:<verdict>:<stage>`, buffered with its other counters
+ * and written with them in one statement per flush (housekeeping drops hours past 31 days); or, by
+ * `countVerdict` (earlier versions, callers without a buffer), in `uptime_hours`, a ring of 31 days
+ * of hours (slot = hour mod 744). Both are read and summed, so 30 days survive the checks table's
+ * row cap. Windows count whole clock hours: "24 h" is the current hour and the 23 before it
+ * (`since` says where it starts).
  *
  * Up = pass or degraded (the fill was detected), unless `degraded_counts` makes degraded a failure
  * as it does for alerts; fail is down; skipped is neither and shown apart. A stage is up in a check
@@ -43,7 +46,31 @@ export interface UptimeWindow {
 
 export type Uptime = Record<UptimeWindowName, UptimeWindow>;
 
-/** One concluded check (at its verdict time). One write statement. */
+/** Counter names of uptime's hourly counts start with this (`readCounters` leaves them out). */
+export const UPTIME_COUNTER_PREFIX = "uptime:";
+/** Hours are zero-padded so the names sort by hour. */
+const hourKey = (hour: number) => `${UPTIME_COUNTER_PREFIX}${String(Math.max(0, hour)).padStart(8, "0")}:`;
+
+/** The counter one concluded check (at its verdict time) adds one to, through the owner's buffered counters. */
+export function uptimeCounter(at: number, verdict: string, stage: string | null): string {
+  return `${hourKey(Math.floor(at / HOUR_MS))}${verdict}:${stage ?? ""}`;
+}
+
+/** Drops the hourly counters older than the ring (31 days): one statement, from housekeeping. */
+export function pruneUptime(sql: SqlStorage, now: number): void {
+  sql.exec(
+    `DELETE FROM counters WHERE name >= ? AND name < ?`,
+    UPTIME_COUNTER_PREFIX,
+    hourKey(Math.floor(now / HOUR_MS) - RING_HOURS),
+  );
+}
+
+function parseCounter(name: string, n: number): VerdictCount | null {
+  const m = /^uptime:(\d+):([^:]*):(.*)$/.exec(name);
+  return m ? { hour: Number(m[1]), verdict: m[2]!, stage: m[3]!, n } : null;
+}
+
+/** One concluded check (at its verdict time), written at once into the ring: one write statement. */
 export function countVerdict(sql: SqlStorage, at: number, verdict: string, stage: string | null): void {
   const hour = Math.floor(at / HOUR_MS);
   sql.exec(
@@ -65,14 +92,33 @@ export interface VerdictCount {
   n: number;
 }
 
-export function readVerdictCounts(sql: SqlStorage, fromHour: number): VerdictCount[] {
-  return sql
+/** The hourly counts from `fromHour` on: the ring's, the counters', and `pending` increments not written yet. */
+export function readVerdictCounts(
+  sql: SqlStorage,
+  fromHour: number,
+  pending: ReadonlyMap<string, number> = new Map(),
+): VerdictCount[] {
+  const out = sql
     .exec<{ hour: number; verdict: string; stage: string; n: number }>(
       `SELECT hour, verdict, stage, n FROM uptime_hours WHERE hour >= ?`,
       fromHour,
     )
     .toArray()
     .map((r) => ({ hour: Number(r.hour), verdict: r.verdict, stage: r.stage, n: Number(r.n) }));
+  const rows = sql.exec<{ name: string; value: number }>(
+    `SELECT name, value FROM counters WHERE name >= ? AND name < ?`,
+    hourKey(fromHour),
+    `${UPTIME_COUNTER_PREFIX}~`,
+  );
+  for (const r of rows) {
+    const c = parseCounter(r.name, Number(r.value));
+    if (c) out.push(c);
+  }
+  for (const [name, n] of pending) {
+    const c = name.startsWith(UPTIME_COUNTER_PREFIX) ? parseCounter(name, n) : null;
+    if (c && c.hour >= fromHour) out.push(c);
+  }
+  return out;
 }
 
 const ratio = (up: number, down: number) => (up + down === 0 ? null : up / (up + down));
@@ -120,7 +166,13 @@ export function summarizeUptime(counts: readonly VerdictCount[], now: number, de
   return out;
 }
 
-export function readUptime(sql: SqlStorage, now: number, degradedCounts: boolean): Uptime {
+/** `pending`: the owner's counter increments not written yet (uptime's among them). */
+export function readUptime(
+  sql: SqlStorage,
+  now: number,
+  degradedCounts: boolean,
+  pending?: ReadonlyMap<string, number>,
+): Uptime {
   const nowHour = Math.floor(now / HOUR_MS);
-  return summarizeUptime(readVerdictCounts(sql, nowHour - UPTIME_WINDOWS["30d"] + 1), now, degradedCounts);
+  return summarizeUptime(readVerdictCounts(sql, nowHour - UPTIME_WINDOWS["30d"] + 1, pending), now, degradedCounts);
 }

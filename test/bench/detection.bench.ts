@@ -19,11 +19,15 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-export const detectionMeasurements: { detectionMs: number[]; restVisibleMs: number[]; missing: number } = {
-  detectionMs: [],
-  restVisibleMs: [],
-  missing: 0,
-};
+export const detectionMeasurements: {
+  detectionMs: number[];
+  restVisibleMs: number[];
+  /** The monitor's own REST sighting, its verdict, and the alert's delivery (fill → …, verdict → alert). */
+  sightedMs: number[];
+  verdictMs: number[];
+  deliveryMs: number[];
+  missing: number;
+} = { detectionMs: [], restVisibleMs: [], sightedMs: [], verdictMs: [], deliveryMs: [], missing: 0 };
 
 const suite: BenchSuite = {
   name: "detection",
@@ -84,6 +88,16 @@ const suite: BenchSuite = {
         await sleep(250);
       }
       const m = detectionMeasurements;
+      const status = (await b.api("/status")) as {
+        monitors: {
+          last_check: {
+            verdict: string | null;
+            diagnosis: string | null;
+            finished_at: number | null;
+            evidence: Record<string, unknown>;
+          } | null;
+        }[];
+      };
       accounts.forEach((acct, i) => {
         const trade = sim.exchange.trades.find((t) => t.bid.account === acct || t.ask.account === acct);
         const alertAt = alerts.get(i);
@@ -92,14 +106,18 @@ const suite: BenchSuite = {
           return;
         }
         m.detectionMs.push(alertAt - trade.timestamp);
+        const last = status.monitors[i]?.last_check;
+        const sighted = Number(last?.evidence.rest_fill_seen_at);
+        if (Number.isFinite(sighted) && sighted > 0) m.sightedMs.push(sighted - trade.timestamp);
+        if (last?.finished_at) {
+          m.verdictMs.push(last.finished_at - trade.timestamp);
+          m.deliveryMs.push(alertAt - last.finished_at);
+        }
         const seen = restSeen.get(acct);
         if (seen !== undefined) m.restVisibleMs.push(Math.max(0, seen - trade.timestamp));
       });
       // What the monitors that did not alert concluded (their verdicts, from /status).
       const outcomes: Record<string, number> = {};
-      const status = (await b.api("/status")) as {
-        monitors: { last_check: { verdict: string | null; diagnosis: string | null } | null }[];
-      };
       status.monitors.forEach((s, i) => {
         if (alerts.has(i)) return;
         const k = `${s.last_check?.verdict ?? "none"}/${s.last_check?.diagnosis ?? "-"}`;
@@ -110,10 +128,12 @@ const suite: BenchSuite = {
       const p99 = pct(m.detectionMs, 99);
       const r50 = pct(m.restVisibleMs, 50);
       const r99 = pct(m.restVisibleMs, 99);
+      const q = (xs: number[]) => (xs.length ? `${pct(xs, 50)}/${pct(xs, 99)}` : "-");
       const note =
         `${m.detectionMs.length} withheld fills alerted, ${m.missing} not alerted within 90 s` +
         (m.missing ? ` (their verdicts: ${JSON.stringify(outcomes)})` : "") +
-        "; fill → alert at the receiver";
+        `; fill → alert at the receiver. p50/p99 ms: fill → the monitor's REST sighting ${q(m.sightedMs)},` +
+        ` fill → verdict ${q(m.verdictMs)}, verdict → alert received ${q(m.deliveryMs)}`;
       return [
         {
           suite: "detection",

@@ -157,8 +157,8 @@ describe("faults a correct client absorbs", () => {
 
 describe("verdicts that are not plain failures", () => {
   it("a fill reported 8 s after REST shows it, past ws_report_tolerance_ms: filled_not_reported_on_ws", async () => {
-    // The channels get ws_report_tolerance_ms (default 3 s, × time_scale 0.4) after REST shows the
-    // fill (issue 18); a report 8 s after the fill comes too late and the check fails at fill_seen.
+    // The channels get ws_report_tolerance_ms (default 3 s, × time_scale 0.4) from the fill's time
+    // (issue 18); a report 8 s after the fill comes too late and the check fails at fill_seen.
     const f = await addFault({ name: "late_report", ms: 8_000, account_index: monitorFor("late").account_index });
     try {
       const c = await check("late");

@@ -97,6 +97,8 @@ export const SCENARIOS = [
   "watch_margin",
   "watch_position_full",
   "margin_check",
+  // issue 18: write statements of healthy checks, and the session closed when no check is due (test/workers/writes.test.ts)
+  "writes",
   // issue 16's regression tests (test/workers/regress-*.test.ts), one account each
   "reg_dry_run",
   "reg_position",
@@ -188,6 +190,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (scenario === "page_public") cfg.public_status = true;
     if (scenario === "continuous") cfg.mode = "continuous";
     if (scenario === "mainnet") cfg.chain_id = 304;
+    // Room for pre-flight REST and the nonce on a loaded machine (they time out at 0.2 × 10 s there).
+    if (scenario === "writes") cfg.time_scale = 0.5;
     // Wider windows for the late-report case: seen + fill = 6 s, then a 4 s late window.
     if (scenario === "late") cfg.time_scale = 0.4;
     if (scenario === "api_ops")

@@ -37,6 +37,13 @@ export function previousFires(cron: string, now: number, n: number): number[] {
   return p.cron.previousRuns(n, new Date(now + 1)).map((d) => d.getTime());
 }
 
+/** The first fire time of `cron` after `after` (ms), or null when it does not parse or never fires. */
+export function nextFire(cron: string, after: number): number | null {
+  const p = parse(cron.trim());
+  if (!p.ok) return null;
+  return p.cron.nextRun(new Date(after))?.getTime() ?? null;
+}
+
 /** A schedule must parse as a 5-field cron, not be the housekeeping cron, and (when known) be one of the triggers. */
 export function checkSchedule(
   schedule: string | null,

@@ -323,8 +323,9 @@ export class Harness {
     this.feed({ type: "closed", conn: s.conn, code: 1006, reason: "dropped", jitter });
   }
 
-  tick(key: string, trigger: "cron" | "manual" = "cron"): void {
-    this.feed({ type: "tick", key, trigger, setup: this.setup() });
+  /** `nextAt`: when the trigger fires next (the cron handler's), when the test gives it. */
+  tick(key: string, trigger: "cron" | "manual" = "cron", nextAt?: number | null): void {
+    this.feed({ type: "tick", key, trigger, setup: this.setup(), ...(nextAt !== undefined ? { nextAt } : {}) });
   }
 
   config(): void {

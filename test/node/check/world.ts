@@ -277,6 +277,8 @@ export class World {
           orderIndex: string;
           status: string;
           filled: string;
+          /** The execution's time (transaction_time). */
+          at: number;
         };
       }
     | { kind: "absent" }
@@ -298,6 +300,7 @@ export class World {
           orderIndex: e.orderIndex,
           status: e.status,
           filled: e.filled.toString(),
+          at: e.at,
         },
       };
     }

@@ -11,7 +11,7 @@ import { LighterApiError, type LighterRestClient } from "../../lighter/rest.ts";
 import { describeCode } from "../../monitor/diagnosis.ts";
 import type { Effect } from "../../monitor/check/effects.ts";
 import type { Event } from "../../monitor/check/events.ts";
-import { observed, type OrderLookup } from "../../monitor/check/order.ts";
+import { restObserved, type OrderLookup } from "../../monitor/check/order.ts";
 import type { Fetched } from "../../monitor/check/preflight.ts";
 import { parseAppError, type SendReply, type TxLookup } from "../../monitor/check/send.ts";
 import { signOrder } from "../../monitor/check/sign-order.ts";
@@ -169,7 +169,7 @@ async function lookup(
     const found = (await io.rest.accountOrders(io.account, [BigInt(coi)])).find(
       (x) => x.clientOrderIndex.toString() === coi,
     );
-    order = found ? { kind: "found", order: observed(found, null, sizeDecimals) } : { kind: "absent" };
+    order = found ? { kind: "found", order: restObserved(found, sizeDecimals) } : { kind: "absent" };
   } catch (err) {
     order = { kind: "unknown", reason: errorMessage(err) };
   }

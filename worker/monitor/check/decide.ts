@@ -8,6 +8,7 @@
 import { classifyStatus } from "../../lighter/fills.ts";
 import type { Diagnosis, Verdict } from "../diagnosis.ts";
 import { phaseDeadlineMs, RECONCILE_ROUNDS, type Phase, type PhaseOverrides } from "./phases.ts";
+import { nextPollAt, reportClockStart } from "./polling.ts";
 import { resolution, type OrderFacts } from "./order.ts";
 
 /** The part of a running check the order path owns. */
@@ -50,7 +51,8 @@ export type Step =
   | { kind: "transmit" }
   | { kind: "resign" }
   | { kind: "lookup" }
-  | { kind: "enter"; phase: Phase; round: number }
+  /** `since`: when the phase's clock starts, if not now (late_watch: the fill's time). */
+  | { kind: "enter"; phase: Phase; round: number; since?: number }
   | { kind: "wait"; until: number }
   | { kind: "conclude"; outcome: Outcome };
 
@@ -68,7 +70,15 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
     pastDeadline,
     lookedUpSince: (at) => (o.restAt ?? -1) >= at && (o.txAt ?? -1) >= at,
     nextLook: () => Math.min(deadline, Math.max(o.restAt ?? now, o.txAt ?? now) + poll),
-    nextPoll: () => Math.min(deadline, Math.max(o.restAt ?? s.phaseSince, s.phaseSince) + poll),
+    nextPoll: () => {
+      const last = Math.min(o.restAt ?? -1, o.txAt ?? -1);
+      const lastLookAt = last >= s.phaseSince ? Math.max(o.restAt!, o.txAt!) : null;
+      const restFailing = o.restResult === "unknown";
+      return Math.min(
+        deadline,
+        nextPollAt({ phaseSince: s.phaseSince, lastLookAt, phaseMs, timeScale: opt.timeScale, restFailing }),
+      );
+    },
     poll,
   };
 
@@ -92,7 +102,7 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
     case "late_watch":
       // REST shows the fill: the channels have ws_report_tolerance_ms (from REST's sighting) to report it.
       if (BigInt(o.wsFilled) > 0n) return enter("confirm");
-      if (pastDeadline) return unreported(s, o, opt, now);
+      if (pastDeadline) return unreported(s, o, opt, now, deadline);
       return { kind: "wait", until: deadline };
     default:
       return { kind: "wait", until: deadline };
@@ -108,7 +118,7 @@ interface PhaseTime {
   lookedUpSince: (at: number) => boolean;
   /** When the next look-up is due (never after the deadline). */
   nextLook: () => number;
-  /** When the next poll is due: a poll interval after the phase began or after the latest look-up. */
+  /** When the next poll of a live order is due (polling.ts: fast right after acceptance, backing off). */
   nextPoll: () => number;
   /** The look-up pacing of the phase (a third of its deadline). */
   poll: number;
@@ -149,7 +159,7 @@ function decideAwait(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: Ph
   if (BigInt(o.wsFilled) > 0n || o.wsTerminalAt !== null) return enter("confirm");
   const rest = o.restResult === "found" ? o.restOrder : null;
   if (rest && lookedUpSince(s.phaseSince)) {
-    const step = restShows(s, o, rest);
+    const step = restShows(s, o, rest, now);
     if (step) return step;
   }
   if (pastDeadline) return enter("reconcile", 1);
@@ -163,12 +173,18 @@ function decideAwait(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: Ph
 }
 
 /** What a REST order with no WebSocket fill beside it means: a fill to watch for, or an unfilled end. */
-function restShows(s: OrderPathState, o: OrderFacts, rest: NonNullable<OrderFacts["restOrder"]>): Step | null {
+function restShows(
+  s: OrderPathState,
+  o: OrderFacts,
+  rest: NonNullable<OrderFacts["restOrder"]>,
+  now: number,
+): Step | null {
   const filled = rest.filled === null ? null : BigInt(rest.filled);
   if (filled === null) return mismatch(o, "REST filled_base_amount is not representable at the size decimals");
   if (filled > 0n) {
     if (s.interrupted) return interrupted(o);
-    return enter("late_watch");
+    // The channels' tolerance runs from the fill itself, not from when REST happened to show it.
+    return { kind: "enter", phase: "late_watch", round: 1, since: reportClockStart(rest.at, o.firstTransmitAt, now) };
   }
   if (classifyStatus(rest.status).terminal) return notFilled(o, rest.status);
   return null;
@@ -187,13 +203,15 @@ function interrupted(o: OrderFacts): Step {
 }
 
 /**
- * REST shows a fill no channel reported within the tolerance: a failure, unless the session was
- * down between the send and REST's sighting (the fill could not be reported: reconnect_gap).
+ * REST shows a fill no channel reported within the tolerance (counted from the fill, `phaseSince`):
+ * a failure, unless the session was down at some time between the send and the tolerance's end
+ * (the fill could not be reported: reconnect_gap).
  */
-function unreported(s: OrderPathState, o: OrderFacts, opt: DecideOptions, now: number): Step {
+function unreported(s: OrderPathState, o: OrderFacts, opt: DecideOptions, now: number, due: number): Step {
   if (s.interrupted) return interrupted(o);
   const from = o.firstTransmitAt ?? 0;
-  const gap = (opt.gaps ?? []).find((g) => g.from <= s.phaseSince && (g.to ?? now) >= from);
+  const until = Math.min(now, due);
+  const gap = (opt.gaps ?? []).find((g) => g.from <= until && (g.to ?? now) >= from);
   if (gap) {
     return {
       kind: "conclude",
@@ -205,7 +223,12 @@ function unreported(s: OrderPathState, o: OrderFacts, opt: DecideOptions, now: n
       },
     };
   }
-  return fail("filled_not_reported_on_ws", { ...restEvidence(o), rest_fill_seen_at: s.phaseSince });
+  return fail("filled_not_reported_on_ws", {
+    ...restEvidence(o),
+    fill_at: s.phaseSince,
+    rest_fill_seen_at: o.restAt,
+    report_due_at: due,
+  });
 }
 
 function decideConfirm(s: OrderPathState, o: OrderFacts, opt: DecideOptions, t: PhaseTime): Step {
@@ -263,7 +286,7 @@ function decideReconcile(s: OrderPathState, o: OrderFacts, t: PhaseTime): Step {
   if (!lookedUpSince(s.phaseSince)) return { kind: "lookup" };
   const rest = o.restResult === "found" ? o.restOrder : null;
   if (rest) {
-    const step = restShows(s, o, rest);
+    const step = restShows(s, o, rest, t.now);
     if (step) return step;
   }
   if (!pastDeadline) return now >= nextLook() ? { kind: "lookup" } : { kind: "wait", until: nextLook() };

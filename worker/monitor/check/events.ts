@@ -28,7 +28,14 @@ export interface WireOrder {
 
 export type Event =
   /** A trigger (cron or manual) with its idempotency key and the configuration at that moment. */
-  | { type: "tick"; key: string; trigger: "cron" | "manual"; setup: Setup }
+  | {
+      type: "tick";
+      key: string;
+      trigger: "cron" | "manual";
+      setup: Setup;
+      /** When this trigger fires next (ms), from its cron; absent when unknown (a manual run). */
+      nextAt?: number | null;
+    }
   /** The configuration, key or pause switch changed (or the entry was removed: settings null). */
   | { type: "config"; setup: Setup }
   /** The alarm fired. Carries nothing: the machine reads its own deadlines against `now`. */

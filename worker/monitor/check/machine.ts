@@ -102,6 +102,7 @@ function handle(ctx: Ctx, e: Event): void {
   const c = ctx.s.check;
   switch (e.type) {
     case "tick": {
+      if (e.trigger === "cron" && e.nextAt !== undefined) ctx.s.nextTickAt = e.nextAt;
       const a = admit(ctx, e);
       if (a.kind === "none") return;
       ctx.s.check = a.check;

@@ -21,6 +21,8 @@ export interface ObservedOrder {
   status: string;
   /** `filled_base_amount` in size units, or null when it is not representable at the size decimals. */
   filled: string | null;
+  /** REST only: the exchange's time of the order's last transition (`transaction_time`, in ms), when given. */
+  at?: number | null;
 }
 
 /**
@@ -40,6 +42,12 @@ export function observed(o: Order, account: string | null, sizeDecimals: number)
     status: o.status,
     filled: exact ? rescale(f, sizeDecimals).toString() : null,
   };
+}
+
+/** An order as REST's look-up by client order index returned it (no account: the look-up is by ours), with its time. */
+export function restObserved(o: Order, sizeDecimals: number): ObservedOrder {
+  const us = o.transactionTimeUs;
+  return { ...observed(o, null, sizeDecimals), at: us !== null && Number.isFinite(us) ? Math.floor(us / 1000) : null };
 }
 
 /** What the WebSocket showed for our client order index under one order index. */

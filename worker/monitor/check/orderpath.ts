@@ -69,7 +69,7 @@ export function runOrderPath(ctx: Ctx, c: CheckRecord): void {
       case "enter": {
         const from = c.phase;
         c.phase = st.phase;
-        c.phaseSince = ctx.now;
+        c.phaseSince = st.since ?? ctx.now;
         c.round = st.round;
         log(ctx, "info", "check.phase", { from, to: st.phase, round: st.round }, c.id);
         if (from === "send" && st.phase === "await_order") accepted(ctx, c);

@@ -52,7 +52,8 @@ export const PHASES: Readonly<Record<Phase, PhaseSpec>> = {
   },
   await_order: {
     stage: "order_seen",
-    waitsFor: "our order and its fill on the WebSocket (REST is polled meanwhile, within the REST budget)",
+    waitsFor:
+      "our order and its fill on the WebSocket (REST is polled meanwhile, from 500 ms after acceptance and backing off, within the REST budget: polling.ts)",
     baseMs: 15_000,
     onDeadline: "reconcile over REST",
   },
@@ -70,7 +71,8 @@ export const PHASES: Readonly<Record<Phase, PhaseSpec>> = {
   },
   late_watch: {
     stage: "fill_seen",
-    waitsFor: "the channels to report a fill REST already shows (ws_report_tolerance_ms)",
+    waitsFor:
+      "the channels to report a fill REST already shows, ws_report_tolerance_ms from the fill's transaction_time (not before our send, not after REST's sighting)",
     baseMs: 3_000,
     onDeadline:
       "fail filled_not_reported_on_ws (reconnect_gap when the socket was down; check_interrupted after a restart)",

@@ -223,11 +223,19 @@ export function sessionTimers(ctx: Ctx, wanted: number | null): "timeout" | null
   return out;
 }
 
-/** Plans the idle close of an on-demand session (none in continuous mode). */
+/**
+ * After an on-demand check (none in continuous mode): the session is held for the grace period
+ * only when the next trigger is due within it (or not known); otherwise it closes at once, so the
+ * object is not kept active for a check that will open its own session anyway.
+ */
 export function planIdleClose(ctx: Ctx, continuous: boolean): void {
   const s = ctx.s.session;
   if (continuous || s.status === "closed") return;
-  s.idleCloseAt = ctx.now + scale(ctx, MS.sessionGrace);
+  const grace = scale(ctx, MS.sessionGrace);
+  const next = ctx.s.nextTickAt ?? null;
+  if (next !== null && next - ctx.now > grace)
+    return closeSession(ctx, "idle after check: no check due within the grace period");
+  s.idleCloseAt = ctx.now + grace;
 }
 
 export { ACCOUNT_CHANNELS };

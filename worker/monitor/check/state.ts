@@ -331,6 +331,11 @@ export interface MachineState {
   setup: Setup | null;
   /** Verdicts concluded since the state was created (a counter for logs/benchmarks). */
   concluded: number;
+  /**
+   * When the next cron trigger fires, as the latest cron tick said: an on-demand session is held
+   * after a check only when that is within the grace period. Absent or null: unknown (hold it).
+   */
+  nextTickAt?: number | null;
 }
 
 export const TICKS_KEPT = 32;
