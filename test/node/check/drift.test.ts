@@ -155,3 +155,18 @@ describe("an order nobody showed (REST, /tx and the WebSocket all silent) is che
     expect(detailOf(r).own_fill_source).toBe("position");
   });
 });
+
+describe("a refusal after the order went out survives a restart", () => {
+  it("the model's counterexample (test:model:long, seed 1530882301) replayed: no resend after the refusal", () => {
+    const schedule: Action[] = [
+      { t: "tick" },
+      { t: "advance", ms: 49 },
+      { t: "knobs", knobs: { rejectAuth: true } },
+      { t: "restart" },
+      { t: "advance", ms: 27 },
+      { t: "restart" },
+      { t: "forge", how: "account" },
+    ];
+    expect(runSchedule(schedule).problems).toEqual([]);
+  });
+});
