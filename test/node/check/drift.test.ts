@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Harness } from "./harness.ts";
+import { runSchedule, type Action } from "./model.ts";
 import { World, type Knobs } from "./world.ts";
 
 function setup(knobs: Partial<Knobs> = {}, position = 0n): { w: World; h: Harness } {
@@ -124,5 +125,48 @@ describe("a session whose account stream missed our order is not kept for the ne
     const second = [...h.records.values()].find((r) => r.id !== first.id)!;
     expect(second.verdict?.verdict).toBe("pass");
     expect(h.opens.get(second.id) ?? 0, "connections opened by the second check").toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("an order nobody showed (REST, /tx and the WebSocket all silent) is checked against the position", () => {
+  it("the model's counterexample (test:model:long, seed 731301179) replayed: no drift without an alert", () => {
+    const schedule: Action[] = [
+      { t: "tick" },
+      { t: "knobs", knobs: { withholdWs: true } },
+      { t: "knobs", knobs: { restForget: true } },
+      ...[170, 3829, 15, 1445, 1149, 185, 109].map((ms) => ({ t: "advance" as const, ms })),
+      { t: "storm", drops: 2, gap: 29, jitter: 0 },
+      { t: "restart" },
+      ...[149, 3207, 293, 78, 256, 87].map((ms) => ({ t: "advance" as const, ms })),
+      { t: "position", base: 0 },
+    ];
+    expect(runSchedule(schedule).problems).toEqual([]);
+  });
+  it("REST and /tx forget it and the stream withholds it: the position says it filled, the flatten closes it", () => {
+    const { w, h } = setup({ withholdWs: true });
+    h.tick("k1");
+    untilSent(h);
+    w.knobs.restForget = true;
+    h.runUntil(60_000);
+    const r = only(h.records);
+    expect(w.executedFor(r.order!.coi)[0]?.filled).toBe(50n);
+    expect(w.position, JSON.stringify(detailOf(r))).toBe(0n);
+    expect(r.flattenOutcome).toBe("ok");
+    expect(detailOf(r).own_fill_source).toBe("position");
+  });
+});
+
+describe("a refusal after the order went out survives a restart", () => {
+  it("the model's counterexample (test:model:long, seed 1530882301) replayed: no resend after the refusal", () => {
+    const schedule: Action[] = [
+      { t: "tick" },
+      { t: "advance", ms: 49 },
+      { t: "knobs", knobs: { rejectAuth: true } },
+      { t: "restart" },
+      { t: "advance", ms: 27 },
+      { t: "restart" },
+      { t: "forge", how: "account" },
+    ];
+    expect(runSchedule(schedule).problems).toEqual([]);
   });
 });

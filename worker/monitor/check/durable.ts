@@ -47,6 +47,9 @@ export function critical(s: MachineState): string {
       connects: c.connects,
       gaps: c.gaps.length,
       interrupted: c.interrupted,
+      // An account subscription refused after the order went out: nothing more of ours goes out,
+      // not even the same bytes again after a restart.
+      refused: c.evidence.subscription_refused ?? null,
       verdict: c.verdict,
       annotated: c.evidence.api_key_check ?? null,
       flatten: f && {

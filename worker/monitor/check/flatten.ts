@@ -111,7 +111,9 @@ export function advanceFlatten(ctx: Ctx, c: CheckRecord): void {
 function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
   const o = c.facts!;
   const r = resolution(o, ctx.now);
-  if (r.resolved) {
+  // "Nobody ever showed it" is an absence of evidence: the position confirms it when it can.
+  const unseen = r.resolved && r.how === "expired_unseen" && f.positionBefore !== null;
+  if (r.resolved && !unseen) {
     const fill = ownFill(c, o);
     f.ownFill = fill.toString();
     if (fill === 0n) return done(ctx, c, "ok", { own_fill_base: "0", how: r.how });
@@ -125,6 +127,7 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     return awaitBook(ctx, c, f);
   }
   if (pendingOf(ctx, ["lookup"], o.coi) || pendingOf(ctx, ["position"]) || ctx.now < f.nextAt) return;
+  if (unseen) return measurePosition(ctx, c);
   if (f.positionBefore !== null && f.lockWaits >= REST_TRIES_BEFORE_POSITION && settledWithoutRest(o, ctx.now)) {
     // REST cannot show an order that can no longer trade: the position says what it did (REST is
     // still asked: its record, when it comes, is the better source).
@@ -140,7 +143,10 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
   }
   // Until the order can no longer trade, only the flatten's bound ends the wait.
   if (f.lockWaits >= MAX_LOCK_WAITS && settledWithoutRest(o, ctx.now)) {
-    return failed(ctx, c, f, "the test order is still unresolved", { tx_hash: o.txHash, waiting_for: r.waitingFor });
+    return failed(ctx, c, f, "the test order is still unresolved", {
+      tx_hash: o.txHash,
+      waiting_for: r.resolved ? null : r.waitingFor,
+    });
   }
   f.lockWaits++;
   ctx.fx.push({
@@ -341,7 +347,11 @@ export function onFlattenPosition(ctx: Ctx, c: CheckRecord, e: Of<"position">): 
   if (f.step === "confirm_position") return confirmedPosition(ctx, c, e);
   if (!e.position.ok || f.positionBefore === null) return;
   const moved = BigInt(e.position.value) - BigInt(f.positionBefore);
-  if (f.step === "await_lock" && !resolution(c.facts!, ctx.now).resolved) return ownFillFromPosition(ctx, c, f, moved);
+  if (f.step === "await_lock") {
+    const r = resolution(c.facts!, ctx.now);
+    if (!r.resolved || r.how === "expired_unseen") return ownFillFromPosition(ctx, c, f, moved);
+    return;
+  }
   if (f.step === "order" && f.source === "position" && f.facts) return leftFromPosition(ctx, c, f, f.facts, moved);
 }
 
