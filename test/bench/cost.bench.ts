@@ -1,7 +1,8 @@
 /**
  * Cost of one monitor, measured (issue 18 item 3). Three workerd instances side by side, each the
  * real Worker with the metered FillMonitor (workerd/entry.ts), at time_scale 1 against the
- * simulator: on-demand monitors and continuous monitors triggered by the real cron handler, and a
+ * simulator: on-demand monitors and continuous monitors triggered by the real cron handler on a
+ * 1-minute schedule (three ticks on the minute), and a
  * watch monitor on an account the simulator's bot trades on (20 orders a minute). Per check (per
  * minute for watch): Durable Object active seconds, billed requests (RPC calls, alarms, fetches),
  * workerd CPU ms, SQL statements, rows written and read. The same run's on-demand figures are the
@@ -15,7 +16,11 @@ import type { BenchRow, BenchSuite } from "./types.ts";
 import { sleep, startBench, sumMeters, totalRequests, type Bench } from "./workerd/harness.ts";
 
 const TICKS = 3;
-const PERIOD_MS = 25_000;
+/**
+ * A real 1-minute schedule ("* * * * *"): ticks on the minute, so the cron handler's next fire time
+ * (what the on-demand session's close decides on) is the next tick's, as on Cloudflare.
+ */
+const PERIOD_MS = 60_000;
 const ON_DEMAND = 4;
 const CONTINUOUS = 2;
 
@@ -86,15 +91,16 @@ const suite: BenchSuite = {
         const { monitors: _m, ...bindings } = s;
         benches.push(await startBench(bindings as Record<string, string>));
       }
+      const base = Math.ceil(Date.now() / PERIOD_MS) * PERIOD_MS;
+      await sleep(base - Date.now());
       const cpu0 = benches.map((b) => b.usage().cpuUs);
       const t0 = Date.now();
-      const base = Math.floor(t0 / 60_000) * 60_000;
       for (let k = 0; k < TICKS; k++) {
-        await Promise.all(benches.map((b) => b.cron(base + k * 60_000)));
-        await sleep(PERIOD_MS);
+        await sleep(base + k * PERIOD_MS - Date.now());
+        await Promise.all(benches.map((b) => b.cron(base + k * PERIOD_MS, "* * * * *")));
       }
-      // Let the last on-demand session close (grace 15 s at time_scale 1).
-      await sleep(2_000);
+      // The last minute runs out (its on-demand checks end and close their sessions).
+      await sleep(base + TICKS * PERIOD_MS - Date.now());
       const wallS = (Date.now() - t0) / 1000;
       const names = ["on-demand", "continuous", "watch"];
       const counts = [ON_DEMAND * TICKS, CONTINUOUS * TICKS, wallS / 60];
