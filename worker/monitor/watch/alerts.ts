@@ -63,3 +63,47 @@ export function pushRecent<T>(list: T[], v: T): void {
   list.push(v);
   if (list.length > MAX_RECENT) list.shift();
 }
+
+/** The fields of a missed fill an incident leads with (watch and bot alike). */
+export interface MissHead {
+  order_index: unknown;
+  client_order_index: unknown;
+  market: unknown;
+  side: unknown;
+  amount: unknown;
+  trade_id: unknown;
+  trade_at: unknown;
+}
+
+/**
+ * A pass's result on a miss stream: "fail" leads with the first miss and lists up to
+ * MAX_IN_EVIDENCE; "pass" counts the fills reported in time.
+ */
+export function missResult(
+  s: WatchState,
+  fx: WatchEffect[],
+  now: number,
+  stream: "watch" | "bot",
+  result: "pass" | "fail",
+  missed: MissHead[],
+  reported: number,
+  extra: Record<string, unknown>,
+): void {
+  const first = missed[0];
+  const diagnosis = stream === "watch" ? "fill_not_reported" : "bot_missed_fill";
+  const evidence = first
+    ? {
+        order_index: first.order_index,
+        client_order_index: first.client_order_index,
+        market: first.market,
+        side: first.side,
+        amount: first.amount,
+        trade_id: first.trade_id,
+        trade_at: first.trade_at,
+        ...extra,
+        missed_fills: missed.slice(0, MAX_IN_EVIDENCE),
+        missed_count: missed.length,
+      }
+    : { reported };
+  alert(s, fx, now, stream, result, diagnosis, evidence);
+}

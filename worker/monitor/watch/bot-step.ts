@@ -9,7 +9,7 @@
  */
 import { formatDecimal, rescale, tryParseDecimal } from "../../lighter/decimal.ts";
 import type { Order } from "../../lighter/messages.ts";
-import { alert, count, log, pushRecent, MAX_IN_EVIDENCE } from "./alerts.ts";
+import { alert, count, log, missResult, pushRecent, type MissHead, MAX_IN_EVIDENCE } from "./alerts.ts";
 import { BOT_SCALE, INGEST_LIMITS } from "./bot-ingest.ts";
 import type { BotDecided, ExchangeFill, Phantom } from "./bot-ledger.ts";
 import { botPassResult } from "./bot-rules.ts";
@@ -135,7 +135,7 @@ export function onCaughtUp(s: WatchState, at: number): void {
   s.bot?.ledger.noteCaughtUp(at);
 }
 
-function finding(d: BotDecided): Record<string, unknown> {
+function finding(d: BotDecided): MissHead & Record<string, unknown> {
   const j = d.judgement;
   return {
     trade_id: d.fill.tradeId,
@@ -208,30 +208,11 @@ function onDecided(
   const result = botPassResult(decided.map((d) => d.judgement));
   if (result === null) return;
   const missed = decided.filter((d) => d.judgement.kind === "missed").map(finding);
-  const first = missed[0];
-  alert(
-    s,
-    fx,
-    now,
-    "bot",
-    result,
-    "bot_missed_fill",
-    first
-      ? {
-          order_index: first.order_index,
-          client_order_index: first.client_order_index,
-          market: first.market,
-          side: first.side,
-          amount: first.amount,
-          trade_id: first.trade_id,
-          trade_at: first.trade_at,
-          window_ms: windowMs,
-          bot_last_contact_at: b.ledger.lastContactAt,
-          missed_fills: missed.slice(0, MAX_IN_EVIDENCE),
-          missed_count: missed.length,
-        }
-      : { reported: decided.filter((d) => d.judgement.kind === "reported").length },
-  );
+  const reported = decided.filter((d) => d.judgement.kind === "reported").length;
+  missResult(s, fx, now, "bot", result, missed, reported, {
+    window_ms: windowMs,
+    bot_last_contact_at: b.ledger.lastContactAt,
+  });
 }
 
 function onPhantoms(

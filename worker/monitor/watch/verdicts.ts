@@ -7,7 +7,7 @@
  * walk the budget could not finish `watch_gap` and reads that keep failing `monitor_blind`
  * (all "watch_rest").
  */
-import { alert, count, log, pushRecent, MAX_IN_EVIDENCE } from "./alerts.ts";
+import { alert, count, log, missResult, pushRecent, MAX_IN_EVIDENCE } from "./alerts.ts";
 import type { WatchEffect } from "./effects.ts";
 import type { Judged } from "./ledger.ts";
 import { channelResult, cycleResult, type PositionMove } from "./rules.ts";
@@ -97,31 +97,12 @@ export function onJudged(
   const result = cycleResult(decided.map((d) => d.judgement));
   if (result === null) return;
   const missed = decided.filter((d) => d.judgement.kind === "missed").map(finding);
-  const first = missed[0];
-  alert(
-    s,
-    fx,
-    now,
-    "watch",
-    result,
-    "fill_not_reported",
-    first
-      ? {
-          order_index: first.order_index,
-          client_order_index: first.client_order_index,
-          market: first.market,
-          side: first.side,
-          amount: first.amount,
-          trade_id: first.trade_id,
-          trade_at: first.trade_at,
-          rest_at: first.rest_at,
-          window_ms: s.cfg.windowMs,
-          last_frame_at_by_channel: frames,
-          missed_fills: missed.slice(0, MAX_IN_EVIDENCE),
-          missed_count: missed.length,
-        }
-      : { reported: decided.filter((d) => d.judgement.kind === "reported").length },
-  );
+  const reported = decided.filter((d) => d.judgement.kind === "reported").length;
+  missResult(s, fx, now, "watch", result, missed, reported, {
+    rest_at: missed[0]?.rest_at,
+    window_ms: s.cfg.windowMs,
+    last_frame_at_by_channel: frames,
+  });
 }
 
 export function onMoves(
