@@ -44,6 +44,8 @@ export interface WorldFill {
   mode: "ws" | "late" | "withheld";
   /** A drop or restart happened between the fill and the end of the run. */
   disturbed: boolean;
+  /** A session was open when the fill happened. */
+  covered: boolean;
 }
 
 export function order(orderIndex: bigint, filled: string, market = 0): Order {
@@ -303,4 +305,3 @@ export class World {
     this.feed({ kind: "ingest", reports, key, duplicate: this.batchKeys.has(key) });
   }
 }
-
