@@ -96,6 +96,9 @@ export const SCENARIOS = [
   "watch_ping",
   "watch_margin",
   "watch_position_full",
+  // watch-restart.test.ts: recent misses after an eviction, a watch that never reconciles
+  "watch_restart",
+  "watch_never",
   "margin_check",
   // issue 16's regression tests (test/workers/regress-*.test.ts), one account each
   "reg_dry_run",
@@ -121,6 +124,7 @@ export const SCENARIOS = [
   "bot_missed",
   "bot_phantom",
   "bot_silent",
+  "bot_evict",
 ];
 
 /** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */
