@@ -18,7 +18,7 @@ import { isCrash } from "../runtime/crash.ts";
 import { redactText } from "../runtime/eventlog.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { KeptSession } from "../runtime/kept-session.ts";
-import type { DeliveryLatency } from "./delivery.ts";
+import type { DeliveryLatency } from "../../worker/monitor/watch/delivery.ts";
 
 export class WatchFeed {
   private readonly session: KeptSession;

@@ -14,11 +14,11 @@ import type { WatchEvent } from "../../worker/monitor/watch/events.ts";
 import { step } from "../../worker/monitor/watch/machine.ts";
 import { restore, type WatchSettings, type WatchState } from "../../worker/monitor/watch/state.ts";
 import { botView, sessionView, watchView } from "../../worker/monitor/watch/view.ts";
+import { DeliveryLatency } from "../../worker/monitor/watch/delivery.ts";
 import type { Alerting, AlertStream } from "../alerting.ts";
 import type { AlarmOwner } from "../runtime/alarm.ts";
 import type { MonitorContext } from "../runtime/context.ts";
-import { getMeta } from "../runtime/schema.ts";
-import { DeliveryLatency } from "./delivery.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
 import { WatchFeed } from "./feed.ts";
 import { carryOutRest } from "./rest.ts";
 import { WatchStore } from "./store.ts";
@@ -67,7 +67,7 @@ export class WatchShell implements AlarmOwner {
     this.c = c;
     this.alerting = alerting;
     this.store = new WatchStore(c.sql);
-    this.latency = new DeliveryLatency(c.sql, c.now());
+    this.latency = new DeliveryLatency(this.store.latencySnapshot(), c.now());
     this.feed = new WatchFeed(c, (e) => void this.run(e), this.latency);
     const settings = settingsOf(c, c.cfg!);
     this.settingsText = JSON.stringify(settings);
@@ -183,6 +183,12 @@ export class WatchShell implements AlarmOwner {
     } else this.run({ kind: "settings", settings });
   }
 
+  /** The latency snapshot, when one is due (never a write per frame). */
+  private saveLatency(now: number, force: boolean): void {
+    const snap = this.latency.due(now, force);
+    if (snap) setMeta(this.c.sql, "delivery_latency_snapshot", JSON.stringify(snap));
+  }
+
   private paused(): boolean {
     return getMeta(this.c.sql, "paused") === "1";
   }
@@ -213,7 +219,7 @@ export class WatchShell implements AlarmOwner {
     }
     this.refresh();
     this.run({ kind: "tick" });
-    this.latency.maybeSave(now);
+    this.saveLatency(now, false);
     // A connect runs inside this invocation (workerd ties the socket to it).
     const opening = this.opening;
     this.opening = null;
@@ -245,7 +251,7 @@ export class WatchShell implements AlarmOwner {
   private stop(reason: string): void {
     if (this.state.session.state === "closed" && this.opening === null) return;
     this.run({ kind: "stopping", reason });
-    this.latency.maybeSave(this.c.now(), true);
+    this.saveLatency(this.c.now(), true);
   }
 
   // ------------------------------------------------------------------ views

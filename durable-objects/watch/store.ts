@@ -8,7 +8,8 @@
  */
 import type { ExchangeFill } from "../../worker/monitor/watch/bot-ledger.ts";
 import type { SeenReport } from "../../worker/monitor/watch/bot-ingest.ts";
-import type { RestoreInput, WatchRecord } from "../../worker/monitor/watch/state.ts";
+import { newRecord, type RestoreInput, type WatchRecord } from "../../worker/monitor/watch/state.ts";
+import { getMeta } from "../runtime/schema.ts";
 
 const DAY = 24 * 3_600_000;
 
@@ -69,11 +70,28 @@ export class WatchStore {
     for (const t of TABLES) sql.exec(t);
   }
 
-  /** The machine's record, or null (never stored). */
+  /** The machine's record, or null (never stored); rows of the layout before the record are read once. */
   record(): WatchRecord | null {
-    const row = this.sql.exec<{ value: string }>(`SELECT value FROM watch_state WHERE key = 'record'`).toArray()[0];
+    const rows = new Map(
+      this.sql
+        .exec<{ key: string; value: string }>(`SELECT key, value FROM watch_state`)
+        .toArray()
+        .map((r) => [r.key, r.value]),
+    );
     try {
-      return row ? (JSON.parse(row.value) as WatchRecord) : null;
+      const rec = rows.get("record");
+      if (rec) return JSON.parse(rec) as WatchRecord;
+      const mark = rows.get("mark");
+      if (!mark) return null;
+      // The layout before one record: the mark, the budget and the open misses in their own rows.
+      const m = JSON.parse(mark) as { account: string; id: string; at: number | null };
+      const b = JSON.parse(rows.get("budget") ?? "{}") as { spent?: [number, number][]; paused_until?: number | null };
+      return {
+        ...newRecord(m.account),
+        mark: { id: m.id, at: m.at },
+        budget: { spent: b.spent ?? [], pausedUntil: b.paused_until ?? null },
+        misses: JSON.parse(rows.get("misses") ?? "[]") as WatchRecord["misses"],
+      };
     } catch {
       return null;
     }
@@ -84,6 +102,15 @@ export class WatchStore {
       `INSERT INTO watch_state (key, value) VALUES ('record', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
       JSON.stringify(r),
     );
+  }
+
+  /** The stored delivery-latency snapshot (JSON), or null. */
+  latencySnapshot(): unknown {
+    try {
+      return JSON.parse(getMeta(this.sql, "delivery_latency_snapshot") ?? "null") as unknown;
+    } catch {
+      return null;
+    }
   }
 
   /** Bot reconciliation's rows, to rebuild its ledger after a restart. */

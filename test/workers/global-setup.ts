@@ -96,9 +96,6 @@ export const SCENARIOS = [
   "watch_ping",
   "watch_margin",
   "watch_position_full",
-  // watch-restart.test.ts: recent misses after an eviction, a watch that never reconciles
-  "watch_restart",
-  "watch_never",
   "margin_check",
   // issue 16's regression tests (test/workers/regress-*.test.ts), one account each
   "reg_dry_run",
@@ -125,6 +122,9 @@ export const SCENARIOS = [
   "bot_phantom",
   "bot_silent",
   "bot_evict",
+  // watch-restart.test.ts: recent misses after an eviction, a watch that never reconciles
+  "watch_restart",
+  "watch_never",
 ];
 
 /** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */

@@ -10,7 +10,7 @@
 import { formatDecimal, rescale, tryParseDecimal } from "../../lighter/decimal.ts";
 import type { Order } from "../../lighter/messages.ts";
 import { alert, count, log, missResult, pushRecent, type MissHead, MAX_IN_EVIDENCE } from "./alerts.ts";
-import { BOT_SCALE, INGEST_LIMITS } from "./bot-ingest.ts";
+import { BOT_SCALE, admitIngest } from "./bot-ingest.ts";
 import type { BotDecided, ExchangeFill, Phantom } from "./bot-ledger.ts";
 import { botPassResult } from "./bot-rules.ts";
 import type { WatchEffect } from "./effects.ts";
@@ -19,19 +19,10 @@ import type { RestFill } from "./ledger.ts";
 import { INGEST_CHECKPOINT, type BotPart, type WatchState } from "./state.ts";
 
 const MAX_WS_MARKS = 20_000;
-const RATE_WINDOW_MS = 60_000;
 
 function amountText(v: bigint): string {
   const s = formatDecimal(v, BOT_SCALE).replace(/0+$/, "");
   return s.endsWith(".") ? s.slice(0, -1) : s;
-}
-
-/** Admits one request against the rolling minute; returns how long to wait (0: admitted). */
-export function admit(times: number[], now: number, perMinute: number = INGEST_LIMITS.perMinute): number {
-  while (times.length > 0 && times[0]! <= now - RATE_WINDOW_MS) times.shift();
-  if (times.length >= perMinute) return Math.max(1, times[0]! + RATE_WINDOW_MS - now);
-  times.push(now);
-  return 0;
 }
 
 /** Every INGEST_CHECKPOINT admitted requests, the window and the contact times go into the record. */
@@ -55,7 +46,7 @@ export function onIngest(
     fx.push({ kind: "ingest_reply", outcome: { kind: "not_enabled", reason } });
     return;
   }
-  const wait = admit(b.times, now);
+  const wait = admitIngest({ times: b.times }, now);
   if (wait > 0) {
     b.ingest.rate_limited++;
     fx.push({ kind: "ingest_reply", outcome: { kind: "rate_limited", retryAfterMs: wait } });
