@@ -100,7 +100,7 @@ describe("watch state across a restart", () => {
       const parts = (instance as unknown as { parts: { watch: { state: { rec: { startedAt: number } } } } }).parts;
       parts.watch.state.rec.startedAt = Date.now() - 20 * 60_000;
     });
-    await runCron("watch_never", (t += 300_000));
+    await runCron("watch_never", t + 300_000);
     const got = await waitFor("the monitor_stalled alert", async () => {
       const a = await stalled();
       return a.length > 0 ? a : null;

@@ -211,6 +211,7 @@ export class World {
       at: this.now,
       mode,
       disturbed: false,
+      covered: this.open !== null,
     };
     this.fills.push(f);
     this.trades.push(trade(f.tradeId, f.orderIndex, f.at));
