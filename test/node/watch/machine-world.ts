@@ -88,6 +88,7 @@ export class World {
   now = 1_000_000;
   s: WatchState;
   saved: WatchRecord | null = null;
+  private savedText = "";
   readonly fills: WorldFill[] = [];
   readonly trades: Trade[] = [];
   /** Every effect, with when it happened. */
@@ -114,6 +115,11 @@ export class World {
   feed(e: WatchEvent): WatchEffect[] {
     const { state, effects } = step(this.s, e, this.now);
     this.s = state;
+    // Every change of the record is saved in the step that made it.
+    if (this.saved && !effects.some((f) => f.kind === "save") && JSON.stringify(this.s.rec) !== this.savedText)
+      throw new Error(
+        `the record changed without a save on ${e.kind}: ${JSON.stringify(this.s.rec)} vs ${this.savedText}`,
+      );
     for (const fx of effects) this.carryOut(fx);
     return effects;
   }
@@ -122,7 +128,8 @@ export class World {
     this.log.push({ at: this.now, fx });
     switch (fx.kind) {
       case "save":
-        this.saved = JSON.parse(JSON.stringify(this.s.rec)) as WatchRecord;
+        this.savedText = JSON.stringify(this.s.rec);
+        this.saved = JSON.parse(this.savedText) as WatchRecord;
         return;
       case "open":
         this.opening = fx.conn;

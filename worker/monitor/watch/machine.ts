@@ -12,7 +12,14 @@ import type { WatchEvent } from "./events.ts";
 import type { PositionReport } from "./positions.ts";
 import { moveMark, noteFillMark, onOrdersPage, onTradesPage, startReads } from "./reconcile.ts";
 import { moveExplained, type FillChannel } from "./rules.ts";
-import { MAX_STORED_MISSES, newBotPart, type SessionFacts, type WatchSettings, type WatchState } from "./state.ts";
+import {
+  MAX_STORED_MISSES,
+  newBotPart,
+  recordKey,
+  type SessionFacts,
+  type WatchSettings,
+  type WatchState,
+} from "./state.ts";
 
 import { onJudged, onMoves } from "./verdicts.ts";
 
@@ -41,7 +48,7 @@ export function step(state: WatchState, event: WatchEvent, now: number): WatchSt
 }
 
 function recordText(s: WatchState): string {
-  return JSON.stringify(s.rec);
+  return recordKey(s.rec);
 }
 
 function handle(s: WatchState, fx: WatchEffect[], e: WatchEvent, now: number): void {

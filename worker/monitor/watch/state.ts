@@ -157,6 +157,34 @@ export function newRecord(account: string): WatchRecord {
   };
 }
 
+/**
+ * A cheap key that changes whenever the record does (a step compares it before and after instead
+ * of serializing the record twice). Lists only grow at the end or lose items, so their length and
+ * last item tell a change; every other field is a plain value. A new field of WatchRecord goes here.
+ */
+export function recordKey(r: WatchRecord): string {
+  const last = <T>(l: readonly T[]): T | undefined => l[l.length - 1];
+  return JSON.stringify([
+    r.account,
+    r.startedAt,
+    r.mark,
+    r.misses.length,
+    last(r.misses)?.tradeId,
+    last(r.misses)?.side,
+    r.budget.spent.length,
+    last(r.budget.spent),
+    r.budget.pausedUntil,
+    r.aliveAt,
+    r.lastOkAt,
+    r.recentMisses.length,
+    last(r.recentMisses)?.trade_id,
+    last(r.recentMisses)?.side,
+    r.ingest.length,
+    last(r.ingest),
+    r.contact,
+  ]);
+}
+
 /** At most this many open misses are kept in the record. */
 export const MAX_STORED_MISSES = 100;
 
