@@ -198,6 +198,7 @@ export class World {
     this.opening = null;
     this.open = conn;
     this.feed({ kind: "connected", conn });
+    if (this.open === null) return;
     this.feed({ kind: "orders", channel: "account_all_orders", market: null, orders: [], snapshot: true });
     this.feed({ kind: "orders", channel: "account_orders", market: 0, orders: [], snapshot: true });
     // The trades snapshot carries recent trades the exchange showed (never a withheld one, L.13.9).

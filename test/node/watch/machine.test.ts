@@ -47,11 +47,22 @@ describe("watch machine: session", () => {
     expect(w.effects("rest_trades")).toHaveLength(reads + 1);
   });
 
-  it("a stale connect answer (an older connection) changes nothing", () => {
+  it("a stale connect answer (an older connection) is closed and changes nothing", () => {
     const w = new World();
     w.tick();
-    step(w.s, { kind: "connected", conn: 99 }, w.now);
+    const { effects } = step(w.s, { kind: "connected", conn: 99 }, w.now);
     expect(w.s.session.state).toBe("connecting");
+    expect(effects).toEqual([{ kind: "close", reason: "stale connection" }]);
+  });
+
+  it("a connect that completes after a stop (pause, recycle) is closed, never kept open", () => {
+    const w = new World();
+    w.tick();
+    const conn = w.effects("open")[0]!.fx.conn;
+    w.feed({ kind: "stopping", reason: "paused" });
+    const fx = w.feed({ kind: "connected", conn });
+    expect(fx).toEqual([{ kind: "close", reason: "stale connection" }]);
+    expect(w.s.session.state).toBe("closed");
   });
 });
 

@@ -52,6 +52,8 @@ function recordText(s: WatchState): string {
 }
 
 function handle(s: WatchState, fx: WatchEffect[], e: WatchEvent, now: number): void {
+  // A frame only counts from a session the machine holds open (never from one it closed).
+  if (FRAME_EVENTS.has(e.kind) && e.kind !== "error_frame" && s.session.state !== "open") return;
   switch (e.kind) {
     case "tick":
       s.rec.startedAt ??= now;
@@ -65,7 +67,11 @@ function handle(s: WatchState, fx: WatchEffect[], e: WatchEvent, now: number): v
     case "settings":
       return settings(s, e.settings, now);
     case "connected":
-      if (e.conn !== s.session.conn) return;
+      // A connect that finished after a stop (or after a newer one started) is closed at once.
+      if (e.conn !== s.session.conn || s.session.state !== "connecting") {
+        fx.push({ kind: "close", reason: "stale connection" });
+        return;
+      }
       s.session = { ...s.session, state: "open", openedAt: now, subscribed: [], ordersAcked: [] };
       return;
     case "connect_failed":
@@ -83,6 +89,7 @@ function handle(s: WatchState, fx: WatchEffect[], e: WatchEvent, now: number): v
       s.ledger.noteClosed(now);
       if (s.session.state !== "closed") fx.push({ kind: "close", reason: e.reason });
       lost(s.session);
+      s.session.conn++;
       return;
     case "orders":
       return onOrders(s, fx, e, now);
