@@ -277,7 +277,7 @@ export class FillMonitor extends DurableObject<Env> {
     for (const i of targetIndexes) a.enqueue(n, i, at);
   }
 
-  /** POST /watch/{monitor}/seen, after the Worker authenticated and parsed the batch (watch/bot.ts). */
+  /** POST /watch/{monitor}/seen, after the Worker authenticated and parsed the batch (watch/shell.ts → the watch machine). */
   async ingestSeen(monitorId: string, reports: SeenReport[], key: string): Promise<IngestOutcome> {
     const w = this.must(monitorId).watch;
     if (!w) return { kind: "not_enabled", reason: `monitor ${monitorId} is not a watch monitor` };
