@@ -40,8 +40,8 @@ import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
 import { readUptime, type Uptime } from "./views/uptime.ts";
 import { acceptTail, pushEvents, setupTail, TAIL_TAG, tailClose, tailMessage } from "./runtime/tail.ts";
-import { WatchRunner } from "./watch/runner.ts";
-import type { IngestOutcome } from "./watch/bot.ts";
+import { WatchShell } from "./watch/shell.ts";
+import type { IngestOutcome } from "../worker/monitor/watch/effects.ts";
 import type { DeliveryMetrics } from "../worker/api/metrics-bot.ts";
 import type { SeenReport } from "../worker/monitor/watch/bot-ingest.ts";
 
@@ -57,8 +57,8 @@ interface Parts {
   shell: CheckShell;
   alerting: Alerting;
   loop: AlarmLoop;
-  /** Set when the monitor's mode is "watch": it owns the alarm and the session instead of the check runner. */
-  watch: WatchRunner | null;
+  /** Set when the monitor's mode is "watch": it owns the alarm and the session instead of the check shell. */
+  watch: WatchShell | null;
 }
 
 export class FillMonitor extends DurableObject<Env> {
@@ -134,9 +134,9 @@ export class FillMonitor extends DurableObject<Env> {
       count: (name) => c.count(name),
     });
     const shell = new CheckShell(c, alerting);
-    const loop = new AlarmLoop(c, shell);
-    // A watch monitor's runner holds the alarm itself (it takes over onDeadlineSet).
-    const watch = c.cfg?.mode === "watch" ? new WatchRunner(c, alerting) : null;
+    // A watch monitor's interpreter owns the one alarm instead of the check shell.
+    const watch = c.cfg?.mode === "watch" && c.cfg.watch ? new WatchShell(c, alerting) : null;
+    const loop = new AlarmLoop(c, watch ?? shell);
     this.parts = { c, shell, alerting, loop, watch };
     return this.parts;
   }
@@ -253,7 +253,7 @@ export class FillMonitor extends DurableObject<Env> {
       reconnects: Number(status.session.reconnects ?? 0),
       paused: this.pauseNow(monitorId).paused,
       uptime: this.uptimeOf(p),
-      ...(p.watch ? p.watch.bot.metrics() : p.shell.feed.delivery.metrics(p.c.now())),
+      ...(p.watch ? p.watch.metrics() : p.shell.feed.delivery.metrics(p.c.now())),
     };
   }
 
@@ -278,11 +278,11 @@ export class FillMonitor extends DurableObject<Env> {
     for (const i of targetIndexes) a.enqueue(n, i, at);
   }
 
-  /** POST /watch/{monitor}/seen, after the Worker authenticated and parsed the batch (watch/bot.ts). */
+  /** POST /watch/{monitor}/seen, after the Worker authenticated and parsed the batch (watch/shell.ts → the watch machine). */
   async ingestSeen(monitorId: string, reports: SeenReport[], key: string): Promise<IngestOutcome> {
     const w = this.must(monitorId).watch;
     if (!w) return { kind: "not_enabled", reason: `monitor ${monitorId} is not a watch monitor` };
-    return w.bot.ingest(reports, key);
+    return w.ingest(reports, key);
   }
 
   /** Writes one event to the monitor's log (used for API actions such as a test alert). */
@@ -293,9 +293,7 @@ export class FillMonitor extends DurableObject<Env> {
   async status(monitorId: string): Promise<StatusView & { watch?: Record<string, unknown> }> {
     const p = this.must(monitorId);
     const s = statusView(p.c, p.shell, p.alerting);
-    return p.watch
-      ? { ...s, session: p.watch.sessionView(), watch: p.watch.view(), ...p.watch.bot.latency.view(p.c.now()) }
-      : { ...s, ...p.shell.feed.delivery.view(p.c.now()) };
+    return p.watch ? { ...s, ...p.watch.status() } : { ...s, ...p.shell.feed.delivery.view(p.c.now()) };
   }
 
   async getCheck(id: string): Promise<CheckView | null> {
@@ -333,10 +331,11 @@ export class FillMonitor extends DurableObject<Env> {
     // A check that has its verdict and is flattening concluded too (its row is written when it ends).
     const last = Math.max(Number(stored ?? 0), cur?.verdict?.at ?? 0) || null;
     // A watch monitor concludes no checks: its liveness is the last successful reconciliation.
-    const watched = p.watch ? p.watch.view().last_reconcile_at : undefined;
+    const rec = p.watch?.state.rec;
     return {
       monitorId,
-      lastConcludedAt: typeof watched === "number" ? watched : last ? Number(last) : null,
+      lastConcludedAt: rec ? rec.lastOkAt : last ? Number(last) : null,
+      ...(rec ? { watchStartedAt: rec.startedAt } : {}),
       runningCheck: cur ? { id: cur.id, startedAt: cur.startedAt, boundAt: cur.boundAt } : null,
       now: p.c.now(),
     };
@@ -359,7 +358,7 @@ export class FillMonitor extends DurableObject<Env> {
     const p = this.get();
     if (!p) return;
     try {
-      await (p.watch ?? p.loop).onAlarm();
+      await p.loop.onAlarm();
       p.c.log.flush();
     } catch (err) {
       // After a (test) crash the object is gone; the next instance resumes from SQLite.

@@ -19,5 +19,7 @@ export interface WatchdogReport {
   lastConcludedAt: number | null;
   /** The check in progress and when it started, if any. */
   runningCheck: { id: string; startedAt: number; boundAt: number | null } | null;
+  /** A watch monitor: when its watch first ran (null: never), so one that never reconciles is flagged. */
+  watchStartedAt?: number | null;
   now: number;
 }

@@ -2,7 +2,7 @@
  * The Worker's own watchdog over its monitors' Durable Objects. The object may be the broken part,
  * so the Worker asks each one for liveness (10 s timeout) on every cron trigger and, when it does
  * not answer, fails, or has not concluded a check for three schedule periods (the real fire times
- * of its cron), sends `monitor_stalled` itself through the monitor's alert targets; a MONITORS
+ * of its cron; a watch monitor: no reconciliation, or none ever since it started), sends `monitor_stalled` itself through the monitor's alert targets; a MONITORS
  * entry with an error gets `config_invalid` the same way. At most once an hour per monitor each.
  */
 import type { WatchdogReport } from "../durable-objects/rpc-types.ts";
@@ -37,9 +37,15 @@ export function stallReason(r: WatchdogReport, cron: string): string | null {
   if (rc && rc.boundAt !== null && r.now > rc.boundAt + BOUND_GRACE_MS) {
     return `check ${rc.id} is ${Math.round((r.now - rc.boundAt) / 1000)} s past its hard bound without a verdict`;
   }
-  if (r.lastConcludedAt === null) return null;
   const fires = previousFires(cron, r.now, 4);
   const since = fires.length === 4 ? fires[3]! : r.now - 3 * FALLBACK_PERIOD_MS;
+  if (r.lastConcludedAt === null) {
+    // A watch monitor that started and never completed one reconciliation is as blind as a stalled one.
+    const started = r.watchStartedAt ?? null;
+    if (started === null || started >= since) return null;
+    const min = Math.round((r.now - started) / 60_000);
+    return `the watch started ${min} min ago and never completed a reconciliation over REST (three schedule periods)`;
+  }
   if (r.lastConcludedAt >= since) return null;
   const min = Math.round((r.now - r.lastConcludedAt) / 60_000);
   const when = fires.length === 4 ? `the fire times of "${cron}" since ${new Date(since).toISOString()}` : "15 min";

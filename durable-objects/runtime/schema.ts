@@ -194,7 +194,7 @@ export type MetaKey =
   /** Epoch ms of the user's bot's first and last request to POST /watch/{monitor}/seen. */
   | "bot_first_contact_at"
   | "bot_last_contact_at"
-  /** JSON LatencySnapshot of the delivery-latency percentiles (watch/delivery.ts). */
+  /** JSON LatencySnapshot of the delivery-latency percentiles (worker/monitor/watch/delivery.ts). */
   | "delivery_latency_snapshot"
   /** JSON { at, pub }: the API key's registered public key matched ours at `at` (cached an hour). */
   | "apikey_check"

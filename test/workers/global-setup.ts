@@ -131,6 +131,10 @@ export const SCENARIOS = [
   // delivery latency on a check monitor's session (test/workers/latency.test.ts)
   "latency",
   "latency_odd",
+  "bot_evict",
+  // watch-restart.test.ts: recent misses after an eviction, a watch that never reconciles
+  "watch_restart",
+  "watch_never",
 ];
 
 /** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */

@@ -49,6 +49,15 @@ describe("when a monitor is stalled", () => {
     expect(stallReason(report({ lastConcludedAt: null }), "*/5 * * * *")).toBeNull();
   });
 
+  it("a watch that started within three periods and never reconciled is live; one that started before is stalled", () => {
+    const cron = "*/5 * * * *";
+    expect(stallReason(report({ lastConcludedAt: null, watchStartedAt: at("2026-12-06T07:55:00Z") }), cron)).toBeNull();
+    expect(stallReason(report({ lastConcludedAt: null, watchStartedAt: null }), cron)).toBeNull();
+    expect(stallReason(report({ lastConcludedAt: null, watchStartedAt: at("2026-12-06T07:54:59Z") }), cron)).toMatch(
+      /the watch started 15 min ago and never completed a reconciliation/,
+    );
+  });
+
   it.each([
     // cron, last verdict one period ago (live), last verdict before the 4th fire back (stalled)
     ["*/5 * * * *", "2026-12-06T08:05:30Z", "2026-12-06T07:54:59Z"],

@@ -2,36 +2,25 @@
  * Delivery latency of a watch session: for every account frame (not the snapshot a subscription
  * starts with), the receive time minus the newest `transaction_time` (µs) of its orders or trades,
  * per channel and market, in memory (worker/monitor/latency.ts); and the bot-reported lag
- * (`seen_at` − the trade's time) per market. Snapshotted to SQLite at most once a minute and only
- * when something changed (never a write per frame), and restored after an eviction.
+ * (`seen_at` − the trade's time) per market. Pure: the caller stores the snapshot `due` hands it
+ * (at most once a minute and only when something changed, never a write per frame) and passes the
+ * stored one back after an eviction.
  */
-import type { Order, Trade } from "../../worker/lighter/messages.ts";
-import { LatencyBook, type LatencySnapshot } from "../../worker/monitor/latency.ts";
-import { getMeta, setMeta } from "../runtime/schema.ts";
+import type { Order, Trade } from "../../lighter/messages.ts";
+import { LatencyBook, type LatencySnapshot } from "../latency.ts";
 
-const SNAPSHOT_KEY = "delivery_latency_snapshot";
 export const SNAPSHOT_EVERY_MS = 60_000;
 
 /** The channel name the bot's own lag is kept under. */
 export const BOT_CHANNEL = "bot";
 
-function readSnapshot(sql: SqlStorage): unknown {
-  const text = getMeta(sql, SNAPSHOT_KEY);
-  try {
-    return text ? (JSON.parse(text) as unknown) : null;
-  } catch {
-    return null;
-  }
-}
-
 export class DeliveryLatency {
   readonly book: LatencyBook;
-  private readonly sql: SqlStorage;
   private savedAt: number;
 
-  constructor(sql: SqlStorage, now: number) {
-    this.sql = sql;
-    this.book = LatencyBook.restore(readSnapshot(sql));
+  /** `snapshot`: the stored snapshot (anything unreadable starts empty). */
+  constructor(snapshot: unknown, now: number) {
+    this.book = LatencyBook.restore(snapshot);
     this.savedAt = now;
   }
 
@@ -75,12 +64,11 @@ export class DeliveryLatency {
     this.book.record(BOT_CHANNEL, String(market), lagMs, at);
   }
 
-  /** Writes the snapshot when one is due (a minute since the last and something new), or when forced. */
-  maybeSave(now: number, force = false): void {
-    if (this.book.unsaved === 0 || (!force && now - this.savedAt < SNAPSHOT_EVERY_MS)) return;
-    const snap: LatencySnapshot = this.book.snapshot(now);
-    setMeta(this.sql, SNAPSHOT_KEY, JSON.stringify(snap));
+  /** The snapshot to store when one is due (a minute since the last and something new, or forced), else null. */
+  due(now: number, force = false): LatencySnapshot | null {
+    if (this.book.unsaved === 0 || (!force && now - this.savedAt < SNAPSHOT_EVERY_MS)) return null;
     this.savedAt = now;
+    return this.book.snapshot(now);
   }
 
   /** `/status`: exchange channels over the last hour and 24 hours, and the bot's lag. */
