@@ -95,7 +95,7 @@ describe("delivery latency on a check monitor", () => {
       expect(a!.samples).toBeLessThanOrEqual(before.hour![ch]!["0"]!.samples);
       expect(after.day![ch]!["0"]!.samples).toBe(a!.samples);
     }
-  });
+  }, 60_000);
 
   it("frames without transaction_time give no sample; a malformed one is counted unexpected; the check is unaffected", async () => {
     const m = monitorFor("latency_odd");
@@ -128,5 +128,5 @@ describe("delivery latency on a check monitor", () => {
     ).json()) as { events: { data: { reason: string } }[] };
     expect(logs.events.length).toBeGreaterThan(0);
     expect(logs.events[0]!.data.reason).toContain("transaction_time");
-  });
+  }, 60_000);
 });
