@@ -50,7 +50,14 @@ describe("simulator trading bot and trades endpoint", () => {
     expect(bot.orders_sent).toBe(0);
     await until(async () => ((await trades(a.account_index, token, "&limit=100")).body.trades?.length ?? 0) >= 4);
     await fetch(`${sim.rest}/_sim/bot/${a.account_index}`, { method: "DELETE" });
-    const all = (await trades(a.account_index, token, "&limit=100")).body.trades!;
+    // An order the bot sent just before the stop still matches a moment later: wait until the list is still.
+    let all: Record<string, unknown>[] = [];
+    await until(async () => {
+      const before = all.length;
+      await new Promise((r) => setTimeout(r, 300));
+      all = (await trades(a.account_index, token, "&limit=100")).body.trades!;
+      return before > 0 && all.length === before;
+    });
     const ids = all.map((t) => BigInt(String(t.trade_id_str)));
     expect([...ids].sort((x, y) => (x > y ? -1 : 1))).toEqual(ids);
     for (const t of all) expect([t.ask_account_id, t.bid_account_id].map(String)).toContain(a.account_index.toString());
