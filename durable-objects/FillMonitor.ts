@@ -13,32 +13,21 @@ import { Alerting } from "./alerting.ts";
 import { MonitorContext } from "./runtime/context.ts";
 import { AlarmLoop } from "./runtime/alarm.ts";
 import { CheckShell } from "./check/shell.ts";
-import {
-  findCheck,
-  lockView,
-  orderView,
-  statusView,
-  type CheckView,
-  type OrderView,
-  type StatusView,
-} from "./check/views.ts";
+import { findCheck, findOrder, statusView } from "./check/views.ts";
+import { liveMatches, rowOf, withLive, type CheckView } from "../worker/views/checks.ts";
+import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
+import { lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
 import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
 import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
 import { migrate, setMeta } from "./runtime/schema.ts";
-import { rowOf } from "./check/store.ts";
-import {
-  checkRecordOf,
-  listChecks as queryChecks,
-  liveMatches,
-  type ChecksPage,
-  type ChecksQuery,
-} from "./views/checks.ts";
+import { listChecks } from "./views/checks.ts";
 import { queryLogs, type LogsPage, type LogsQuery } from "./views/logs.ts";
 import { marketUnits, type MarketUnits } from "./views/market.ts";
 import { listIncidents, type IncidentsPage, type IncidentsQuery } from "./views/incidents.ts";
 import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
 import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
-import { readUptime, type Uptime } from "./views/uptime.ts";
+import { readUptime } from "./views/uptime.ts";
+import type { Uptime } from "../worker/views/uptime.ts";
 import { acceptTail, pushEvents, setupTail, TAIL_TAG, tailClose, tailMessage } from "./runtime/tail.ts";
 import { WatchRunner } from "./watch/runner.ts";
 import type { IngestOutcome } from "./watch/bot.ts";
@@ -216,11 +205,10 @@ export class FillMonitor extends DurableObject<Env> {
   /** History rows, with the running check first (it has no row until its verdict). */
   async queryChecks(q: ChecksQuery): Promise<ChecksPage> {
     const live = this.get()?.shell.state.check;
-    if (!live || live.verdict !== null || !liveMatches(q, live.startedAt)) return queryChecks(this.ctx.storage.sql, q);
-    const page =
-      q.limit > 1 ? queryChecks(this.ctx.storage.sql, { ...q, limit: q.limit - 1 }) : { checks: [], next_cursor: null };
-    const row = rowOf(live);
-    return { ...page, checks: [checkRecordOf(row, q.detail), ...page.checks.filter((c) => c.id !== live.id)] };
+    if (!live || live.verdict !== null || !liveMatches(q, live.startedAt)) return listChecks(this.ctx.storage.sql, q);
+    const rest =
+      q.limit > 1 ? listChecks(this.ctx.storage.sql, { ...q, limit: q.limit - 1 }) : { checks: [], next_cursor: null };
+    return withLive(rowOf(live), rest, q.detail);
   }
 
   async queryLogs(q: LogsQuery): Promise<LogsPage> {
@@ -306,7 +294,7 @@ export class FillMonitor extends DurableObject<Env> {
     const p = this.get();
     if (!p) return null;
     p.c.log.flush();
-    return orderView(p.c.sql, p.shell.state, coi);
+    return findOrder(p.c.sql, p.shell.state, coi);
   }
 
   async setPaused(monitorId: string, paused: boolean): Promise<void> {

@@ -20,9 +20,9 @@ import {
 import type { Alerting } from "../alerting.ts";
 import type { AlarmOwner } from "../runtime/alarm.ts";
 import type { MonitorContext } from "../runtime/context.ts";
-import { getMeta } from "../runtime/schema.ts";
+import { EffectCarrier } from "../../worker/monitor/check/carrier.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
 import { CheckFeed } from "./feed.ts";
-import { CheckIo } from "./io.ts";
 import { loadState, saveState, writeRecord } from "./store.ts";
 
 const STREAM = { check: "checks", flatten: "flatten", monitor: "monitor" } as const;
@@ -37,7 +37,7 @@ const COUNTED: Record<string, (data: Record<string, unknown>) => string> = {
 export class CheckShell implements AlarmOwner {
   state: MachineState;
   readonly feed: CheckFeed;
-  private readonly io: CheckIo;
+  private readonly io: EffectCarrier;
   private readonly c: MonitorContext;
   private readonly alerting: Alerting;
   /** The stored state this instance started from had something in flight: `restarted` is due. */
@@ -52,8 +52,6 @@ export class CheckShell implements AlarmOwner {
   /** History rows asked for and not written yet (the latest per check). */
   private readonly records = new Map<string, CheckRecord>();
   private stepping = false;
-  /** Transmissions per client order index in this instance (for the order log only). */
-  private readonly sends = new Map<string, number>();
 
   constructor(c: MonitorContext, alerting: Alerting) {
     this.c = c;
@@ -62,7 +60,18 @@ export class CheckShell implements AlarmOwner {
     this.state = stored ?? initialState();
     this.restartDue = stored !== null;
     this.wakeAt = nextWake(this.state);
-    this.io = new CheckIo(c);
+    this.io = new EffectCarrier({
+      rest: () => c.rest(),
+      identity: () => {
+        const cfg = c.cfg;
+        if (!cfg) return null;
+        const { accountIndex: account, apiKeyIndex, chainId } = cfg;
+        return { account, apiKeyIndex, chainId, key: c.key, keyError: c.keyError };
+      },
+      now: () => c.now(),
+      cache: { get: (k) => getMeta(c.sql, k), set: (k, v) => setMeta(c.sql, k, v) },
+      log: (level, event, data) => c.event(level, event, data, null),
+    });
     this.feed = new CheckFeed(c, { ours: () => this.ours() }, (e) => this.dispatch(e));
   }
 
@@ -151,25 +160,19 @@ export class CheckShell implements AlarmOwner {
         return;
       case "subscribe":
         return this.feed.subscribe(fx.conn, fx.channel, fx.market, fx.resubscribe);
-      case "preflight_fetch":
-        return this.answer(this.io.preflight(fx));
-      case "sign":
-        return this.answer(this.io.sign(fx));
-      case "transmit": {
+      case "transmit":
         if (fx.coi === this.state.check?.flatten?.order?.coi) this.c.crash("before_flatten_send");
-        const attempt = (this.sends.get(fx.coi) ?? 0) + 1;
-        this.sends.set(fx.coi, attempt);
         return this.answer(
-          this.io.transmit(fx, attempt).then((reply) => {
+          this.io.transmit(fx).then((reply) => {
             this.c.crash("after_send");
             return reply;
           }),
         );
-      }
+      case "preflight_fetch":
+      case "sign":
       case "lookup":
-        return this.answer(this.io.lookup(fx));
       case "fetch_position":
-        return this.answer(this.io.fetchPosition(fx));
+        return this.answer(this.io.perform(fx)!);
       case "alert":
         // Into the outbox (its own deadline delivers it, outside the alarm loop).
         this.alerting.onCheck(fx.result, STREAM[fx.stream]);

@@ -6,7 +6,7 @@
  * incidents and the time of the last verdict. dashboards/ (Grafana, Prometheus rules) use these names.
  */
 import { LATENCY_BUCKETS_MS, type Histogram, type MetricsSnapshot } from "../../durable-objects/views/metrics.ts";
-import type { Uptime, UptimeWindowName } from "../../durable-objects/views/uptime.ts";
+import type { Uptime, UptimeWindowName } from "../views/uptime.ts";
 import { formatDeliveryMetrics, type DeliveryMetrics } from "./metrics-bot.ts";
 
 export interface MonitorMetrics extends MetricsSnapshot, Partial<DeliveryMetrics> {

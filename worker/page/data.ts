@@ -5,11 +5,11 @@
  * verdicts and times only, so no evidence can reach a public page by accident.
  */
 import { errorMessage } from "../lighter/errors.ts";
-import type { StatusView } from "../../durable-objects/check/views.ts";
-import type { CheckRecord, ChecksPage } from "../../durable-objects/views/checks.ts";
+import type { StatusView } from "../views/status.ts";
+import type { CheckRecord, ChecksPage } from "../views/checks.ts";
 import type { IncidentRecord } from "../../durable-objects/views/incidents.ts";
 import type { PauseState } from "../../durable-objects/views/pause.ts";
-import type { Uptime } from "../../durable-objects/views/uptime.ts";
+import type { Uptime } from "../views/uptime.ts";
 import { typed } from "../api/monitors.ts";
 import type { MonitorConfig } from "../config.ts";
 import { monitorStub } from "../stub.ts";
