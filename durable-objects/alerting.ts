@@ -19,7 +19,7 @@ import {
   type Notification,
 } from "../worker/alerts/alert-policy.ts";
 import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts";
-import type { LogLevel } from "./runtime/eventlog.ts";
+import type { LogLevel } from "../worker/views/logs.ts";
 import { getMeta, setMeta } from "./runtime/schema.ts";
 import { saveIncident } from "./views/incidents.ts";
 import { countVerdict } from "./views/uptime.ts";

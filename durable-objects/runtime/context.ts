@@ -11,7 +11,8 @@ import { LighterRestClient } from "../../worker/lighter/rest.ts";
 import { type SecretReader } from "../../worker/secrets.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { isCrash, type CrashPoint } from "./crash.ts";
-import { EventLog, type LogLevel } from "./eventlog.ts";
+import type { LogLevel } from "../../worker/views/logs.ts";
+import { EventLog } from "./eventlog.ts";
 import { clearDeadline, earliestDeadline, setDeadline } from "./schema.ts";
 
 /** WebSocket subscriptions carry a long-lived token (at most 8 h; we use 7 h). */

@@ -5,7 +5,7 @@
  * event row is pushed to the matching sockets; "ping" is answered by the runtime without waking
  * the object. The Worker authenticates the client before it forwards the upgrade here.
  */
-import type { LogLevel } from "./eventlog.ts";
+import type { LogLevel } from "../../worker/views/logs.ts";
 
 export const TAIL_TAG = "tail";
 export const TAIL_PROTOCOL = "fillwatch.v1";

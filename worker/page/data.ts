@@ -7,8 +7,8 @@
 import { errorMessage } from "../lighter/errors.ts";
 import type { StatusView } from "../views/status.ts";
 import type { CheckRecord, ChecksPage } from "../views/checks.ts";
-import type { IncidentRecord } from "../../durable-objects/views/incidents.ts";
-import type { PauseState } from "../../durable-objects/views/pause.ts";
+import type { IncidentRecord } from "../views/incidents.ts";
+import type { PauseState } from "../views/pause.ts";
 import type { Uptime } from "../views/uptime.ts";
 import { typed } from "../api/monitors.ts";
 import type { MonitorConfig } from "../config.ts";
