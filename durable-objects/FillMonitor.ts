@@ -13,6 +13,7 @@ import { Alerting } from "./alerting.ts";
 import { MonitorContext } from "./runtime/context.ts";
 import { AlarmLoop } from "./runtime/alarm.ts";
 import { CheckShell } from "./check/shell.ts";
+import { tickAnswer } from "../worker/monitor/check/interpreter.ts";
 import { findCheck, findOrder, statusView } from "./check/views.ts";
 import { liveMatches, rowOf, withLive, type CheckView } from "../worker/views/checks.ts";
 import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
@@ -154,14 +155,9 @@ export class FillMonitor extends DurableObject<Env> {
 
   /** Feeds the trigger to the machine and reports what it made of it. */
   private tick(p: Parts, req: StartCheckRequest): StartResult {
-    const s0 = p.shell.state;
-    const seen = s0.ticks.find((t) => t.key === req.tickKey);
+    const before = p.shell.state;
     p.shell.tick(req.tickKey, req.trigger);
-    const s = p.shell.state;
-    if (seen) return { checkId: seen.checkId ?? s.check?.id ?? "", duplicate: true, running: seen.checkId === null };
-    const t = s.ticks.find((x) => x.key === req.tickKey);
-    if (t && t.checkId !== null) return { checkId: t.checkId, duplicate: false, running: false };
-    return { checkId: s.check?.id ?? "", duplicate: false, running: true };
+    return tickAnswer(before, p.shell.state, req.tickKey);
   }
 
   /** Manual start: refused (nothing recorded) while paused. */

@@ -9,7 +9,17 @@
 import { step } from "../../worker/monitor/check/machine.ts";
 import type { Effect } from "../../worker/monitor/check/effects.ts";
 import type { Event } from "../../worker/monitor/check/events.ts";
-import { settingsFrom } from "../../worker/monitor/check/start.ts";
+import {
+  checkEnded,
+  counterOf,
+  ourOrders,
+  savesFirst,
+  setupChanged,
+  setupOf,
+  stagesReached,
+  withLastFrames,
+  writtenAhead,
+} from "../../worker/monitor/check/interpreter.ts";
 import {
   initialState,
   nextWake,
@@ -26,13 +36,6 @@ import { CheckFeed } from "./feed.ts";
 import { loadState, saveState, writeRecord } from "./store.ts";
 
 const STREAM = { check: "checks", flatten: "flatten", monitor: "monitor" } as const;
-/** Effects after which nothing may be lost: a pending save is written before them (see `persist`). */
-const OUTWARD: ReadonlySet<Effect["kind"]> = new Set(["transmit", "alert", "heartbeat"]);
-/** Log lines that also count (the counters behind /status and /metrics). */
-const COUNTED: Record<string, (data: Record<string, unknown>) => string> = {
-  "check.tick_skipped": () => "ticks.skipped_running",
-  "check.verdict": (d) => `verdict.${String(d.verdict)}`,
-};
 
 export class CheckShell implements AlarmOwner {
   state: MachineState;
@@ -72,19 +75,13 @@ export class CheckShell implements AlarmOwner {
       cache: { get: (k) => getMeta(c.sql, k), set: (k, v) => setMeta(c.sql, k, v) },
       log: (level, event, data) => c.event(level, event, data, null),
     });
-    this.feed = new CheckFeed(c, { ours: () => this.ours() }, (e) => this.dispatch(e));
+    this.feed = new CheckFeed(c, { ours: () => ourOrders(this.state) }, (e) => this.dispatch(e));
   }
 
   /** The setup the machine sees: settings, config problems, key state, pause. */
   setup(): Setup {
-    const cfg = this.c.cfg;
-    const raw = getMeta(this.c.sql, "paused");
-    return {
-      settings: cfg ? settingsFrom(cfg) : null,
-      problems: this.c.problems.filter((p) => p.severity === "error").map((p) => `${p.setting}: ${p.message}`),
-      key: { present: this.c.key !== null, error: this.c.keyError },
-      paused: raw === "1" || (raw !== null && raw.startsWith("{")),
-    };
+    const key = { present: this.c.key !== null, error: this.c.keyError };
+    return setupOf(this.c.cfg, this.c.problems, key, getMeta(this.c.sql, "paused"));
   }
 
   /** A trigger. */
@@ -95,7 +92,7 @@ export class CheckShell implements AlarmOwner {
   /** The configuration, key or pause switch may have changed: tell the machine if it did. */
   refresh(): void {
     const setup = this.setup();
-    if (JSON.stringify(setup) !== JSON.stringify(this.state.setup)) this.dispatch({ type: "config", setup });
+    if (setupChanged(this.state.setup, setup)) this.dispatch({ type: "config", setup });
   }
 
   /** Steps the machine with `e` (and whatever events its effects raise synchronously), one at a time. */
@@ -130,14 +127,14 @@ export class CheckShell implements AlarmOwner {
     if (this.dirty) {
       this.dirty = false;
       saveState(this.c.sql, this.state, this.c.now());
-      if (this.state.check?.tx && this.state.check.facts?.transmissions === 0) this.c.crash("after_write_ahead");
+      if (writtenAhead(this.state)) this.c.crash("after_write_ahead");
     }
     for (const rec of this.records.values()) writeRecord(this.c.sql, rec);
     this.records.clear();
   }
 
   private perform(fx: Effect): void {
-    if (OUTWARD.has(fx.kind)) this.persist();
+    if (savesFirst(fx.kind)) this.persist();
     switch (fx.kind) {
       case "save":
         // Written before the next effect that reaches outside the object, and at the latest when
@@ -185,11 +182,9 @@ export class CheckShell implements AlarmOwner {
             .then((ok) => ({ type: "alert_done", ref: fx.ref, ok, error: ok ? null : "heartbeat failed" }) as const),
         );
       case "record": {
-        const rec = fx.check;
-        if (rec.verdict?.verdict === "fail" && !rec.evidence.last_frames)
-          rec.evidence.last_frames = this.feed.lastFrames.slice();
+        const rec = withLastFrames(fx.check, this.feed.lastFrames);
         this.records.set(rec.id, rec);
-        if (rec.flattenOutcome !== null) {
+        if (checkEnded(rec)) {
           // The check is over: its log lines and counters go with it.
           this.persist();
           this.feed.flushCounts();
@@ -199,8 +194,8 @@ export class CheckShell implements AlarmOwner {
       }
       case "log": {
         this.c.event(fx.level, fx.event, fx.data, fx.checkId);
-        const counter = COUNTED[fx.event];
-        if (counter) this.c.count(counter(fx.data));
+        const counter = counterOf(fx.event, fx.data);
+        if (counter) this.c.count(counter);
         return;
       }
     }
@@ -217,23 +212,12 @@ export class CheckShell implements AlarmOwner {
 
   /** Test-only crash points, at the moment the state shows the step that reached them. */
   private crashPoints(a: MachineState, b: MachineState): void {
-    const was = a.check?.stages ?? {};
-    const is = b.check?.stages ?? {};
-    const reached = (["order_accepted", "order_seen", "fill_seen"] as const).filter((st) => !was[st] && is[st]);
+    const reached = stagesReached(a, b);
     if (reached.length === 0) return;
     this.persist();
     if (reached.includes("order_accepted")) this.c.crash("after_accept");
     if (reached.includes("order_seen")) this.c.crash("after_seen");
     if (reached.includes("fill_seen")) this.c.crash("after_fill");
-  }
-
-  private ours(): ReadonlySet<string> {
-    const s = this.state;
-    const out = new Set<string>();
-    if (s.check?.order) out.add(s.check.order.coi);
-    if (s.check?.flatten?.order) out.add(s.check.flatten.order.coi);
-    if (s.lock) out.add(s.lock.facts.coi);
-    return out;
   }
 
   // ------------------------------------------------------------------ the alarm
