@@ -15,6 +15,7 @@ import { parsePositions } from "../../worker/monitor/watch/positions.ts";
 import { startSimulator } from "../sim/server.ts";
 import { RawClient } from "../node/sim/support.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
+import { medianMs } from "./timing.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ORDERS = 60;
@@ -53,28 +54,13 @@ async function captureFrames(): Promise<{ frames: string[]; account: string; per
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 async function run(): Promise<BenchRow[]> {
   const cap = await captureFrames();
   const frames = Array.from({ length: 20_000 }, (_, i) => cap.frames[i % cap.frames.length]!);
-  const measure = (fn: () => void) => {
-    fn();
-    const ts: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      fn();
-      ts.push(performance.now() - t0);
-    }
-    return median(ts);
-  };
-  const parseOnly = measure(() => {
+  const parseOnly = medianMs(() => {
     for (const f of frames) JSON.parse(f);
   });
-  const watchPath = measure(() => {
+  const watchPath = medianMs(() => {
     const l = new WatchLedger({
       account: cap.account,
       windowMs: 10_000,
