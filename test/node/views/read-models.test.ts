@@ -2,7 +2,8 @@
  * The read models in worker/views/ (what the API answers, built from rows the object reads) and
  * the event log's redaction, as pure functions: check rows and pages, the running check on the
  * first page, incidents, logs, metrics, market units, the pause window, uptime slots, an order's
- * lifecycle and send state, the budget, the order lock, the session and the counters.
+ * lifecycle and send state, the budget, the order lock, the session and the counters, the live
+ * tail's filters and frames, and the manual-run budget.
  */
 import { describe, expect, it } from "vitest";
 import { newOrderFacts, type OrderFacts } from "../../../worker/monitor/check/order.ts";
@@ -23,7 +24,9 @@ import { marketUnitsOf } from "../../../worker/views/market.ts";
 import { LATENCY_BUCKETS_MS, metricsOf } from "../../../worker/views/metrics.ts";
 import { pauseOf } from "../../../worker/views/pause.ts";
 import { budgetView, countersView, lockView, orderView, sessionView } from "../../../worker/views/status.ts";
+import { parseTailFilter, tailEvent, tailHello, tailMatches } from "../../../worker/views/tail.ts";
 import { HOUR_MS, RING_HOURS, oldestUptimeHour, uptimeSlot } from "../../../worker/views/uptime.ts";
+import { MANUAL_RUNS, manualRetryAfter } from "../../../worker/monitor/retention.ts";
 
 const T = Date.UTC(2026, 11, 6, 10, 0, 0);
 
@@ -335,5 +338,44 @@ describe("redaction", () => {
     );
     const text = `key ${key} and ${key.slice(2)} and tx ${"c".repeat(80)}`;
     expect(redactKeyMaterial(text, [key])).toBe(`key [redacted] and [redacted] and tx ${"c".repeat(80)}`);
+  });
+});
+
+describe("the live tail's protocol and the manual-run budget", () => {
+  it("filters parse from the header (or not at all) and let through what they name", () => {
+    expect(parseTailFilter(null)).toBeNull();
+    expect(parseTailFilter("{")).toBeNull();
+    expect(parseTailFilter(JSON.stringify({ monitor: "m" }))).toBeNull();
+    const f = parseTailFilter(JSON.stringify({ monitor: "m", expiresAt: T, level: "loud", event: "order" }))!;
+    expect(f).toEqual({ monitor: "m", event: "order", level: null, check: null, expiresAt: T });
+    const row = (event: string, level = "info", check_id: string | null = null) => ({
+      id: 1,
+      at: T,
+      level,
+      event,
+      check_id,
+      data: '{"a":1}',
+    });
+    expect(tailMatches(f, row("order"))).toBe(true);
+    expect(tailMatches(f, row("order.send"))).toBe(true);
+    expect(tailMatches(f, row("orders.x"))).toBe(false);
+    const warn = { ...f, event: null, level: "warn" as const, check: "c1" };
+    expect(tailMatches(warn, row("x", "error", "c1"))).toBe(true);
+    expect(tailMatches(warn, row("x", "info", "c1"))).toBe(false);
+    expect(tailMatches(warn, row("x", "error", "c2"))).toBe(false);
+    expect(JSON.parse(tailEvent(row("order")))).toMatchObject({
+      type: "event",
+      data: { a: 1 },
+      at_iso: new Date(T).toISOString(),
+    });
+    expect(JSON.parse(tailHello(f))).toMatchObject({ type: "hello", filters: { expires_at: T } });
+  });
+
+  it("manual runs: free below the budget, else the wait until the oldest leaves the window", () => {
+    const recent = Array.from({ length: MANUAL_RUNS.max }, (_, i) => T - i * 1_000);
+    expect(manualRetryAfter(recent.slice(1), T)).toBe(0);
+    const oldest = recent[recent.length - 1]!;
+    expect(manualRetryAfter(recent, T)).toBe(oldest + MANUAL_RUNS.windowMs - T);
+    expect(manualRetryAfter(recent, oldest + MANUAL_RUNS.windowMs + 5)).toBe(1);
   });
 });
