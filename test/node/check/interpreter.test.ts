@@ -1,12 +1,15 @@
 /**
  * The interpreter's rules (worker/monitor/check/interpreter.ts), pure: the setup the machine sees,
  * when a change of setup is news, which effects save first, which log lines count, the frames a
- * failed check keeps, our own order indexes, the stages a step reached, and a trigger's answer.
+ * failed check keeps, our own order indexes, the stages a step reached, a trigger's answer, and the
+ * kind a frame is counted under.
  */
 import { describe, expect, it } from "vitest";
 import { parseMonitors } from "../../../worker/config.ts";
+import { FrameReader } from "../../../worker/monitor/check/frames.ts";
 import {
   checkEnded,
+  frameKind,
   counterOf,
   ourOrders,
   savesFirst,
@@ -102,5 +105,28 @@ describe("interpreter rules", () => {
     const skipped = { ...started, ticks: [...started.ticks, { key: "k2", checkId: null }] };
     expect(tickAnswer(started, skipped, "k2")).toEqual({ checkId: "c1", duplicate: false, running: true });
     expect(tickAnswer(skipped, skipped, "k2")).toEqual({ checkId: "c1", duplicate: true, running: true });
+  });
+
+  it("a frame is counted under what it turned into", () => {
+    const r = new FrameReader();
+    const kind = (frame: unknown) => frameKind(r.read(typeof frame === "string" ? frame : JSON.stringify(frame), 1));
+    const book = { asks: [{ price: "2350.10", size: "1.0000" }], bids: [{ price: "2350.00", size: "1.0000" }] };
+    expect(
+      kind({
+        type: "subscribed/order_book",
+        channel: "order_book:0",
+        order_book: { ...book, nonce: 1, begin_nonce: 0 },
+      }),
+    ).toBe("order_book_snapshot");
+    expect(
+      kind({ type: "update/order_book", channel: "order_book:0", order_book: { ...book, nonce: 2, begin_nonce: 1 } }),
+    ).toBe("order_book_update");
+    expect(kind({ type: "ping" })).toBe("ping");
+    expect(kind({ error: { code: 20013, message: "invalid auth" } })).toBe("error");
+    expect(kind("not json")).toBe("unexpected");
+    // An acknowledgement counts as what it is (its event), not as the channel's updates.
+    expect(kind({ type: "subscribed/account_all_orders", channel: "account_all_orders:5", orders: {} })).toBe(
+      "subscribed",
+    );
   });
 });

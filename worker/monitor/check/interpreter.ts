@@ -3,10 +3,12 @@
  * (durable-objects/check/shell.ts) only carries them out: the setup the machine sees (settings,
  * config errors, key, pause), which effects must find the state saved first, which log lines also
  * count, the frames a failed check keeps as evidence, our own client order indexes (their frames are
- * kept as order evidence), the stages a step reached (test crash points), and what a trigger answers.
+ * kept as order evidence), the stages a step reached (test crash points), what a trigger answers,
+ * and the kind a received frame is counted under.
  */
 import type { ConfigProblem, MonitorConfig } from "../../config.ts";
 import type { Effect } from "./effects.ts";
+import type { FrameResult } from "./frames.ts";
 import { settingsFrom } from "./start.ts";
 import type { CheckRecord, MachineState, Setup } from "./state.ts";
 
@@ -85,4 +87,16 @@ export function tickAnswer(
   const t = after.ticks.find((x) => x.key === key);
   if (t && t.checkId !== null) return { checkId: t.checkId, duplicate: false, running: false };
   return { checkId: after.check?.id ?? "", duplicate: false, running: true };
+}
+
+/** The kind a frame is counted under (`frames.<kind>`): what it turned into. */
+export function frameKind(r: FrameResult): string {
+  if (r.unexpected) return "unexpected";
+  if (r.pong) return "ping";
+  const e = r.events[0];
+  if (!e) return "other";
+  if (e.type === "book") return e.kind === "snapshot" ? "order_book_snapshot" : "order_book_update";
+  if (e.type === "orders") return e.channel;
+  if (e.type === "refused") return "error";
+  return e.type;
 }
