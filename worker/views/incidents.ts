@@ -4,6 +4,7 @@
  * action, open or resolved, newest first (cursor `<opened_at>.<id>`). The object keeps the rows
  * (durable-objects/views/incidents.ts); resolved ones are capped at MAX_RESOLVED.
  */
+import type { Incident } from "../alerts/alert-policy.ts";
 
 export const MAX_RESOLVED = 500;
 
@@ -25,15 +26,11 @@ export interface IncidentRecord {
   action: string | null;
 }
 
-export interface IncidentFacts {
-  id: string;
-  openedAt: number;
-  firstCheckId: string;
-  stage: string | null;
-  diagnosis: string | null;
-  history: string[];
-  failures: number;
-}
+/** What an incident row is written from: the alert policy's incident. */
+export type IncidentFacts = Pick<
+  Incident,
+  "id" | "openedAt" | "firstCheckId" | "stage" | "diagnosis" | "history" | "failures"
+>;
 
 export interface IncidentsQuery {
   limit: number;
