@@ -89,6 +89,20 @@ export interface ChecksPage {
   next_cursor: string | null;
 }
 
+/** The newest `limit` checks, unfiltered, as summaries. */
+export function latestChecks(limit: number): ChecksQuery {
+  return {
+    limit,
+    cursor: null,
+    verdict: null,
+    stage: null,
+    diagnosis: null,
+    since: null,
+    until: null,
+    detail: "summary",
+  };
+}
+
 export const CURSOR_RE = /^(0|[1-9][0-9]{0,15})\.([1-9][0-9]{0,15})$/;
 
 type Raw = Record<string, string | number | null | ArrayBuffer>;

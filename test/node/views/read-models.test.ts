@@ -13,6 +13,7 @@ import {
   checkRecordOf,
   checksPage,
   checkView,
+  latestChecks,
   liveMatches,
   parseCheckRow,
   withLive,
@@ -61,17 +62,7 @@ function rawRow(id: string, startedAt: number, over: Record<string, string | num
   };
 }
 
-const query = (over: Partial<ChecksQuery> = {}): ChecksQuery => ({
-  limit: 2,
-  cursor: null,
-  verdict: null,
-  stage: null,
-  diagnosis: null,
-  since: null,
-  until: null,
-  detail: "summary",
-  ...over,
-});
+const query = (over: Partial<ChecksQuery> = {}): ChecksQuery => ({ ...latestChecks(2), ...over });
 
 describe("checks", () => {
   it("a row parses back to its columns; the page keeps every mark's time, the full view only stages, in order", () => {
