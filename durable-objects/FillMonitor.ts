@@ -13,32 +13,27 @@ import { Alerting } from "./alerting.ts";
 import { MonitorContext } from "./runtime/context.ts";
 import { AlarmLoop } from "./runtime/alarm.ts";
 import { CheckShell } from "./check/shell.ts";
-import {
-  findCheck,
-  lockView,
-  orderView,
-  statusView,
-  type CheckView,
-  type OrderView,
-  type StatusView,
-} from "./check/views.ts";
+import { tickAnswer } from "../worker/monitor/check/interpreter.ts";
+import { findCheck, findOrder, statusView } from "./check/views.ts";
+import { liveMatches, rowOf, withLive, type CheckView } from "../worker/views/checks.ts";
+import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
+import { lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
 import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
 import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
 import { migrate, setMeta } from "./runtime/schema.ts";
-import { rowOf } from "./check/store.ts";
-import {
-  checkRecordOf,
-  listChecks as queryChecks,
-  liveMatches,
-  type ChecksPage,
-  type ChecksQuery,
-} from "./views/checks.ts";
-import { queryLogs, type LogsPage, type LogsQuery } from "./views/logs.ts";
-import { marketUnits, type MarketUnits } from "./views/market.ts";
-import { listIncidents, type IncidentsPage, type IncidentsQuery } from "./views/incidents.ts";
-import { metricsSnapshot, type MetricsSnapshot } from "./views/metrics.ts";
-import { readPause, writePauseInfo, type PauseState } from "./views/pause.ts";
-import { readUptime, type Uptime } from "./views/uptime.ts";
+import { listChecks } from "./views/checks.ts";
+import { queryLogs } from "./views/logs.ts";
+import type { LogsPage, LogsQuery } from "../worker/views/logs.ts";
+import { marketUnits } from "./views/market.ts";
+import type { MarketUnits } from "../worker/views/market.ts";
+import { listIncidents } from "./views/incidents.ts";
+import type { IncidentsPage, IncidentsQuery } from "../worker/views/incidents.ts";
+import { metricsSnapshot } from "./views/metrics.ts";
+import type { MetricsSnapshot } from "../worker/views/metrics.ts";
+import { readPause, writePauseInfo } from "./views/pause.ts";
+import type { PauseState } from "../worker/views/pause.ts";
+import { readUptime } from "./views/uptime.ts";
+import type { Uptime } from "../worker/views/uptime.ts";
 import { acceptTail, pushEvents, setupTail, TAIL_TAG, tailClose, tailMessage } from "./runtime/tail.ts";
 import { WatchShell } from "./watch/shell.ts";
 import type { IngestOutcome } from "../worker/monitor/watch/effects.ts";
@@ -161,14 +156,9 @@ export class FillMonitor extends DurableObject<Env> {
 
   /** Feeds the trigger to the machine and reports what it made of it. */
   private tick(p: Parts, req: StartCheckRequest): StartResult {
-    const s0 = p.shell.state;
-    const seen = s0.ticks.find((t) => t.key === req.tickKey);
+    const before = p.shell.state;
     p.shell.tick(req.tickKey, req.trigger, req.nextAt);
-    const s = p.shell.state;
-    if (seen) return { checkId: seen.checkId ?? s.check?.id ?? "", duplicate: true, running: seen.checkId === null };
-    const t = s.ticks.find((x) => x.key === req.tickKey);
-    if (t && t.checkId !== null) return { checkId: t.checkId, duplicate: false, running: false };
-    return { checkId: s.check?.id ?? "", duplicate: false, running: true };
+    return tickAnswer(before, p.shell.state, req.tickKey);
   }
 
   /** Manual start: refused (nothing recorded) while paused. */
@@ -218,10 +208,10 @@ export class FillMonitor extends DurableObject<Env> {
   async queryChecks(q: ChecksQuery): Promise<ChecksPage> {
     const live = this.get()?.shell.state.check;
     const row = live ? rowOf(live) : null;
-    if (!live || !row || !liveMatches(q, row)) return queryChecks(this.ctx.storage.sql, q);
-    const page =
-      q.limit > 1 ? queryChecks(this.ctx.storage.sql, { ...q, limit: q.limit - 1 }) : { checks: [], next_cursor: null };
-    return { ...page, checks: [checkRecordOf(row, q.detail), ...page.checks.filter((c) => c.id !== live.id)] };
+    if (!live || !row || !liveMatches(q, row)) return listChecks(this.ctx.storage.sql, q);
+    const rest =
+      q.limit > 1 ? listChecks(this.ctx.storage.sql, { ...q, limit: q.limit - 1 }) : { checks: [], next_cursor: null };
+    return withLive(row, rest, q.detail);
   }
 
   async queryLogs(q: LogsQuery): Promise<LogsPage> {
@@ -305,7 +295,7 @@ export class FillMonitor extends DurableObject<Env> {
     const p = this.get();
     if (!p) return null;
     p.c.log.flush();
-    return orderView(p.c.sql, p.shell.state, coi);
+    return findOrder(p.c.sql, p.shell.state, coi);
   }
 
   async setPaused(monitorId: string, paused: boolean): Promise<void> {

@@ -1,58 +1,40 @@
 /**
- * The FillMonitor's alerting: applies each completed check to the alert policy (state in meta
- * `alert_state`), writes notifications to the SQLite outbox keyed by their idempotency key (so a
- * retry or a replay never sends twice), delivers from the alarm with backoff, and pings the
- * heartbeat URL after passing and failing checks (never after a skip). It also keeps the incident
- * history (views/incidents.ts: written only while an incident is open or resolving) and counts each
- * check's verdict for uptime (views/uptime.ts: one write per check).
+ * The FillMonitor's alerting: applies each result to its stream's alert state (meta, one key per
+ * stream), writes notifications to the SQLite outbox keyed by their idempotency key (so a retry or
+ * a replay never sends twice), delivers from the outbox's own deadline with backoff, pings the
+ * heartbeat URL, keeps the incident history (views/incidents.ts) and counts each check's verdict
+ * for uptime (views/uptime.ts: one write per check). What a result does is decided in
+ * worker/alerts/streams.ts.
  */
 import type { MonitorConfig } from "../worker/config.ts";
 import type { SecretReader } from "../worker/secrets.ts";
 import { deliverOnce, nextAttempt, type OutboxItem } from "../worker/alerts/deliver.ts";
 import {
-  DEFAULT_POLICY,
-  applyCheck,
   initialAlertState,
-  worthStoring,
   type AlertState,
   type CheckResult,
   type Notification,
 } from "../worker/alerts/alert-policy.ts";
 import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts";
-import type { LogLevel } from "./runtime/eventlog.ts";
+import {
+  ALERT_STREAMS,
+  STATE_KEY,
+  applyToStream,
+  deliverable,
+  deliveryLevel,
+  heartbeatUrl,
+  openIncidentView,
+  outboxItem,
+  policyFor,
+  undeliverable,
+  type AlertStream,
+} from "../worker/alerts/streams.ts";
+import type { LogLevel } from "../worker/views/logs.ts";
 import { getMeta, setMeta } from "./runtime/schema.ts";
 import { saveIncident } from "./views/incidents.ts";
 import { countVerdict, uptimeCounter } from "./views/uptime.ts";
 
-/**
- * Check verdicts; flatten outcomes (page at once); the monitor itself (blind, stalled); watch mode's
- * missed fills, unexplained position moves and REST rate limits; the user's bot's missed and
- * phantom fills and its silent ingest (each its own incident).
- */
-export type AlertStream =
-  | "checks"
-  | "flatten"
-  | "monitor"
-  | "watch"
-  | "watch_channel"
-  | "watch_position"
-  | "watch_rest"
-  | "bot"
-  | "bot_phantom"
-  | "bot_ingest";
-
-const STATE_KEY = {
-  checks: "alert_state",
-  flatten: "alert_state_flatten",
-  monitor: "alert_state_monitor",
-  watch: "alert_state_watch",
-  watch_channel: "alert_state_watch_channel",
-  watch_position: "alert_state_watch_position",
-  watch_rest: "alert_state_watch_rest",
-  bot: "alert_state_bot",
-  bot_phantom: "alert_state_bot_phantom",
-  bot_ingest: "alert_state_bot_ingest",
-} as const;
+export type { AlertStream } from "../worker/alerts/streams.ts";
 
 export interface AlertingOptions {
   sql: SqlStorage;
@@ -88,60 +70,38 @@ export class Alerting {
   /** `resolveAfter`: how many passing results in a row resolve an incident of a non-check stream (1). */
   onCheck(result: CheckResult, stream: AlertStream = "checks", resolveAfter = 1): void {
     const cfg = this.o.config();
-    const policy = {
-      ...DEFAULT_POLICY,
-      failAfter: stream !== "checks" ? 1 : (cfg?.alerts.failAfter ?? DEFAULT_POLICY.failAfter),
-      resolveAfter: stream !== "checks" ? resolveAfter : (cfg?.alerts.resolveAfter ?? DEFAULT_POLICY.resolveAfter),
-      degradedCounts: cfg?.alerts.degradedCounts ?? false,
-      remindEveryMs: cfg?.alerts.remindEveryMs ?? DEFAULT_POLICY.remindEveryMs,
-    };
-    const before = this.state(stream);
-    const { state, notifications } = applyCheck(
-      before,
-      result,
-      stream === "checks" ? this.o.monitorId : `${this.o.monitorId}:${stream}`,
-      policy,
-    );
-    if (before.applied.includes(result.checkId)) return; // a replayed check: nothing to count or store
-    // A healthy monitor's passes change nothing worth a write (worthStoring).
-    if (worthStoring(before, state)) setMeta(this.o.sql, STATE_KEY[stream], JSON.stringify(state));
+    const policy = policyFor(stream, cfg?.alerts ?? null, resolveAfter);
+    const r = applyToStream(this.state(stream), result, this.o.monitorId, stream, policy);
+    if (r.replay) return;
+    if (r.store) setMeta(this.o.sql, STATE_KEY[stream], JSON.stringify(r.state));
     if (stream === "checks" && !this.counted.has(result.checkId)) {
       if (this.counted.size >= 64) this.counted.clear();
       this.counted.add(result.checkId);
       if (this.o.count) this.o.count(uptimeCounter(result.at, result.verdict, result.firstFailingStage));
       else countVerdict(this.o.sql, result.at, result.verdict, result.firstFailingStage);
     }
-    if (state.open && (notifications.length > 0 || state.open.failures !== before.open?.failures))
-      saveIncident(this.o.sql, stream, state.open, result.action, null);
-    else if (before.open) saveIncident(this.o.sql, stream, before.open, null, result.at);
+    if (r.incident) saveIncident(this.o.sql, stream, r.incident.incident, r.incident.action, r.incident.resolvedAt);
     const targets = cfg?.alerts.targets ?? [];
-    for (const n of notifications) {
+    for (const n of r.notifications) {
       this.o.log(n.kind === "resolve" ? "info" : "warn", `alert.${n.kind}`, {
         incident_id: n.incidentId,
         stage: n.stage,
         diagnosis: n.diagnosis,
         targets: targets.length,
       });
-      targets.forEach((_, i) => {
-        const item: OutboxItem = {
-          id: `${n.idempotencyKey}#${i}`,
-          targetIndex: i,
-          notification: n,
-          attempts: 0,
-          nextAt: result.at,
-          state: "pending",
-          lastError: null,
-        };
-        this.o.sql.exec(
-          `INSERT INTO outbox (id, created_at, item, state, next_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT(id) DO NOTHING`,
-          item.id,
-          result.at,
-          JSON.stringify(item),
-          item.nextAt,
-        );
-      });
+      targets.forEach((_, i) => this.insert(outboxItem(n, i, result.at), result.at));
     }
-    if (notifications.length > 0 && targets.length > 0) this.o.schedule(Date.now());
+    if (r.notifications.length > 0 && targets.length > 0) this.o.schedule(Date.now());
+  }
+
+  private insert(item: OutboxItem, createdAt: number): void {
+    this.o.sql.exec(
+      `INSERT INTO outbox (id, created_at, item, state, next_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT(id) DO NOTHING`,
+      item.id,
+      createdAt,
+      JSON.stringify(item),
+      item.nextAt,
+    );
   }
 
   private resolve(cfg: Pick<MonitorConfig, "alerts">, index: number): ResolvedTarget | null {
@@ -165,18 +125,9 @@ export class Alerting {
       for (const row of due) {
         const item = JSON.parse(row.item) as OutboxItem;
         const target = cfg ? this.resolve(cfg, item.targetIndex) : null;
-        let next: OutboxItem;
-        if (!target || (!target.url && target.target.type !== "telegram" && target.target.type !== "pagerduty")) {
-          next = {
-            ...item,
-            attempts: item.attempts + 1,
-            state: "failed",
-            lastError: "alert target or its secret is not configured",
-          };
-        } else {
-          const req = await buildRequest(item.notification, target);
-          next = nextAttempt(item, await deliverOnce(req), Date.now());
-        }
+        const next = deliverable(target)
+          ? nextAttempt(item, await deliverOnce(await buildRequest(item.notification, target)), Date.now())
+          : undeliverable(item);
         this.o.sql.exec(
           `UPDATE outbox SET item = ?, state = ?, next_at = ? WHERE id = ?`,
           JSON.stringify(next),
@@ -184,17 +135,13 @@ export class Alerting {
           next.nextAt,
           item.id,
         );
-        this.o.log(
-          next.state === "failed" ? "error" : next.state === "sent" ? "info" : "warn",
-          `alert.delivery.${next.state}`,
-          {
-            incident_id: item.notification.incidentId,
-            kind: item.notification.kind,
-            target: target?.target.type ?? null,
-            attempts: next.attempts,
-            error: next.lastError,
-          },
-        );
+        this.o.log(deliveryLevel(next.state), `alert.delivery.${next.state}`, {
+          incident_id: item.notification.incidentId,
+          kind: item.notification.kind,
+          target: target?.target.type ?? null,
+          attempts: next.attempts,
+          error: next.lastError,
+        });
       }
       const pending = this.o.sql
         .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'`)
@@ -205,14 +152,10 @@ export class Alerting {
     }
   }
 
-  /**
-   * Dead-man's switch: `<url>` after a pass or degraded check, `<url>/fail` after a failure, and
-   * nothing after a skip, so a blind or dead deployment goes quiet and the external switch fires.
-   */
-  async heartbeat(checkId: string, verdict: "pass" | "degraded" | "fail" | "skipped"): Promise<boolean> {
-    const base = this.o.config()?.alerts.heartbeatUrl;
-    if (!base || verdict === "skipped") return true;
-    const url = verdict === "fail" ? `${base.replace(/\/+$/, "")}/fail` : base;
+  /** Pings the heartbeat URL of a concluded check (none after a skip: see heartbeatUrl). */
+  async heartbeat(checkId: string, verdict: CheckResult["verdict"]): Promise<boolean> {
+    const url = heartbeatUrl(this.o.config()?.alerts.heartbeatUrl, verdict);
+    if (!url) return true;
     try {
       const res = await fetch(url, {
         method: "POST",
@@ -234,22 +177,7 @@ export class Alerting {
    * PagerDuty test alert's own resolve, a minute after POST /alerts/test.
    */
   enqueue(n: Notification, targetIndex: number, at: number): void {
-    const item: OutboxItem = {
-      id: `${n.idempotencyKey}#${targetIndex}`,
-      targetIndex,
-      notification: n,
-      attempts: 0,
-      nextAt: at,
-      state: "pending",
-      lastError: null,
-    };
-    this.o.sql.exec(
-      `INSERT INTO outbox (id, created_at, item, state, next_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT(id) DO NOTHING`,
-      item.id,
-      n.at,
-      JSON.stringify(item),
-      at,
-    );
+    this.insert(outboxItem(n, targetIndex, at), n.at);
     this.o.schedule(at);
   }
 
@@ -259,20 +187,6 @@ export class Alerting {
   }
 
   openIncidents(): unknown[] {
-    const out: unknown[] = [];
-    for (const stream of Object.keys(STATE_KEY) as AlertStream[]) {
-      const s = this.state(stream);
-      if (s.open)
-        out.push({
-          id: s.open.id,
-          kind: stream,
-          opened_at: s.open.openedAt,
-          stage: s.open.stage,
-          diagnosis: s.open.diagnosis,
-          earlier_diagnoses: (s.open.history ?? []).slice(0, -1),
-          failures: s.open.failures,
-        });
-    }
-    return out;
+    return ALERT_STREAMS.flatMap((s) => openIncidentView(s, this.state(s)) ?? []);
   }
 }

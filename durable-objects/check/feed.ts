@@ -17,7 +17,8 @@ import {
 } from "../../worker/lighter/messages.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import type { Event } from "../../worker/monitor/check/events.ts";
-import { FrameReader, type FrameResult } from "../../worker/monitor/check/frames.ts";
+import { FrameReader } from "../../worker/monitor/check/frames.ts";
+import { frameKind } from "../../worker/monitor/check/interpreter.ts";
 import type { SubChannel } from "../../worker/monitor/check/state.ts";
 import type { FrameTimes } from "../../worker/monitor/latency.ts";
 import type { MonitorContext } from "../runtime/context.ts";
@@ -202,16 +203,4 @@ export class CheckFeed {
     for (const [k, v] of this.frameCounts) if (v > 0) this.c.count(`frames.${k}`, v);
     this.frameCounts.clear();
   }
-}
-
-/** The kind a frame is counted under (`frames.<kind>`): what it turned into. */
-function frameKind(r: FrameResult): string {
-  if (r.unexpected) return "unexpected";
-  if (r.pong) return "ping";
-  const e = r.events[0];
-  if (!e) return "other";
-  if (e.type === "book") return e.kind === "snapshot" ? "order_book_snapshot" : "order_book_update";
-  if (e.type === "orders") return e.channel;
-  if (e.type === "refused") return "error";
-  return e.type;
 }

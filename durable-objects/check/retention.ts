@@ -1,24 +1,11 @@
 /**
- * Housekeeping: every table stays bounded. Rows are pruned by age and by count; stored frames are
- * kept only on failed checks and only for a while; the event log has its own caps.
+ * Housekeeping: every table stays bounded. Rows are pruned by age and by count (the caps:
+ * worker/monitor/retention.ts); stored frames are kept only on failed checks and only for a while;
+ * the event log has its own caps.
  */
+import { MANUAL_RUNS, RETENTION, manualRetryAfter } from "../../worker/monitor/retention.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { pruneUptime } from "../views/uptime.ts";
-
-const DAY = 86_400_000;
-/** Row caps after housekeeping (each table is also pruned by age). */
-export const RETENTION = {
-  checks: { maxRows: 5_000, maxAgeMs: 90 * DAY },
-  /** Checks keep their stored frames (last_frames) this long, and only when they failed. */
-  framesMaxAgeMs: 7 * DAY,
-  orders: { maxRows: 10_000, maxAgeMs: 30 * DAY },
-  orderEvents: { maxRows: 50_000, maxAgeMs: 30 * DAY },
-  outbox: { maxRows: 2_000, maxAgeMs: 14 * DAY },
-  ticks: { maxRows: 10_000, maxAgeMs: 30 * DAY },
-} as const;
-
-/** Manual runs (POST /checks/run) per monitor: at most this many in the window. */
-export const MANUAL_RUNS = { max: 12, windowMs: 10 * 60_000 } as const;
 
 /** 0 when a manual run may start now, else how long until one may (ms). */
 export function manualRunRetryAfter(sql: SqlStorage, now: number): number {
@@ -29,8 +16,10 @@ export function manualRunRetryAfter(sql: SqlStorage, now: number): number {
       MANUAL_RUNS.max,
     )
     .toArray();
-  if (rows.length < MANUAL_RUNS.max) return 0;
-  return Math.max(1, rows[rows.length - 1]!.at + MANUAL_RUNS.windowMs - now);
+  return manualRetryAfter(
+    rows.map((r) => Number(r.at)),
+    now,
+  );
 }
 
 /** `current`: the check in the machine's state (never pruned). Orders and order events are old tables. */

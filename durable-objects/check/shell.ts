@@ -9,7 +9,17 @@
 import { step } from "../../worker/monitor/check/machine.ts";
 import type { Effect } from "../../worker/monitor/check/effects.ts";
 import type { Event } from "../../worker/monitor/check/events.ts";
-import { settingsFrom } from "../../worker/monitor/check/start.ts";
+import {
+  checkEnded,
+  counterOf,
+  ourOrders,
+  savesFirst,
+  setupChanged,
+  setupOf,
+  stagesReached,
+  withLastFrames,
+  writtenAhead,
+} from "../../worker/monitor/check/interpreter.ts";
 import {
   initialState,
   nextWake,
@@ -20,24 +30,17 @@ import {
 import type { Alerting } from "../alerting.ts";
 import type { AlarmOwner } from "../runtime/alarm.ts";
 import type { MonitorContext } from "../runtime/context.ts";
-import { getMeta } from "../runtime/schema.ts";
+import { EffectCarrier } from "../../worker/monitor/check/carrier.ts";
+import { getMeta, setMeta } from "../runtime/schema.ts";
 import { CheckFeed } from "./feed.ts";
-import { CheckIo } from "./io.ts";
 import { loadState, saveState, writeRecord } from "./store.ts";
 
 const STREAM = { check: "checks", flatten: "flatten", monitor: "monitor" } as const;
-/** Effects after which nothing may be lost: a pending save is written before them (see `persist`). */
-const OUTWARD: ReadonlySet<Effect["kind"]> = new Set(["transmit", "alert", "heartbeat"]);
-/** Log lines that also count (the counters behind /status and /metrics). */
-const COUNTED: Record<string, (data: Record<string, unknown>) => string> = {
-  "check.tick_skipped": () => "ticks.skipped_running",
-  "check.verdict": (d) => `verdict.${String(d.verdict)}`,
-};
 
 export class CheckShell implements AlarmOwner {
   state: MachineState;
   readonly feed: CheckFeed;
-  private readonly io: CheckIo;
+  private readonly io: EffectCarrier;
   private readonly c: MonitorContext;
   private readonly alerting: Alerting;
   /** The stored state this instance started from had something in flight: `restarted` is due. */
@@ -54,10 +57,8 @@ export class CheckShell implements AlarmOwner {
   /** A check ended in this run of steps: its log lines and counters are written when the run ends. */
   private flushDue = false;
   /** The frames a failed check saw up to its verdict, kept for its row until its flatten ends. */
-  private readonly framesAtVerdict = new Map<string, unknown>();
+  private readonly framesAtVerdict = new Map<string, readonly unknown[]>();
   private stepping = false;
-  /** Transmissions per client order index in this instance (for the order log only). */
-  private readonly sends = new Map<string, number>();
 
   constructor(c: MonitorContext, alerting: Alerting) {
     this.c = c;
@@ -66,22 +67,27 @@ export class CheckShell implements AlarmOwner {
     this.state = stored ?? initialState();
     this.restartDue = stored !== null;
     this.wakeAt = nextWake(this.state);
-    this.io = new CheckIo(c);
-    this.feed = new CheckFeed(c, { ours: () => this.ours() }, (e) => this.dispatch(e));
+    this.io = new EffectCarrier({
+      rest: () => c.rest(),
+      identity: () => {
+        const cfg = c.cfg;
+        if (!cfg) return null;
+        const { accountIndex: account, apiKeyIndex, chainId } = cfg;
+        return { account, apiKeyIndex, chainId, key: c.key, keyError: c.keyError };
+      },
+      now: () => c.now(),
+      cache: { get: (k) => getMeta(c.sql, k), set: (k, v) => setMeta(c.sql, k, v) },
+      log: (level, event, data) => c.event(level, event, data, null),
+    });
+    this.feed = new CheckFeed(c, { ours: () => ourOrders(this.state) }, (e) => this.dispatch(e));
     // A check's log lines and counters are written once, when it ends (see `record`).
     c.log.hold = () => this.state.check !== null;
   }
 
   /** The setup the machine sees: settings, config problems, key state, pause. */
   setup(): Setup {
-    const cfg = this.c.cfg;
-    const raw = getMeta(this.c.sql, "paused");
-    return {
-      settings: cfg ? settingsFrom(cfg) : null,
-      problems: this.c.problems.filter((p) => p.severity === "error").map((p) => `${p.setting}: ${p.message}`),
-      key: { present: this.c.key !== null, error: this.c.keyError },
-      paused: raw === "1" || (raw !== null && raw.startsWith("{")),
-    };
+    const key = { present: this.c.key !== null, error: this.c.keyError };
+    return setupOf(this.c.cfg, this.c.problems, key, getMeta(this.c.sql, "paused"));
   }
 
   /** A trigger; `nextAt`: when its cron fires next, when known. */
@@ -92,7 +98,7 @@ export class CheckShell implements AlarmOwner {
   /** The configuration, key or pause switch may have changed: tell the machine if it did. */
   refresh(): void {
     const setup = this.setup();
-    if (JSON.stringify(setup) !== JSON.stringify(this.state.setup)) this.dispatch({ type: "config", setup });
+    if (setupChanged(this.state.setup, setup)) this.dispatch({ type: "config", setup });
   }
 
   /** Steps the machine with `e` (and whatever events its effects raise synchronously), one at a time. */
@@ -135,14 +141,14 @@ export class CheckShell implements AlarmOwner {
       this.dirty = false;
       const now = this.c.now();
       saveState(this.c.sql, this.state, now, this.feed.delivery.due(now, this.state.check === null));
-      if (this.state.check?.tx && this.state.check.facts?.transmissions === 0) this.c.crash("after_write_ahead");
+      if (writtenAhead(this.state)) this.c.crash("after_write_ahead");
     }
     for (const rec of this.records.values()) writeRecord(this.c.sql, rec);
     this.records.clear();
   }
 
   private perform(fx: Effect): void {
-    if (OUTWARD.has(fx.kind)) this.persist();
+    if (savesFirst(fx.kind)) this.persist();
     switch (fx.kind) {
       case "save":
         // Written before the next effect that reaches outside the object, and at the latest when
@@ -165,25 +171,19 @@ export class CheckShell implements AlarmOwner {
         return;
       case "subscribe":
         return this.feed.subscribe(fx.conn, fx.channel, fx.market, fx.resubscribe);
-      case "preflight_fetch":
-        return this.answer(this.io.preflight(fx));
-      case "sign":
-        return this.answer(this.io.sign(fx));
-      case "transmit": {
+      case "transmit":
         if (fx.coi === this.state.check?.flatten?.order?.coi) this.c.crash("before_flatten_send");
-        const attempt = (this.sends.get(fx.coi) ?? 0) + 1;
-        this.sends.set(fx.coi, attempt);
         return this.answer(
-          this.io.transmit(fx, attempt).then((reply) => {
+          this.io.transmit(fx).then((reply) => {
             this.c.crash("after_send");
             return reply;
           }),
         );
-      }
+      case "preflight_fetch":
+      case "sign":
       case "lookup":
-        return this.answer(this.io.lookup(fx));
       case "fetch_position":
-        return this.answer(this.io.fetchPosition(fx));
+        return this.answer(this.io.perform(fx)!);
       case "alert":
         // Into the outbox (its own deadline delivers it, outside the alarm loop). Measured: spawning
         // the delivery here instead delivered later under load (test/bench/detection.bench.ts).
@@ -197,25 +197,23 @@ export class CheckShell implements AlarmOwner {
             .then((ok) => ({ type: "alert_done", ref: fx.ref, ok, error: ok ? null : "heartbeat failed" }) as const),
         );
       case "record": {
-        const rec = fx.check;
-        if (rec.verdict?.verdict === "fail" && !rec.evidence.last_frames)
-          rec.evidence.last_frames = this.framesAtVerdict.get(rec.id) ?? this.feed.lastFrames.slice();
+        const rec = withLastFrames(fx.check, this.framesAtVerdict.get(fx.check.id) ?? this.feed.lastFrames);
         this.framesAtVerdict.delete(rec.id);
         const live = this.state.check;
         if (rec.flattenOutcome === null && live?.id === rec.id && live.flatten !== null) {
           // A verdict with a flatten to follow: the saved machine state holds the check (every view
           // reads it there while it is in the state) and its row is written once, when it ends.
-          if (rec.evidence.last_frames) this.framesAtVerdict.set(rec.id, rec.evidence.last_frames);
+          if (Array.isArray(rec.evidence.last_frames)) this.framesAtVerdict.set(rec.id, rec.evidence.last_frames);
           return;
         }
         this.records.set(rec.id, rec);
-        if (rec.flattenOutcome !== null) this.flushDue = true;
+        if (checkEnded(rec)) this.flushDue = true;
         return;
       }
       case "log": {
         this.c.event(fx.level, fx.event, fx.data, fx.checkId);
-        const counter = COUNTED[fx.event];
-        if (counter) this.c.count(counter(fx.data));
+        const counter = counterOf(fx.event, fx.data);
+        if (counter) this.c.count(counter);
         return;
       }
     }
@@ -232,23 +230,12 @@ export class CheckShell implements AlarmOwner {
 
   /** Test-only crash points, at the moment the state shows the step that reached them. */
   private crashPoints(a: MachineState, b: MachineState): void {
-    const was = a.check?.stages ?? {};
-    const is = b.check?.stages ?? {};
-    const reached = (["order_accepted", "order_seen", "fill_seen"] as const).filter((st) => !was[st] && is[st]);
+    const reached = stagesReached(a, b);
     if (reached.length === 0) return;
     this.persist();
     if (reached.includes("order_accepted")) this.c.crash("after_accept");
     if (reached.includes("order_seen")) this.c.crash("after_seen");
     if (reached.includes("fill_seen")) this.c.crash("after_fill");
-  }
-
-  private ours(): ReadonlySet<string> {
-    const s = this.state;
-    const out = new Set<string>();
-    if (s.check?.order) out.add(s.check.order.coi);
-    if (s.check?.flatten?.order) out.add(s.check.flatten.order.coi);
-    if (s.lock) out.add(s.lock.facts.coi);
-    return out;
   }
 
   // ------------------------------------------------------------------ the alarm

@@ -5,9 +5,8 @@
  * record), written when the machine sends a `record`.
  * Nothing here decides: rows are written as the machine gave them and read back as they were.
  */
-import type { Diagnosis, FlattenOutcome, Stage, Verdict } from "../../worker/monitor/diagnosis.ts";
-import { viewOf } from "../../worker/monitor/check/view.ts";
-import type { CheckRecord, MachineState, StageMark } from "../../worker/monitor/check/state.ts";
+import type { CheckRecord, MachineState } from "../../worker/monitor/check/state.ts";
+import { parseCheckRow, rowOf, type CheckRow } from "../../worker/views/checks.ts";
 
 /** Loads the machine's state, or null on a fresh object. */
 export function loadState(sql: SqlStorage): MachineState | null {
@@ -36,38 +35,6 @@ export function loadDelivery(sql: SqlStorage): string | null {
   return (
     sql.exec<{ delivery: string | null }>(`SELECT delivery FROM machine WHERE id = 1`).toArray()[0]?.delivery ?? null
   );
-}
-
-/** running → (verdict) → flattening → done; a check with nothing to flatten goes straight to done. */
-export type CheckState = "running" | "flattening" | "done";
-
-/** A check as its history row holds it (JSON columns parsed). */
-export interface CheckRow {
-  id: string;
-  tick_key: string;
-  market: number;
-  state: CheckState;
-  phase: string;
-  started_at: number;
-  finished_at: number | null;
-  verdict: Verdict | null;
-  first_failing_stage: Stage | null;
-  diagnosis: Diagnosis | null;
-  reasons: Diagnosis[];
-  stages: Record<string, StageMark>;
-  evidence: Record<string, unknown>;
-  action: string | null;
-  /** The flatten's outcome; "pending" until it concluded. */
-  flatten: FlattenOutcome | "pending" | null;
-  flatten_detail: Record<string, unknown> | null;
-  coi: string | null;
-  fill_latency_ms: number | null;
-  bound_at: number | null;
-}
-
-/** The row of a check record, exactly as `writeRecord` stores it (the machine's view of it). */
-export function rowOf(c: CheckRecord): CheckRow {
-  return viewOf(c) as CheckRow;
 }
 
 /** The check's history row: its columns and its full record (one statement per `record` effect). */
@@ -109,46 +76,16 @@ export function writeRecord(sql: SqlStorage, c: CheckRecord): void {
   );
 }
 
-type Raw = Record<string, string | number | null>;
-const json = <T>(v: string | number | null | undefined, fallback: T): T =>
-  v === null || v === undefined || v === "" ? fallback : (JSON.parse(String(v)) as T);
-const num = (v: string | number | null | undefined): number | null =>
-  v === null || v === undefined ? null : Number(v);
-
 /** A history row by id (rows written before the record column existed read the same). */
 export function readRow(sql: SqlStorage, id: string): CheckRow | null {
-  const r = sql.exec<Raw>(`SELECT * FROM checks WHERE id = ?`, id).toArray()[0];
-  return r ? parseRow(r) : null;
+  const r = sql.exec(`SELECT * FROM checks WHERE id = ?`, id).toArray()[0];
+  return r ? parseCheckRow(r) : null;
 }
 
 /** The newest history row. */
 export function latestRow(sql: SqlStorage): CheckRow | null {
-  const r = sql.exec<Raw>(`SELECT * FROM checks ORDER BY started_at DESC, rowid DESC LIMIT 1`).toArray()[0];
-  return r ? parseRow(r) : null;
-}
-
-function parseRow(r: Raw): CheckRow {
-  return {
-    id: String(r.id),
-    tick_key: String(r.tick_key),
-    market: Number(r.market),
-    state: r.state as CheckState,
-    phase: String(r.phase),
-    started_at: Number(r.started_at),
-    finished_at: num(r.finished_at),
-    verdict: (r.verdict as Verdict | null) ?? null,
-    first_failing_stage: (r.first_failing_stage as Stage | null) ?? null,
-    diagnosis: (r.diagnosis as Diagnosis | null) ?? null,
-    reasons: json<Diagnosis[]>(r.reasons, []),
-    stages: json<Record<string, StageMark>>(r.stages, {}),
-    evidence: json<Record<string, unknown>>(r.evidence, {}),
-    action: (r.action as string | null) ?? null,
-    flatten: (r.flatten as CheckRow["flatten"]) ?? null,
-    flatten_detail: json<Record<string, unknown> | null>(r.flatten_detail, null),
-    coi: (r.coi as string | null) ?? null,
-    fill_latency_ms: num(r.fill_latency_ms),
-    bound_at: num(r.bound_at),
-  };
+  const r = sql.exec(`SELECT * FROM checks ORDER BY started_at DESC, rowid DESC LIMIT 1`).toArray()[0];
+  return r ? parseCheckRow(r) : null;
 }
 
 /** A check's full record by id (the running one is the caller's, in memory). */

@@ -9,10 +9,7 @@ import { errorMessage } from "../../worker/lighter/errors.ts";
 import type { MonitorContext } from "./context.ts";
 import { isCrash } from "./crash.ts";
 import { takeDueDeadlines } from "./schema.ts";
-
-/** How long one alarm invocation may hold the session (alarms have a 15 min wall-clock limit). */
-const HOLD_LIMIT_MS = 10 * 60_000;
-const HOLD_OVERRUN_MS = 3 * 60_000;
+import { HOLD_LIMIT_MS, holdWaitMs, holdsOn } from "../../worker/monitor/runtime.ts";
 
 export interface AlarmOwner {
   /** Runs first in every invocation, before any deadline (e.g. the restart of an evicted check). */
@@ -82,12 +79,8 @@ export class AlarmLoop {
     this.c.holdUntil = until;
     await this.c.armAlarm();
     try {
-      while (
-        this.owner.active() &&
-        (this.c.now() < until || (this.owner.mayOverrun() && this.c.now() < until + HOLD_OVERRUN_MS))
-      ) {
-        const next = this.c.nextDeadline();
-        const wait = Math.max(5, Math.min(1_000, (next ?? this.c.now() + 1_000) - this.c.now()));
+      while (holdsOn(this.owner.active(), this.owner.mayOverrun(), until, this.c.now())) {
+        const wait = holdWaitMs(this.c.nextDeadline(), this.c.now());
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, wait);
           this.wakeUp = () => {

@@ -11,8 +11,10 @@ import { LighterRestClient } from "../../worker/lighter/rest.ts";
 import { type SecretReader } from "../../worker/secrets.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { isCrash, type CrashPoint } from "./crash.ts";
-import { EventLog, type LogLevel } from "./eventlog.ts";
+import type { LogLevel } from "../../worker/views/logs.ts";
+import { EventLog } from "./eventlog.ts";
 import { clearDeadline, earliestDeadline, setDeadline } from "./schema.ts";
+import { alarmToSet, tokenFresh } from "../../worker/monitor/runtime.ts";
 
 /** WebSocket subscriptions carry a long-lived token (at most 8 h; we use 7 h). */
 export const WS_TOKEN_LIFETIME_S = 7 * 3600;
@@ -41,7 +43,7 @@ export class MonitorContext {
   problems: ConfigProblem[];
   key: PrivateKey | null = null;
   keyError: string | null = null;
-  /** While an alarm invocation holds the session, the alarm is only a backstop (see hold.ts). */
+  /** While an alarm invocation holds the session, the alarm is only a backstop (see alarm.ts). */
   holdUntil: number | null = null;
   /** Called whenever a deadline is set, so a held alarm invocation serves it without delay. */
   onDeadlineSet: (() => void) | null = null;
@@ -64,12 +66,12 @@ export class MonitorContext {
     this.loadKey();
   }
 
-  refreshConfig(c: ContextOptions["config"]): void {
-    const changed = JSON.stringify(c.config, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-    const before = JSON.stringify(this.cfg, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-    this.cfg = c.config;
-    this.problems = c.problems;
-    if (changed !== before) this.loadKey();
+  refreshConfig(next: ContextOptions["config"]): void {
+    const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
+    const changed = text(next.config) !== text(this.cfg);
+    this.cfg = next.config;
+    this.problems = next.problems;
+    if (changed) this.loadKey();
   }
 
   private loadKey(): void {
@@ -120,7 +122,7 @@ export class MonitorContext {
   authToken(use: "ws" | "rest"): string {
     const now = this.now();
     const cached = this.tokens.get(use);
-    if (cached && cached.until - now > 60_000) return cached.token;
+    if (cached && tokenFresh(cached.until, now)) return cached.token;
     const lifetime = use === "ws" ? WS_TOKEN_LIFETIME_S : REST_TOKEN_LIFETIME_S;
     const fresh = { token: this.mintAuthToken(lifetime), until: now + lifetime * 1000 };
     this.tokens.set(use, fresh);
@@ -182,15 +184,8 @@ export class MonitorContext {
 
   private async armOnce(): Promise<void> {
     const existing = await this.state.storage.getAlarm();
-    let at = this.nextDeadline();
-    if (at === null) return;
-    // A second alarm coming due while an invocation holds the session would replace it (and take
-    // the socket with it): the hold loop serves deadlines, the alarm is only a backstop.
-    const holding = this.holdUntil !== null;
-    if (holding) at = Math.max(at, this.holdUntil! + 30_000);
-    if (existing === null || existing > at || existing < this.now() - 1000 || (holding && existing < at)) {
-      await this.state.storage.setAlarm(Math.max(at, this.now()));
-    }
+    const at = alarmToSet(existing, this.nextDeadline(), this.holdUntil, this.now());
+    if (at !== null) await this.state.storage.setAlarm(at);
   }
 
   /** Runs a task without awaiting it; its failure is logged, never an unhandled rejection. */

@@ -9,13 +9,11 @@
 import { pingFrame, pongFrame } from "../../worker/lighter/messages.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { LighterSession, type ConnectResult } from "../runtime/session.ts";
+import { reconnectDelayMs } from "../../worker/monitor/runtime.ts";
 
 const BASE_PING_MS = 30_000;
 const BASE_SILENCE_MS = 90_000;
 const BASE_CONNECT_MS = 10_000;
-/** Backoff before the n-th reconnect: min(MAX, BASE · 2^(n-1)), then jittered to 50–100 %. */
-const BASE_BACKOFF_MS = 500;
-const MAX_BACKOFF_MS = 30_000;
 /** A server ping is a short frame; anything longer is not one. */
 const PING_RE = /^\s*\{\s*"type"\s*:\s*"ping"\s*\}\s*$/;
 
@@ -145,8 +143,7 @@ export class KeptSession {
 
   private backoff(at: number): void {
     this.failures++;
-    const base = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.min(10, this.failures - 1));
-    this.notBefore = at + Math.round(this.c.scale(base) * (0.5 + this.random() / 2));
+    this.notBefore = at + reconnectDelayMs(this.failures, (ms) => this.c.scale(ms), this.random());
   }
 
   private stop(): void {

@@ -1,40 +1,17 @@
 /**
- * Incident history: every incident the alert policy opens (on any stream: checks, flatten,
- * monitor, watch…) is a row in `incidents`, written when it opens, while it stays open (its
- * failures and current diagnosis) and when it resolves, so a resolved incident stays visible with
- * its times, duration, diagnosis and action. Healthy checks write nothing here. Resolved rows are
- * capped at MAX_RESOLVED.
+ * The `incidents` table: an incident's row is written when it opens, while it stays open (its
+ * failures and current diagnosis) and when it resolves; healthy checks write nothing here. Resolved
+ * rows are capped at MAX_RESOLVED. The records are built in worker/views/incidents.ts.
  */
-
-export const MAX_RESOLVED = 500;
-
-export interface IncidentRecord {
-  id: string;
-  /** The alert stream: checks, flatten, monitor, watch, watch_channel, watch_position, watch_rest. */
-  kind: string;
-  state: "open" | "resolved";
-  opened_at: number;
-  resolved_at: number | null;
-  /** resolved_at (or now, while open) minus opened_at. */
-  duration_ms: number;
-  first_check_id: string;
-  stage: string | null;
-  diagnosis: string | null;
-  /** Diagnoses seen before the current one, oldest first. */
-  earlier_diagnoses: string[];
-  failures: number;
-  action: string | null;
-}
-
-export interface IncidentFacts {
-  id: string;
-  openedAt: number;
-  firstCheckId: string;
-  stage: string | null;
-  diagnosis: string | null;
-  history: string[];
-  failures: number;
-}
+import {
+  INCIDENT_CURSOR_RE,
+  MAX_RESOLVED,
+  incidentsPage,
+  type IncidentFacts,
+  type IncidentRow,
+  type IncidentsPage,
+  type IncidentsQuery,
+} from "../../worker/views/incidents.ts";
 
 /** Writes the incident as it now stands (open when resolvedAt is null). */
 export function saveIncident(
@@ -69,34 +46,6 @@ export function saveIncident(
     );
 }
 
-export interface IncidentsQuery {
-  limit: number;
-  /** Only incidents opened before this (the previous page's next_cursor: `<opened_at>.<id>`). */
-  cursor: string | null;
-  state: "open" | "resolved" | null;
-}
-
-export interface IncidentsPage {
-  incidents: IncidentRecord[];
-  next_cursor: string | null;
-}
-
-interface Row {
-  id: string;
-  stream: string;
-  opened_at: number;
-  resolved_at: number | null;
-  first_check_id: string;
-  stage: string | null;
-  diagnosis: string | null;
-  history: string;
-  failures: number;
-  action: string | null;
-  [k: string]: SqlStorageValue;
-}
-
-export const INCIDENT_CURSOR_RE = /^(0|[1-9][0-9]{0,15})\.(.{1,300})$/;
-
 /** Newest first (by opening time, then id). */
 export function listIncidents(sql: SqlStorage, q: IncidentsQuery, now: number): IncidentsPage {
   const where: string[] = [];
@@ -110,37 +59,12 @@ export function listIncidents(sql: SqlStorage, q: IncidentsQuery, now: number): 
   if (q.state === "open") where.push("resolved_at IS NULL");
   if (q.state === "resolved") where.push("resolved_at IS NOT NULL");
   const rows = sql
-    .exec<Row>(
+    .exec<IncidentRow & Record<string, SqlStorageValue>>(
       `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
        ORDER BY opened_at DESC, id DESC LIMIT ?`,
       ...args,
       q.limit + 1,
     )
     .toArray();
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return {
-    incidents: page.map((r) => toRecord(r, now)),
-    next_cursor: rows.length > q.limit && last ? `${last.opened_at}.${last.id}` : null,
-  };
-}
-
-function toRecord(r: Row, now: number): IncidentRecord {
-  const history = JSON.parse(r.history) as string[];
-  const resolvedAt = r.resolved_at === null ? null : Number(r.resolved_at);
-  const openedAt = Number(r.opened_at);
-  return {
-    id: r.id,
-    kind: r.stream,
-    state: resolvedAt === null ? "open" : "resolved",
-    opened_at: openedAt,
-    resolved_at: resolvedAt,
-    duration_ms: Math.max(0, (resolvedAt ?? now) - openedAt),
-    first_check_id: r.first_check_id,
-    stage: r.stage,
-    diagnosis: r.diagnosis,
-    earlier_diagnoses: history.slice(0, -1),
-    failures: Number(r.failures),
-    action: r.action,
-  };
+  return incidentsPage(rows, q.limit, now);
 }

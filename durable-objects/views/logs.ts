@@ -1,32 +1,8 @@
 /**
- * Read-only view of the event log for GET /logs: filters on minimum level, event (exact or dotted
- * prefix), check id, time range and a case-insensitive text match over the event name and its
- * JSON data; newest first, cursor = the last id seen (ids only grow, so new rows never shift a page).
+ * The event log read for GET /logs: the filters of a LogsQuery as SQL, newest first (the page is
+ * built in worker/views/logs.ts).
  */
-import type { LogLevel, LogRow } from "../runtime/eventlog.ts";
-
-export interface LogsQuery {
-  limit: number;
-  /** Return rows with id below this (the previous page's next_cursor). */
-  before: number | null;
-  level: LogLevel | null;
-  event: string | null;
-  checkId: string | null;
-  since: number | null;
-  until: number | null;
-  text: string | null;
-}
-
-export interface LogsPage {
-  events: LogRow[];
-  next_cursor: string | null;
-}
-
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
+import { containsPattern, levelsFrom, logsPage, type LogsPage, type LogsQuery } from "../../worker/views/logs.ts";
 
 export function queryLogs(sql: SqlStorage, q: LogsQuery): LogsPage {
   const where: string[] = [];
@@ -36,7 +12,7 @@ export function queryLogs(sql: SqlStorage, q: LogsQuery): LogsPage {
     args.push(q.before);
   }
   if (q.level !== null) {
-    const allowed = LEVELS.slice(LEVELS.indexOf(q.level));
+    const allowed = levelsFrom(q.level);
     where.push(`level IN (${allowed.map(() => "?").join(", ")})`);
     args.push(...allowed);
   }
@@ -57,7 +33,7 @@ export function queryLogs(sql: SqlStorage, q: LogsQuery): LogsPage {
     args.push(q.until);
   }
   if (q.text !== null) {
-    const like = `%${escapeLike(q.text)}%`;
+    const like = containsPattern(q.text);
     where.push("(event LIKE ? ESCAPE '\\' OR data LIKE ? ESCAPE '\\')");
     args.push(like, like);
   }
@@ -68,15 +44,5 @@ export function queryLogs(sql: SqlStorage, q: LogsQuery): LogsPage {
       q.limit + 1,
     )
     .toArray();
-  const more = rows.length > q.limit;
-  const events = rows.slice(0, q.limit).map((r) => ({
-    id: r.id,
-    at: r.at,
-    level: r.level as LogLevel,
-    event: r.event,
-    check_id: r.check_id,
-    data: JSON.parse(r.data) as Record<string, unknown>,
-  }));
-  const last = events[events.length - 1];
-  return { events, next_cursor: more && last ? String(last.id) : null };
+  return logsPage(rows, q.limit);
 }

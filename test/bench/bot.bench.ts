@@ -14,12 +14,6 @@
  *    requests and workerd CPU per hour with the reporter (report/reporter.ts) posting the fills of a
  *    bot trading 20 orders a minute.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { FillReporter } from "../../report/reporter.ts";
 import { privateKeySecretName } from "../../worker/config.ts";
 import { formatDecimal, rescale } from "../../worker/lighter/decimal.ts";
@@ -33,14 +27,13 @@ import { startSimulator, type Simulator } from "../sim/server.ts";
 import { RawClient } from "../node/sim/support.ts";
 import { startWebhookReceiver } from "../workers/webhook-receiver.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
+import { bundle, sleep, workerd, workerdUsage } from "./workerd/harness.ts";
+import { medianMs } from "./timing.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
-const median = (xs: number[]) => pct(xs, 50);
 
 // ---------------------------------------------------------------- 1. CPU per frame
 
@@ -77,17 +70,7 @@ async function captureFrames(): Promise<{ frames: string[]; account: string }> {
 
 function cpuRows(cap: { frames: string[]; account: string }): BenchRow[] {
   const frames = Array.from({ length: 20_000 }, (_, i) => cap.frames[i % cap.frames.length]!);
-  const measure = (fn: () => void) => {
-    fn();
-    const ts: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      fn();
-      ts.push(performance.now() - t0);
-    }
-    return median(ts);
-  };
-  const parseOnly = measure(() => {
+  const parseOnly = medianMs(() => {
     for (const f of frames) JSON.parse(f);
   });
   const path = (withBot: boolean) => () => {
@@ -138,14 +121,14 @@ function cpuRows(cap: { frames: string[]; account: string }): BenchRow[] {
       }
     }
   };
-  const watchOnly = measure(path(false));
-  const withBot = measure(path(true));
+  const watchOnly = medianMs(path(false));
+  const withBot = medianMs(path(true));
   const per = (ms: number) => (ms * 1000) / frames.length;
   // The check session's path: its two order channels through the machine's FrameReader (which
   // notes each order's transaction_time), then the delivery-latency sketch.
   const orderFrames = cap.frames.filter((f) => /"type":"(update|subscribed)\/account_(all_)?orders"/.test(f));
   const checkFrames = Array.from({ length: 20_000 }, (_, i) => orderFrames[i % orderFrames.length]!);
-  const checkParse = measure(() => {
+  const checkParse = medianMs(() => {
     for (const f of checkFrames) JSON.parse(f);
   });
   const checkPath = (sample: boolean) => () => {
@@ -157,8 +140,8 @@ function cpuRows(cap: { frames: string[]; account: string }): BenchRow[] {
       if (sample && r.delivery) r.delivery.times.recordInto(book, r.delivery.channel, (at += 1));
     }
   };
-  const readerOnly = measure(checkPath(false));
-  const checkWithLatency = measure(checkPath(true));
+  const readerOnly = medianMs(checkPath(false));
+  const checkWithLatency = medianMs(checkPath(true));
   const perCheck = (ms: number) => (ms * 1000) / checkFrames.length;
   return [
     {
@@ -273,23 +256,6 @@ function falseAlertRows(): BenchRow[] {
 
 // ---------------------------------------------------------------- 3. workerd
 
-function bundle(): string {
-  const out = mkdtempSync(join(tmpdir(), "fw-bot-dist-"));
-  const b = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", out], {
-    cwd: root,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
-  });
-  if (b.status !== 0) throw new Error(`wrangler dry-run failed: ${b.stderr}`);
-  return out;
-}
-
 interface Mon {
   id: string;
   account: bigint;
@@ -297,18 +263,8 @@ interface Mon {
   hook: string;
 }
 
-function miniflare(out: string, sim: Simulator, monitors: Record<string, unknown>[], secrets: Record<string, string>) {
-  return new Miniflare(
-    convertV4MiniflareOptions({
-      name: "bench-bot",
-      modules: true,
-      scriptPath: join(out, "index.js"),
-      modulesRoot: out,
-      compatibilityDate: "2026-11-01",
-      durableObjects: { FILL_MONITOR: { className: "FillMonitor", useSQLite: true } },
-      bindings: { MONITORS: JSON.stringify(monitors), API_TOKEN: "bench", ...secrets },
-    } as never),
-  );
+function miniflare(out: string, monitors: Record<string, unknown>[], secrets: Record<string, string>) {
+  return workerd(out, { name: "bench-bot", bindings: { MONITORS: JSON.stringify(monitors), ...secrets } });
 }
 
 function setup(sim: Simulator, n: number, hookUrl: string, cfg: (i: number) => Record<string, unknown>) {
@@ -359,7 +315,7 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
     watch: { window_s: 10, reconcile_s: 10, rest_budget_per_min: 12, resolve_after_cycles: 1 },
     bot: { window_s: 20, silence_s: 200 },
   }));
-  const mf = miniflare(out, sim, configs, secrets);
+  const mf = miniflare(out, configs, secrets);
   const received = async (path: string) =>
     (await (await fetch(`${hook.url}/_received?path=${encodeURIComponent(path)}`)).json()) as {
       at: number;
@@ -566,20 +522,7 @@ async function detectionRows(out: string): Promise<BenchRow[]> {
 
 /** utime + stime (ms) of the workerd processes started by this process. */
 function workerdCpuMs(): number {
-  let total = 0;
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const name = stat.slice(stat.indexOf("(") + 1, close);
-      const fields = stat.slice(close + 2).split(" ");
-      if (!name.startsWith("workerd") || Number(fields[1]) !== process.pid) continue;
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-    } catch {
-      // gone
-    }
-  }
-  return total;
+  return workerdUsage().cpuUs / 1000;
 }
 
 async function costRows(out: string): Promise<BenchRow[]> {
@@ -587,7 +530,7 @@ async function costRows(out: string): Promise<BenchRow[]> {
   const hook = await startWebhookReceiver();
   const { mons, configs, secrets } = setup(sim, 1, hook.url, () => ({ bot: {} }));
   const m = mons[0]!;
-  const mf = miniflare(out, sim, configs, secrets);
+  const mf = miniflare(out, configs, secrets);
   let posts = 0;
   try {
     const worker = await mf.getWorker();

@@ -8,12 +8,6 @@
  *    Worker and FillMonitor against the in-process simulator — fill-detection latency (simulator
  *    execution → fill recorded in SQLite) p50/p99, and storage write statements per 1,000 frames.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { privateKeySecretName } from "../../worker/config.ts";
 import { newOrderFacts, noteWsOrder, observed, type OrderFacts } from "../../worker/monitor/check/order.ts";
 import { parseFrame } from "../../worker/lighter/messages.ts";
@@ -21,9 +15,8 @@ import { OrderBook } from "../../worker/lighter/orderbook.ts";
 import { startSimulator } from "../sim/server.ts";
 import { RawClient, account, bestPrices, isType, sendOrder, token } from "../node/sim/support.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { apiOf, bundle, sleep, workerd } from "./workerd/harness.ts";
+import { medianMs } from "./timing.ts";
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,22 +51,12 @@ async function captureFrames(): Promise<{ book: string[]; orders: string[] }> {
 function cpuRows(frames: { book: string[]; orders: string[] }): BenchRow[] {
   const rows: BenchRow[] = [];
   const rep = <T>(xs: T[], n: number) => Array.from({ length: n }, (_, i) => xs[i % xs.length]!);
-  const measure = (fn: () => void, reps = 5) => {
-    fn();
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      fn();
-      ts.push(performance.now() - t0);
-    }
-    return pct(ts, 50);
-  };
   const book = rep(frames.book.slice(1), 20_000);
   const snapshot = frames.book[0]!;
-  const parseOnly = measure(() => {
+  const parseOnly = medianMs(() => {
     for (const f of book) JSON.parse(f);
   });
-  const processBook = measure(() => {
+  const processBook = medianMs(() => {
     const b = new OrderBook(0);
     const s = parseFrame(snapshot);
     if (s.kind === "order_book_snapshot") b.apply(s);
@@ -94,10 +77,10 @@ function cpuRows(frames: { book: string[]; orders: string[] }): BenchRow[] {
     note: `overhead ${(per(processBook) - per(parseOnly)).toFixed(2)} µs/frame over ${book.length} frames`,
   });
   const orders = rep(frames.orders, 5_000);
-  const parseOrders = measure(() => {
+  const parseOrders = medianMs(() => {
     for (const f of orders) JSON.parse(f);
   });
-  const processOrders = measure(() => {
+  const processOrders = medianMs(() => {
     const ours = new Map<string, OrderFacts>();
     for (let c = 1000n; c < 1100n; c++) {
       const coi = c.toString();
@@ -131,19 +114,7 @@ function cpuRows(frames: { book: string[]; orders: string[] }): BenchRow[] {
 }
 
 async function workerdRows(): Promise<BenchRow[]> {
-  const out = mkdtempSync(join(tmpdir(), "fw-dist-"));
-  const b = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", out], {
-    cwd: root,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
-  });
-  if (b.status !== 0) throw new Error(`wrangler dry-run failed: ${b.stderr}`);
+  const out = bundle();
   const sim = await startSimulator({ port: 0, seed: 9, bookIntervalMs: 50, executionDelayMs: 5 });
   const acct = sim.createAccount({ collateral: 1_000_000_000n });
   const monitor = {
@@ -157,30 +128,13 @@ async function workerdRows(): Promise<BenchRow[]> {
     time_scale: 0.3,
     max_slippage_bps: 100,
   };
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      name: "bench",
-      modules: true,
-      scriptPath: join(out, "index.js"),
-      modulesRoot: out,
-      compatibilityDate: "2026-11-01",
-      durableObjects: { FILL_MONITOR: { className: "FillMonitor", useSQLite: true } },
-      // The edge burst limiter of POST /checks/run (wrangler.toml [[ratelimits]]); the object keeps the exact budget.
-      ratelimits: { MANUAL_RUNS: { namespace_id: "1001", simple: { limit: 100, period: 60 } } },
-      bindings: {
-        MONITORS: JSON.stringify([monitor]),
-        API_TOKEN: "bench",
-        [privateKeySecretName("custom", acct.account_index, acct.api_key_index)]: acct.private_key!,
-      },
-    } as never),
-  );
-  const api = async (path: string, init: RequestInit = {}) => {
-    const res = await mf.dispatchFetch(`http://bench${path}`, {
-      ...init,
-      headers: { Authorization: "Bearer bench" },
-    } as never);
-    return (await res.json()) as Record<string, unknown>;
-  };
+  const mf = workerd(out, {
+    bindings: {
+      MONITORS: JSON.stringify([monitor]),
+      [privateKeySecretName("custom", acct.account_index, acct.api_key_index)]: acct.private_key!,
+    },
+  });
+  const api = apiOf(mf);
   try {
     const latencies: number[] = [];
     // Manual runs are limited to 12 per 10 minutes per monitor (MANUAL_RUNS).

@@ -17,6 +17,7 @@ import { parsePositions } from "../../worker/monitor/watch/positions.ts";
 import { startSimulator } from "../sim/server.ts";
 import { RawClient } from "../node/sim/support.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
+import { medianMs } from "./timing.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ORDERS = 60;
@@ -55,31 +56,16 @@ async function captureFrames(): Promise<{ frames: string[]; account: string; per
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 async function run(): Promise<BenchRow[]> {
   const cap = await captureFrames();
   const frames = Array.from({ length: 20_000 }, (_, i) => cap.frames[i % cap.frames.length]!);
-  const measure = (fn: () => void) => {
-    fn();
-    const ts: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      fn();
-      ts.push(performance.now() - t0);
-    }
-    return median(ts);
-  };
-  const parseOnly = measure(() => {
+  const parseOnly = medianMs(() => {
     for (const f of frames) JSON.parse(f);
   });
   // The production path: each frame parsed and fed to the watch machine as its event (what
   // durable-objects/watch/feed.ts does), the ledgers updated inside `step`.
   let afterFrames: ReturnType<typeof restore> | null = null;
-  const watchPath = measure(() => {
+  const watchPath = medianMs(() => {
     const settings: WatchSettings = {
       account: cap.account,
       markets: [0],
@@ -121,7 +107,7 @@ async function run(): Promise<BenchRow[]> {
   });
   // The judging pass the interpreter runs about 4 times a second (every min(1 s, 250 ms) at time_scale 1).
   const TICKS = 20_000;
-  const tickPath = measure(() => {
+  const tickPath = medianMs(() => {
     let s = afterFrames!;
     for (let i = 0; i < TICKS; i++) s = step(s, { kind: "tick" }, 1_000_000 + i).state;
   });

@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MANUAL_RUNS, RETENTION } from "../../durable-objects/check/retention.ts";
+import { MANUAL_RUNS, RETENTION } from "../../worker/monitor/retention.ts";
 import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
 import { monitorStub } from "../../worker/stub.ts";
 import { api, monitorFor, runCron, sim, waitForVerdict } from "./helpers.ts";

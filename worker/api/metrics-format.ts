@@ -5,8 +5,8 @@
  * used, the pause flag, the unresolved-orders lock, uptime over 24h/7d/30d (per stage too), open
  * incidents and the time of the last verdict. dashboards/ (Grafana, Prometheus rules) use these names.
  */
-import { LATENCY_BUCKETS_MS, type Histogram, type MetricsSnapshot } from "../../durable-objects/views/metrics.ts";
-import type { Uptime, UptimeWindowName } from "../../durable-objects/views/uptime.ts";
+import { LATENCY_BUCKETS_MS, type Histogram, type MetricsSnapshot } from "../views/metrics.ts";
+import type { Uptime, UptimeWindowName } from "../views/uptime.ts";
 import { formatDeliveryMetrics, type DeliveryMetrics } from "./metrics-bot.ts";
 
 export interface MonitorMetrics extends MetricsSnapshot, Partial<DeliveryMetrics> {

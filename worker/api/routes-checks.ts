@@ -5,8 +5,8 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
-import type { ChecksPage as ChecksPageData } from "../../durable-objects/views/checks.ts";
-import type { CheckView, OrderView } from "../../durable-objects/check/views.ts";
+import type { CheckView, ChecksPage as ChecksPageData } from "../views/checks.ts";
+import type { OrderView } from "../views/status.ts";
 import { STAGES } from "../monitor/diagnosis.ts";
 import { findMonitor, monitorStub, typed } from "./monitors.ts";
 import {

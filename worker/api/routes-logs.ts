@@ -9,7 +9,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { MonitorConfig } from "../config.ts";
-import type { LogsPage as LogsPageData, LogsQuery } from "../../durable-objects/views/logs.ts";
+import type { LogsPage as LogsPageData, LogsQuery } from "../views/logs.ts";
 import { findMonitor, monitorStub, typed } from "./monitors.ts";
 import {
   LogEvent,

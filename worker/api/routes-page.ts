@@ -8,7 +8,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { TAIL_HEADER, TAIL_PROTOCOL, type TailFilter } from "../../durable-objects/runtime/tail.ts";
+import { TAIL_HEADER, TAIL_PROTOCOL, type TailFilter } from "../views/tail.ts";
 import { loadMonitor, loadPublic } from "../page/data.ts";
 import {
   SESSION_TTL_MS,

@@ -3,7 +3,7 @@
  * p50 and p95 (nearest rank) of a duration per bucket, and the scaling of such series into an SVG
  * viewBox. Pure functions, no rendering. Percentiles are the nearest-rank ones of views/latency.ts.
  */
-import { percentile } from "../../durable-objects/views/latency.ts";
+import { percentile } from "../views/latency.ts";
 
 export { percentile };
 

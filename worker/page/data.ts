@@ -5,11 +5,11 @@
  * verdicts and times only, so no evidence can reach a public page by accident.
  */
 import { errorMessage } from "../lighter/errors.ts";
-import type { StatusView } from "../../durable-objects/check/views.ts";
-import type { CheckRecord, ChecksPage } from "../../durable-objects/views/checks.ts";
-import type { IncidentRecord } from "../../durable-objects/views/incidents.ts";
-import type { PauseState } from "../../durable-objects/views/pause.ts";
-import type { Uptime } from "../../durable-objects/views/uptime.ts";
+import type { StatusView } from "../views/status.ts";
+import { latestChecks, type CheckRecord, type ChecksPage } from "../views/checks.ts";
+import type { IncidentRecord } from "../views/incidents.ts";
+import type { PauseState } from "../views/pause.ts";
+import type { Uptime } from "../views/uptime.ts";
 import { typed } from "../api/monitors.ts";
 import type { MonitorConfig } from "../config.ts";
 import { monitorStub } from "../stub.ts";
@@ -54,18 +54,7 @@ export async function loadMonitor(env: Env, m: MonitorConfig): Promise<MonitorPa
     const pause = await stub.pauseState(m.id);
     const [status, page, uptime, incidents] = await Promise.all([
       typed<StatusView>(stub.status(m.id)),
-      typed<ChecksPage>(
-        stub.queryChecks({
-          limit: HISTORY,
-          cursor: null,
-          verdict: null,
-          stage: null,
-          diagnosis: null,
-          since: null,
-          until: null,
-          detail: "summary",
-        }),
-      ),
+      typed<ChecksPage>(stub.queryChecks(latestChecks(HISTORY))),
       stub.uptime(m.id),
       stub.incidents(m.id, { limit: INCIDENTS, cursor: null, state: null }),
     ]);

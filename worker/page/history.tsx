@@ -3,8 +3,8 @@
  * on hover, uptime over 24 h / 7 d / 30 d with skipped checks shown apart and a per-stage table,
  * and the incident history (open and resolved, with times, duration, diagnosis and action).
  */
-import type { IncidentRecord } from "../../durable-objects/views/incidents.ts";
-import type { Uptime, UptimeWindowName } from "../../durable-objects/views/uptime.ts";
+import type { IncidentRecord } from "../views/incidents.ts";
+import type { Uptime, UptimeWindowName } from "../views/uptime.ts";
 import { STAGES } from "../monitor/diagnosis.ts";
 import { humanMs } from "./charts.ts";
 import { ago, iso } from "./time.ts";

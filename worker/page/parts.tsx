@@ -3,10 +3,10 @@
  * recent checks coloured by verdict (details on hover and tap), the p50/p95 charts as inline SVG,
  * and the session health. No JavaScript needed to read any of it.
  */
-import type { StatusView } from "../../durable-objects/check/views.ts";
-import type { CheckRecord } from "../../durable-objects/views/checks.ts";
+import type { StatusView } from "../views/status.ts";
+import type { CheckRecord } from "../views/checks.ts";
 import { STAGES } from "../monitor/diagnosis.ts";
-import { FILL_LATENCY_DEFINITION, type FillLatencySummary } from "../../durable-objects/views/latency.ts";
+import { FILL_LATENCY_DEFINITION, type FillLatencySummary } from "../views/latency.ts";
 import { humanMs, percentileSeries, scaleSeries, type Sample } from "./charts.ts";
 import { iso } from "./time.ts";
 

@@ -1,8 +1,8 @@
 /**
- * Runs the bench entry (entry.ts: the real Worker with a metered FillMonitor) in workerd through
- * Miniflare at the version wrangler brings: bundles it with `wrangler deploy --dry-run`, starts it
- * with the MONITORS and secrets given, triggers cron invocations, and reads the meters, the CPU
- * time and the memory of the workerd process (from /proc).
+ * Bundles Workers for the benches and runs them in workerd through Miniflare at the version
+ * wrangler brings: the one `wrangler deploy --dry-run` bundler, the Miniflare setup every bench
+ * shares, and the bench entry (entry.ts: the real Worker with a metered FillMonitor), started with
+ * the MONITORS and secrets given, triggered by cron, its meters, CPU time and memory read (/proc).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
@@ -12,15 +12,20 @@ import { fileURLToPath } from "node:url";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-let built: string | null = null;
+const bundles = new Map<string, string>();
 
-/** Bundles entry.ts once per bench run. */
-export function buildEntry(): string {
-  if (built) return built;
+/**
+ * Bundles a Worker with `wrangler deploy --dry-run`, once per entry and bench run: the real Worker
+ * (wrangler.toml's main, `index.js`) by default, or another entry such as the metered bench entry.
+ */
+export function bundle(entry?: string): string {
+  const key = entry ?? "";
+  const cached = bundles.get(key);
+  if (cached) return cached;
   const out = mkdtempSync(join(tmpdir(), "fw-bench-"));
   const b = spawnSync(
     join(root, "node_modules", ".bin", "wrangler"),
-    ["deploy", "--dry-run", "--outdir", out, "test/bench/workerd/entry.ts"],
+    ["deploy", "--dry-run", "--outdir", out, ...(entry ? [entry] : [])],
     {
       cwd: root,
       encoding: "utf8",
@@ -34,8 +39,44 @@ export function buildEntry(): string {
     },
   );
   if (b.status !== 0) throw new Error(`wrangler dry-run failed: ${b.stderr}`);
-  built = out;
+  bundles.set(key, out);
   return out;
+}
+
+/**
+ * A bundle running in workerd through Miniflare, bound as wrangler.toml binds it (the FillMonitor
+ * namespace with SQLite, the MANUAL_RUNS limiter, API_TOKEN "bench"); `className` picks the object
+ * class (the bench entry's MeteredMonitor), `script` the bundle's file.
+ */
+export function workerd(
+  out: string,
+  o: { bindings: Record<string, string>; name?: string; script?: string; className?: string },
+): Miniflare {
+  return new Miniflare(
+    convertV4MiniflareOptions({
+      name: o.name ?? "bench",
+      modules: true,
+      scriptPath: join(out, o.script ?? "index.js"),
+      modulesRoot: out,
+      compatibilityDate: "2026-11-01",
+      compatibilityFlags: ["nodejs_compat"],
+      durableObjects: { FILL_MONITOR: { className: o.className ?? "FillMonitor", useSQLite: true } },
+      // The edge burst limiter of POST /checks/run (wrangler.toml [[ratelimits]]); the object keeps the exact budget.
+      ratelimits: { MANUAL_RUNS: { namespace_id: "1001", simple: { limit: 100, period: 60 } } },
+      bindings: { API_TOKEN: "bench", ...o.bindings },
+    } as never),
+  );
+}
+
+/** The API of a Miniflare instance, as JSON, with the bench's bearer token. */
+export function apiOf(mf: Miniflare): (path: string, init?: RequestInit) => Promise<Record<string, unknown>> {
+  return async (path, init = {}) => {
+    const res = await mf.dispatchFetch(`http://bench${path}`, {
+      ...init,
+      headers: { Authorization: "Bearer bench", ...(init.headers as Record<string, string> | undefined) },
+    } as never);
+    return (await res.json()) as Record<string, unknown>;
+  };
 }
 
 export interface ObjectMeter {
@@ -91,30 +132,12 @@ export interface Bench {
 }
 
 export async function startBench(bindings: Record<string, string>): Promise<Bench> {
-  const out = buildEntry();
+  const out = bundle("test/bench/workerd/entry.ts");
   const before = new Set(workerdUsage().pids);
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      name: "bench",
-      modules: true,
-      scriptPath: join(out, "entry.js"),
-      modulesRoot: out,
-      compatibilityDate: "2026-11-01",
-      compatibilityFlags: ["nodejs_compat"],
-      durableObjects: { FILL_MONITOR: { className: "MeteredMonitor", useSQLite: true } },
-      ratelimits: { MANUAL_RUNS: { namespace_id: "1001", simple: { limit: 100, period: 60 } } },
-      bindings: { API_TOKEN: "bench", ...bindings },
-    } as never),
-  );
+  const mf = workerd(out, { bindings, script: "entry.js", className: "MeteredMonitor" });
   await mf.ready;
   const mine = workerdUsage().pids.filter((p) => !before.has(p));
-  const json = async (path: string, init: RequestInit = {}) => {
-    const res = await mf.dispatchFetch(`http://bench${path}`, {
-      ...init,
-      headers: { Authorization: "Bearer bench", ...(init.headers as Record<string, string> | undefined) },
-    } as never);
-    return (await res.json()) as Record<string, unknown>;
-  };
+  const json = apiOf(mf);
   return {
     mf,
     meters: async () => (await json("/__bench/meters")) as unknown as Meters,

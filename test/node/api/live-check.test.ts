@@ -4,7 +4,7 @@
  * row would have matched.
  */
 import { describe, expect, it } from "vitest";
-import { liveMatches, type ChecksQuery } from "../../../durable-objects/views/checks.ts";
+import { liveMatches, type ChecksQuery } from "../../../worker/views/checks.ts";
 
 const q = (over: Partial<ChecksQuery> = {}): ChecksQuery => ({
   limit: 10,

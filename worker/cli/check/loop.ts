@@ -1,6 +1,7 @@
 /**
  * The check machine run from Node (`fillwatch check --once`): an interpreter like the Durable
- * Object's, with effects over `fetch` (io.ts) and the `ws` WebSocket. Events are fed one at a time;
+ * Object's, with REST and signing effects over `fetch` (the shared carrier, monitor/check/carrier.ts)
+ * and the `ws` WebSocket. Events are fed one at a time;
  * the one alarm is a timer; alerts go to stderr. It runs one tick until the check and its flatten
  * have ended (or a hard limit passes) and returns the check's record.
  */
@@ -22,7 +23,7 @@ import type { Event } from "../../monitor/check/events.ts";
 import { FrameReader } from "../../monitor/check/frames.ts";
 import { step } from "../../monitor/check/machine.ts";
 import { initialState, type CheckRecord, type MachineState, type Setup } from "../../monitor/check/state.ts";
-import { perform, type Io } from "./io.ts";
+import type { EffectCarrier, Identity } from "../../monitor/check/carrier.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -31,7 +32,9 @@ const WS_TOKEN_LIFETIME_S = 3_600;
 const PING_MS = 30_000;
 
 export interface LoopOptions {
-  io: Io;
+  io: EffectCarrier;
+  /** Who the account subscriptions are for (the key signs their auth token). */
+  id: Identity;
   wsUrl: string;
   setup: Setup;
   /** Stop after this long whatever happens (ms). */
@@ -136,10 +139,10 @@ export async function runOnce(o: LoopOptions): Promise<LoopResult> {
   };
 
   const token = () =>
-    createAuthToken(o.io.key!, {
+    createAuthToken(o.id.key!, {
       deadline: Math.floor(Date.now() / 1000) + WS_TOKEN_LIFETIME_S,
-      accountIndex: o.io.account,
-      apiKeyIndex: o.io.apiKeyIndex,
+      accountIndex: o.id.account,
+      apiKeyIndex: o.id.apiKeyIndex,
     });
 
   const apply = (fx: Effect) => {
@@ -164,8 +167,8 @@ export async function runOnce(o: LoopOptions): Promise<LoopResult> {
           fx.channel === "order_book"
             ? orderBookChannel(fx.market)
             : fx.channel === "account_orders"
-              ? accountOrdersChannel(fx.market, o.io.account)
-              : accountAllOrdersChannel(o.io.account);
+              ? accountOrdersChannel(fx.market, o.id.account)
+              : accountAllOrdersChannel(o.id.account);
         if (fx.resubscribe) ws.send(unsubscribeFrame(channel));
         ws.send(fx.channel === "order_book" ? subscribeFrame(channel) : subscribeFrame(channel, token()));
         return;
@@ -183,8 +186,8 @@ export async function runOnce(o: LoopOptions): Promise<LoopResult> {
         o.verbose(`${fx.level} ${fx.event} ${JSON.stringify(fx.data)}`);
         return;
       default:
-        void perform(o.io, fx).then(
-          (e) => e && push(e),
+        void o.io.perform(fx)?.then(
+          (e) => push(e),
           (err: unknown) => o.verbose(`effect ${fx.kind} failed: ${errorMessage(err)}`),
         );
     }

@@ -9,6 +9,7 @@ import { NETWORKS } from "../../config.ts";
 import { createAuthToken } from "../../lighter/auth.ts";
 import { PrivateKey } from "../../lighter/keys.ts";
 import { LighterRestClient } from "../../lighter/rest.ts";
+import { EffectCarrier, type Identity } from "../../monitor/check/carrier.ts";
 import { ACTIONS, STAGES } from "../../monitor/diagnosis.ts";
 import { boundMs, DEFAULT_WS_REPORT_TOLERANCE_MS } from "../../monitor/check/start.ts";
 import { MS } from "../../monitor/check/ctx.ts";
@@ -183,8 +184,17 @@ export const check: Command = {
         : undefined,
     });
     const limitMs = boundMs(settings) + Math.round(MS.flattenBound * timeScale) + 15_000;
+    const id: Identity = { account, apiKeyIndex, chainId, key, keyError: null };
+    const io = new EffectCarrier({
+      rest: () => rest,
+      identity: () => id,
+      now: () => Date.now(),
+      log: (level, event, data) =>
+        verbose(`${level} ${event} ${JSON.stringify(data, (_k, v: unknown) => (typeof v === "bigint" ? `${v}` : v))}`),
+    });
     const r = await runOnce({
-      io: { rest, key, account, apiKeyIndex, chainId, nonce: null },
+      io,
+      id,
       wsUrl,
       setup: { settings, problems: [], key: { present: key !== null, error: null }, paused: false },
       limitMs,

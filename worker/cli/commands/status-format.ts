@@ -12,7 +12,7 @@ interface Problem {
   severity?: string;
 }
 
-/** The parts of `GET /status` (worker/api/app.ts, StatusView in durable-objects/check-runner.ts) shown here. */
+/** The parts of `GET /status` (worker/api/app.ts, StatusView in worker/views/status.ts) shown here. */
 export interface MonitorStatus {
   id: string;
   network?: string;
