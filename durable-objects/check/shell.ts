@@ -153,10 +153,11 @@ export class CheckShell implements AlarmOwner {
         this.c.deadlinesChanged();
         return;
       case "open":
-        if (this.c.holdUntil === null) {
-          this.deferredOpen = { conn: fx.conn, timeoutMs: fx.timeoutMs };
-          this.c.deadlinesChanged();
-        } else this.c.spawn(this.feed.open(fx.conn, fx.timeoutMs));
+        // Always opened by the alarm invocation's own loop (workerd ties a socket to the event that
+        // opens it): a tick's RPC can raise `open` while an invocation is still winding down, and a
+        // socket opened there would die with the RPC. The loop is woken (or a new alarm armed).
+        this.deferredOpen = { conn: fx.conn, timeoutMs: fx.timeoutMs };
+        this.c.deadlinesChanged();
         return;
       case "close":
         if (this.deferredOpen?.conn === fx.conn) this.deferredOpen = null;
