@@ -25,6 +25,8 @@ import { CheckFeed } from "./feed.ts";
 import { CheckIo } from "./io.ts";
 import { loadState, saveState, writeRecord } from "./store.ts";
 
+/** How long an alarm invocation outlives a socket it closed (its close handshake runs in it). */
+const CLOSE_GRACE_MS = 1_000;
 const STREAM = { check: "checks", flatten: "flatten", monitor: "monitor" } as const;
 /** Effects after which nothing may be lost: a pending save is written before them (see `persist`). */
 const OUTWARD: ReadonlySet<Effect["kind"]> = new Set(["transmit", "alert", "heartbeat"]);
@@ -56,6 +58,8 @@ export class CheckShell implements AlarmOwner {
   /** The frames a failed check saw up to its verdict, kept for its row until its flatten ends. */
   private readonly framesAtVerdict = new Map<string, unknown>();
   private stepping = false;
+  /** A socket this instance closed: the invocation stays until its close handshake is done. */
+  private closingUntil = 0;
   /** Transmissions per client order index in this instance (for the order log only). */
   private readonly sends = new Map<string, number>();
 
@@ -161,6 +165,7 @@ export class CheckShell implements AlarmOwner {
         return;
       case "close":
         if (this.deferredOpen?.conn === fx.conn) this.deferredOpen = null;
+        if (this.feed.conn === fx.conn) this.closingUntil = this.c.now() + CLOSE_GRACE_MS;
         this.feed.close(fx.conn, fx.reason);
         return;
       case "subscribe":
@@ -283,6 +288,7 @@ export class CheckShell implements AlarmOwner {
 
   active(): boolean {
     if (this.state.check !== null || this.feed.isOpen || this.deferredOpen) return true;
+    if (this.c.now() < this.closingUntil) return true;
     const next = this.c.nextDeadline();
     return next !== null && next - this.c.now() < 2_000;
   }
