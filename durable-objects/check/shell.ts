@@ -35,6 +35,8 @@ import { getMeta, setMeta } from "../runtime/schema.ts";
 import { CheckFeed } from "./feed.ts";
 import { loadState, saveState, writeRecord } from "./store.ts";
 
+/** How long an alarm invocation outlives a socket it closed (its close handshake runs in it). */
+const CLOSE_GRACE_MS = 1_000;
 const STREAM = { check: "checks", flatten: "flatten", monitor: "monitor" } as const;
 
 export class CheckShell implements AlarmOwner {
@@ -59,6 +61,8 @@ export class CheckShell implements AlarmOwner {
   /** The frames a failed check saw up to its verdict, kept for its row until its flatten ends. */
   private readonly framesAtVerdict = new Map<string, readonly unknown[]>();
   private stepping = false;
+  /** A socket this instance closed: the invocation stays until its close handshake is done. */
+  private closingUntil = 0;
 
   constructor(c: MonitorContext, alerting: Alerting) {
     this.c = c;
@@ -160,13 +164,15 @@ export class CheckShell implements AlarmOwner {
         this.c.deadlinesChanged();
         return;
       case "open":
-        if (this.c.holdUntil === null) {
-          this.deferredOpen = { conn: fx.conn, timeoutMs: fx.timeoutMs };
-          this.c.deadlinesChanged();
-        } else this.c.spawn(this.feed.open(fx.conn, fx.timeoutMs));
+        // Always opened by the alarm invocation's own loop (workerd ties a socket to the event that
+        // opens it): a tick's RPC can raise `open` while an invocation is still winding down, and a
+        // socket opened there would die with the RPC. The loop is woken (or a new alarm armed).
+        this.deferredOpen = { conn: fx.conn, timeoutMs: fx.timeoutMs };
+        this.c.deadlinesChanged();
         return;
       case "close":
         if (this.deferredOpen?.conn === fx.conn) this.deferredOpen = null;
+        if (this.feed.conn === fx.conn) this.closingUntil = this.c.now() + CLOSE_GRACE_MS;
         this.feed.close(fx.conn, fx.reason);
         return;
       case "subscribe":
@@ -270,6 +276,7 @@ export class CheckShell implements AlarmOwner {
 
   active(): boolean {
     if (this.state.check !== null || this.feed.isOpen || this.deferredOpen) return true;
+    if (this.c.now() < this.closingUntil) return true;
     const next = this.c.nextDeadline();
     return next !== null && next - this.c.now() < 2_000;
   }
