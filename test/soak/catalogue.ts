@@ -188,6 +188,10 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
       PASS,
       "fail:connect/connection_closed",
       "fail:book_subscribed/connection_closed",
+      // Every socket closes after_ms after it connects: the session never gets further than the
+      // stage it reached when the reconnects run out, at 0 ms that is the connect itself.
+      "fail:orders_subscribed/connection_closed",
+      "fail:connect/connect_failed",
       "degraded:-/reconnect_gap",
       "degraded:-/reconnect_needed",
     ],
