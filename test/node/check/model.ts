@@ -140,7 +140,10 @@ function invariants(w: World, h: Harness, problems: string[]): void {
       problems.push(`${id} was interrupted and concluded ${v.diagnosis} (a stale deadline decided)`);
     }
     // A flatten never exceeds the check's own fill or the per-order cap.
-    const own = executed.reduce((a, e) => a + e.filled, 0n);
+    // A trigger skipped for an open residue closes at most that residue (the earlier check's own fill).
+    const residue = v.diagnosis === "residue_open" ? (r.evidence.residue as { base?: string } | undefined) : undefined;
+    const residueBase = residue?.base ? BigInt(residue.base) : 0n;
+    const own = residue ? (residueBase < 0n ? -residueBase : residueBase) : executed.reduce((a, e) => a + e.filled, 0n);
     let flattened = 0n;
     for (const s of h.signs.filter((x) => x.checkId === id && x.flatten)) {
       flattened += s.base;
