@@ -161,6 +161,7 @@ function invariants(w: World, h: Harness, problems: string[]): void {
       if (!said) problems.push(`${id} left the position at ${p.end} (was ${p.start}) without an alert`);
     }
   }
+  flattenIncidents(w, h, problems);
   for (const fx of h.effects) {
     if (fx.kind === "log" && fx.event === "machine.bad_event")
       problems.push(`the machine refused an event: ${JSON.stringify(fx.data)}`);
@@ -168,6 +169,33 @@ function invariants(w: World, h: Harness, problems: string[]): void {
   const c = h.state.check;
   if (c && c.verdict === null && w.now > c.boundAt + 1)
     problems.push(`${c.id} still running ${w.now - c.boundAt} ms past its bound`);
+}
+
+/**
+ * "An alert says why not" must still be open while the position differs: no `flatten` incident
+ * resolves (a pass on the stream) while the position differs from where the check that opened it
+ * found it — unless someone else's trading moved the position in between.
+ */
+function flattenIncidents(w: World, h: Harness, problems: string[]): void {
+  let open: { checkId: string; at: number; start: bigint } | null = null;
+  for (const a of h.alerts) {
+    if (a.stream !== "flatten") continue;
+    const checkId = a.result.checkId.replace(/:flatten$/, "");
+    if (a.result.verdict === "fail") {
+      const start = h.positions.get(checkId)?.start;
+      if (!open && start !== undefined) open = { checkId, at: a.at, start };
+      continue;
+    }
+    if (!open) continue;
+    const diff = a.position > open.start ? a.position - open.start : open.start - a.position;
+    const moved = w.userMovesAt.some((t) => t >= open!.at && t <= a.at);
+    if (diff >= MIN_BASE && !moved) {
+      problems.push(
+        `the flatten incident of ${open.checkId} resolved by ${checkId} at position ${a.position} (was ${open.start})`,
+      );
+    }
+    open = null;
+  }
 }
 
 export function runSchedule(actions: Action[]): Run {
@@ -208,7 +236,10 @@ export function runSchedule(actions: Action[]): Run {
         break;
       case "position":
         // Someone else's trading moves the position only between checks.
-        if (!h.state.check) w.position = BigInt(a.base);
+        if (!h.state.check) {
+          w.position = BigInt(a.base);
+          w.userMovesAt.push(w.now);
+        }
         break;
       case "alerts_hang":
         h.knobs.alertsHang = a.hang;

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Harness } from "./harness.ts";
+import { runSchedule, type Action } from "./model.ts";
 import { World } from "./world.ts";
 
 function setup(position = 0n): { w: World; h: Harness } {
@@ -199,5 +200,23 @@ describe("a flatten that failed leaves a residue the machine carries", () => {
     expect(h.signs.slice(before)).toEqual([]);
     expect(w.position).toBe(-200n);
     expect(lastFlattenAlert(h).verdict).toBe("fail");
+  });
+});
+
+describe("the model's counterexample on the machine before residues (seed -60463258) replayed", () => {
+  it("a flatten whose orders did not fill: the next trigger sends no test order, and no pass resolves the incident while the position differs", () => {
+    const schedule: Action[] = [
+      { t: "knobs", knobs: { execLatency: 157 } },
+      { t: "tick" },
+      { t: "advance", ms: 400 },
+      { t: "knobs", knobs: { fills: false } },
+      { t: "advance", ms: 400 },
+      { t: "tick" },
+      { t: "advance", ms: 1 },
+    ];
+    const { h, problems } = runSchedule(schedule);
+    expect(problems).toEqual([]);
+    const second = [...h.records.values()].find((r) => r.tickKey === "k2");
+    expect(second?.verdict?.diagnosis).toBe("residue_open");
   });
 });
