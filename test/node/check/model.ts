@@ -153,7 +153,10 @@ function invariants(w: World, h: Harness, problems: string[]): void {
     }
     void flattened;
     // The account ends where it was, unless an alert says why.
-    const p = h.positions.get(id);
+    // A trigger that closed a residue must bring the position back where the residue's check found it.
+    const found = (residue as { position_before_base?: string } | undefined)?.position_before_base;
+    const seen = h.positions.get(id);
+    const p = seen && found !== undefined ? { ...seen, start: BigInt(found) } : seen;
     // Within the order's rounding: a residue below the market minimum cannot be traded away.
     const diff = p && p.end !== null ? (p.end > p.start ? p.end - p.start : p.start - p.end) : 0n;
     if (p && p.end !== null && r.flattenOutcome !== null && diff >= MIN_BASE) {

@@ -220,3 +220,21 @@ describe("the model's counterexample on the machine before residues (seed -60463
     expect(second?.verdict?.diagnosis).toBe("residue_open");
   });
 });
+
+describe("the long model's counterexample (3000 runs) replayed", () => {
+  it("a flatten failed for lack of a key; the key comes back: the residue is closed to the position the check found", () => {
+    const schedule: Action[] = [
+      { t: "tick" },
+      { t: "advance", ms: 29 },
+      { t: "config", change: "no_key" },
+      { t: "advance", ms: 85 },
+      { t: "config", change: "key" },
+      { t: "tick" },
+      { t: "advance", ms: 1 },
+    ];
+    const { w, h, problems } = runSchedule(schedule);
+    expect(problems).toEqual([]);
+    expect(w.position).toBe(0n);
+    expect(h.state.residue ?? null).toBeNull();
+  });
+});
