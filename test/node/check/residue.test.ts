@@ -238,3 +238,33 @@ describe("the long model's counterexample (3000 runs) replayed", () => {
     expect(h.state.residue ?? null).toBeNull();
   });
 });
+
+describe("the long model's second counterexample (3000 runs) replayed", () => {
+  it("someone moved the position past the residue and the closing order filled partly: the alert stays open", () => {
+    const schedule: Action[] = [
+      { t: "tick" },
+      { t: "knobs", knobs: { restLag: 324 } },
+      { t: "advance", ms: 49 },
+      { t: "restart" },
+      { t: "knobs", knobs: { rejectAuth: true } },
+      { t: "advance", ms: 1061 },
+      { t: "knobs", knobs: { restForget: true } },
+      ...[2718, 228, 116].map((ms) => ({ t: "advance" as const, ms })),
+      { t: "storm", drops: 12, gap: 32, jitter: 0 },
+      { t: "storm", drops: 2, gap: 16, jitter: 0 },
+      { t: "advance", ms: 3418 },
+      { t: "restart" },
+      ...[304, 343, 310, 247, 2378].map((ms) => ({ t: "advance" as const, ms })),
+      { t: "knobs", knobs: { partial: true } },
+      { t: "advance", ms: 28 },
+      { t: "advance", ms: 160 },
+      { t: "position", base: 80 },
+      { t: "tick" },
+      { t: "advance", ms: 1 },
+    ];
+    const { h, problems } = runSchedule(schedule);
+    expect(problems).toEqual([]);
+    const last = h.alerts.filter((a) => a.stream === "flatten").at(-1)!.result;
+    expect([last.verdict, last.diagnosis]).toEqual(["fail", "flatten_residual"]);
+  });
+});

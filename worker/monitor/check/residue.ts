@@ -104,8 +104,9 @@ export function settleResidue(
     }
     ctx.s.residue = null;
     log(ctx, "info", "residue.closed", { ...shown, outcome }, c.id);
+    // Someone else's move stays on the account: the position is not back, so the alert stays open.
     const beyond = f.carried.beyond;
-    if (outcome === "ok" && beyond !== null) {
+    if (beyond !== null) {
       return {
         outcome: "residual",
         detail: {
