@@ -268,3 +268,35 @@ describe("the long model's second counterexample (3000 runs) replayed", () => {
     expect([last.verdict, last.diagnosis]).toEqual(["fail", "flatten_residual"]);
   });
 });
+
+describe("a flatten that failed before REST resolved the test order", () => {
+  it.each([
+    ["it filled", true, 50n],
+    ["it never filled", false, 0n],
+  ] as [string, boolean, bigint][])(
+    "the residue is the order's size until the lock learns its fill (%s); the next trigger restores the position",
+    (_name, fills, moved) => {
+      const { w, h } = setup();
+      w.knobs.fills = fills;
+      h.tick("k1");
+      for (let t = w.now; t < 5_000 && !(h.state.check?.facts?.transmissions ?? 0); t += 1) h.runUntil(t);
+      w.knobs.restDown = true;
+      h.runUntil(w.now + 60_000);
+      expect(h.state.check, "the check and its flatten ended").toBeNull();
+      expect(w.position).toBe(moved);
+      expect(h.state.residue).toMatchObject({ base: "50", upperBound: true });
+      w.knobs.restDown = false;
+      h.runUntil(w.now + 10_000);
+      expect(h.state.lock, "the lock learned the order's end").toBeNull();
+      expect(h.state.residue).toMatchObject({ base: moved.toString(), upperBound: false });
+      const before = h.signs.length;
+      h.tick("k2");
+      h.runUntil(w.now + 60_000);
+      expect(recordOf(h, "k2").verdict?.diagnosis).toBe("residue_open");
+      expect(h.signs.slice(before).filter((s) => s.flatten).length > 0).toBe(fills);
+      expect(w.position).toBe(0n);
+      expect(h.state.residue ?? null).toBeNull();
+      expect(lastFlattenAlert(h).verdict).toBe("pass");
+    },
+  );
+});

@@ -8,6 +8,7 @@
  */
 import type { FlattenOutcome } from "../diagnosis.ts";
 import { MS, log, scale, type Ctx } from "./ctx.ts";
+import { resolution, type OrderFacts } from "./order.ts";
 import type { CheckRecord, Evidence, FlattenState, ResidueState } from "./state.ts";
 
 /** Closing flattens that sent an order before the machine stops trading and only watches the position. */
@@ -25,7 +26,19 @@ export function residueEvidence(r: ResidueState): Evidence {
     position_expected_base: r.positionExpected,
     since: r.since,
     tries: r.tries,
+    upper_bound: r.upperBound === true,
   };
+}
+
+/** The lock resolved the test order of a residue whose fill was unknown: its REST fill is the residue now. */
+export function learnResidueFill(ctx: Ctx, checkId: string, o: OrderFacts): void {
+  const r = ctx.s.residue;
+  if (!r?.upperBound || r.checkId !== checkId || o.restResult !== "found" || !o.restOrder?.filled) return;
+  const filled = BigInt(o.restOrder.filled);
+  r.base = (BigInt(r.base) < 0n ? -filled : filled).toString();
+  r.positionExpected = (BigInt(r.positionBefore) + BigInt(r.base)).toString();
+  r.upperBound = false;
+  log(ctx, "info", "residue.fill_learned", residueEvidence(r), checkId);
 }
 
 /** The flatten that retries closing the open residue, attached to the check a trigger skipped for it. */
@@ -119,7 +132,10 @@ export function settleResidue(
     }
     return { outcome, detail: shown };
   }
-  const left = BigInt(f.ownFill) + BigInt(f.closed);
+  let left = BigInt(f.ownFill) + BigInt(f.closed);
+  // The test order still unresolved: its own fill is unknown, at most its size (the lock learns it).
+  const unknown = left === 0n && c.order !== null && c.facts !== null && !resolution(c.facts, ctx.now).resolved;
+  if (unknown) left = c.order!.isAsk ? -BigInt(c.order!.baseAmount) : BigInt(c.order!.baseAmount);
   if (outcome !== "failed" || left === 0n || f.positionBefore === null || !c.spec) return { outcome, detail };
   const residue: ResidueState = {
     checkId: c.id,
@@ -130,6 +146,7 @@ export function settleResidue(
     spec: c.spec,
     since: ctx.now,
     tries: 0,
+    ...(unknown ? { upperBound: true } : {}),
   };
   ctx.s.residue = residue;
   log(ctx, "error", "residue.opened", residueEvidence(residue), c.id);

@@ -330,6 +330,11 @@ export interface ResidueState {
   since: number;
   /** Closing flattens that sent an order; past RESIDUE_MAX_TRIES only the position is watched. */
   tries: number;
+  /**
+   * The test order was unresolved when the flatten failed: `base` is its size (the most it could
+   * fill) until the lock learns its fill from REST; the position decides what is left. Absent: exact.
+   */
+  upperBound?: boolean;
 }
 
 export interface MachineState {
