@@ -135,6 +135,8 @@ export const SCENARIOS = [
   // watch-restart.test.ts: recent misses after an eviction, a watch that never reconciles
   "watch_restart",
   "watch_never",
+  // test/workers/regress-residue.test.ts: a failed flatten's residue carried to the next trigger
+  "reg_residue",
 ];
 
 /** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */

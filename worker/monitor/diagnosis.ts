@@ -52,6 +52,7 @@ export type Diagnosis =
   | "preflight_timeout"
   | "rest_unavailable"
   | "previous_order_unresolved"
+  | "residue_open"
   // order_accepted (4)
   | "tx_rejected"
   | "send_failed"
@@ -122,6 +123,7 @@ export const DIAGNOSIS_STAGE: Record<Diagnosis, Stage | null> = {
   preflight_timeout: "preflight",
   rest_unavailable: "preflight",
   previous_order_unresolved: "preflight",
+  residue_open: "preflight",
   tx_rejected: "order_accepted",
   send_failed: "order_accepted",
   rest_rate_limited: "order_accepted",
@@ -244,6 +246,8 @@ export const ACTIONS: Record<Diagnosis, string> = {
     "Lighter's REST API did not answer (HTTP 5xx, timeout or network error), so pre-flight could not verify the market, the position or the API key. This is an exchange outage, not a bad key: check the exchange status (GET /) and wait; repeated skips open monitor_blind.",
   previous_order_unresolved:
     "An earlier test order of this API key is not resolved yet (its reply was lost or REST has not shown it terminal). No new order is signed until it is: fillwatch looks it up until REST shows it ended, /tx shows a rejection, or its ExpiredAt passes with nothing on record. The tx hash and what is awaited are in the evidence.",
+  residue_open:
+    "An earlier check's flatten failed and left that check's own fill on the account (the open residue: market, signed base amount, check id and the position expected are in the evidence). No new test order is sent while it is open: each trigger first retries closing it (reduce-only, never more than the residue, within the caps), and the flatten alert stays open until the REST position is back where that check found it. If it keeps failing, close the residue by hand; fillwatch sees it closed by the position and resumes.",
   market_unknown:
     "The configured market id is not in orderBookDetails. Use a perp market id from orderBooks (ETH is 0).",
   tx_rejected:

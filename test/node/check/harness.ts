@@ -81,7 +81,8 @@ export class Harness {
   readonly records = new Map<string, CheckRecord>();
   /** Every record ever emitted, for "a verdict never changes". */
   readonly recordLog: CheckRecord[] = [];
-  readonly alerts: { stream: string; result: AlertResult }[] = [];
+  /** Every alert sent, with the world's position and time when it went out. */
+  readonly alerts: { stream: string; result: AlertResult; at: number; position: bigint }[] = [];
   /** sign effects: which check, its coi, dry run, reduce-only, base. */
   readonly signs: {
     checkId: string | null;
@@ -281,7 +282,7 @@ export class Harness {
         });
         return;
       case "alert":
-        this.alerts.push({ stream: fx.stream, result: fx.result });
+        this.alerts.push({ stream: fx.stream, result: fx.result, at: w.now, position: w.position });
         if (!this.knobs.alertsHang) this.answer({ type: "alert_done", ref: fx.ref, ok: true, error: null }, 10);
         return;
       case "heartbeat":

@@ -140,7 +140,10 @@ function invariants(w: World, h: Harness, problems: string[]): void {
       problems.push(`${id} was interrupted and concluded ${v.diagnosis} (a stale deadline decided)`);
     }
     // A flatten never exceeds the check's own fill or the per-order cap.
-    const own = executed.reduce((a, e) => a + e.filled, 0n);
+    // A trigger skipped for an open residue closes at most that residue (the earlier check's own fill).
+    const residue = v.diagnosis === "residue_open" ? (r.evidence.residue as { base?: string } | undefined) : undefined;
+    const residueBase = residue?.base ? BigInt(residue.base) : 0n;
+    const own = residue ? (residueBase < 0n ? -residueBase : residueBase) : executed.reduce((a, e) => a + e.filled, 0n);
     let flattened = 0n;
     for (const s of h.signs.filter((x) => x.checkId === id && x.flatten)) {
       flattened += s.base;
@@ -150,7 +153,10 @@ function invariants(w: World, h: Harness, problems: string[]): void {
     }
     void flattened;
     // The account ends where it was, unless an alert says why.
-    const p = h.positions.get(id);
+    // A trigger that closed a residue must bring the position back where the residue's check found it.
+    const found = (residue as { position_before_base?: string } | undefined)?.position_before_base;
+    const seen = h.positions.get(id);
+    const p = seen && found !== undefined ? { ...seen, start: BigInt(found) } : seen;
     // Within the order's rounding: a residue below the market minimum cannot be traded away.
     const diff = p && p.end !== null ? (p.end > p.start ? p.end - p.start : p.start - p.end) : 0n;
     if (p && p.end !== null && r.flattenOutcome !== null && diff >= MIN_BASE) {
@@ -158,6 +164,7 @@ function invariants(w: World, h: Harness, problems: string[]): void {
       if (!said) problems.push(`${id} left the position at ${p.end} (was ${p.start}) without an alert`);
     }
   }
+  flattenIncidents(w, h, problems);
   for (const fx of h.effects) {
     if (fx.kind === "log" && fx.event === "machine.bad_event")
       problems.push(`the machine refused an event: ${JSON.stringify(fx.data)}`);
@@ -165,6 +172,33 @@ function invariants(w: World, h: Harness, problems: string[]): void {
   const c = h.state.check;
   if (c && c.verdict === null && w.now > c.boundAt + 1)
     problems.push(`${c.id} still running ${w.now - c.boundAt} ms past its bound`);
+}
+
+/**
+ * "An alert says why not" must still be open while the position differs: no `flatten` incident
+ * resolves (a pass on the stream) while the position differs from where the check that opened it
+ * found it — unless someone else's trading moved the position in between.
+ */
+function flattenIncidents(w: World, h: Harness, problems: string[]): void {
+  let open: { checkId: string; at: number; start: bigint } | null = null;
+  for (const a of h.alerts) {
+    if (a.stream !== "flatten") continue;
+    const checkId = a.result.checkId.replace(/:flatten$/, "");
+    if (a.result.verdict === "fail") {
+      const start = h.positions.get(checkId)?.start;
+      if (!open && start !== undefined) open = { checkId, at: a.at, start };
+      continue;
+    }
+    if (!open) continue;
+    const diff = a.position > open.start ? a.position - open.start : open.start - a.position;
+    const moved = w.userMovesAt.some((t) => t >= open!.at && t <= a.at);
+    if (diff >= MIN_BASE && !moved) {
+      problems.push(
+        `the flatten incident of ${open.checkId} resolved by ${checkId} at position ${a.position} (was ${open.start})`,
+      );
+    }
+    open = null;
+  }
 }
 
 export function runSchedule(actions: Action[]): Run {
@@ -205,7 +239,10 @@ export function runSchedule(actions: Action[]): Run {
         break;
       case "position":
         // Someone else's trading moves the position only between checks.
-        if (!h.state.check) w.position = BigInt(a.base);
+        if (!h.state.check) {
+          w.position = BigInt(a.base);
+          w.userMovesAt.push(w.now);
+        }
         break;
       case "alerts_hang":
         h.knobs.alertsHang = a.hang;

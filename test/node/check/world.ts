@@ -87,6 +87,8 @@ export class World {
   nextNonce = 1;
   position = 0n;
   knobs: Knobs = { ...DEFAULT_KNOBS };
+  /** When someone else's trading moved the position (the model's `position` action). */
+  readonly userMovesAt: number[] = [];
   readonly queue: { tx: WorldTx; at: number }[] = [];
   readonly executed = new Map<string, Executed>();
   /** Every sendTx that reached the exchange (with the bytes' hash), in order. */

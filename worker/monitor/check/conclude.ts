@@ -15,6 +15,7 @@ import {
 import { BLIND_AFTER, MS, log, scale, type Ctx } from "./ctx.ts";
 import type { AlertResult } from "./effects.ts";
 import { EXPIRY_MARGIN_MS, resolution, type OrderFacts } from "./order.ts";
+import { carriedFlatten } from "./residue.ts";
 import { closeSession, planIdleClose } from "./session.ts";
 import type { CheckRecord, Evidence } from "./state.ts";
 import { blindAfter } from "./ticks.ts";
@@ -121,6 +122,9 @@ export function conclude(ctx: Ctx, c: CheckRecord, v: Conclusion): void {
     };
     return;
   }
+  // A trigger skipped for an open residue retries closing it (residue.ts).
+  c.flatten = carriedFlatten(ctx, c);
+  if (c.flatten) return;
   finish(ctx, null, {});
 }
 

@@ -58,12 +58,16 @@ export function critical(s: MachineState): string {
         connects: f.connects,
         tx: f.tx?.txHash ?? null,
         facts: order(f.facts, true),
+        carried: f.carried ?? null,
+        positionBefore: f.positionBefore,
       },
       flattenOutcome: c.flattenOutcome,
     },
     lock: s.lock && { checkId: s.lock.checkId, facts: order(s.lock.facts) },
     last: s.last && { id: s.last.id, late: s.last.lateReportAt, annotated: s.last.evidence.api_key_check ?? null },
     // coiCounter (clock-seeded, saved with every signature) and tradedMarkets ride along with other saves.
+    // An unclosed own fill of a failed flatten: it must outlive any restart until the position is back.
+    residue: s.residue ?? null,
     budget: s.budget,
     ticks: s.ticks,
     skipStreak: s.skipStreak,

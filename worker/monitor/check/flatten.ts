@@ -25,6 +25,7 @@ import {
   type OrderFacts,
 } from "./order.ts";
 import { PHASES } from "./phases.ts";
+import { judgeResidue, settleResidue } from "./residue.ts";
 import { classifySend } from "./send.ts";
 import { bookReady, openSession, subscribe } from "./session.ts";
 import { nextClientOrderIndex } from "./stages.ts";
@@ -48,8 +49,14 @@ export function ownFill(c: CheckRecord, o: OrderFacts): bigint {
   return c.order?.isAsk ? -filled : filled;
 }
 
-function done(ctx: Ctx, c: CheckRecord, outcome: FlattenOutcome, evidence: Evidence): void {
-  const detail: Evidence = { own_fill_source: c.flatten?.source ?? "rest", ...evidence };
+function done(ctx: Ctx, c: CheckRecord, ended: FlattenOutcome, evidence: Evidence): void {
+  // A failed flatten leaves its residue open; a residue's flatten closes it (residue.ts).
+  const settled = settleResidue(ctx, c, c.flatten!, ended, {
+    own_fill_source: c.flatten?.source ?? "rest",
+    ...evidence,
+  });
+  const outcome = settled.outcome;
+  const detail = settled.detail;
   // A sub-minimum residue is normal: it alerts only above max_residual_base. A failed flatten always alerts.
   const cap = c.settings.caps.maxResidualBase;
   const residual = typeof detail.residual_base === "string" ? abs(BigInt(detail.residual_base)) : 0n;
@@ -89,7 +96,10 @@ export function advanceFlatten(ctx: Ctx, c: CheckRecord): void {
   if (ctx.now >= f.boundAt) return failed(ctx, c, f, `the flatten reached its bound while at ${f.step}`);
   switch (f.step) {
     case "await_lock":
-      return awaitLock(ctx, c, f);
+      // A residue's flatten has no test order to wait for: the position says what is left.
+      if (!f.carried) return awaitLock(ctx, c, f);
+      if (!pendingOf(ctx, ["position"]) && ctx.now >= f.nextAt) measurePosition(ctx, c);
+      return;
     case "await_book":
       return awaitBook(ctx, c, f);
     case "order":
@@ -346,6 +356,7 @@ export function onFlattenPosition(ctx: Ctx, c: CheckRecord, e: Of<"position">): 
   const f = c.flatten!;
   if (f.step === "confirm_position") return confirmedPosition(ctx, c, e);
   if (!e.position.ok || f.positionBefore === null) return;
+  if (f.step === "await_lock" && f.carried) return residueFromPosition(ctx, c, f, BigInt(e.position.value));
   const moved = BigInt(e.position.value) - BigInt(f.positionBefore);
   if (f.step === "await_lock") {
     const r = resolution(c.facts!, ctx.now);
@@ -384,6 +395,39 @@ function ownFillFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, moved: b
   f.ownFill = moved.toString();
   log(ctx, "warn", "flatten.own_fill_from_position", { ...why, ws_filled_base: o.wsFilled });
   if (moved === 0n) return done(ctx, c, "ok", { own_fill_base: "0", how: "position unchanged" });
+  f.step = "await_book";
+  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
+  awaitBook(ctx, c, f);
+}
+
+/** The open residue's flatten read the position: close what is still ours, never more than the residue. */
+function residueFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, position: bigint): void {
+  const m = judgeResidue(ctx, c, f, position);
+  const why = {
+    position_before_base: f.positionBefore,
+    position_now_base: position.toString(),
+    residue_base: f.ownFill,
+  };
+  if (m.kind === "gone") {
+    return done(ctx, c, "ok", { ...why, how: "residue already gone: the position is back, nothing traded" });
+  }
+  if (m.kind === "against") {
+    return done(ctx, c, "residual", {
+      ...why,
+      residual_base: m.moved.toString(),
+      unexplained: true,
+      how: "the position moved against the residue (someone else traded): nothing traded",
+    });
+  }
+  if (m.kind === "exhausted") return failed(ctx, c, f, "closing retries exhausted: close the residue by hand", why);
+  if (m.kind === "held") return failed(ctx, c, f, `the residue is not traded: ${m.why}; close it by hand`, why);
+  if (m.beyond !== 0n) {
+    // Someone else moved the position further: only the residue is traded; the rest stays and is alerted.
+    f.carried = { checkId: f.carried!.checkId, beyond: m.beyond.toString() };
+    f.positionBefore = (BigInt(f.positionBefore!) + m.beyond).toString();
+  }
+  f.ownFill = m.close.toString();
+  log(ctx, "warn", "residue.closing", { ...why, close_base: f.ownFill }, c.id);
   f.step = "await_book";
   f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
   awaitBook(ctx, c, f);

@@ -12,6 +12,7 @@ import { PHASES, type Phase } from "./phases.ts";
 import { enterPhase } from "./stages.ts";
 import { emptySession, type CheckRecord } from "./state.ts";
 import { noteLookup, resolution } from "./order.ts";
+import { learnResidueFill } from "./residue.ts";
 import type { Event } from "./events.ts";
 
 const ORDER_PHASES: ReadonlySet<string> = new Set(["send", "await_order", "confirm", "reconcile", "late_watch"]);
@@ -117,6 +118,7 @@ export function advanceLock(ctx: Ctx): void {
   const r = resolution(l.facts, ctx.now);
   if (r.resolved) {
     log(ctx, "info", "order.lock_released", { client_order_index: l.facts.coi, how: r.how }, l.checkId);
+    learnResidueFill(ctx, l.checkId, l.facts);
     ctx.s.lock = null;
     return;
   }

@@ -7,6 +7,7 @@
 import type { MonitorConfig } from "../../config.ts";
 import { log, type Ctx } from "./ctx.ts";
 import type { Event } from "./events.ts";
+import { residueEvidence } from "./residue.ts";
 import { checkBoundMs } from "./phases.ts";
 import type { CheckRecord, CheckSettings } from "./state.ts";
 import { TICKS_KEPT } from "./state.ts";
@@ -79,7 +80,7 @@ export type Admission =
   | {
       kind: "skip";
       check: CheckRecord;
-      diagnosis: "previous_order_unresolved" | "paused" | "config_invalid";
+      diagnosis: "previous_order_unresolved" | "paused" | "config_invalid" | "residue_open";
       evidence: Record<string, unknown>;
     };
 
@@ -144,8 +145,21 @@ export function admit(ctx: Ctx, e: Extract<Event, { type: "tick" }>): Admission 
     flattenOutcome: null,
   };
   log(ctx, "info", "check.started", { check_id: id, trigger: e.trigger, market: check.market }, id);
-  if (d.kind === "skip_check")
-    return { kind: "skip", check, diagnosis: "previous_order_unresolved", evidence: d.evidence };
+  const residue = s.residue ?? null;
+  if (d.kind === "skip_check") {
+    // An order of ours may still execute (and close the residue itself): nothing trades until it is resolved.
+    const evidence = residue ? { ...d.evidence, residue: residueEvidence(residue) } : d.evidence;
+    return { kind: "skip", check, diagnosis: "previous_order_unresolved", evidence };
+  }
+  if (residue && e.setup.settings && !e.setup.paused) {
+    // No test order would stack on the exposure: the tick retries closing the residue instead.
+    check.market = residue.market;
+    check.spec = residue.spec;
+    check.positionBefore = residue.positionBefore;
+    const evidence = { residue: residueEvidence(residue) };
+    check.evidence.market = residue.market;
+    return { kind: "skip", check, diagnosis: "residue_open", evidence };
+  }
   if (!e.setup.settings) {
     return { kind: "skip", check, diagnosis: "config_invalid", evidence: { problems: e.setup.problems } };
   }

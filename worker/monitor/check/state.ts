@@ -228,6 +228,12 @@ export interface FlattenState {
    * the pre-flight, checked against what our order could fill. Absent in records stored before.
    */
   source?: "rest" | "position";
+  /**
+   * Set when this flatten closes the open residue of an earlier check (see ResidueState) rather than
+   * its own check's fill: that check's id, and — when someone else moved the position past the
+   * residue — that extra amount (it stays on the account and is alerted, never traded).
+   */
+  carried?: { checkId: string; beyond: string | null };
   /** The current flatten order and its facts. */
   order: PlannedOrder | null;
   facts: OrderFacts | null;
@@ -303,6 +309,34 @@ export interface LockState {
   nextAt: number;
 }
 
+/**
+ * The own fill a failed flatten left on the account. While it is open no test order is sent; each
+ * trigger retries closing it through the flatten (sized from it only), and the `flatten` incident
+ * stays open until the REST position is back at `positionBefore`.
+ */
+export interface ResidueState {
+  /** The check whose flatten failed and left it. */
+  checkId: string;
+  market: number;
+  /** Signed size units of that check's own fill still on the account (+ bought, − sold). */
+  base: string;
+  /** The position that check found (REST at pre-flight): where the account must come back to. */
+  positionBefore: string;
+  /** The position expected while the residue is open (positionBefore + base). */
+  positionExpected: string;
+  /** The market spec that check traded with (the closing order is sized and priced with it). */
+  spec: SpecJson;
+  /** When the residue was left. */
+  since: number;
+  /** Closing flattens that sent an order; past RESIDUE_MAX_TRIES only the position is watched. */
+  tries: number;
+  /**
+   * The test order was unresolved when the flatten failed: `base` is its size (the most it could
+   * fill) until the lock learns its fill from REST; the position decides what is left. Absent: exact.
+   */
+  upperBound?: boolean;
+}
+
 export interface MachineState {
   /** Record layout version. */
   v: 1;
@@ -336,6 +370,8 @@ export interface MachineState {
    * after a check only when that is within the grace period. Absent or null: unknown (hold it).
    */
   nextTickAt?: number | null;
+  /** The open residue of a failed flatten (absent/null: none). */
+  residue?: ResidueState | null;
 }
 
 export const TICKS_KEPT = 32;
