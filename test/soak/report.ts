@@ -82,6 +82,9 @@ export function figures(p: PartInput) {
         explanation = "a restart interrupted the check (degraded / check_interrupted is the design's verdict)";
       if (!explanation && label === "skipped:preflight/previous_order_unresolved")
         explanation = "the previous check's order was still unresolved (the lock), by design";
+      if (!explanation && label === "skipped:preflight/residue_open")
+        explanation =
+          "an earlier flatten failed and left its fill open: the tick closes that residue first, no test order";
       const inherited = ts.filter((t) => {
         const lane = t.tick.split(":cron")[0];
         const same = p.traces.filter((x) => x.tick.split(":cron")[0] === lane);
