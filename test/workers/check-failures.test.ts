@@ -182,7 +182,5 @@ describe("flatten", () => {
       return got.length >= 2 ? got : null;
     });
     expect(JSON.stringify(all[1]!.body)).toContain("resolve");
-    // The residue closed, checks run again.
-    expect((await checkOnce("flatten_fail")).verdict).toBe("pass");
   });
 });
