@@ -19,6 +19,7 @@ import { liveMatches, rowOf, withLive, type CheckView } from "../worker/views/ch
 import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
 import { lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
 import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
+import { lastConcludedAt } from "./check/store.ts";
 import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
 import { migrate, setMeta } from "./runtime/schema.ts";
 import { listChecks } from "./views/checks.ts";
@@ -237,7 +238,12 @@ export class FillMonitor extends DurableObject<Env> {
     const status = statusView(p.c, p.shell, p.alerting);
     const targets = p.c.cfg?.alerts.targets.map((t) => t.type) ?? [];
     return {
-      ...metricsSnapshot(p.c.sql, targets, lockView(p.shell.state, p.c.now()) ? 1 : 0),
+      ...metricsSnapshot(
+        p.c.sql,
+        targets,
+        lockView(p.shell.state, p.c.now()) ? 1 : 0,
+        lastConcludedAt(p.c.sql, p.shell.state),
+      ),
       counters: status.counters,
       budget: status.budget,
       reconnects: Number(status.session.reconnects ?? 0),
@@ -316,15 +322,11 @@ export class FillMonitor extends DurableObject<Env> {
     if (this.testBrokenWatchdog) throw new Error(this.testBrokenWatchdog);
     const p = this.must(monitorId);
     const cur = p.shell.state.check;
-    const stored =
-      p.c.sql.exec<{ at: number | null }>(`SELECT MAX(finished_at) AS at FROM checks`).toArray()[0]?.at ?? null;
-    // A check that has its verdict and is flattening concluded too (its row is written when it ends).
-    const last = Math.max(Number(stored ?? 0), cur?.verdict?.at ?? 0) || null;
     // A watch monitor concludes no checks: its liveness is the last successful reconciliation.
     const rec = p.watch?.state.rec;
     return {
       monitorId,
-      lastConcludedAt: rec ? rec.lastOkAt : last ? Number(last) : null,
+      lastConcludedAt: rec ? rec.lastOkAt : lastConcludedAt(p.c.sql, p.shell.state),
       ...(rec ? { watchStartedAt: rec.startedAt } : {}),
       runningCheck: cur ? { id: cur.id, startedAt: cur.startedAt, boundAt: cur.boundAt } : null,
       now: p.c.now(),

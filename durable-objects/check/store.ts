@@ -101,3 +101,12 @@ export function recordByCoi(sql: SqlStorage, coi: string): CheckRecord | null {
     .toArray()[0];
   return row?.record ? (JSON.parse(row.record) as CheckRecord) : null;
 }
+
+/**
+ * When the last check concluded: the latest history row's end, or the verdict of the check in the
+ * machine's state (a check flattening after its verdict has no row until it ends).
+ */
+export function lastConcludedAt(sql: SqlStorage, s: MachineState): number | null {
+  const stored = sql.exec<{ at: number | null }>(`SELECT MAX(finished_at) AS at FROM checks`).toArray()[0]?.at;
+  return Math.max(Number(stored ?? 0), s.check?.verdict?.at ?? 0) || null;
+}

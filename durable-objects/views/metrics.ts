@@ -5,6 +5,7 @@ export function metricsSnapshot(
   sql: SqlStorage,
   targetTypes: readonly string[],
   unresolvedOrders: number,
+  lastConcludedAt: number | null,
 ): MetricsSnapshot {
   const rows = {
     checks: sql
@@ -24,8 +25,7 @@ export function metricsSnapshot(
         `SELECT stream AS kind, diagnosis, COUNT(*) AS n FROM incidents WHERE resolved_at IS NULL GROUP BY stream, diagnosis`,
       )
       .toArray(),
-    lastConcludedAt:
-      sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'last_concluded_at'`).toArray()[0]?.value ?? null,
+    lastConcludedAt,
   };
   return metricsOf(rows, targetTypes, unresolvedOrders);
 }

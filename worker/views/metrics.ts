@@ -49,8 +49,8 @@ export interface MetricsRows {
   outbox: Iterable<{ item: string; state: string }>;
   /** Open incidents grouped by stream and current diagnosis. */
   openIncidents: readonly { kind: string; diagnosis: string | null; n: number }[];
-  /** Meta `last_concluded_at`, as stored. */
-  lastConcludedAt: string | null;
+  /** When the last check concluded (epoch ms; durable-objects/check/store.ts `lastConcludedAt`). */
+  lastConcludedAt: number | null;
 }
 
 /** `unresolvedOrders` comes from the check core's lock rule (0 or 1: one unresolved order per key). */
@@ -98,7 +98,6 @@ export function metricsOf(
     diagnosis: r.diagnosis ?? "",
     count: Number(r.n),
   }));
-  const last = rows.lastConcludedAt;
   return {
     checks,
     stage_latency,
@@ -106,6 +105,6 @@ export function metricsOf(
     alerts,
     unresolved_orders: unresolvedOrders,
     open_incidents,
-    last_concluded_at: last && /^[0-9]+$/.test(last) ? Number(last) : null,
+    last_concluded_at: rows.lastConcludedAt,
   };
 }

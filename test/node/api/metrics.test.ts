@@ -9,6 +9,8 @@ import { describe, expect, it } from "vitest";
 import { migrate } from "../../../durable-objects/runtime/schema.ts";
 import { metricsSnapshot } from "../../../durable-objects/views/metrics.ts";
 import { countVerdict, readUptime } from "../../../durable-objects/views/uptime.ts";
+import { lastConcludedAt } from "../../../durable-objects/check/store.ts";
+import { initialState, type MachineState } from "../../../worker/monitor/check/state.ts";
 import { formatMetrics, type MonitorMetrics } from "../../../worker/api/metrics-format.ts";
 
 /** The slice of workerd's SqlStorage the schema and views use, over node:sqlite. */
@@ -81,8 +83,7 @@ describe("Prometheus exposition", () => {
     db.prepare(
       `INSERT INTO incidents (id, stream, opened_at, first_check_id, diagnosis) VALUES ('i', 'monitor', 1, 'c', 'monitor_blind')`,
     ).run();
-    db.prepare(`INSERT INTO meta (key, value) VALUES ('last_concluded_at', ?)`).run(String(now - 1000));
-    const snap = metricsSnapshot(sql, ["webhook", "pagerduty"], 1);
+    const snap = metricsSnapshot(sql, ["webhook", "pagerduty"], 1, lastConcludedAt(sql, initialState()));
     const mon: MonitorMetrics = {
       ...snap,
       monitor: 'testnet:0:3 "quoted"\\x',
@@ -161,6 +162,13 @@ describe("Prometheus exposition", () => {
       kind: "monitor",
       diagnosis: "monitor_blind",
     });
-    expect(fam("fillwatch_last_check_timestamp_seconds").metrics[0]!.value).toBe(String((now - 1000) / 1000));
+    // The last concluded check: the latest history row's end (nothing else records it).
+    expect(fam("fillwatch_last_check_timestamp_seconds").metrics[0]!.value).toBe(String(1_767_000_002));
+    // A check flattening after its verdict has no row yet: its verdict is the last conclusion.
+    const flattening = { ...initialState(), check: { verdict: { at: now + 5000 } } } as unknown as MachineState;
+    expect(lastConcludedAt(sql, flattening)).toBe(now + 5000);
+    const empty = sqlStorage(new DatabaseSync(":memory:"));
+    migrate(empty);
+    expect(lastConcludedAt(empty, initialState())).toBeNull();
   });
 });
