@@ -23,7 +23,7 @@ import type { SubChannel } from "../../worker/monitor/check/state.ts";
 import type { FrameTimes } from "../../worker/monitor/latency.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { isCrash } from "../runtime/crash.ts";
-import { redactText } from "../runtime/eventlog.ts";
+import { redactText } from "../../worker/monitor/redact.ts";
 import { KeptSession } from "../runtime/kept-session.ts";
 import { CheckDelivery } from "./delivery.ts";
 import { loadDelivery } from "./store.ts";

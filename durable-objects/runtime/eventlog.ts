@@ -6,8 +6,6 @@
 import type { LogLevel } from "../../worker/views/logs.ts";
 import { redactKeyMaterial, redactValue } from "../../worker/monitor/redact.ts";
 
-export { redactText } from "../../worker/monitor/redact.ts";
-
 export const LOG_ROW_CAP = 20_000;
 export const LOG_MAX_AGE_MS = 14 * 24 * 3600_000;
 /** The timer flush, after the first line not yet written. */

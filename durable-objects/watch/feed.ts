@@ -15,7 +15,7 @@ import type { WatchEvent } from "../../worker/monitor/watch/events.ts";
 import { parsePositions } from "../../worker/monitor/watch/positions.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { isCrash } from "../runtime/crash.ts";
-import { redactText } from "../runtime/eventlog.ts";
+import { redactText } from "../../worker/monitor/redact.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { KeptSession } from "../runtime/kept-session.ts";
 import type { DeliveryLatency } from "../../worker/monitor/watch/delivery.ts";
