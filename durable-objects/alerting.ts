@@ -3,7 +3,7 @@
  * stream), writes notifications to the SQLite outbox keyed by their idempotency key (so a retry or
  * a replay never sends twice), delivers from the outbox's own deadline with backoff, pings the
  * heartbeat URL, keeps the incident history (views/incidents.ts) and counts each check's verdict
- * for uptime (views/uptime.ts: one write per check). What a result does is decided in
+ * for uptime (an hourly counter, through the owner's buffered counters: views/uptime.ts). What a result does is decided in
  * worker/alerts/streams.ts.
  */
 import type { MonitorConfig } from "../worker/config.ts";
@@ -32,7 +32,7 @@ import {
 import type { LogLevel } from "../worker/views/logs.ts";
 import { getMeta, setMeta } from "./runtime/schema.ts";
 import { saveIncident } from "./views/incidents.ts";
-import { countVerdict, uptimeCounter } from "./views/uptime.ts";
+import { uptimeCounter } from "./views/uptime.ts";
 
 export type { AlertStream } from "../worker/alerts/streams.ts";
 
@@ -44,8 +44,8 @@ export interface AlertingOptions {
   config: () => Pick<MonitorConfig, "alerts"> | null;
   log: (level: LogLevel, event: string, data: Record<string, unknown>) => void;
   schedule: (at: number) => void;
-  /** Adds one to a buffered counter (uptime's verdict counts go there); without it, they are written at once. */
-  count?: (name: string) => void;
+  /** Adds one to a (buffered) counter: uptime's hourly verdict counts go there. */
+  count: (name: string) => void;
 }
 
 export class Alerting {
@@ -77,8 +77,7 @@ export class Alerting {
     if (stream === "checks" && !this.counted.has(result.checkId)) {
       if (this.counted.size >= 64) this.counted.clear();
       this.counted.add(result.checkId);
-      if (this.o.count) this.o.count(uptimeCounter(result.at, result.verdict, result.firstFailingStage));
-      else countVerdict(this.o.sql, result.at, result.verdict, result.firstFailingStage);
+      this.o.count(uptimeCounter(result.at, result.verdict, result.firstFailingStage));
     }
     if (r.incident) saveIncident(this.o.sql, stream, r.incident.incident, r.incident.action, r.incident.resolvedAt);
     const targets = cfg?.alerts.targets ?? [];

@@ -2,9 +2,10 @@
  * Uptime counts in SQLite and the read behind /status, /metrics and the page. A concluded check
  * adds one to an hourly counter (worker/views/uptime.ts names it): in the monitor's `counters` as
  * `uptime:<hour>:<verdict>:<stage>`, buffered with its other counters and written with them in one
- * statement per flush (housekeeping drops hours past 31 days); or, by `countVerdict` (earlier
- * versions, callers without a buffer), one UPSERT into `uptime_hours`, the ring of hourly counters.
- * Both are read and summed, so 30 days survive the checks table's row cap.
+ * statement per flush (housekeeping drops hours past 31 days), so 30 days survive the checks
+ * table's row cap. Nothing writes `uptime_hours` any more, the ring of hourly counts of earlier
+ * versions (and of the v3 migration's backfill): old databases still hold it, so the read sums it
+ * in; 31 days after an upgrade every row of it is past the windows.
  */
 import {
   RING_HOURS,
@@ -14,27 +15,11 @@ import {
   parseUptimeCounter,
   summarizeUptime,
   uptimeHourKey,
-  uptimeSlot,
   type Uptime,
   type VerdictCount,
 } from "../../worker/views/uptime.ts";
 
 export { HOUR_MS, RING_HOURS, uptimeCounter } from "../../worker/views/uptime.ts";
-
-/** One concluded check (at its verdict time), written at once into the ring: one write statement. */
-export function countVerdict(sql: SqlStorage, at: number, verdict: string, stage: string | null): void {
-  const { slot, hour } = uptimeSlot(at);
-  sql.exec(
-    `INSERT INTO uptime_hours (slot, hour, verdict, stage, n) VALUES (?, ?, ?, ?, 1)
-     ON CONFLICT (slot, verdict, stage) DO UPDATE SET
-       n = CASE WHEN hour = excluded.hour THEN n + 1 WHEN excluded.hour > hour THEN 1 ELSE n END,
-       hour = MAX(hour, excluded.hour)`,
-    slot,
-    hour,
-    verdict,
-    stage ?? "",
-  );
-}
 
 /** Drops the hourly counters older than the ring (31 days): one statement, from housekeeping. */
 export function pruneUptime(sql: SqlStorage, now: number): void {

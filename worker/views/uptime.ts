@@ -1,9 +1,8 @@
 /**
  * Uptime: the share of checks that detected the fill, per monitor and per stage, over 24 h, 7 d
  * and 30 d, from hourly verdict counts (verdict, first failing stage). The object keeps the counts
- * in `uptime_hours`, a ring of 31 days of hours (slot = hour mod 744: `uptimeSlot`), so the table
- * stays bounded without pruning and 30 days survive the checks table's row cap
- * (durable-objects/views/uptime.ts). Windows count whole clock
+ * as counters named by `uptimeCounter`, kept 31 days (durable-objects/views/uptime.ts), so 30 days
+ * survive the checks table's row cap. Windows count whole clock
  * hours: "24 h" is the current hour and the 23 before it (`since` says where it starts).
  *
  * Up = pass or degraded (the fill was detected), unless `degraded_counts` makes degraded a failure
@@ -14,7 +13,7 @@
 import { STAGES, type Stage } from "../monitor/diagnosis.ts";
 
 export const HOUR_MS = 3_600_000;
-/** Slots in the ring: 31 days of hours, one more day than the longest window. */
+/** Hours the counts are kept: 31 days, one more day than the longest window. */
 export const RING_HOURS = 744;
 
 export const UPTIME_WINDOWS = { "24h": 24, "7d": 168, "30d": 720 } as const;
@@ -68,12 +67,6 @@ export function uptimeCounter(at: number, verdict: string, stage: string | null)
 export function parseUptimeCounter(name: string, n: number): VerdictCount | null {
   const m = /^uptime:(\d+):([^:]*):(.*)$/.exec(name);
   return m ? { hour: Number(m[1]), verdict: m[2]!, stage: m[3]!, n } : null;
-}
-
-/** The ring slot and hour a verdict at `at` is counted in. */
-export function uptimeSlot(at: number): { slot: number; hour: number } {
-  const hour = Math.floor(at / HOUR_MS);
-  return { slot: hour % RING_HOURS, hour };
 }
 
 /** The first hour any window reads, at `now`. */

@@ -6,25 +6,13 @@
 import { DatabaseSync } from "node:sqlite";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { migrate } from "../../../durable-objects/runtime/schema.ts";
+import { bumpCounter, migrate } from "../../../durable-objects/runtime/schema.ts";
 import { metricsSnapshot } from "../../../durable-objects/views/metrics.ts";
-import { countVerdict, readUptime } from "../../../durable-objects/views/uptime.ts";
+import { readUptime, uptimeCounter } from "../../../durable-objects/views/uptime.ts";
 import { lastConcludedAt } from "../../../durable-objects/check/store.ts";
 import { initialState, type MachineState } from "../../../worker/monitor/check/state.ts";
+import { sqlStorage } from "./sqlite.ts";
 import { formatMetrics, type MonitorMetrics } from "../../../worker/api/metrics-format.ts";
-
-/** The slice of workerd's SqlStorage the schema and views use, over node:sqlite. */
-function sqlStorage(db: DatabaseSync): SqlStorage {
-  return {
-    exec(query: string, ...args: (string | number | null)[]) {
-      const stmt = db.prepare(query);
-      const rows = /^\s*(SELECT|WITH)/i.test(query)
-        ? (stmt.all(...args) as Record<string, unknown>[])
-        : (stmt.run(...args), []);
-      return Object.assign(rows[Symbol.iterator](), { toArray: () => rows });
-    },
-  } as unknown as SqlStorage;
-}
 
 function insertCheck(db: DatabaseSync, id: string, c: Record<string, unknown>): void {
   db.prepare(
@@ -76,10 +64,10 @@ describe("Prometheus exposition", () => {
     );
     // The lock (one unresolved order of the key) is the core's resolution rule, passed in by the object.
     const now = 1_767_000_000_000;
-    countVerdict(sql, now - 1000, "pass", null);
-    countVerdict(sql, now - 2000, "fail", "order_seen");
-    countVerdict(sql, now - 3000, "skipped", "preflight");
-    countVerdict(sql, now - 3 * 86_400_000, "pass", null);
+    bumpCounter(sql, uptimeCounter(now - 1000, "pass", null));
+    bumpCounter(sql, uptimeCounter(now - 2000, "fail", "order_seen"));
+    bumpCounter(sql, uptimeCounter(now - 3000, "skipped", "preflight"));
+    bumpCounter(sql, uptimeCounter(now - 3 * 86_400_000, "pass", null));
     db.prepare(
       `INSERT INTO incidents (id, stream, opened_at, first_check_id, diagnosis) VALUES ('i', 'monitor', 1, 'c', 'monitor_blind')`,
     ).run();

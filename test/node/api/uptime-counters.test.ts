@@ -10,30 +10,16 @@ import { describe, expect, it } from "vitest";
 import { Alerting } from "../../../durable-objects/alerting.ts";
 import { EventLog } from "../../../durable-objects/runtime/eventlog.ts";
 import { migrate, readCounters } from "../../../durable-objects/runtime/schema.ts";
-import {
-  HOUR_MS,
-  RING_HOURS,
-  countVerdict,
-  pruneUptime,
-  readUptime,
-  uptimeCounter,
-} from "../../../durable-objects/views/uptime.ts";
+import { HOUR_MS, RING_HOURS, pruneUptime, readUptime, uptimeCounter } from "../../../durable-objects/views/uptime.ts";
 import type { MonitorConfig } from "../../../worker/config.ts";
+import { countInOldRing, sqlStorage } from "./sqlite.ts";
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 
 function setup() {
   const db = new DatabaseSync(":memory:");
   const writes = { count: 0 };
-  const sql = {
-    exec(query: string, ...args: (string | number | null)[]) {
-      if (/^\s*(INSERT|UPDATE|DELETE)/i.test(query)) writes.count++;
-      const stmt = db.prepare(query);
-      const rows = /^\s*(SELECT|WITH)/i.test(query) ? (stmt.all(...args) as Record<string, unknown>[]) : [];
-      if (!/^\s*(SELECT|WITH)/i.test(query)) stmt.run(...args);
-      return Object.assign(rows[Symbol.iterator](), { toArray: () => rows });
-    },
-  } as unknown as SqlStorage;
+  const sql = sqlStorage(db, () => writes.count++);
   migrate(sql);
   writes.count = 0;
   const log = new EventLog(sql);
@@ -77,7 +63,7 @@ describe("uptime as buffered counters", () => {
   });
   it("sums with the ring of earlier versions, per stage", () => {
     const { sql, log, check } = setup();
-    countVerdict(sql, T0 - HOUR_MS, "fail", "order_seen");
+    countInOldRing(sql, T0 - HOUR_MS, "fail", "order_seen");
     check("c1", T0, "pass");
     check("c2", T0 + 60_000, "fail", "order_seen");
     log.flush();

@@ -26,7 +26,7 @@ import { LATENCY_BUCKETS_MS, metricsOf } from "../../../worker/views/metrics.ts"
 import { pauseOf } from "../../../worker/views/pause.ts";
 import { budgetView, countersView, lockView, orderView, sessionView } from "../../../worker/views/status.ts";
 import { parseTailFilter, tailEvent, tailHello, tailMatches } from "../../../worker/views/tail.ts";
-import { HOUR_MS, RING_HOURS, oldestUptimeHour, uptimeSlot } from "../../../worker/views/uptime.ts";
+import { HOUR_MS, oldestUptimeHour, uptimeCounter } from "../../../worker/views/uptime.ts";
 import { MANUAL_RUNS, manualRetryAfter } from "../../../worker/monitor/retention.ts";
 
 const T = Date.UTC(2026, 11, 6, 10, 0, 0);
@@ -210,9 +210,9 @@ describe("incidents, logs, metrics, market units, pause, uptime", () => {
     expect(pauseOf("1", "{", T)).toMatchObject({ state: { paused: true, by: null, until: null }, lifted: false });
   });
 
-  it("uptime: a verdict counts in its clock hour's ring slot; the windows read 30 days of hours", () => {
+  it("uptime: a verdict counts in its clock hour's counter; the windows read 30 days of hours", () => {
     const at = 1_000 * HOUR_MS + 59 * 60_000;
-    expect(uptimeSlot(at)).toEqual({ slot: 1_000 % RING_HOURS, hour: 1_000 });
+    expect(uptimeCounter(at, "fail", "fill_seen")).toBe("uptime:00001000:fail:fill_seen");
     expect(oldestUptimeHour(at)).toBe(1_000 - 720 + 1);
   });
 });

@@ -1,0 +1,39 @@
+/**
+ * The slice of workerd's SqlStorage the schema and views use, over node:sqlite (real SQLite, the real
+ * schema), and the rows earlier versions wrote that only old databases still hold.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { HOUR_MS } from "../../../worker/views/uptime.ts";
+
+/** `onWrite` hears every INSERT, UPDATE and DELETE (tests count a check's writes with it). */
+export function sqlStorage(db: DatabaseSync, onWrite: () => void = () => undefined): SqlStorage {
+  return {
+    exec(query: string, ...args: (string | number | null)[]) {
+      if (/^\s*(INSERT|UPDATE|DELETE)/i.test(query)) onWrite();
+      const stmt = db.prepare(query);
+      const rows = /^\s*(SELECT|WITH)/i.test(query)
+        ? (stmt.all(...args) as Record<string, unknown>[])
+        : (stmt.run(...args), []);
+      return Object.assign(rows[Symbol.iterator](), { toArray: () => rows });
+    },
+  } as unknown as SqlStorage;
+}
+
+/**
+ * One verdict counted the way versions before the buffered counters did: into `uptime_hours`, the
+ * ring of 744 hourly slots (slot = hour mod 744; a newer hour takes the slot over). Nothing writes
+ * the ring now; old databases still hold it (and the v3 migration fills it), so the read sums it.
+ */
+export function countInOldRing(sql: SqlStorage, at: number, verdict: string, stage: string | null): void {
+  const hour = Math.floor(at / HOUR_MS);
+  sql.exec(
+    `INSERT INTO uptime_hours (slot, hour, verdict, stage, n) VALUES (?, ?, ?, ?, 1)
+     ON CONFLICT (slot, verdict, stage) DO UPDATE SET
+       n = CASE WHEN hour = excluded.hour THEN n + 1 WHEN excluded.hour > hour THEN 1 ELSE n END,
+       hour = MAX(hour, excluded.hour)`,
+    hour % 744,
+    hour,
+    verdict,
+    stage ?? "",
+  );
+}
