@@ -48,6 +48,10 @@ export interface AlertingOptions {
   count: (name: string) => void;
 }
 
+function parseState(raw: string | null): AlertState {
+  return raw ? (JSON.parse(raw) as AlertState) : initialAlertState();
+}
+
 export class Alerting {
   private readonly o: AlertingOptions;
   private flushing = false;
@@ -63,8 +67,7 @@ export class Alerting {
 
   /** Independent streams, each with its own incident. */
   private state(stream: AlertStream): AlertState {
-    const raw = getMeta(this.o.sql, STATE_KEY[stream]);
-    return raw ? (JSON.parse(raw) as AlertState) : initialAlertState();
+    return parseState(getMeta(this.o.sql, STATE_KEY[stream]));
   }
 
   /** `resolveAfter`: how many passing results in a row resolve an incident of a non-check stream (1). */
@@ -185,7 +188,14 @@ export class Alerting {
     return this.state(stream).open !== null;
   }
 
+  /** The open incident of every stream, from one read of their states. */
   openIncidents(): unknown[] {
-    return ALERT_STREAMS.flatMap((s) => openIncidentView(s, this.state(s)) ?? []);
+    const stored = new Map(
+      this.o.sql
+        .exec<{ key: string; value: string }>(`SELECT key, value FROM meta WHERE key GLOB 'alert_state*'`)
+        .toArray()
+        .map((r) => [r.key, r.value]),
+    );
+    return ALERT_STREAMS.flatMap((s) => openIncidentView(s, parseState(stored.get(STATE_KEY[s]) ?? null)) ?? []);
   }
 }

@@ -111,6 +111,13 @@ describe("incident history", () => {
     const p2 = listIncidents(sql, { limit: 2, cursor: p1.next_cursor, state: null }, T0 + 20_000_000);
     expect(p2.incidents.map((i) => i.opened_at)).toEqual([T0 + 600_000, T0]);
     expect(p2.next_cursor).toBeNull();
+    alerting.onCheck(result("c1", T0 + 10_000_000, "fail", "order_seen", "order_not_seen"));
+    alerting.onCheck(result("c2", T0 + 10_060_000, "fail", "order_seen", "order_not_seen"));
+    // /status's open incidents: every stream's, read in one statement.
+    expect(alerting.openIncidents()).toMatchObject([
+      { kind: "checks", id: "m1:c1", failures: 2 },
+      { kind: "monitor", diagnosis: "monitor_blind" },
+    ]);
   });
 });
 
