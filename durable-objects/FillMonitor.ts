@@ -14,10 +14,10 @@ import { MonitorContext } from "./runtime/context.ts";
 import { AlarmLoop } from "./runtime/alarm.ts";
 import { CheckShell } from "./check/shell.ts";
 import { tickAnswer } from "../worker/monitor/check/interpreter.ts";
-import { findCheck, findOrder, statusView } from "./check/views.ts";
+import { countersOf, findCheck, findOrder, statusView } from "./check/views.ts";
 import { liveMatches, rowOf, withLive, type CheckView } from "../worker/views/checks.ts";
 import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
-import { lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
+import { budgetView, lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
 import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
 import { lastConcludedAt } from "./check/store.ts";
 import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
@@ -182,7 +182,10 @@ export class FillMonitor extends DurableObject<Env> {
 
   /** The pause as it stands now; an expired pause is lifted (and logged) here. */
   private pauseNow(monitorId: string): PauseState {
-    const p = this.must(monitorId);
+    return this.pauseOf(this.must(monitorId));
+  }
+
+  private pauseOf(p: Parts): PauseState {
     const { state, lifted } = readPause(p.c.sql, p.c.now());
     if (lifted) p.c.event("info", "monitor.resumed", { by: "pause window ended" }, null);
     return state;
@@ -235,21 +238,17 @@ export class FillMonitor extends DurableObject<Env> {
     } & Partial<DeliveryMetrics>
   > {
     const p = this.must(monitorId);
-    const status = statusView(p.c, p.shell, p.alerting);
+    const s = p.shell.state;
+    const now = p.c.now();
     const targets = p.c.cfg?.alerts.targets.map((t) => t.type) ?? [];
     return {
-      ...metricsSnapshot(
-        p.c.sql,
-        targets,
-        lockView(p.shell.state, p.c.now()) ? 1 : 0,
-        lastConcludedAt(p.c.sql, p.shell.state),
-      ),
-      counters: status.counters,
-      budget: status.budget,
-      reconnects: Number(status.session.reconnects ?? 0),
-      paused: this.pauseNow(monitorId).paused,
+      ...metricsSnapshot(p.c.sql, targets, lockView(s, now) ? 1 : 0, lastConcludedAt(p.c.sql, s)),
+      counters: countersOf(p.c, p.shell.feed),
+      budget: budgetView(s, now, p.c.cfg?.caps ?? null),
+      reconnects: p.shell.feed.reconnects,
+      paused: this.pauseOf(p).paused,
       uptime: this.uptimeOf(p),
-      ...(p.watch ? p.watch.metrics() : p.shell.feed.delivery.metrics(p.c.now())),
+      ...(p.watch ? p.watch.metrics() : p.shell.feed.delivery.metrics(now)),
     };
   }
 

@@ -53,7 +53,12 @@ export function statusView(c: MonitorContext, shell: CheckShell, alerting: Alert
     latest: s.check ? null : latestRow(c.sql),
     fillLatency: fillLatencySummary(c.sql),
     incidents: alerting.openIncidents(),
-    counters: countersView(readCounters(c.sql), feed.frameCounts, c.log.pendingCounts(), c.writes.count),
+    counters: countersOf(c, feed),
     problems: c.problems,
   });
+}
+
+/** The counters of /status and /metrics: stored, plus the socket's frames and the buffered increments. */
+export function countersOf(c: MonitorContext, feed: CheckShell["feed"]): Record<string, number> {
+  return countersView(readCounters(c.sql), feed.frameCounts, c.log.pendingCounts(), c.writes.count);
 }
