@@ -97,15 +97,16 @@ export class FillMonitor extends DurableObject<Env> {
   private alertsOf: { alerts: MonitorConfig["alerts"] } | null = null;
 
   private get(monitorId?: string): Parts | null {
-    const sql = this.ctx.storage.sql;
-    const stored = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'monitor_id'`).toArray()[0]?.value;
-    const id = monitorId ?? this.parts?.c.monitorId ?? stored;
-    if (!id) return null;
-    if (this.parts && this.parts.c.monitorId === id) {
-      this.parts.c.refreshConfig(this.config(id));
+    if (this.parts && (monitorId === undefined || this.parts.c.monitorId === monitorId)) {
+      this.parts.c.refreshConfig(this.config(this.parts.c.monitorId));
       if (!this.parts.watch) this.parts.shell.refresh();
       return this.parts;
     }
+    // No parts yet (or another monitor's): the stored id says which monitor this object serves.
+    const sql = this.ctx.storage.sql;
+    const stored = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'monitor_id'`).toArray()[0]?.value;
+    const id = monitorId ?? stored;
+    if (!id) return null;
     if (stored !== id) setMeta(sql, "monitor_id", id);
     const c = new MonitorContext({
       monitorId: id,
