@@ -59,7 +59,7 @@ export class CheckShell implements AlarmOwner {
   /** A check ended in this run of steps: its log lines and counters are written when the run ends. */
   private flushDue = false;
   /** The frames a failed check saw up to its verdict, kept for its row until its flatten ends. */
-  private readonly framesAtVerdict = new Map<string, readonly unknown[]>();
+  private framesAtVerdict: { id: string; frames: readonly unknown[] } | null = null;
   private stepping = false;
   /** A socket this instance closed: the invocation stays until its close handshake is done. */
   private closingUntil = 0;
@@ -203,13 +203,15 @@ export class CheckShell implements AlarmOwner {
             .then((ok) => ({ type: "alert_done", ref: fx.ref, ok, error: ok ? null : "heartbeat failed" }) as const),
         );
       case "record": {
-        const rec = withLastFrames(fx.check, this.framesAtVerdict.get(fx.check.id) ?? this.feed.lastFrames);
-        this.framesAtVerdict.delete(rec.id);
+        const kept = this.framesAtVerdict?.id === fx.check.id ? this.framesAtVerdict.frames : null;
+        const rec = withLastFrames(fx.check, kept ?? this.feed.lastFrames);
+        if (kept) this.framesAtVerdict = null;
         const live = this.state.check;
         if (rec.flattenOutcome === null && live?.id === rec.id && live.flatten !== null) {
           // A verdict with a flatten to follow: the saved machine state holds the check (every view
           // reads it there while it is in the state) and its row is written once, when it ends.
-          if (Array.isArray(rec.evidence.last_frames)) this.framesAtVerdict.set(rec.id, rec.evidence.last_frames);
+          const frames = rec.evidence.last_frames;
+          if (Array.isArray(frames)) this.framesAtVerdict = { id: rec.id, frames };
           return;
         }
         this.records.set(rec.id, rec);
