@@ -213,7 +213,7 @@ export class FillMonitor extends DurableObject<Env> {
   async queryChecks(q: ChecksQuery): Promise<ChecksPage> {
     const live = this.get()?.shell.state.check;
     const row = live ? rowOf(live) : null;
-    if (!live || !row || !liveMatches(q, row)) return listChecks(this.ctx.storage.sql, q);
+    if (!row || !liveMatches(q, row)) return listChecks(this.ctx.storage.sql, q);
     const rest =
       q.limit > 1 ? listChecks(this.ctx.storage.sql, { ...q, limit: q.limit - 1 }) : { checks: [], next_cursor: null };
     return withLive(row, rest, q.detail);

@@ -4,19 +4,9 @@
  * row would have matched.
  */
 import { describe, expect, it } from "vitest";
-import { liveMatches, type ChecksQuery } from "../../../worker/views/checks.ts";
+import { latestChecks, liveMatches, type ChecksQuery } from "../../../worker/views/checks.ts";
 
-const q = (over: Partial<ChecksQuery> = {}): ChecksQuery => ({
-  limit: 10,
-  cursor: null,
-  verdict: null,
-  stage: null,
-  diagnosis: null,
-  since: null,
-  until: null,
-  detail: "summary",
-  ...over,
-});
+const q = (over: Partial<ChecksQuery> = {}): ChecksQuery => ({ ...latestChecks(10), ...over });
 const running = { started_at: 1_000, first_failing_stage: null, diagnosis: null };
 const flattening = { started_at: 1_000, first_failing_stage: "fill_seen", diagnosis: "filled_not_reported_on_ws" };
 
