@@ -88,12 +88,6 @@ export function latestRow(sql: SqlStorage): CheckRow | null {
   return r ? parseCheckRow(r) : null;
 }
 
-/** A check's full record by id (the running one is the caller's, in memory). */
-export function readRecord(sql: SqlStorage, id: string): CheckRecord | null {
-  const row = sql.exec<{ record: string | null }>(`SELECT record FROM checks WHERE id = ?`, id).toArray()[0];
-  return row?.record ? (JSON.parse(row.record) as CheckRecord) : null;
-}
-
 /** The record of the check that signed client order index `coi` (test order or flatten). */
 export function recordByCoi(sql: SqlStorage, coi: string): CheckRecord | null {
   const row = sql
