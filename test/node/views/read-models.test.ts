@@ -217,10 +217,6 @@ describe("incidents, logs, metrics, market units, pause, uptime", () => {
   });
 });
 
-function emptyRows() {
-  return { checks: [], latencies: [], outbox: [], openIncidents: [], lastConcludedAt: null };
-}
-
 function facts(over: Partial<OrderFacts> = {}): OrderFacts {
   return { ...newOrderFacts({ coi: "7", account: "1", market: 0, txHash: "ab", expiredAt: T + 60_000 }), ...over };
 }
