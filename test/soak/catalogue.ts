@@ -44,6 +44,8 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
       pass: KEPT_SESSION,
       "fail:book_subscribed/connection_closed":
         "the server closed right after `connected`, while the book subscription was pending: the stage it hit",
+      "fail:orders_subscribed/connection_closed":
+        "the close arrived after the book's acknowledgement, while the account subscriptions were pending: the stage it hit",
     },
   },
   no_connected_frame: {
@@ -192,6 +194,8 @@ export const CATALOGUE: Readonly<Record<FaultName, CatalogueEntry>> = {
       // stage it reached when the reconnects run out, at 0 ms that is the connect itself.
       "fail:orders_subscribed/connection_closed",
       "fail:connect/connect_failed",
+      // at after_ms 0 a socket can close before its `connected` frame: the connect deadline runs out
+      "fail:connect/connect_timeout",
       "degraded:-/reconnect_gap",
       "degraded:-/reconnect_needed",
     ],

@@ -1,7 +1,9 @@
 /**
  * Node-side setup of soak (b): the simulator, the alert receiver, one funded account and monitor
  * per soak lane (time_scale 0.1, a webhook target each), and a collector the soak posts its traces
- * to; at teardown the collector writes them to SOAK_OUT for scripts/soak.ts.
+ * to; at teardown the collector writes them to SOAK_OUT for scripts/soak.ts. The lanes are not all
+ * alike, as an adversary would have it (ADVERSARY): a position already open long or short (the
+ * check must leave it as it found it), and an extra alert target that never answers.
  */
 import { createServer } from "node:http";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,6 +16,14 @@ import type {} from "../../workers/global-setup.ts";
 import type {} from "./provided.ts";
 
 export const LANES = 4;
+
+/** What each lane starts with: a position already open (size units of market 0), a hanging alert target. */
+export const ADVERSARY: readonly { position: bigint; hangingTarget: boolean }[] = [
+  { position: 0n, hangingTarget: false },
+  { position: 50_000n, hangingTarget: false },
+  { position: 0n, hangingTarget: true },
+  { position: -50_000n, hangingTarget: true },
+];
 
 /** CPU (µs) of every workerd process below this one, sampled: the last value seen per pid. */
 function sampleWorkerdCpu(seen: Map<number, number>): void {
@@ -75,6 +85,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   for (let lane = 0; lane < LANES; lane++) {
     const a = sim.createAccount({ collateral: 1_000_000_000n });
     const scenario = `soak${lane}`;
+    const adv = ADVERSARY[lane % ADVERSARY.length]!;
+    if (adv.position !== 0n) {
+      const r = await fetch(`${sim.rest}/_sim/position_shift`, {
+        method: "POST",
+        body: JSON.stringify({ account_index: a.account_index.toString(), market: 0, delta: adv.position.toString() }),
+      });
+      if (r.status !== 200) throw new Error(`position_shift for ${scenario}: ${r.status} ${await r.text()}`);
+    }
+    const targets: Record<string, unknown>[] = [{ type: "webhook", url: `${hook.url}/hook/${scenario}` }];
+    if (adv.hangingTarget) targets.push({ type: "webhook", url: `${hook.url}/hang/${scenario}/0` });
     configs.push({
       network: "custom",
       rest_url: sim.rest,
@@ -85,7 +105,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       markets: [0],
       time_scale: 0.1,
       max_slippage_bps: 100,
-      alerts: { fail_after: 1, resolve_after: 1, targets: [{ type: "webhook", url: `${hook.url}/hook/${scenario}` }] },
+      alerts: { fail_after: 1, resolve_after: 1, targets },
     });
     monitors.push({
       id: `custom:${a.account_index}:${a.api_key_index}`,
