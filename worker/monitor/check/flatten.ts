@@ -12,7 +12,7 @@
  */
 import { ACTIONS, type Diagnosis, type FlattenOutcome } from "../diagnosis.ts";
 import { planFlatten } from "../sizing.ts";
-import { FLATTEN_MAX_ATTEMPTS, MS, log, pendingOf, request, scale, type Ctx } from "./ctx.ts";
+import { FLATTEN_MAX_ATTEMPTS, MS, log, lookUp, pendingOf, request, scale, type Ctx } from "./ctx.ts";
 import { alert, finish } from "./conclude.ts";
 import type { Event } from "./events.ts";
 import {
@@ -142,13 +142,7 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     // REST cannot show an order that can no longer trade: the position says what it did (REST is
     // still asked: its record, when it comes, is the better source).
     measurePosition(ctx, c);
-    ctx.fx.push({
-      kind: "lookup",
-      ref: request(ctx, "lookup", o.coi),
-      coi: o.coi,
-      txHash: o.txHash,
-      sizeDecimals: c.spec?.sizeDecimals ?? 0,
-    });
+    lookUp(ctx, o, c.spec?.sizeDecimals ?? 0);
     return;
   }
   // Until the order can no longer trade, only the flatten's bound ends the wait.
@@ -159,13 +153,7 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     });
   }
   f.lockWaits++;
-  ctx.fx.push({
-    kind: "lookup",
-    ref: request(ctx, "lookup", o.coi),
-    coi: o.coi,
-    txHash: o.txHash,
-    sizeDecimals: c.spec?.sizeDecimals ?? 0,
-  });
+  lookUp(ctx, o, c.spec?.sizeDecimals ?? 0);
   f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
 }
 
@@ -266,13 +254,7 @@ function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     // REST cannot show our orders: the position says when the flatten order has done its work.
     if (ctx.now < f.nextAt) return;
     measurePosition(ctx, c);
-    ctx.fx.push({
-      kind: "lookup",
-      ref: request(ctx, "lookup", o.coi),
-      coi: o.coi,
-      txHash: o.txHash,
-      sizeDecimals: f.order!.sizeDecimals,
-    });
+    lookUp(ctx, o, f.order!.sizeDecimals);
     f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
     return;
   }
@@ -287,13 +269,7 @@ function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     return awaitBook(ctx, c, f);
   }
   if (ctx.now < f.nextAt) return;
-  ctx.fx.push({
-    kind: "lookup",
-    ref: request(ctx, "lookup", o.coi),
-    coi: o.coi,
-    txHash: o.txHash,
-    sizeDecimals: f.order!.sizeDecimals,
-  });
+  lookUp(ctx, o, f.order!.sizeDecimals);
   f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
 }
 
