@@ -105,15 +105,7 @@ export function advanceFlatten(ctx: Ctx, c: CheckRecord): void {
     case "order":
       return followOrder(ctx, c, f);
     case "confirm_position":
-      if (!pendingOf(ctx, ["position"]) && ctx.now >= f.nextAt) {
-        ctx.fx.push({
-          kind: "fetch_position",
-          ref: request(ctx, "position"),
-          market: c.market,
-          sizeDecimals: c.spec?.sizeDecimals ?? 0,
-        });
-        f.nextAt = ctx.now + scale(ctx, MS.pendingTimeout);
-      }
+      if (!pendingOf(ctx, ["position"]) && ctx.now >= f.nextAt) measurePosition(ctx, c, MS.pendingTimeout);
       return;
   }
 }
@@ -132,9 +124,7 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     if (!setup.key.present)
       return failed(ctx, c, f, `no private key: ${setup.key.error ?? "the key secret is not set"}`);
     if (!c.spec) return failed(ctx, c, f, "the market spec is unknown");
-    f.step = "await_book";
-    f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-    return awaitBook(ctx, c, f);
+    return toBook(ctx, c, f);
   }
   if (pendingOf(ctx, ["lookup"], o.coi) || pendingOf(ctx, ["position"]) || ctx.now < f.nextAt) return;
   if (unseen) return measurePosition(ctx, c);
@@ -155,6 +145,13 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
   f.lockWaits++;
   lookUp(ctx, o, c.spec?.sizeDecimals ?? 0);
   f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+}
+
+/** The next flatten order needs a session and a book: waits for them, bounded by a connect and a book. */
+function toBook(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
+  f.step = "await_book";
+  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
+  awaitBook(ctx, c, f);
 }
 
 function awaitBook(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
@@ -255,7 +252,6 @@ function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     if (ctx.now < f.nextAt) return;
     measurePosition(ctx, c);
     lookUp(ctx, o, f.order!.sizeDecimals);
-    f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
     return;
   }
   if (r.resolved) {
@@ -264,9 +260,7 @@ function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     f.closed = (BigInt(f.closed) + (f.order!.isAsk ? -filled : filled)).toString();
     f.freshNonce = o.firstReply?.kind === "nonce_rejected";
     log(ctx, "info", "flatten.order_resolved", { how: r.how, filled_base: filled.toString(), closed_base: f.closed });
-    f.step = "await_book";
-    f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-    return awaitBook(ctx, c, f);
+    return toBook(ctx, c, f);
   }
   if (ctx.now < f.nextAt) return;
   lookUp(ctx, o, f.order!.sizeDecimals);
@@ -317,14 +311,15 @@ export function onFlattenLookup(ctx: Ctx, c: CheckRecord, e: Of<"looked_up">): v
   if (f.facts) f.facts = noteLookup(f.facts, e, ctx.now);
 }
 
-function measurePosition(ctx: Ctx, c: CheckRecord): void {
+/** Asks REST for the position; the flatten looks again `waitMs` later (× time_scale) if nothing decided. */
+function measurePosition(ctx: Ctx, c: CheckRecord, waitMs: number = MS.flattenPace): void {
   ctx.fx.push({
     kind: "fetch_position",
     ref: request(ctx, "position"),
     market: c.market,
     sizeDecimals: c.spec?.sizeDecimals ?? 0,
   });
-  c.flatten!.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+  c.flatten!.nextAt = ctx.now + scale(ctx, waitMs);
 }
 
 /** A REST position answered: what it means depends on where the flatten stands. */
@@ -371,9 +366,7 @@ function ownFillFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, moved: b
   f.ownFill = moved.toString();
   log(ctx, "warn", "flatten.own_fill_from_position", { ...why, ws_filled_base: o.wsFilled });
   if (moved === 0n) return done(ctx, c, "ok", { own_fill_base: "0", how: "position unchanged" });
-  f.step = "await_book";
-  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-  awaitBook(ctx, c, f);
+  toBook(ctx, c, f);
 }
 
 /** The open residue's flatten read the position: close what is still ours, never more than the residue. */
@@ -404,9 +397,7 @@ function residueFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, position
   }
   f.ownFill = m.close.toString();
   log(ctx, "warn", "residue.closing", { ...why, close_base: f.ownFill }, c.id);
-  f.step = "await_book";
-  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-  awaitBook(ctx, c, f);
+  toBook(ctx, c, f);
 }
 
 /** Position mode: the position measures what is left; a flatten order that settled short is followed by another. */
@@ -429,9 +420,7 @@ function leftFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, o: OrderFac
   }
   f.closed = (moved - own).toString();
   log(ctx, "info", "flatten.order_resolved", { how: "position", closed_base: f.closed });
-  f.step = "await_book";
-  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-  awaitBook(ctx, c, f);
+  toBook(ctx, c, f);
 }
 
 /** The REST position after the flatten: the account must be back where the check found it. */
