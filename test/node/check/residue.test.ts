@@ -5,6 +5,7 @@
  * and the `flatten` incident resolves only when the position is back where the check found it.
  */
 import { describe, expect, it } from "vitest";
+import { residueEvidence } from "../../../worker/monitor/check/residue.ts";
 import { Harness } from "./harness.ts";
 import { runSchedule, type Action } from "./model.ts";
 import { World } from "./world.ts";
@@ -46,8 +47,10 @@ describe("a flatten that failed leaves a residue the machine carries", () => {
       market: 0,
       base: "-50",
       positionBefore: "300",
-      positionExpected: "250",
     });
+    expect(residueEvidence(h.state.residue!).position_expected_base, "where the position stands while it is open").toBe(
+      "250",
+    );
     const stored = JSON.parse(h.stored) as typeof h.state;
     expect(stored.residue?.base, "the residue is in the saved state").toBe("-50");
   });
