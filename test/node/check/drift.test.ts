@@ -6,24 +6,10 @@
  * index pinning: a frame under another order index that REST overrules is not our order.
  */
 import { describe, expect, it } from "vitest";
-import { Harness } from "./harness.ts";
 import { runSchedule, type Action } from "./model.ts";
-import { World, type Knobs } from "./world.ts";
+import { only, setup, untilSent } from "./scenario.ts";
+import type { Knobs } from "./world.ts";
 
-function setup(knobs: Partial<Knobs> = {}, position = 0n): { w: World; h: Harness } {
-  const w = new World();
-  Object.assign(w.knobs, knobs);
-  w.position = position;
-  return { w, h: new Harness(w) };
-}
-
-const only = <T>(m: Map<string, T>): T => {
-  expect(m.size).toBe(1);
-  return [...m.values()][0]!;
-};
-const untilSent = (h: Harness) => {
-  for (let t = h.world.now; t < 5_000 && !(h.state.check?.facts?.transmissions ?? 0); t += 1) h.runUntil(t);
-};
 const detailOf = (r: { evidence: Record<string, unknown> }) =>
   (r.evidence.flatten_detail ?? {}) as Record<string, unknown>;
 

@@ -8,13 +8,8 @@ import { describe, expect, it } from "vitest";
 import { residueEvidence } from "../../../worker/monitor/check/residue.ts";
 import { Harness } from "./harness.ts";
 import { runSchedule, type Action } from "./model.ts";
+import { setup } from "./scenario.ts";
 import { World } from "./world.ts";
-
-function setup(position = 0n): { w: World; h: Harness } {
-  const w = new World();
-  w.position = position;
-  return { w, h: new Harness(w) };
-}
 
 /** Runs check k1 until its verdict, then evicts the object while no socket can be opened: the flatten fails. */
 function failedFlatten(h: Harness, w: World): string {
@@ -37,7 +32,7 @@ const recordOf = (h: Harness, key: string) => [...h.records.values()].find((r) =
 
 describe("a flatten that failed leaves a residue the machine carries", () => {
   it("keeps the residue (market, signed base, expected position, check id), saved durably", () => {
-    const { w, h } = setup(300n);
+    const { w, h } = setup({}, 300n);
     const id = failedFlatten(h, w);
     // The test order sold (it reduces the long position found), and the flatten could not buy it back.
     expect(w.position).toBe(250n);
@@ -86,7 +81,7 @@ describe("a flatten that failed leaves a residue the machine carries", () => {
   });
 
   it("a long position found: the residue of a sell is bought back (not reduce-only: it adds to the long)", () => {
-    const { w, h } = setup(300n);
+    const { w, h } = setup({}, 300n);
     failedFlatten(h, w);
     w.knobs.refuseConnections = false;
     h.tick("k2");
@@ -123,7 +118,7 @@ describe("a flatten that failed leaves a residue the machine carries", () => {
   });
 
   it("a restart with a residue in the stored state: the new instance still closes it before any check", () => {
-    const { w, h } = setup(-300n);
+    const { w, h } = setup({}, -300n);
     failedFlatten(h, w);
     w.knobs.refuseConnections = false;
     h.restart();
