@@ -12,7 +12,7 @@
  */
 
 /** The fastest pace of polls while the order is live (time_scale 1). */
-export const FAST_POLL_MS = 500;
+const FAST_POLL_MS = 500;
 
 export interface PollClock {
   /** When the phase (the order live, the WebSocket silent) began. */
