@@ -156,3 +156,25 @@ describe("a refusal after the order went out survives a restart", () => {
     expect(runSchedule(schedule).problems).toEqual([]);
   });
 });
+
+describe("a restart while the flatten follows the position never closes more than the own fill", () => {
+  it("the model's counterexample (seed 137689653) replayed: the flatten orders together fill at most the own fill", () => {
+    const schedule: Action[] = [
+      { t: "position", base: -1 },
+      { t: "knobs", knobs: { restFlap: true, restForget: false } },
+      { t: "tick" },
+      { t: "advance", ms: 400 },
+      { t: "knobs", knobs: { restForget: true } },
+      ...[991, 376, 350, 1817, 3006, 48, 100, 2228, 278, 97, 204].map((ms) => ({ t: "advance" as const, ms })),
+      { t: "restart" },
+      ...[256, 295, 320, 349].map((ms) => ({ t: "advance" as const, ms })),
+      { t: "knobs", knobs: { restDown: false } },
+    ];
+    const { w, h, problems } = runSchedule(schedule);
+    const flat = h.signs.filter((s) => s.flatten).map((s) => [s.coi, s.base, w.executedFor(s.coi)[0]?.filled]);
+    expect(
+      problems,
+      JSON.stringify(flat, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+    ).toEqual([]);
+  });
+});
