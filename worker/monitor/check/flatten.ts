@@ -114,7 +114,7 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
   const o = c.facts!;
   const r = resolution(o, ctx.now);
   // "Nobody ever showed it" is an absence of evidence: the position confirms it when it can.
-  const unseen = r.resolved && r.how === "expired_unseen" && f.positionBefore !== null;
+  const unseen = unseenSince(o, f, ctx.now);
   if (r.resolved && !unseen) {
     const fill = ownFill(c, o);
     f.ownFill = fill.toString();
@@ -247,8 +247,9 @@ function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
   }
   if (pendingOf(ctx, ["transmit", "lookup"], o.coi) || pendingOf(ctx, ["position"])) return;
   const r = resolution(o, ctx.now);
-  if (f.source === "position" && !r.resolved) {
-    // REST cannot show our orders: the position says when the flatten order has done its work.
+  // REST cannot show our orders, or nobody ever showed this one (no proof it did not fill: its
+  // report may have been lost with a restart): the position says what the flatten order did.
+  if ((f.source === "position" && !r.resolved) || unseenSince(o, f, ctx.now)) {
     if (ctx.now < f.nextAt) return;
     measurePosition(ctx, c);
     lookUp(ctx, o, f.order!.sizeDecimals);
@@ -334,7 +335,14 @@ export function onFlattenPosition(ctx: Ctx, c: CheckRecord, e: Of<"position">): 
     if (!r.resolved || r.how === "expired_unseen") return ownFillFromPosition(ctx, c, f, moved);
     return;
   }
-  if (f.step === "order" && f.source === "position" && f.facts) return leftFromPosition(ctx, c, f, f.facts, moved);
+  if (f.step !== "order" || !f.facts) return;
+  if (f.source === "position" || unseenSince(f.facts, f, ctx.now)) leftFromPosition(ctx, c, f, f.facts, moved);
+}
+
+/** The order resolved only because nobody showed it, and the position can tell what it did. */
+function unseenSince(o: OrderFacts, f: FlattenState, now: number): boolean {
+  const r = resolution(o, now);
+  return r.resolved && r.how === "expired_unseen" && f.positionBefore !== null;
 }
 
 /**
