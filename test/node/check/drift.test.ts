@@ -6,24 +6,10 @@
  * index pinning: a frame under another order index that REST overrules is not our order.
  */
 import { describe, expect, it } from "vitest";
-import { Harness } from "./harness.ts";
 import { runSchedule, type Action } from "./model.ts";
-import { World, type Knobs } from "./world.ts";
+import { only, setup, untilSent } from "./scenario.ts";
+import type { Knobs } from "./world.ts";
 
-function setup(knobs: Partial<Knobs> = {}, position = 0n): { w: World; h: Harness } {
-  const w = new World();
-  Object.assign(w.knobs, knobs);
-  w.position = position;
-  return { w, h: new Harness(w) };
-}
-
-const only = <T>(m: Map<string, T>): T => {
-  expect(m.size).toBe(1);
-  return [...m.values()][0]!;
-};
-const untilSent = (h: Harness) => {
-  for (let t = h.world.now; t < 5_000 && !(h.state.check?.facts?.transmissions ?? 0); t += 1) h.runUntil(t);
-};
 const detailOf = (r: { evidence: Record<string, unknown> }) =>
   (r.evidence.flatten_detail ?? {}) as Record<string, unknown>;
 
@@ -168,5 +154,27 @@ describe("a refusal after the order went out survives a restart", () => {
       { t: "forge", how: "account" },
     ];
     expect(runSchedule(schedule).problems).toEqual([]);
+  });
+});
+
+describe("a restart while the flatten follows the position never closes more than the own fill", () => {
+  it("the model's counterexample (seed 137689653) replayed: the flatten orders together fill at most the own fill", () => {
+    const schedule: Action[] = [
+      { t: "position", base: -1 },
+      { t: "knobs", knobs: { restFlap: true, restForget: false } },
+      { t: "tick" },
+      { t: "advance", ms: 400 },
+      { t: "knobs", knobs: { restForget: true } },
+      ...[991, 376, 350, 1817, 3006, 48, 100, 2228, 278, 97, 204].map((ms) => ({ t: "advance" as const, ms })),
+      { t: "restart" },
+      ...[256, 295, 320, 349].map((ms) => ({ t: "advance" as const, ms })),
+      { t: "knobs", knobs: { restDown: false } },
+    ];
+    const { w, h, problems } = runSchedule(schedule);
+    const flat = h.signs.filter((s) => s.flatten).map((s) => [s.coi, s.base, w.executedFor(s.coi)[0]?.filled]);
+    expect(
+      problems,
+      JSON.stringify(flat, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+    ).toEqual([]);
   });
 });

@@ -10,23 +10,8 @@ import { MAX_CONNECTS_PER_CHECK } from "../../../worker/monitor/check/ctx.ts";
 import { step } from "../../../worker/monitor/check/machine.ts";
 import { initialState } from "../../../worker/monitor/check/state.ts";
 import { Harness, TIME_SCALE, settings } from "./harness.ts";
-import { World, type Knobs } from "./world.ts";
+import { only, setup, untilSent } from "./scenario.ts";
 
-function setup(knobs: Partial<Knobs> = {}, position = 0n): { w: World; h: Harness } {
-  const w = new World();
-  Object.assign(w.knobs, knobs);
-  w.position = position;
-  return { w, h: new Harness(w) };
-}
-
-const only = <T>(m: Map<string, T>): T => {
-  expect(m.size).toBe(1);
-  return [...m.values()][0]!;
-};
-/** Runs until the test order has gone out (transmitted once). */
-const untilSent = (h: Harness) => {
-  for (let t = h.world.now; t < 5_000 && !(h.state.check?.facts?.transmissions ?? 0); t += 1) h.runUntil(t);
-};
 const verdictOf = (h: Harness) => {
   const r = only(h.records);
   return { verdict: r.verdict?.verdict, diagnosis: r.verdict?.diagnosis, record: r };

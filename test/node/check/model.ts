@@ -144,14 +144,17 @@ function invariants(w: World, h: Harness, problems: string[]): void {
     const residue = v.diagnosis === "residue_open" ? (r.evidence.residue as { base?: string } | undefined) : undefined;
     const residueBase = residue?.base ? BigInt(residue.base) : 0n;
     const own = residue ? (residueBase < 0n ? -residueBase : residueBase) : executed.reduce((a, e) => a + e.filled, 0n);
-    let flattened = 0n;
+    const flattenCois = new Set<string>();
     for (const s of h.signs.filter((x) => x.checkId === id && x.flatten)) {
-      flattened += s.base;
+      flattenCois.add(s.coi);
       if (s.base > own) problems.push(`${id}'s flatten of ${s.base} exceeds its own fill ${own}`);
       const cap = r.settings.caps.maxNotionalPerOrderUsd;
       if (cap !== null && s.notional > cap) problems.push(`${id}'s flatten notional ${s.notional} exceeds ${cap}`);
     }
-    void flattened;
+    // Nor do its flatten orders together: what they filled on the exchange is at most the own fill.
+    let flattened = 0n;
+    for (const coi of flattenCois) for (const e of w.executedFor(coi)) flattened += e.filled;
+    if (flattened > own) problems.push(`${id}'s flatten orders filled ${flattened} in all, over its own fill ${own}`);
     // The account ends where it was, unless an alert says why.
     // A trigger that closed a residue must bring the position back where the residue's check found it.
     const found = (residue as { position_before_base?: string } | undefined)?.position_before_base;

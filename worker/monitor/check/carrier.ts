@@ -26,7 +26,7 @@ type Fx<K extends Effect["kind"]> = Extract<Effect, { kind: K }>;
 type Ev<T extends Event["type"]> = Extract<Event, { type: T }>;
 
 /** How long a cached market spec or API key match is trusted. */
-export const CACHE_MS = 3_600_000;
+const CACHE_MS = 3_600_000;
 
 /** The account and key the effects act for (null: the monitor's configuration is gone). */
 export interface Identity {
@@ -271,7 +271,7 @@ async function fetched<T>(fn: () => Promise<T>): Promise<Fetched<T>> {
 }
 
 /** 5xx, timeout or network failure: the exchange is down or unreachable, not our key. */
-export function isOutage(err: unknown): boolean {
+function isOutage(err: unknown): boolean {
   return !(err instanceof LighterApiError) || err.httpStatus === 0 || err.httpStatus >= 500;
 }
 

@@ -64,6 +64,11 @@ export function request(ctx: Ctx, what: Pending["what"], coi: string | null = nu
   return ref;
 }
 
+/** Asks REST about one of our orders (its order and tx look-ups); the answer is a `looked_up` event. */
+export function lookUp(ctx: Ctx, o: { coi: string; txHash: string }, sizeDecimals: number): void {
+  ctx.fx.push({ kind: "lookup", ref: request(ctx, "lookup", o.coi), coi: o.coi, txHash: o.txHash, sizeDecimals });
+}
+
 /** Takes the pending request `ref` (null when it is stale or unknown). */
 export function answer(ctx: Ctx, ref: string, what: Pending["what"]): Pending | null {
   const i = ctx.s.pending.findIndex((p) => p.ref === ref && p.what === what);

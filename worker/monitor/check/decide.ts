@@ -8,7 +8,7 @@
 import { classifyStatus } from "../../lighter/fills.ts";
 import type { Diagnosis, Verdict } from "../diagnosis.ts";
 import { phaseDeadlineMs, RECONCILE_ROUNDS, type Phase, type PhaseOverrides } from "./phases.ts";
-import { nextPollAt, reportClockStart } from "./polling.ts";
+import { nextPollAt, reportClockStart, slowPollMs } from "./polling.ts";
 import { resolution, type OrderFacts } from "./order.ts";
 
 /** The part of a running check the order path owns. */
@@ -63,16 +63,16 @@ export function decide(s: OrderPathState, o: OrderFacts, now: number, opt: Decid
   const phaseMs = phaseDeadlineMs(s.phase, opt.timeScale, opt.phaseMs);
   const deadline = s.phaseSince + phaseMs;
   const pastDeadline = now >= deadline;
-  const poll = Math.max(1, Math.floor(phaseMs / 3));
+  const poll = slowPollMs(phaseMs);
+  const lookedUpSince = (at: number) => (o.restAt ?? -1) >= at && (o.txAt ?? -1) >= at;
   const t: PhaseTime = {
     now,
     deadline,
     pastDeadline,
-    lookedUpSince: (at) => (o.restAt ?? -1) >= at && (o.txAt ?? -1) >= at,
+    lookedUpSince,
     nextLook: () => Math.min(deadline, Math.max(o.restAt ?? now, o.txAt ?? now) + poll),
     nextPoll: () => {
-      const last = Math.min(o.restAt ?? -1, o.txAt ?? -1);
-      const lastLookAt = last >= s.phaseSince ? Math.max(o.restAt!, o.txAt!) : null;
+      const lastLookAt = lookedUpSince(s.phaseSince) ? Math.max(o.restAt!, o.txAt!) : null;
       const restFailing = o.restResult === "unknown";
       return Math.min(
         deadline,

@@ -12,7 +12,7 @@
  */
 import { ACTIONS, type Diagnosis, type FlattenOutcome } from "../diagnosis.ts";
 import { planFlatten } from "../sizing.ts";
-import { FLATTEN_MAX_ATTEMPTS, MS, log, pendingOf, request, scale, type Ctx } from "./ctx.ts";
+import { FLATTEN_MAX_ATTEMPTS, MS, log, lookUp, pendingOf, request, scale, type Ctx } from "./ctx.ts";
 import { alert, finish } from "./conclude.ts";
 import type { Event } from "./events.ts";
 import {
@@ -105,15 +105,7 @@ export function advanceFlatten(ctx: Ctx, c: CheckRecord): void {
     case "order":
       return followOrder(ctx, c, f);
     case "confirm_position":
-      if (!pendingOf(ctx, ["position"]) && ctx.now >= f.nextAt) {
-        ctx.fx.push({
-          kind: "fetch_position",
-          ref: request(ctx, "position"),
-          market: c.market,
-          sizeDecimals: c.spec?.sizeDecimals ?? 0,
-        });
-        f.nextAt = ctx.now + scale(ctx, MS.pendingTimeout);
-      }
+      if (!pendingOf(ctx, ["position"]) && ctx.now >= f.nextAt) measurePosition(ctx, c, MS.pendingTimeout);
       return;
   }
 }
@@ -122,7 +114,7 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
   const o = c.facts!;
   const r = resolution(o, ctx.now);
   // "Nobody ever showed it" is an absence of evidence: the position confirms it when it can.
-  const unseen = r.resolved && r.how === "expired_unseen" && f.positionBefore !== null;
+  const unseen = unseenSince(o, f, ctx.now);
   if (r.resolved && !unseen) {
     const fill = ownFill(c, o);
     f.ownFill = fill.toString();
@@ -132,9 +124,7 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     if (!setup.key.present)
       return failed(ctx, c, f, `no private key: ${setup.key.error ?? "the key secret is not set"}`);
     if (!c.spec) return failed(ctx, c, f, "the market spec is unknown");
-    f.step = "await_book";
-    f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-    return awaitBook(ctx, c, f);
+    return toBook(ctx, c, f);
   }
   if (pendingOf(ctx, ["lookup"], o.coi) || pendingOf(ctx, ["position"]) || ctx.now < f.nextAt) return;
   if (unseen) return measurePosition(ctx, c);
@@ -142,13 +132,7 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     // REST cannot show an order that can no longer trade: the position says what it did (REST is
     // still asked: its record, when it comes, is the better source).
     measurePosition(ctx, c);
-    ctx.fx.push({
-      kind: "lookup",
-      ref: request(ctx, "lookup", o.coi),
-      coi: o.coi,
-      txHash: o.txHash,
-      sizeDecimals: c.spec?.sizeDecimals ?? 0,
-    });
+    lookUp(ctx, o, c.spec?.sizeDecimals ?? 0);
     return;
   }
   // Until the order can no longer trade, only the flatten's bound ends the wait.
@@ -159,14 +143,15 @@ function awaitLock(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     });
   }
   f.lockWaits++;
-  ctx.fx.push({
-    kind: "lookup",
-    ref: request(ctx, "lookup", o.coi),
-    coi: o.coi,
-    txHash: o.txHash,
-    sizeDecimals: c.spec?.sizeDecimals ?? 0,
-  });
+  lookUp(ctx, o, c.spec?.sizeDecimals ?? 0);
   f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+}
+
+/** The next flatten order needs a session and a book: waits for them, bounded by a connect and a book. */
+function toBook(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
+  f.step = "await_book";
+  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
+  awaitBook(ctx, c, f);
 }
 
 function awaitBook(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
@@ -262,18 +247,12 @@ function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
   }
   if (pendingOf(ctx, ["transmit", "lookup"], o.coi) || pendingOf(ctx, ["position"])) return;
   const r = resolution(o, ctx.now);
-  if (f.source === "position" && !r.resolved) {
-    // REST cannot show our orders: the position says when the flatten order has done its work.
+  // REST cannot show our orders, or nobody ever showed this one (no proof it did not fill: its
+  // report may have been lost with a restart): the position says what the flatten order did.
+  if ((f.source === "position" && !r.resolved) || unseenSince(o, f, ctx.now)) {
     if (ctx.now < f.nextAt) return;
     measurePosition(ctx, c);
-    ctx.fx.push({
-      kind: "lookup",
-      ref: request(ctx, "lookup", o.coi),
-      coi: o.coi,
-      txHash: o.txHash,
-      sizeDecimals: f.order!.sizeDecimals,
-    });
-    f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+    lookUp(ctx, o, f.order!.sizeDecimals);
     return;
   }
   if (r.resolved) {
@@ -282,18 +261,10 @@ function followOrder(ctx: Ctx, c: CheckRecord, f: FlattenState): void {
     f.closed = (BigInt(f.closed) + (f.order!.isAsk ? -filled : filled)).toString();
     f.freshNonce = o.firstReply?.kind === "nonce_rejected";
     log(ctx, "info", "flatten.order_resolved", { how: r.how, filled_base: filled.toString(), closed_base: f.closed });
-    f.step = "await_book";
-    f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-    return awaitBook(ctx, c, f);
+    return toBook(ctx, c, f);
   }
   if (ctx.now < f.nextAt) return;
-  ctx.fx.push({
-    kind: "lookup",
-    ref: request(ctx, "lookup", o.coi),
-    coi: o.coi,
-    txHash: o.txHash,
-    sizeDecimals: f.order!.sizeDecimals,
-  });
+  lookUp(ctx, o, f.order!.sizeDecimals);
   f.nextAt = ctx.now + scale(ctx, MS.flattenPace);
 }
 
@@ -341,14 +312,15 @@ export function onFlattenLookup(ctx: Ctx, c: CheckRecord, e: Of<"looked_up">): v
   if (f.facts) f.facts = noteLookup(f.facts, e, ctx.now);
 }
 
-function measurePosition(ctx: Ctx, c: CheckRecord): void {
+/** Asks REST for the position; the flatten looks again `waitMs` later (× time_scale) if nothing decided. */
+function measurePosition(ctx: Ctx, c: CheckRecord, waitMs: number = MS.flattenPace): void {
   ctx.fx.push({
     kind: "fetch_position",
     ref: request(ctx, "position"),
     market: c.market,
     sizeDecimals: c.spec?.sizeDecimals ?? 0,
   });
-  c.flatten!.nextAt = ctx.now + scale(ctx, MS.flattenPace);
+  c.flatten!.nextAt = ctx.now + scale(ctx, waitMs);
 }
 
 /** A REST position answered: what it means depends on where the flatten stands. */
@@ -363,7 +335,14 @@ export function onFlattenPosition(ctx: Ctx, c: CheckRecord, e: Of<"position">): 
     if (!r.resolved || r.how === "expired_unseen") return ownFillFromPosition(ctx, c, f, moved);
     return;
   }
-  if (f.step === "order" && f.source === "position" && f.facts) return leftFromPosition(ctx, c, f, f.facts, moved);
+  if (f.step !== "order" || !f.facts) return;
+  if (f.source === "position" || unseenSince(f.facts, f, ctx.now)) leftFromPosition(ctx, c, f, f.facts, moved);
+}
+
+/** The order resolved only because nobody showed it, and the position can tell what it did. */
+function unseenSince(o: OrderFacts, f: FlattenState, now: number): boolean {
+  const r = resolution(o, now);
+  return r.resolved && r.how === "expired_unseen" && f.positionBefore !== null;
 }
 
 /**
@@ -395,9 +374,7 @@ function ownFillFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, moved: b
   f.ownFill = moved.toString();
   log(ctx, "warn", "flatten.own_fill_from_position", { ...why, ws_filled_base: o.wsFilled });
   if (moved === 0n) return done(ctx, c, "ok", { own_fill_base: "0", how: "position unchanged" });
-  f.step = "await_book";
-  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-  awaitBook(ctx, c, f);
+  toBook(ctx, c, f);
 }
 
 /** The open residue's flatten read the position: close what is still ours, never more than the residue. */
@@ -428,9 +405,7 @@ function residueFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, position
   }
   f.ownFill = m.close.toString();
   log(ctx, "warn", "residue.closing", { ...why, close_base: f.ownFill }, c.id);
-  f.step = "await_book";
-  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-  awaitBook(ctx, c, f);
+  toBook(ctx, c, f);
 }
 
 /** Position mode: the position measures what is left; a flatten order that settled short is followed by another. */
@@ -453,9 +428,7 @@ function leftFromPosition(ctx: Ctx, c: CheckRecord, f: FlattenState, o: OrderFac
   }
   f.closed = (moved - own).toString();
   log(ctx, "info", "flatten.order_resolved", { how: "position", closed_base: f.closed });
-  f.step = "await_book";
-  f.nextAt = ctx.now + scale(ctx, PHASES.connect.baseMs + PHASES.book.baseMs);
-  awaitBook(ctx, c, f);
+  toBook(ctx, c, f);
 }
 
 /** The REST position after the flatten: the account must be back where the check found it. */

@@ -44,13 +44,17 @@ function idText(v: unknown): string | null {
 }
 
 /** Each order of `orders` ({"<market>": [..]} or a list) on its own; the ones that fail are counted. */
-function wireOrders(v: unknown, account: string | null, times: FrameTimes): { orders: WireOrder[]; malformed: number } {
+function wireOrders(
+  v: unknown,
+  account: string | null,
+  times: FrameTimes | null,
+): { orders: WireOrder[]; malformed: number } {
   const out: WireOrder[] = [];
   let malformed = 0;
   const one = (o: unknown, market?: string) => {
     try {
       const p = parseOrder(o, market);
-      times.note(p.marketIndex, (o as Obj).transaction_time);
+      times?.note(p.marketIndex, (o as Obj).transaction_time);
       const raw = (o as Obj).filled_base_amount;
       out.push({
         account,
@@ -149,10 +153,12 @@ export class FrameReader {
     const mk = /^[a-z_]+[:/](\d{1,5})/.exec(channel);
     const market = ch === "account_orders" && mk ? Number(mk[1]) : null;
     if (type.startsWith("subscribed/")) res.events.push({ type: "subscribed", conn, channel: ch, market, via: "ack" });
-    const times = new FrameTimes();
+    // Only an update is a delivery: a subscription's snapshot (possibly many orders) is history, not timed.
+    const update = type.startsWith("update/");
+    const times = update ? new FrameTimes() : null;
     const { orders, malformed } = wireOrders(d.orders, account, times);
-    if (type.startsWith("update/")) res.delivery = { channel: ch, times };
-    if (orders.length > 0 || malformed > 0 || type.startsWith("update/")) {
+    if (times) res.delivery = { channel: ch, times };
+    if (orders.length > 0 || malformed > 0 || update) {
       res.events.push({ type: "orders", conn, channel: ch, orders, malformed });
     }
     return res;

@@ -318,7 +318,7 @@ export type Resolution =
 const TX_EXECUTED = 2;
 
 /** A frame with our account, market and client order index showed the order (under any index). */
-export function seenOnWs(o: OrderFacts): boolean {
+function seenOnWs(o: OrderFacts): boolean {
   return o.wsSeenAt !== null || Object.keys(o.wsCandidates).length > 0;
 }
 
@@ -329,7 +329,7 @@ export function seenOnWs(o: OrderFacts): boolean {
  */
 export function settledWithoutRest(o: OrderFacts, now: number): boolean {
   if (o.transmissions === 0) return true;
-  if (o.txResult === "record" && (o.txStatus ?? null) === TX_EXECUTED) return true;
+  if (o.txResult === "record" && o.txStatus === TX_EXECUTED) return true;
   return now > o.expiredAt + EXPIRY_MARGIN_MS;
 }
 

@@ -6,7 +6,16 @@
  * re-judged.
  */
 import { describeCode } from "../diagnosis.ts";
-import { MAX_TRANSMISSIONS, REST_BUDGET_PER_CHECK, log, markStage, pendingOf, request, type Ctx } from "./ctx.ts";
+import {
+  MAX_TRANSMISSIONS,
+  REST_BUDGET_PER_CHECK,
+  log,
+  lookUp,
+  markStage,
+  pendingOf,
+  request,
+  type Ctx,
+} from "./ctx.ts";
 import { conclude } from "./conclude.ts";
 import { decide, type DecideOptions, type Outcome } from "./decide.ts";
 import { noteLookup, noteReply, noteResigned, noteTransmit, noteWsOrder, type ObservedOrder } from "./order.ts";
@@ -92,13 +101,7 @@ export function runOrderPath(ctx: Ctx, c: CheckRecord): void {
       case "lookup":
         if (busy) return void (c.wakeAt = null);
         c.lookups++;
-        ctx.fx.push({
-          kind: "lookup",
-          ref: request(ctx, "lookup", o.coi),
-          coi: o.coi,
-          txHash: o.txHash,
-          sizeDecimals: c.order?.sizeDecimals ?? 0,
-        });
+        lookUp(ctx, o, c.order?.sizeDecimals ?? 0);
         c.wakeAt = null;
         return;
       case "resign":

@@ -12,7 +12,7 @@
  */
 
 /** The fastest pace of polls while the order is live (time_scale 1). */
-export const FAST_POLL_MS = 500;
+const FAST_POLL_MS = 500;
 
 export interface PollClock {
   /** When the phase (the order live, the WebSocket silent) began. */
@@ -26,9 +26,14 @@ export interface PollClock {
   restFailing: boolean;
 }
 
+/** The slow pace, a third of the phase: also every phase's pace of mandatory look-ups (decide.ts). */
+export function slowPollMs(phaseMs: number): number {
+  return Math.max(1, Math.floor(phaseMs / 3));
+}
+
 /** The interval between two polls after the order has been live `elapsed` ms. */
 export function pollInterval(elapsed: number, c: Pick<PollClock, "phaseMs" | "timeScale" | "restFailing">): number {
-  const slow = Math.max(1, Math.floor(c.phaseMs / 3));
+  const slow = slowPollMs(c.phaseMs);
   if (c.restFailing) return slow;
   const fast = Math.max(1, Math.round(FAST_POLL_MS * c.timeScale));
   return Math.min(slow, Math.max(fast, Math.floor(elapsed / 2)));

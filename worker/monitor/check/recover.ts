@@ -6,7 +6,7 @@
  * `check_interrupted`. Between checks, the unresolved order of an earlier check (the lock) is looked
  * up until REST or /tx settles it.
  */
-import { MS, log, pendingOf, request, scale, type Ctx } from "./ctx.ts";
+import { MS, log, lookUp, pendingOf, scale, type Ctx } from "./ctx.ts";
 import { conclude } from "./conclude.ts";
 import { PHASES, type Phase } from "./phases.ts";
 import { enterPhase } from "./stages.ts";
@@ -67,13 +67,7 @@ function lookupTest(ctx: Ctx, c: CheckRecord): void {
   const o = c.facts!;
   if (pendingOf(ctx, ["lookup"], o.coi)) return;
   c.lookups++;
-  ctx.fx.push({
-    kind: "lookup",
-    ref: request(ctx, "lookup", o.coi),
-    coi: o.coi,
-    txHash: o.txHash,
-    sizeDecimals: c.order?.sizeDecimals ?? 0,
-  });
+  lookUp(ctx, o, c.order?.sizeDecimals ?? 0);
 }
 
 /** The recovery look-up answered (or its window passed): the order path resumes with fresh deadlines. */
@@ -123,13 +117,7 @@ export function advanceLock(ctx: Ctx): void {
     return;
   }
   if (ctx.now < l.nextAt || pendingOf(ctx, ["lookup"], l.facts.coi)) return;
-  ctx.fx.push({
-    kind: "lookup",
-    ref: request(ctx, "lookup", l.facts.coi),
-    coi: l.facts.coi,
-    txHash: l.facts.txHash,
-    sizeDecimals: l.sizeDecimals,
-  });
+  lookUp(ctx, l.facts, l.sizeDecimals);
   l.nextAt = ctx.now + scale(ctx, MS.lockPoll);
 }
 

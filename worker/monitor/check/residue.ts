@@ -23,7 +23,7 @@ export function residueEvidence(r: ResidueState): Evidence {
     market: r.market,
     base: r.base,
     position_before_base: r.positionBefore,
-    position_expected_base: r.positionExpected,
+    position_expected_base: (BigInt(r.positionBefore) + BigInt(r.base)).toString(),
     since: r.since,
     tries: r.tries,
     upper_bound: r.upperBound === true,
@@ -36,7 +36,6 @@ export function learnResidueFill(ctx: Ctx, checkId: string, o: OrderFacts): void
   if (!r?.upperBound || r.checkId !== checkId || o.restResult !== "found" || !o.restOrder?.filled) return;
   const filled = BigInt(o.restOrder.filled);
   r.base = (BigInt(r.base) < 0n ? -filled : filled).toString();
-  r.positionExpected = (BigInt(r.positionBefore) + BigInt(r.base)).toString();
   r.upperBound = false;
   log(ctx, "info", "residue.fill_learned", residueEvidence(r), checkId);
 }
@@ -142,7 +141,6 @@ export function settleResidue(
     market: c.market,
     base: left.toString(),
     positionBefore: f.positionBefore,
-    positionExpected: (BigInt(f.positionBefore) + left).toString(),
     spec: c.spec,
     since: ctx.now,
     tries: 0,

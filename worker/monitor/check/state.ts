@@ -322,8 +322,6 @@ export interface ResidueState {
   base: string;
   /** The position that check found (REST at pre-flight): where the account must come back to. */
   positionBefore: string;
-  /** The position expected while the residue is open (positionBefore + base). */
-  positionExpected: string;
   /** The market spec that check traded with (the closing order is sized and priced with it). */
   spec: SpecJson;
   /** When the residue was left. */
