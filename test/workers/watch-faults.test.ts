@@ -45,7 +45,10 @@ describe("watch mode under faults", () => {
     const m = await startWatch("watch_dup");
     type Dl = Record<string, Record<string, { samples: number }>> | undefined;
     const samples = async () => {
-      const st = (await monitorStatus(m.id)) as { delivery_latency_ms?: Dl; counters: Record<string, number> };
+      const st = (await monitorStatus(m.id)) as unknown as {
+        delivery_latency_ms?: Dl;
+        counters: Record<string, number>;
+      };
       return {
         orders: st.delivery_latency_ms?.account_all_orders?.["0"]?.samples ?? 0,
         unexpected: st.counters["delivery_latency.unexpected"] ?? 0,
