@@ -10,19 +10,16 @@
 import type { Order, Trade } from "../../lighter/messages.ts";
 import { FrameTimes, LatencyBook, type LatencySnapshot } from "../latency.ts";
 
-export const SNAPSHOT_EVERY_MS = 60_000;
-
 /** The channel name the bot's own lag is kept under. */
 export const BOT_CHANNEL = "bot";
 
 export class DeliveryLatency {
   readonly book: LatencyBook;
-  private savedAt: number;
 
   /** `snapshot`: the stored snapshot (anything unreadable starts empty). */
   constructor(snapshot: unknown, now: number) {
     this.book = LatencyBook.restore(snapshot);
-    this.savedAt = now;
+    this.book.savedAt = now;
   }
 
   /** An update frame of an order channel; returns how many orders had a malformed transaction time. */
@@ -48,9 +45,7 @@ export class DeliveryLatency {
 
   /** The snapshot to store when one is due (a minute since the last and something new, or forced), else null. */
   due(now: number, force = false): LatencySnapshot | null {
-    if (this.book.unsaved === 0 || (!force && now - this.savedAt < SNAPSHOT_EVERY_MS)) return null;
-    this.savedAt = now;
-    return this.book.snapshot(now);
+    return this.book.due(now, force);
   }
 
   /** `/status`: exchange channels over the last hour and 24 hours, and the bot's lag. */
