@@ -8,7 +8,7 @@
  */
 import { LatencyBook, type FrameTimes, type LatencySnapshot } from "../../worker/monitor/latency.ts";
 
-export const SNAPSHOT_EVERY_MS = 60_000;
+export { SNAPSHOT_EVERY_MS } from "../../worker/monitor/latency.ts";
 
 export interface DeliveryView {
   delivery_latency_ms: ReturnType<LatencyBook["view"]>;
@@ -25,14 +25,12 @@ function parse(text: string | null): unknown {
 
 export class CheckDelivery {
   readonly book: LatencyBook;
-  /** When the stored snapshot was taken (-Infinity: none yet). */
-  private savedAt: number;
 
   /** `stored`: the snapshot saved with the machine's state (a cache: anything malformed is dropped). */
   constructor(stored: string | null) {
     const raw = parse(stored) as Partial<LatencySnapshot> | null;
     this.book = LatencyBook.restore(raw);
-    this.savedAt = typeof raw?.at === "number" ? raw.at : -Infinity;
+    if (typeof raw?.at === "number") this.book.savedAt = raw.at;
   }
 
   /** One account update frame of `channel`, received at `receivedAt`. */
@@ -46,10 +44,8 @@ export class CheckDelivery {
    * save that ends a check; checks start at most once a minute by cron).
    */
   due(now: number, idle: boolean): string | null {
-    if (this.book.unsaved === 0) return null;
-    if (!idle && now - this.savedAt < SNAPSHOT_EVERY_MS) return null;
-    this.savedAt = now;
-    return JSON.stringify(this.book.snapshot(now));
+    const snap = this.book.due(now, idle);
+    return snap && JSON.stringify(snap);
   }
 
   /** `/status`: per channel and market over the last hour and the last 24 hours. */
@@ -59,6 +55,6 @@ export class CheckDelivery {
 
   /** `/metrics` (worker/api/metrics-bot.ts): window → channel → market → percentiles. */
   metrics(now: number): { latency: Record<string, ReturnType<LatencyBook["view"]>> } {
-    return { latency: { "1h": this.book.view("1h", now), "24h": this.book.view("24h", now) } };
+    return { latency: this.book.views(now) };
   }
 }

@@ -75,19 +75,27 @@ export class WatchFeed {
     }
   }
 
+  /** Items of a frame whose transaction_time is no µs timestamp: no sample, counted unexpected (as on a check). */
+  private malformedTimes(n: number, text: string): void {
+    if (n === 0) return;
+    this.c.count("delivery_latency.unexpected", n);
+    const frame = redactText(text.slice(0, 500));
+    this.c.event("warn", "frame.unexpected", { reason: "transaction_time is not a µs timestamp", frame }, null);
+  }
+
   private eventOf(text: string, at: number): WatchEvent | null {
     const ev = parseFrame(text);
     this.c.count(`watch.frames.${ev.kind}`);
     switch (ev.kind) {
       case "account_all_orders":
       case "account_orders": {
-        if (!ev.subscribed) this.latency.onOrders(ev.kind, ev.orders, at);
+        if (!ev.subscribed) this.malformedTimes(this.latency.onOrders(ev.kind, ev.orders, at), text);
         const market = ev.kind === "account_orders" ? ev.market : null;
         return { kind: "orders", channel: ev.kind, market, orders: ev.orders, snapshot: ev.subscribed };
       }
       case "trades":
         if (ev.family !== "account_all_trades") return null;
-        if (!ev.subscribed) this.latency.onTrades(ev.trades, at);
+        if (!ev.subscribed) this.malformedTimes(this.latency.onTrades(ev.trades, at), text);
         return { kind: "trades", trades: ev.trades, snapshot: ev.subscribed };
       case "subscribed_other":
       case "update_other": {

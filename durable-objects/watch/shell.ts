@@ -270,7 +270,7 @@ export class WatchShell implements AlarmOwner {
     const now = this.c.now();
     const b = this.state.bot;
     return {
-      latency: { "1h": this.latency.book.view("1h", now), "24h": this.latency.book.view("24h", now) },
+      latency: this.latency.book.views(now),
       bot_fills: b ? { ...b.counts } : null,
       bot_ingest: b ? { ...b.ingest } : null,
     };

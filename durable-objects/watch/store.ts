@@ -70,28 +70,30 @@ export class WatchStore {
     for (const t of TABLES) sql.exec(t);
   }
 
-  /** The machine's record, or null (never stored); rows of the layout before the record are read once. */
+  /**
+   * The machine's record, or null (never stored). Rows of the layout before the one record are
+   * read once: turned into the record, which is stored in their place.
+   */
   record(): WatchRecord | null {
-    const rows = new Map(
-      this.sql
-        .exec<{ key: string; value: string }>(`SELECT key, value FROM watch_state`)
-        .toArray()
-        .map((r) => [r.key, r.value]),
-    );
+    const value = (key: string): string | undefined =>
+      this.sql.exec<{ value: string }>(`SELECT value FROM watch_state WHERE key = ?`, key).toArray()[0]?.value;
     try {
-      const rec = rows.get("record");
+      const rec = value("record");
       if (rec) return JSON.parse(rec) as WatchRecord;
-      const mark = rows.get("mark");
+      const mark = value("mark");
       if (!mark) return null;
       // The layout before one record: the mark, the budget and the open misses in their own rows.
       const m = JSON.parse(mark) as { account: string; id: string; at: number | null };
-      const b = JSON.parse(rows.get("budget") ?? "{}") as { spent?: [number, number][]; paused_until?: number | null };
-      return {
+      const b = JSON.parse(value("budget") ?? "{}") as { spent?: [number, number][]; paused_until?: number | null };
+      const migrated: WatchRecord = {
         ...newRecord(m.account),
         mark: { id: m.id, at: m.at },
         budget: { spent: b.spent ?? [], pausedUntil: b.paused_until ?? null },
-        misses: JSON.parse(rows.get("misses") ?? "[]") as WatchRecord["misses"],
+        misses: JSON.parse(value("misses") ?? "[]") as WatchRecord["misses"],
       };
+      this.saveRecord(migrated);
+      this.sql.exec(`DELETE FROM watch_state WHERE key IN ('mark', 'budget', 'misses')`);
+      return migrated;
     } catch {
       return null;
     }

@@ -4,7 +4,7 @@
  * exchange_rate_limited; a read-only token serves both REST and the private channels.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { clearFault, monitorFor, receivedAlerts, sim, waitFor } from "./helpers.ts";
+import { clearFault, monitorFor, monitorStatus, receivedAlerts, sim, waitFor } from "./helpers.ts";
 import { addAccountFault, requestsOf, startBot, startWatch, stopBot, stopWatch, watchStatus } from "./watch-helpers.ts";
 
 afterAll(async () => {
@@ -39,6 +39,34 @@ describe("watch mode under faults", () => {
     expect(s.watch.recent_misses).toEqual([]);
     expect(s.incidents.filter((i) => i.kind.startsWith("watch"))).toEqual([]);
     expect(await receivedAlerts("watch_dup")).toEqual([]);
+  });
+
+  it("a transaction_time in ms on the account frames is counted unexpected, never a latency sample", async () => {
+    const m = await startWatch("watch_dup");
+    type Dl = Record<string, Record<string, { samples: number }>> | undefined;
+    const samples = async () => {
+      const st = (await monitorStatus(m.id)) as unknown as {
+        delivery_latency_ms?: Dl;
+        counters: Record<string, number>;
+      };
+      return {
+        orders: st.delivery_latency_ms?.account_all_orders?.["0"]?.samples ?? 0,
+        unexpected: st.counters["delivery_latency.unexpected"] ?? 0,
+      };
+    };
+    const fault = await addAccountFault(m, { name: "odd_transaction_time", as: "ms" });
+    try {
+      const before = await samples();
+      await startBot(m, 300, 33);
+      const after = await waitFor("unexpected transaction times counted", async () => {
+        const now = await samples();
+        return now.unexpected > before.unexpected ? now : null;
+      });
+      await stopBot(m);
+      expect(after.orders, "a ms transaction_time is never a sample").toBe(before.orders);
+    } finally {
+      await clearFault(fault);
+    }
   });
 
   it("a reconnect with a gap: the gap's fills are reconciled over REST, no false alert", async () => {

@@ -5,6 +5,7 @@
  * counts, and the bot's judged fills and ingest requests as counters.
  */
 import type { Percentiles } from "../monitor/latency.ts";
+import { Out, type Labels } from "./metrics-text.ts";
 
 /** What a watch monitor adds to its metrics snapshot. */
 export interface DeliveryMetrics {
@@ -16,27 +17,14 @@ export interface DeliveryMetrics {
   bot_ingest: Record<string, number> | null;
 }
 
-function esc(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-}
-
-function labels(l: Record<string, string>): string {
-  return `{${Object.entries(l)
-    .map(([k, v]) => `${k}="${esc(v)}"`)
-    .join(",")}}`;
-}
-
 export function formatDeliveryMetrics(monitors: readonly ({ monitor: string } & Partial<DeliveryMetrics>)[]): string {
-  const lines: string[] = [];
+  const o = new Out();
   const family = (
     name: string,
-    type: string,
+    type: "counter" | "gauge",
     help: string,
-    each: (push: (l: Record<string, string>, v: number) => void) => void,
-  ) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    each((l, v) => lines.push(`${name}${labels(l)} ${Number.isFinite(v) ? String(v) : "NaN"}`));
-  };
+    each: (push: (l: Labels, v: number) => void) => void,
+  ) => o.family(name, type, help, () => each((l, v) => o.sample(name, l, v)));
   const series = (f: (m: string, w: string, ch: string, mk: string, p: Percentiles) => void) => {
     for (const m of monitors)
       for (const [w, chans] of Object.entries(m.latency ?? {}))
@@ -80,5 +68,5 @@ export function formatDeliveryMetrics(monitors: readonly ({ monitor: string } & 
           push({ monitor: m.monitor, kind }, v);
     },
   );
-  return `${lines.join("\n")}\n`;
+  return o.text();
 }

@@ -5,7 +5,7 @@
  * the bot may send nothing (not even a heartbeat) before `bot_ingest_silent`.
  */
 import type { ExactJson } from "../lighter/json.ts";
-import { describe } from "./alerts.ts";
+import { numberReader, warnUnknownKeys } from "./block.ts";
 import type { BotConfig, ConfigProblem } from "./types.ts";
 
 const BOT_KEYS = new Set(["window_s", "silence_s"]);
@@ -28,27 +28,8 @@ export function parseBot(raw: ExactJson | undefined, at: string, problems: Confi
     return null;
   }
   const o = raw as { [key: string]: ExactJson };
-  for (const k of Object.keys(o))
-    if (!BOT_KEYS.has(k))
-      problems.push({
-        severity: "warning",
-        setting: `${at}.bot.${k}`,
-        message: `unknown setting bot.${k} is ignored`,
-        fix: `remove it or check its spelling (known: ${[...BOT_KEYS].join(", ")})`,
-      });
-  const num = (k: string, min: number, max: number, def: number): number => {
-    const v = o[k];
-    if (v === undefined || v === null) return def;
-    const n = typeof v === "bigint" ? Number(v) : typeof v === "number" ? v : NaN;
-    if (Number.isFinite(n) && n >= min && n <= max) return n;
-    problems.push({
-      severity: "error",
-      setting: `${at}.bot.${k}`,
-      message: `bot.${k} must be a number from ${min} to ${max}, not ${describe(v)}`,
-      fix: `set bot.${k} in range`,
-    });
-    return def;
-  };
+  warnUnknownKeys(o, BOT_KEYS, "bot", at, problems);
+  const num = numberReader(o, "bot", at, problems);
   const windowS = num("window_s", 0.1, 600, 10);
   const silenceS = num("silence_s", 1, 86_400, 60);
   if (silenceS <= windowS)

@@ -5,6 +5,7 @@
  */
 import type { ExactJson } from "../lighter/json.ts";
 import { describe } from "./alerts.ts";
+import { numberReader, warnUnknownKeys } from "./block.ts";
 import { secretReferenceProblem } from "./secrets.ts";
 import type { ConfigProblem, MonitorConfig, WatchConfig } from "./types.ts";
 
@@ -57,22 +58,8 @@ export function parseWatch(
       message: "watch must be an object",
       fix: 'e.g. "watch": {"markets": [0], "window_s": 10}',
     });
-  for (const k of Object.keys(o))
-    if (!WATCH_KEYS.has(k))
-      problems.push({
-        severity: "warning",
-        setting: `${at}.watch.${k}`,
-        message: `unknown setting watch.${k} is ignored`,
-        fix: `remove it or check its spelling (known: ${[...WATCH_KEYS].join(", ")})`,
-      });
-  const num = (k: string, min: number, max: number, def: number): number => {
-    const v = o[k];
-    if (v === undefined || v === null) return def;
-    const n = typeof v === "bigint" ? Number(v) : typeof v === "number" ? v : NaN;
-    if (Number.isFinite(n) && n >= min && n <= max) return n;
-    err(k, `watch.${k} must be a number from ${min} to ${max}, not ${describe(v)}`, `set watch.${k} in range`);
-    return def;
-  };
+  warnUnknownKeys(o, WATCH_KEYS, "watch", at, problems);
+  const num = numberReader(o, "watch", at, problems);
   let markets = monitorMarkets;
   if (o.markets !== undefined) {
     if (

@@ -13,6 +13,8 @@ const MAX_MS = 600_000;
 const MAX_BUCKET = 1 + Math.floor(Math.log(MAX_MS) / LOG_GAMMA);
 /** At most this many (channel, market) series are kept; later ones are counted as dropped. */
 export const MAX_SERIES = 64;
+/** A snapshot is due at most this often (unless forced), and only when something was recorded. */
+export const SNAPSHOT_EVERY_MS = 60_000;
 
 export const WINDOWS = {
   "1h": { slotMs: 5 * 60_000, slots: 12 },
@@ -160,6 +162,8 @@ export class LatencyBook {
   negative = 0;
   /** Samples recorded since the last snapshot (a snapshot is due only when this is > 0). */
   unsaved = 0;
+  /** When the stored snapshot was taken (-Infinity: none yet). */
+  savedAt = -Infinity;
 
   record(channel: string, market: string, delayMs: number, at: number): void {
     const key = `${channel}\u0000${market}`;
@@ -195,6 +199,21 @@ export class LatencyBook {
       (out[s.channel] ??= {})[s.market] = p;
     }
     return out;
+  }
+
+  /**
+   * The snapshot to store now, or null: due when something is unsaved and SNAPSHOT_EVERY_MS has
+   * passed since the last one, or at once when `force`d.
+   */
+  due(now: number, force: boolean): LatencySnapshot | null {
+    if (this.unsaved === 0 || (!force && now - this.savedAt < SNAPSHOT_EVERY_MS)) return null;
+    this.savedAt = now;
+    return this.snapshot(now);
+  }
+
+  /** `{<window>: view}` over both windows (the /metrics shape). */
+  views(now: number): Record<LatencyWindow, ReturnType<LatencyBook["view"]>> {
+    return { "1h": this.view("1h", now), "24h": this.view("24h", now) };
   }
 
   snapshot(now: number): LatencySnapshot {

@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { step } from "../../../worker/monitor/watch/machine.ts";
 import { watchView } from "../../../worker/monitor/watch/view.ts";
-import { SETTINGS, World } from "./machine-world.ts";
+import { parseOrder } from "../../../worker/lighter/messages.ts";
+import { ACCT, SETTINGS, World } from "./machine-world.ts";
 
 /** A world whose watch has connected and read its start cursor. */
 function started(settings = SETTINGS): World {
@@ -241,6 +242,33 @@ describe("watch machine: bot ingest", () => {
     w.now += 60_001;
     w.ingest();
     expect(w.ingests.at(-1)!.outcome).toBe("accepted");
+  });
+
+  it("a WebSocket amount is stored at its µs transaction time; one in another unit at its receipt", () => {
+    const w = started();
+    w.now = 1_800_000_000_000; // a real epoch: transaction times are µs since it
+    const us = (w.now - 40) * 1000;
+    const o = (index: number, transaction_time: number) =>
+      parseOrder({
+        order_index: index,
+        client_order_index: index + 1000,
+        market_index: 0,
+        owner_account_index: Number(ACCT),
+        filled_base_amount: "0.0100",
+        status: "filled",
+        transaction_time,
+      });
+    const fx = w.feed({
+      kind: "orders",
+      channel: "account_all_orders",
+      market: null,
+      orders: [o(901, us), o(902, w.now - 40), o(903, 0)],
+      snapshot: false,
+    });
+    const at = Object.fromEntries(
+      fx.flatMap((f) => (f.kind === "bot_store_ws" ? [[f.orderIndex, f.at] as const] : [])),
+    );
+    expect(at).toEqual({ "901": w.now - 40, "902": w.now, "903": w.now });
   });
 
   it("a fill the bot never reports is bot_missed_fill; a reported one is not", () => {

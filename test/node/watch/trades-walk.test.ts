@@ -118,8 +118,8 @@ describe("trades walk", () => {
           let s: WalkState = newWalk(t(5));
           const read = new Map<number, number>();
           const gaps: WalkGap[] = [];
-          for (const n of arrivals) {
-            add(n);
+          /** One reconciliation: pages until the walk is done; `arriving` trades come per page read. */
+          const reconcile = (arriving: number) => {
             let o;
             do {
               const p = page(ids, nextCursor(s), limit);
@@ -127,20 +127,17 @@ describe("trades walk", () => {
               s = o.state;
               for (const r of o.fresh) read.set(Number(r.id), (read.get(Number(r.id)) ?? 0) + 1);
               if (o.gap) gaps.push(o.gap);
-              // Trades keep arriving while the walk pages back.
-              if (!o.done) add(1);
+              if (!o.done) add(arriving);
             } while (!o.done);
             expect(s.walk).toBeNull();
+          };
+          for (const n of arrivals) {
+            add(n);
+            // Trades keep arriving while the walk pages back.
+            reconcile(1);
           }
           // Trades that arrived during the final walk are read by the next reconciliation.
-          let o;
-          do {
-            const p = page(ids, nextCursor(s), limit);
-            o = onPage(s, p.rows, same, p.next, maxPages, limit);
-            s = o.state;
-            for (const r of o.fresh) read.set(Number(r.id), (read.get(Number(r.id)) ?? 0) + 1);
-            if (o.gap) gaps.push(o.gap);
-          } while (!o.done);
+          reconcile(0);
           for (const [, n] of read) expect(n).toBe(1);
           for (const id of ids.filter((x) => x > 5)) {
             const inGap = gaps.some((g) => id > Number(g.afterId) && id < Number(g.beforeId));

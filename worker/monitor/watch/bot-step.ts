@@ -9,6 +9,7 @@
  */
 import { formatDecimal, rescale, tryParseDecimal } from "../../lighter/decimal.ts";
 import type { Order } from "../../lighter/messages.ts";
+import { transactionTimeOf } from "../latency.ts";
 import { alert, count, log, missResult, pushRecent, type MissHead, MAX_IN_EVIDENCE } from "./alerts.ts";
 import { BOT_SCALE, admitIngest } from "./bot-ingest.ts";
 import type { BotDecided, ExchangeFill, Phantom } from "./bot-ledger.ts";
@@ -89,7 +90,9 @@ export function onWsOrders(s: WatchState, fx: WatchEffect[], orders: readonly Or
     const cum = rescale(o.filledBase, BOT_SCALE);
     const mark = `${orderIndex}:${cum.toString()}`;
     const coi = o.clientOrderIndex.toString();
-    const t = o.transactionTimeUs !== null ? o.transactionTimeUs / 1000 : at;
+    // The exchange's time when it is a µs timestamp (as delivery latency reads it), else our receipt.
+    const us = transactionTimeOf(o.transactionTimeUs);
+    const t = typeof us === "number" ? us / 1000 : at;
     b.ledger.noteWsOrder(orderIndex, coi, o.marketIndex, cum, t);
     if (b.wsMarks.has(mark)) continue;
     b.wsMarks.add(mark);

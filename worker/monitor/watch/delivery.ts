@@ -2,61 +2,40 @@
  * Delivery latency of a watch session: for every account frame (not the snapshot a subscription
  * starts with), the receive time minus the newest `transaction_time` (µs) of its orders or trades,
  * per channel and market, in memory (worker/monitor/latency.ts); and the bot-reported lag
- * (`seen_at` − the trade's time) per market. Pure: the caller stores the snapshot `due` hands it
+ * (`seen_at` − the trade's time) per market. A transaction time that is no µs timestamp is no
+ * sample (latency.ts `transactionTimeOf`, as on a check monitor): the caller counts it. Pure: the caller stores the snapshot `due` hands it
  * (at most once a minute and only when something changed, never a write per frame) and passes the
  * stored one back after an eviction.
  */
 import type { Order, Trade } from "../../lighter/messages.ts";
-import { LatencyBook, type LatencySnapshot } from "../latency.ts";
-
-export const SNAPSHOT_EVERY_MS = 60_000;
+import { FrameTimes, LatencyBook, type LatencySnapshot } from "../latency.ts";
 
 /** The channel name the bot's own lag is kept under. */
 export const BOT_CHANNEL = "bot";
 
 export class DeliveryLatency {
   readonly book: LatencyBook;
-  private savedAt: number;
 
   /** `snapshot`: the stored snapshot (anything unreadable starts empty). */
   constructor(snapshot: unknown, now: number) {
     this.book = LatencyBook.restore(snapshot);
-    this.savedAt = now;
+    this.book.savedAt = now;
   }
 
-  /** An update frame of an order channel. */
-  onOrders(channel: string, orders: readonly Order[], receivedAt: number): void {
-    this.onFrame(
-      channel,
-      orders.map((o) => ({ market: o.marketIndex, transactionTimeUs: o.transactionTimeUs })),
-      receivedAt,
-    );
+  /** An update frame of an order channel; returns how many orders had a malformed transaction time. */
+  onOrders(channel: string, orders: readonly Order[], receivedAt: number): number {
+    const times = new FrameTimes();
+    for (const o of orders) times.note(o.marketIndex, o.transactionTimeUs);
+    times.recordInto(this.book, channel, receivedAt);
+    return times.malformed;
   }
 
-  /** An update frame of account_all_trades. */
-  onTrades(trades: readonly Trade[], receivedAt: number): void {
-    this.onFrame(
-      "account_all_trades",
-      trades.map((t) => ({ market: t.marketId, transactionTimeUs: t.transactionTimeUs })),
-      receivedAt,
-    );
-  }
-
-  /** One account frame: `items` are its orders or trades with their market and transaction time. */
-  onFrame(
-    channel: string,
-    items: readonly { market: number; transactionTimeUs: number | null }[],
-    receivedAt: number,
-  ): void {
-    let newest: Map<number, number> | null = null;
-    for (const it of items) {
-      if (it.transactionTimeUs === null) continue;
-      newest ??= new Map();
-      const prev = newest.get(it.market);
-      if (prev === undefined || it.transactionTimeUs > prev) newest.set(it.market, it.transactionTimeUs);
-    }
-    if (!newest) return;
-    for (const [market, us] of newest) this.book.record(channel, String(market), receivedAt - us / 1000, receivedAt);
+  /** An update frame of account_all_trades; returns how many trades had a malformed transaction time. */
+  onTrades(trades: readonly Trade[], receivedAt: number): number {
+    const times = new FrameTimes();
+    for (const t of trades) times.note(t.marketId, t.transactionTimeUs);
+    times.recordInto(this.book, "account_all_trades", receivedAt);
+    return times.malformed;
   }
 
   /** The bot saw a fill of `market` made at `fillAt` at `seenAt`. */
@@ -66,9 +45,7 @@ export class DeliveryLatency {
 
   /** The snapshot to store when one is due (a minute since the last and something new, or forced), else null. */
   due(now: number, force = false): LatencySnapshot | null {
-    if (this.book.unsaved === 0 || (!force && now - this.savedAt < SNAPSHOT_EVERY_MS)) return null;
-    this.savedAt = now;
-    return this.book.snapshot(now);
+    return this.book.due(now, force);
   }
 
   /** `/status`: exchange channels over the last hour and 24 hours, and the bot's lag. */
