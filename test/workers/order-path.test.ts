@@ -19,24 +19,17 @@ import {
   clearFault,
   monitorFor,
   monitorStatus,
+  nextTick,
+  received,
   receivedAlerts,
   runCron,
-  received,
+  settledCheck,
   sim,
   simOrders,
   waitFor,
   waitForVerdict,
   type CheckJson,
 } from "./helpers.ts";
-
-let tick = 1_800_500_000_000;
-const nextTick = () => (tick += 300_000);
-
-async function settledCheck(scenario: string, timeoutMs = 40_000): Promise<CheckJson> {
-  const m = monitorFor(scenario);
-  await runCron(scenario, nextTick());
-  return waitForVerdict(m.id, undefined, timeoutMs);
-}
 
 interface OrderJson {
   tx_hash: string;

@@ -15,8 +15,11 @@ import {
   explained,
   monitorFor,
   monitorStatus,
+  nextTick,
+  orderAccepted,
   receivedAlerts,
   runCron,
+  settledCheck,
   sim,
   simAccount,
   simOrders,
@@ -24,18 +27,7 @@ import {
   simRequests,
   waitFor,
   waitForVerdict,
-  type CheckJson,
 } from "./helpers.ts";
-
-let tick = 1_801_600_000_000;
-const nextTick = () => (tick += 300_000);
-
-/** Runs one check on `scenario`'s monitor and waits until it is done (its flatten included). */
-async function settledCheck(scenario: string, timeoutMs = 40_000): Promise<CheckJson> {
-  await runCron(scenario, nextTick());
-  const id = monitorFor(scenario).id;
-  return explained(id, waitForVerdict(id, undefined, timeoutMs));
-}
 
 async function lastRequestSeq(): Promise<number> {
   const res = await sim("/_sim/requests?limit=1");
@@ -44,22 +36,6 @@ async function lastRequestSeq(): Promise<number> {
 
 function sendTxsOf(requests: Awaited<ReturnType<typeof simRequests>>, account: number) {
   return requests.filter((r) => r.path.startsWith("/api/v1/sendTx") && r.account === String(account));
-}
-
-/** Waits until the running check on `monitorId` has its order accepted. */
-async function orderAccepted(monitorId: string): Promise<CheckJson> {
-  return explained(
-    monitorId,
-    waitFor(
-      "order accepted",
-      async () => {
-        const s = await monitorStatus(monitorId);
-        return s.last_check?.stages.order_accepted ? s.last_check : null;
-      },
-      20_000,
-      20,
-    ),
-  );
 }
 
 describe("issue 16: checks never put money at risk", { timeout: 90_000 }, () => {
