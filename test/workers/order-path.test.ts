@@ -50,7 +50,7 @@ describe("the order path never double-trades", () => {
     try {
       const c = await settledCheck("op_lost_lag");
       const coi = c.client_order_index!;
-      expect(coi).toMatch(/^\d+$/);
+      expect(coi, JSON.stringify(c)).toMatch(/^\d+$/);
       const mine = (await simOrders(m.account_index)).filter((o) => o.client_order_id === coi);
       expect(mine, JSON.stringify(c)).toHaveLength(1);
       const o = await orderOf("op_lost_lag", coi);
