@@ -34,28 +34,18 @@ const outDir = join(root, "soak-results");
 mkdirSync(outDir, { recursive: true });
 
 /**
- * Invariants that fail the run, per part: every one the code under test holds. The others would be
- * reported, never papered over. position_drift is enforced in (b) since the flatten measures a fill
- * REST cannot show by the position (test/workers/regress-drift.test.ts).
+ * Invariants that fail the run, in both parts: every one the code under test holds. position_drift
+ * is enforced in (b) too since the flatten measures a fill REST cannot show by the position
+ * (test/workers/regress-drift.test.ts).
  */
-const ENFORCED: Record<"machine" | "worker", readonly (keyof PartFigures)[]> = {
-  machine: [
-    "max_orders_per_tick",
-    "duplicate_alerts",
-    "lost_fills",
-    "false_passes",
-    "checks_over_bound",
-    "position_drift",
-  ],
-  worker: [
-    "max_orders_per_tick",
-    "duplicate_alerts",
-    "lost_fills",
-    "false_passes",
-    "checks_over_bound",
-    "position_drift",
-  ],
-};
+const ENFORCED: readonly (keyof PartFigures)[] = [
+  "max_orders_per_tick",
+  "duplicate_alerts",
+  "lost_fills",
+  "false_passes",
+  "checks_over_bound",
+  "position_drift",
+];
 
 const parts: PartFigures[] = [];
 
@@ -188,7 +178,7 @@ console.log(`written ${join(outDir, "soak.json")}`);
 const broken: string[] = [];
 for (const p of parts) {
   if (part !== null && p.part !== part) continue; // figures kept from an earlier run are not judged again
-  for (const key of ENFORCED[p.part]) {
+  for (const key of ENFORCED) {
     const v = p[key];
     const limit = key === "max_orders_per_tick" ? 1 : 0;
     if (typeof v === "number" && v > limit) broken.push(`${p.part}: ${String(key)} ${v}`);

@@ -24,8 +24,8 @@ import { BotLedger, type ExchangeFill } from "../../worker/monitor/watch/bot-led
 import { ingestTokenSecretName } from "../../worker/monitor/watch/bot-ingest.ts";
 import { WatchLedger } from "../../worker/monitor/watch/ledger.ts";
 import { startSimulator, type Simulator } from "../sim/server.ts";
-import { RawClient } from "../node/sim/support.ts";
 import { startWebhookReceiver } from "../workers/webhook-receiver.ts";
+import { captureBotFrames } from "./bot-frames.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 import { bundle, sleep, workerd, workerdUsage } from "./workerd/harness.ts";
 import { medianMs } from "./timing.ts";
@@ -37,36 +37,13 @@ const pct = (xs: number[], p: number) => {
 
 // ---------------------------------------------------------------- 1. CPU per frame
 
-async function captureFrames(): Promise<{ frames: string[]; account: string }> {
-  const sim = await startSimulator({ port: 0, seed: 19, bookIntervalMs: 50, executionDelayMs: 0 });
-  try {
-    const a = sim.createAccount({ collateral: 1_000_000_000n });
-    const token = sim.watch.issueReadToken(a.account_index);
-    const c = await RawClient.open(sim.ws);
-    for (const ch of [
-      `account_all_orders/${a.account_index}`,
-      `account_orders/0/${a.account_index}`,
-      `account_all_trades/${a.account_index}`,
-    ])
-      c.send({ type: "subscribe", channel: ch, auth: token });
-    await sleep(100);
-    const before = c.frames.length;
-    await fetch(`${sim.rest}/_sim/bot`, {
-      method: "POST",
-      body: JSON.stringify({ account_index: a.account_index.toString(), paused: true, seed: 5 }),
-    });
-    const bot = sim.watch.bots.get(a.account_index)!;
-    for (let i = 0; i < 60; i++) {
-      bot.tradeOnce();
-      await sleep(15);
-    }
-    await sleep(200);
-    c.close();
-    return { frames: c.frames.slice(before).map((f) => f.text), account: a.account_index.toString() };
-  } finally {
-    await sim.close();
-  }
-}
+const captureFrames = () =>
+  captureBotFrames({
+    simSeed: 19,
+    botSeed: 5,
+    channels: ["account_all_orders", "account_orders/0", "account_all_trades"],
+    orders: 60,
+  });
 
 function cpuRows(cap: { frames: string[]; account: string }): BenchRow[] {
   const frames = Array.from({ length: 20_000 }, (_, i) => cap.frames[i % cap.frames.length]!);

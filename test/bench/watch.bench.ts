@@ -14,47 +14,19 @@ import { step } from "../../worker/monitor/watch/machine.ts";
 import { restore, type WatchSettings } from "../../worker/monitor/watch/state.ts";
 import { parseFrame } from "../../worker/lighter/messages.ts";
 import { parsePositions } from "../../worker/monitor/watch/positions.ts";
-import { startSimulator } from "../sim/server.ts";
-import { RawClient } from "../node/sim/support.ts";
+import { captureBotFrames } from "./bot-frames.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 import { medianMs } from "./timing.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ORDERS = 60;
 
-async function captureFrames(): Promise<{ frames: string[]; account: string; perOrder: number }> {
-  const sim = await startSimulator({ port: 0, seed: 12, bookIntervalMs: 50, executionDelayMs: 0 });
-  try {
-    const a = sim.createAccount({ collateral: 1_000_000_000n });
-    const token = sim.watch.issueReadToken(a.account_index);
-    const c = await RawClient.open(sim.ws);
-    for (const ch of [
-      `account_all_orders/${a.account_index}`,
-      `account_orders/0/${a.account_index}`,
-      `account_all_trades/${a.account_index}`,
-      `account_all_positions/${a.account_index}`,
-    ])
-      c.send({ type: "subscribe", channel: ch, auth: token });
-    await sleep(100);
-    const before = c.frames.length;
-    const res = await fetch(`${sim.rest}/_sim/bot`, {
-      method: "POST",
-      body: JSON.stringify({ account_index: a.account_index.toString(), paused: true, seed: 3 }),
-    });
-    if (res.status !== 201) throw new Error(await res.text());
-    const bot = sim.watch.bots.get(a.account_index)!;
-    for (let i = 0; i < ORDERS; i++) {
-      bot.tradeOnce();
-      await sleep(15);
-    }
-    await sleep(200);
-    c.close();
-    const frames = c.frames.slice(before).map((f) => f.text);
-    return { frames, account: a.account_index.toString(), perOrder: frames.length / ORDERS };
-  } finally {
-    await sim.close();
-  }
-}
+const captureFrames = () =>
+  captureBotFrames({
+    simSeed: 12,
+    botSeed: 3,
+    channels: ["account_all_orders", "account_orders/0", "account_all_trades", "account_all_positions"],
+    orders: ORDERS,
+  });
 
 async function run(): Promise<BenchRow[]> {
   const cap = await captureFrames();

@@ -242,3 +242,47 @@ export async function explained<T>(monitorId: string, p: Promise<T>): Promise<T>
     );
   }
 }
+
+let tick = 1_801_600_000_000;
+/** The next cron fire time for a test's trigger: five minutes after the previous one. */
+export const nextTick = (): number => (tick += 300_000);
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs one trigger on `scenario`'s monitor and waits until its check is done (its flatten included). */
+export async function settledCheck(scenario: string, timeoutMs = 40_000): Promise<Check> {
+  const id = monitorFor(scenario).id;
+  await runCron(scenario, nextTick());
+  return (await explained(id, waitForVerdict(id, undefined, timeoutMs))) as Check;
+}
+
+/**
+ * Runs checks until one places its test order (at most 5, 2 s apart): on a loaded machine the first
+ * check of a fresh object may time out connecting or in pre-flight, and a check right after one whose
+ * order REST could not show is skipped until the lock sees it resolved — neither is what a test of the
+ * order's fate is about.
+ */
+export async function tradingCheck(scenario: string, timeoutMs = 60_000): Promise<Check> {
+  let c: Check | null = null;
+  for (let i = 0; i < 5 && (c === null || c.verdict === "skipped" || c.client_order_index === null); i++) {
+    if (i > 0) await sleep(2_000);
+    c = await settledCheck(scenario, timeoutMs);
+  }
+  return c!;
+}
+
+/** Waits until the running check on `monitorId` has its order accepted (and is still running). */
+export async function orderAccepted(monitorId: string): Promise<Check> {
+  return explained(
+    monitorId,
+    waitFor(
+      "order accepted",
+      async () => {
+        const c = (await monitorStatus(monitorId)).last_check;
+        return c && c.state !== "done" && c.stages.order_accepted ? (c as Check) : null;
+      },
+      20_000,
+      20,
+    ),
+  );
+}

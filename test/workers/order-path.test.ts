@@ -19,24 +19,17 @@ import {
   clearFault,
   monitorFor,
   monitorStatus,
+  nextTick,
+  received,
   receivedAlerts,
   runCron,
-  received,
+  settledCheck,
   sim,
   simOrders,
   waitFor,
   waitForVerdict,
   type CheckJson,
 } from "./helpers.ts";
-
-let tick = 1_800_500_000_000;
-const nextTick = () => (tick += 300_000);
-
-async function settledCheck(scenario: string, timeoutMs = 40_000): Promise<CheckJson> {
-  const m = monitorFor(scenario);
-  await runCron(scenario, nextTick());
-  return waitForVerdict(m.id, undefined, timeoutMs);
-}
 
 interface OrderJson {
   tx_hash: string;
@@ -57,7 +50,7 @@ describe("the order path never double-trades", () => {
     try {
       const c = await settledCheck("op_lost_lag");
       const coi = c.client_order_index!;
-      expect(coi).toMatch(/^\d+$/);
+      expect(coi, JSON.stringify(c)).toMatch(/^\d+$/);
       const mine = (await simOrders(m.account_index)).filter((o) => o.client_order_id === coi);
       expect(mine, JSON.stringify(c)).toHaveLength(1);
       const o = await orderOf("op_lost_lag", coi);

@@ -19,40 +19,19 @@ import {
   explained,
   monitorFor,
   monitorStatus,
+  nextTick,
+  orderAccepted,
   received,
   runCron,
+  settledCheck,
   simAccount,
   simOrders,
+  sleep,
   waitFor,
   waitForVerdict,
   type Check,
   type CheckJson,
 } from "./helpers.ts";
-
-let tick = 1_801_700_000_000;
-const nextTick = () => (tick += 300_000);
-
-async function settledCheck(scenario: string, timeoutMs = 40_000): Promise<Check> {
-  await runCron(scenario, nextTick());
-  const id = monitorFor(scenario).id;
-  return (await explained(id, waitForVerdict(id, undefined, timeoutMs))) as Check;
-}
-
-/** Waits until the running check on `monitorId` has its order accepted. */
-async function orderAccepted(monitorId: string): Promise<Check> {
-  return explained(
-    monitorId,
-    waitFor(
-      "order accepted",
-      async () => {
-        const s = await monitorStatus(monitorId);
-        return s.last_check?.state !== "done" && s.last_check?.stages.order_accepted ? (s.last_check as Check) : null;
-      },
-      20_000,
-      20,
-    ),
-  );
-}
 
 /** Waits until a REST look-up of the check's order showed it with `status` (null: any). */
 async function restSaw(monitorId: string, coi: string, status: string | null): Promise<void> {
@@ -79,8 +58,6 @@ async function restSaw(monitorId: string, coi: string, status: string | null): P
 function findings(c: CheckJson): string[] {
   return [c.diagnosis ?? "", ...c.reasons];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("issue 16: every check concludes with the right verdict, in time", { timeout: 90_000 }, () => {
   // regression for defect 6, fixed by the check machine (issue 16)

@@ -8,41 +8,7 @@
  * session whose account subscriptions died silently is not kept for the next check.
  */
 import { describe, expect, it } from "vitest";
-import {
-  addFault,
-  clearFault,
-  explained,
-  monitorFor,
-  runCron,
-  simOrders,
-  simPosition,
-  waitForVerdict,
-  type CheckJson,
-} from "./helpers.ts";
-
-let tick = 1_801_900_000_000;
-const nextTick = () => (tick += 300_000);
-
-/** Runs one check on `scenario`'s monitor and waits until it is done, its flatten included. */
-async function settledCheck(scenario: string, timeoutMs = 60_000): Promise<CheckJson> {
-  const id = monitorFor(scenario).id;
-  await runCron(scenario, nextTick());
-  return explained(id, waitForVerdict(id, undefined, timeoutMs));
-}
-
-/**
- * Runs checks until one places its test order (at most 5, 2 s apart): on a loaded machine the first
- * check of a fresh object may time out connecting or in pre-flight, and a check right after one whose
- * order REST could not show is skipped until the lock sees it resolved — neither is what these test.
- */
-async function tradingCheck(scenario: string): Promise<CheckJson> {
-  let c: CheckJson | null = null;
-  for (let i = 0; i < 5 && (c === null || c.verdict === "skipped" || c.client_order_index === null); i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, 2_000));
-    c = await settledCheck(scenario);
-  }
-  return c!;
-}
+import { addFault, clearFault, monitorFor, simOrders, simPosition, tradingCheck, type CheckJson } from "./helpers.ts";
 
 /** The check's own test order filled on the exchange (else the case proves nothing). */
 async function testOrderFilled(account: number, c: CheckJson): Promise<boolean> {

@@ -15,27 +15,20 @@ import {
   explained,
   monitorFor,
   monitorStatus,
+  nextTick,
+  orderAccepted,
   receivedAlerts,
   runCron,
+  settledCheck,
   sim,
   simAccount,
   simOrders,
   simPosition,
   simRequests,
+  tradingCheck,
   waitFor,
   waitForVerdict,
-  type CheckJson,
 } from "./helpers.ts";
-
-let tick = 1_801_600_000_000;
-const nextTick = () => (tick += 300_000);
-
-/** Runs one check on `scenario`'s monitor and waits until it is done (its flatten included). */
-async function settledCheck(scenario: string, timeoutMs = 40_000): Promise<CheckJson> {
-  await runCron(scenario, nextTick());
-  const id = monitorFor(scenario).id;
-  return explained(id, waitForVerdict(id, undefined, timeoutMs));
-}
 
 async function lastRequestSeq(): Promise<number> {
   const res = await sim("/_sim/requests?limit=1");
@@ -44,22 +37,6 @@ async function lastRequestSeq(): Promise<number> {
 
 function sendTxsOf(requests: Awaited<ReturnType<typeof simRequests>>, account: number) {
   return requests.filter((r) => r.path.startsWith("/api/v1/sendTx") && r.account === String(account));
-}
-
-/** Waits until the running check on `monitorId` has its order accepted. */
-async function orderAccepted(monitorId: string): Promise<CheckJson> {
-  return explained(
-    monitorId,
-    waitFor(
-      "order accepted",
-      async () => {
-        const s = await monitorStatus(monitorId);
-        return s.last_check?.stages.order_accepted ? s.last_check : null;
-      },
-      20_000,
-      20,
-    ),
-  );
 }
 
 describe("issue 16: checks never put money at risk", { timeout: 90_000 }, () => {
@@ -91,20 +68,22 @@ describe("issue 16: checks never put money at risk", { timeout: 90_000 }, () => 
     expect(shifted.status).toBe(200);
     const before = await simPosition(m.account_index);
     expect(before).toBe(50_000n);
-    const c = await settledCheck("reg_position");
+    const c = await tradingCheck("reg_position");
     const after = await simPosition(m.account_index);
     // Within the order's rounding: the test order is a few minimum sizes at most (0.0050 ETH = 50).
     const drift = after - before;
     expect(drift < 0n ? -drift : drift, `position ${before} → ${after}; check ${JSON.stringify(c)}`).toBeLessThan(100n);
-    // No order of ours was ever larger than the check's own test order.
+    // The check traded (else the position proves nothing): its test order filled, and a flatten
+    // went out, no order of ours larger than the check's own test order.
     const orders = await simOrders(m.account_index);
     const test = orders.find((o) => o.client_order_id === c.client_order_index);
-    if (test) {
-      for (const o of orders)
-        expect(Number(o.initial_base_amount), JSON.stringify(o)).toBeLessThanOrEqual(
-          Number(test.initial_base_amount) * 2,
-        );
-    }
+    expect(test, `the check's test order is not on the exchange: ${JSON.stringify(c)}`).toBeDefined();
+    expect(Number(test!.filled_base_amount), JSON.stringify(test)).toBeGreaterThan(0);
+    expect(c.flatten, JSON.stringify(c)).toBe("ok");
+    for (const o of orders)
+      expect(Number(o.initial_base_amount), JSON.stringify(o)).toBeLessThanOrEqual(
+        Number(test!.initial_base_amount) * 2,
+      );
   });
 
   // regression for defect 3, fixed by the check machine (issue 16)

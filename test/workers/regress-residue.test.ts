@@ -14,15 +14,14 @@ import {
   explained,
   monitorFor,
   monitorStatus,
+  nextTick,
+  orderAccepted,
   runCron,
   simPosition,
   waitFor,
   waitForVerdict,
   type CheckJson,
 } from "./helpers.ts";
-
-let tick = 1_802_400_000_000;
-const nextTick = () => (tick += 300_000);
 
 /** Runs one trigger and waits until a check other than `after` is done (its flatten included). */
 async function nextCheck(monitorId: string, after: string): Promise<CheckJson> {
@@ -55,18 +54,7 @@ describe("a failed flatten's residue is carried to the next trigger", () => {
     let first: CheckJson;
     try {
       await runCron("reg_residue", nextTick());
-      await explained(
-        m.id,
-        waitFor(
-          "order accepted",
-          async () => {
-            const s = await monitorStatus(m.id);
-            return s.last_check?.stages.order_accepted ? s.last_check : null;
-          },
-          20_000,
-          20,
-        ),
-      );
+      await orderAccepted(m.id);
       await runInDurableObject(stub, (instance: FillMonitor) => {
         (instance as unknown as { env: Record<string, unknown> }).env = { ...env, MONITORS: JSON.stringify(broken) };
       });

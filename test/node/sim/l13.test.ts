@@ -107,6 +107,7 @@ describe("GET /api/v1/trades (L.13.1, L.13.2)", () => {
     const rows = (await trades(a, "&sort_by=trade_id&limit=100")).json.trades as Row[];
     const state = await http(sim, `/_sim/state?account_index=${a.index}`);
     const orderHashes = new Set((state.json.orders as { tx_hash?: string }[]).map((o) => o.tx_hash));
+    expect(rows.length).toBeGreaterThanOrEqual(12);
     for (const t of rows) {
       expect([t.ask_client_id, t.bid_client_id]).toEqual([0, 0]);
       expect(orderHashes.has(t.tx_hash)).toBe(false);
