@@ -26,6 +26,7 @@ import {
   settledCheck,
   simAccount,
   simOrders,
+  simPosition,
   sleep,
   waitFor,
   waitForVerdict,
@@ -281,24 +282,34 @@ describe("issue 16: every check concludes with the right verdict, in time", { ti
 
 describe("issue 16, seen by reading", { timeout: 90_000 }, () => {
   // regression for issue 16 ("a known fact is never replaced by an unknown or absent answer"), fixed by the check machine
-  it("REST forgets an order it had shown: the check never calls it order_not_found, and the lock holds", async () => {
+  it("REST forgets an order it had shown: the fill it showed stands, never order_not_found, and the own fill is closed exactly", async () => {
     const m = monitorFor("reg_rest_forgets");
-    // The WebSocket never reports the order; the fill comes 3 s late, so REST shows it open first.
+    // The WebSocket never reports the order; the fill comes 3 s late (until then REST has no record
+    // of it, so the first record REST shows is the fill).
     const ids = [
       await addFault({ name: "withhold_orders", account_index: m.account_index }),
       await addFault({ name: "late_fill", ms: 3_000, account_index: m.account_index }),
     ];
     try {
+      const before = await simPosition(m.account_index);
       await runCron("reg_rest_forgets", nextTick());
       const running = await orderAccepted(m.id);
       const coi = running.client_order_index!;
       await restSaw(m.id, coi, null);
+      // From here on REST answers "absent" / "unknown" for every order and tx of the account.
       ids.push(await addFault({ name: "rest_forget", account_index: m.account_index }));
       const c = await waitForVerdict(m.id, running.id, 40_000);
       expect(findings(c), JSON.stringify(c)).not.toContain("order_not_found");
-      // The order REST once showed is not resolved by an absent answer: no new order may start.
-      const s = await monitorStatus(m.id);
-      expect(s.order_lock, JSON.stringify(c)).toBeTruthy();
+      // The record REST showed is a known fact: later absent answers do not replace it.
+      const ev = c.evidence as Record<string, unknown>;
+      expect(ev.rest_status, JSON.stringify(c)).toBe("filled");
+      const planned = ev.planned_order as { base_amount_raw: string };
+      expect(ev.rest_filled_base_raw, JSON.stringify(c)).toBe(planned.base_amount_raw);
+      expect(c.diagnosis, JSON.stringify(c)).toBe("filled_not_reported_on_ws");
+      // The flatten order is invisible too (REST forgets it, the WebSocket withholds it): the position
+      // says what it did, and the account ends where it started, no more sold than the own fill.
+      expect(c.flatten, JSON.stringify(c)).toBe("ok");
+      expect(await simPosition(m.account_index)).toBe(before);
     } finally {
       for (const id of ids) await clearFault(id);
     }
