@@ -144,16 +144,16 @@ export class FillMonitor extends DurableObject<Env> {
 
   /** Cron entry for a watch monitor: keeps its session alive (a watch monitor never runs a check). */
   async keepWatching(monitorId: string): Promise<{ watching: boolean; holding: boolean }> {
-    this.pauseNow(monitorId);
-    const w = this.must(monitorId).watch;
+    const w = this.pauseNow(monitorId).p.watch;
     return w ? { watching: true, ...w.keepAlive() } : { watching: false, holding: false };
   }
 
   /** Cron entry: records the check (or the skipped tick) and returns at once. */
   async startCheck(req: StartCheckRequest): Promise<StartResult> {
-    this.pauseNow(req.monitorId);
-    this.refuseWatch(req.monitorId);
-    return this.tick(this.must(req.monitorId), req);
+    const { p } = this.pauseNow(req.monitorId);
+    // A watch monitor never places an order: no check runs on it.
+    if (p.watch) throw new Error(`monitor ${req.monitorId} is a watch monitor: it runs no checks`);
+    return this.tick(p, req);
   }
 
   /** Feeds the trigger to the machine and reports what it made of it. */
@@ -167,25 +167,21 @@ export class FillMonitor extends DurableObject<Env> {
   async startManualCheck(
     req: StartCheckRequest,
   ): Promise<StartResult | { paused: PauseState } | { rateLimited: { retryAfterS: number } } | { watchMonitor: true }> {
-    const p = this.pauseNow(req.monitorId);
-    if (p.paused) return { paused: p };
-    const parts = this.must(req.monitorId);
+    const { pause, p: parts } = this.pauseNow(req.monitorId);
+    if (pause.paused) return { paused: pause };
     if (parts.watch) return { watchMonitor: true };
     const retryAfterMs = manualRunRetryAfter(parts.c.sql, parts.c.now());
     if (retryAfterMs > 0) return { rateLimited: { retryAfterS: Math.ceil(retryAfterMs / 1000) } };
     return this.tick(parts, req);
   }
 
-  /** A watch monitor never places an order: no check runs on it. */
-  private refuseWatch(monitorId: string): void {
-    if (this.must(monitorId).watch) throw new Error(`monitor ${monitorId} is a watch monitor: it runs no checks`);
+  /** The monitor's parts and its pause as it stands now. */
+  private pauseNow(monitorId: string): { p: Parts; pause: PauseState } {
+    const p = this.must(monitorId);
+    return { p, pause: this.pauseOf(p) };
   }
 
   /** The pause as it stands now; an expired pause is lifted (and logged) here. */
-  private pauseNow(monitorId: string): PauseState {
-    return this.pauseOf(this.must(monitorId));
-  }
-
   private pauseOf(p: Parts): PauseState {
     const { state, lifted } = readPause(p.c.sql, p.c.now());
     if (lifted) p.c.event("info", "monitor.resumed", { by: "pause window ended" }, null);
@@ -193,20 +189,21 @@ export class FillMonitor extends DurableObject<Env> {
   }
 
   async pauseState(monitorId: string): Promise<PauseState> {
-    return this.pauseNow(monitorId);
+    return this.pauseNow(monitorId).pause;
   }
 
   async pause(monitorId: string, p: { by: string; reason: string | null; until: number | null }): Promise<PauseState> {
     const parts = this.must(monitorId);
     writePauseInfo(parts.c.sql, { ...p, since: parts.c.now() });
     await this.setPaused(monitorId, true);
-    return this.pauseNow(monitorId);
+    return this.pauseOf(parts);
   }
 
   async resume(monitorId: string): Promise<PauseState> {
-    writePauseInfo(this.must(monitorId).c.sql, null);
+    const parts = this.must(monitorId);
+    writePauseInfo(parts.c.sql, null);
     await this.setPaused(monitorId, false);
-    return this.pauseNow(monitorId);
+    return this.pauseOf(parts);
   }
 
   /** History rows, with the check in the machine's state first (running or flattening: no row until it ends). */

@@ -13,13 +13,9 @@ import { errorMessage } from "../../worker/lighter/errors.ts";
 import { isCrash, type CrashPoint } from "./crash.ts";
 import type { LogLevel } from "../../worker/views/logs.ts";
 import { EventLog } from "./eventlog.ts";
-import { clearDeadline, earliestDeadline, setDeadline } from "./schema.ts";
-import { alarmToSet, tokenFresh } from "../../worker/monitor/runtime.ts";
+import { earliestDeadline, setDeadline } from "./schema.ts";
+import { TOKEN_LIFETIME_S, alarmToSet, tokenFresh } from "../../worker/monitor/runtime.ts";
 
-/** WebSocket subscriptions carry a long-lived token (at most 8 h; we use 7 h). */
-export const WS_TOKEN_LIFETIME_S = 7 * 3600;
-/** REST calls carry their own token, in the Authorization header only, valid for minutes. */
-export const REST_TOKEN_LIFETIME_S = 10 * 60;
 const REST_TIMEOUT_MS = 10_000;
 
 export interface ContextOptions {
@@ -110,23 +106,18 @@ export class MonitorContext {
     this.log.count(name, by);
   }
 
-  /** An auth token for this monitor's account and API key, `lifetimeS` ahead. */
-  mintAuthToken(lifetimeS: number): string {
-    const cfg = this.cfg;
-    if (!cfg || !this.key) throw new Error("no private key configured");
-    const deadline = Math.floor(this.now() / 1000) + lifetimeS;
-    return createAuthToken(this.key, { deadline, accountIndex: cfg.accountIndex, apiKeyIndex: cfg.apiKeyIndex });
-  }
-
-  /** The cached token for WebSocket subscriptions (7 h) or REST calls (10 min), minted when due. */
+  /** The cached auth token for WebSocket subscriptions (7 h) or REST calls (10 min), minted when due. */
   authToken(use: "ws" | "rest"): string {
     const now = this.now();
     const cached = this.tokens.get(use);
     if (cached && tokenFresh(cached.until, now)) return cached.token;
-    const lifetime = use === "ws" ? WS_TOKEN_LIFETIME_S : REST_TOKEN_LIFETIME_S;
-    const fresh = { token: this.mintAuthToken(lifetime), until: now + lifetime * 1000 };
-    this.tokens.set(use, fresh);
-    return fresh.token;
+    const cfg = this.cfg;
+    if (!cfg || !this.key) throw new Error("no private key configured");
+    const until = Math.floor(now / 1000) + TOKEN_LIFETIME_S[use];
+    const { accountIndex, apiKeyIndex } = cfg;
+    const token = createAuthToken(this.key, { deadline: until, accountIndex, apiKeyIndex });
+    this.tokens.set(use, { token, until: until * 1000 });
+    return token;
   }
 
   /** A REST client for the configured network (throws when the configuration is gone). */
@@ -143,10 +134,6 @@ export class MonitorContext {
   setDeadline(name: string, at: number, data: unknown = {}): void {
     setDeadline(this.sql, name, at, data);
     this.deadlinesChanged();
-  }
-
-  clearDeadline(name: string): void {
-    clearDeadline(this.sql, name);
   }
 
   /** The earliest deadline of the table and of the alarm's owner. */

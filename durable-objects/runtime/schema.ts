@@ -242,10 +242,6 @@ export function setDeadline(sql: SqlStorage, name: string, at: number, data: unk
   );
 }
 
-export function clearDeadline(sql: SqlStorage, name: string): void {
-  sql.exec(`DELETE FROM deadlines WHERE name = ?`, name);
-}
-
 export function earliestDeadline(sql: SqlStorage): number | null {
   const row = sql.exec<{ at: number | null }>(`SELECT MIN(at) AS at FROM deadlines`).toArray()[0];
   return row && row.at !== null ? row.at : null;
