@@ -14,26 +14,27 @@ import { MonitorContext } from "./runtime/context.ts";
 import { AlarmLoop } from "./runtime/alarm.ts";
 import { CheckShell } from "./check/shell.ts";
 import { tickAnswer } from "../worker/monitor/check/interpreter.ts";
-import { countersOf, findCheck, findOrder, statusView } from "./check/views.ts";
+import { findCheck, findOrder } from "../worker/store/check/views.ts";
+import { countersOf, statusView } from "./check/status.ts";
 import { liveMatches, rowOf, withLive, type CheckView } from "../worker/views/checks.ts";
 import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
 import { budgetView, lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
-import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
-import { lastConcludedAt } from "./check/store.ts";
+import { housekeeping, manualRunRetryAfter } from "../worker/store/check/retention.ts";
+import { lastConcludedAt } from "../worker/store/check/store.ts";
 import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
-import { migrate, setMeta } from "./runtime/schema.ts";
-import { listChecks } from "./views/checks.ts";
-import { queryLogs } from "./views/logs.ts";
+import { migrate, setMeta } from "../worker/store/schema.ts";
+import { listChecks } from "../worker/store/views/checks.ts";
+import { queryLogs } from "../worker/store/views/logs.ts";
 import type { LogsPage, LogsQuery } from "../worker/views/logs.ts";
-import { marketUnits } from "./views/market.ts";
+import { marketUnits } from "../worker/store/views/market.ts";
 import type { MarketUnits } from "../worker/views/market.ts";
-import { listIncidents } from "./views/incidents.ts";
+import { listIncidents } from "../worker/store/views/incidents.ts";
 import type { IncidentsPage, IncidentsQuery } from "../worker/views/incidents.ts";
-import { metricsSnapshot } from "./views/metrics.ts";
+import { metricsSnapshot } from "../worker/store/views/metrics.ts";
 import type { MetricsSnapshot } from "../worker/views/metrics.ts";
-import { readPause, writePauseInfo } from "./views/pause.ts";
+import { readPause, writePauseInfo } from "../worker/store/views/pause.ts";
 import type { PauseState } from "../worker/views/pause.ts";
-import { readUptime } from "./views/uptime.ts";
+import { readUptime } from "../worker/store/views/uptime.ts";
 import type { Uptime } from "../worker/views/uptime.ts";
 import { acceptTail, pushEvents, setupTail, TAIL_TAG, tailClose, tailMessage } from "./runtime/tail.ts";
 import { WatchShell } from "./watch/shell.ts";
@@ -250,7 +251,7 @@ export class FillMonitor extends DurableObject<Env> {
     };
   }
 
-  /** Uptime over 24 h, 7 d and 30 d, per stage too (views/uptime.ts). */
+  /** Uptime over 24 h, 7 d and 30 d, per stage too (worker/store/views/uptime.ts). */
   async uptime(monitorId: string): Promise<Uptime> {
     return this.uptimeOf(this.must(monitorId));
   }
@@ -259,7 +260,7 @@ export class FillMonitor extends DurableObject<Env> {
     return readUptime(p.c.sql, p.c.now(), p.c.cfg?.alerts.degradedCounts ?? false, p.c.log.pendingCounts());
   }
 
-  /** Incident history, newest first; resolved incidents included (views/incidents.ts). */
+  /** Incident history, newest first; resolved incidents included (worker/store/views/incidents.ts). */
   async incidents(monitorId: string, q: IncidentsQuery): Promise<IncidentsPage> {
     const p = this.must(monitorId);
     return listIncidents(p.c.sql, q, p.c.now());
@@ -311,7 +312,11 @@ export class FillMonitor extends DurableObject<Env> {
 
   async housekeeping(monitorId: string): Promise<void> {
     const p = this.must(monitorId);
-    housekeeping(p.c, p.shell.state.check?.id ?? "");
+    const now = p.c.now();
+    p.c.log.flush();
+    p.c.log.prune(now);
+    housekeeping(p.c.sql, now, p.shell.state.check?.id ?? "");
+    p.c.event("info", "monitor.housekeeping", {}, null);
   }
 
   /** Liveness for the Worker's watchdog: answers from storage only, without touching the exchange. */

@@ -2,8 +2,8 @@
  * The FillMonitor's alerting: applies each result to its stream's alert state (meta, one key per
  * stream), writes notifications to the SQLite outbox keyed by their idempotency key (so a retry or
  * a replay never sends twice), delivers from the outbox's own deadline with backoff, pings the
- * heartbeat URL, keeps the incident history (views/incidents.ts) and counts each check's verdict
- * for uptime (an hourly counter, through the owner's buffered counters: views/uptime.ts). What a result does is decided in
+ * heartbeat URL, keeps the incident history (worker/store/views/incidents.ts) and counts each check's verdict
+ * for uptime (an hourly counter, through the owner's buffered counters: worker/store/views/uptime.ts). What a result does is decided in
  * worker/alerts/streams.ts.
  */
 import type { MonitorConfig } from "../worker/config.ts";
@@ -30,9 +30,9 @@ import {
   type AlertStream,
 } from "../worker/alerts/streams.ts";
 import type { LogLevel } from "../worker/views/logs.ts";
-import { getMeta, setMeta } from "./runtime/schema.ts";
-import { saveIncident } from "./views/incidents.ts";
-import { uptimeCounter } from "./views/uptime.ts";
+import { getMeta, setMeta } from "../worker/store/schema.ts";
+import { saveIncident } from "../worker/store/views/incidents.ts";
+import { uptimeCounter } from "../worker/store/views/uptime.ts";
 
 export type { AlertStream } from "../worker/alerts/streams.ts";
 

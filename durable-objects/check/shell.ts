@@ -33,9 +33,9 @@ import type { Alerting } from "../alerting.ts";
 import type { AlarmOwner } from "../runtime/alarm.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { EffectCarrier } from "../../worker/monitor/check/carrier.ts";
-import { getMeta, setMeta } from "../runtime/schema.ts";
+import { getMeta, setMeta } from "../../worker/store/schema.ts";
 import { CheckFeed } from "./feed.ts";
-import { loadState, saveState, writeRecord } from "./store.ts";
+import { loadState, saveState, writeRecord } from "../../worker/store/check/store.ts";
 
 /** How long an alarm invocation outlives a socket it closed (its close handshake runs in it). */
 const CLOSE_GRACE_MS = 1_000;

@@ -12,8 +12,9 @@ import { type SecretReader } from "../../worker/secrets.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { isCrash, type CrashPoint } from "./crash.ts";
 import type { LogLevel } from "../../worker/views/logs.ts";
-import { EventLog } from "./eventlog.ts";
-import { earliestDeadline, setDeadline } from "./schema.ts";
+import { EventLog } from "../../worker/store/eventlog.ts";
+import { earliestDeadline, setDeadline } from "../../worker/store/schema.ts";
+import { meter } from "../../worker/store/meter.ts";
 import { TOKEN_LIFETIME_S, alarmToSet, tokenFresh } from "../../worker/monitor/runtime.ts";
 
 const REST_TIMEOUT_MS = 10_000;
@@ -191,20 +192,4 @@ export class MonitorContext {
   crash(point: CrashPoint): void {
     this.crashHook(point);
   }
-}
-
-/** Wraps SqlStorage to count write statements (each writes one row here), for the benchmark. */
-function meter(sql: SqlStorage, writes: { count: number }): SqlStorage {
-  const exec = sql.exec.bind(sql);
-  return new Proxy(sql, {
-    get(target, prop, receiver) {
-      if (prop === "exec") {
-        return (query: string, ...bindings: unknown[]) => {
-          if (/^\s*(INSERT|UPDATE|DELETE)/i.test(query)) writes.count++;
-          return exec(query, ...(bindings as []));
-        };
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
 }

@@ -7,8 +7,8 @@
  * ping is) are worker/monitor/runtime.ts. Events and counters are named `<prefix>.connected`, `.silent`…
  */
 import { pingFrame, pongFrame } from "../../worker/lighter/messages.ts";
-import type { MonitorContext } from "../runtime/context.ts";
-import { LighterSession, type ConnectResult } from "../runtime/session.ts";
+import type { MonitorContext } from "./context.ts";
+import { LighterSession, type ConnectResult } from "./session.ts";
 import { isServerPing, lossesAfter, reconnectDelayMs, silent } from "../../worker/monitor/runtime.ts";
 
 const BASE_PING_MS = 30_000;

@@ -17,10 +17,10 @@ import { DeliveryLatency } from "../../worker/monitor/watch/delivery.ts";
 import type { Alerting, AlertStream } from "../alerting.ts";
 import type { AlarmOwner } from "../runtime/alarm.ts";
 import type { MonitorContext } from "../runtime/context.ts";
-import { getMeta, setMeta } from "../runtime/schema.ts";
+import { getMeta, setMeta } from "../../worker/store/schema.ts";
 import { WatchFeed } from "./feed.ts";
-import { carryOutRest } from "./rest.ts";
-import { WatchStore } from "./store.ts";
+import { carryOutRest } from "../../worker/monitor/watch/rest.ts";
+import { WatchStore } from "../../worker/store/watch/store.ts";
 
 const STREAMS: readonly WatchStream[] = [
   "watch",
@@ -97,7 +97,14 @@ export class WatchShell implements AlarmOwner {
         break;
       case "rest_trades":
       case "rest_orders":
-        c.spawn(carryOutRest(c, () => this.token("rest"), fx).then((ev) => this.run(ev)));
+        c.spawn(
+          carryOutRest(
+            c.cfg,
+            (ms) => c.scale(ms),
+            () => this.token("rest"),
+            fx,
+          ).then((ev) => this.run(ev)),
+        );
         break;
       case "alert":
         this.alerting.onCheck(fx.result, fx.stream, fx.resolveAfter);

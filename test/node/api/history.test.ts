@@ -8,9 +8,9 @@
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { Alerting } from "../../../durable-objects/alerting.ts";
-import { bumpCounter, migrate } from "../../../durable-objects/runtime/schema.ts";
-import { listIncidents } from "../../../durable-objects/views/incidents.ts";
-import { readUptime } from "../../../durable-objects/views/uptime.ts";
+import { bumpCounter, migrate } from "../../../worker/store/schema.ts";
+import { listIncidents } from "../../../worker/store/views/incidents.ts";
+import { readUptime } from "../../../worker/store/views/uptime.ts";
 import { HOUR_MS } from "../../../worker/views/uptime.ts";
 import type { CheckResult } from "../../../worker/alerts/alert-policy.ts";
 import { ACTIONS } from "../../../worker/monitor/diagnosis.ts";

@@ -1,7 +1,8 @@
 /**
  * FillMonitor's durable state: an idempotent, versioned SQLite schema (CREATE ... IF NOT EXISTS,
- * a schema-version row, additive migrations), plus small typed helpers over `ctx.storage.sql`.
- * Everything needed after an eviction lives here; in-memory fields are caches.
+ * a schema-version row, additive migrations), plus small typed helpers (meta, counters, the deadline
+ * table) over any `SqlStorage`: the object's `ctx.storage.sql`, node:sqlite in tests. Everything
+ * needed after an eviction lives here; in-memory fields are caches.
  */
 
 const MIGRATIONS: readonly string[][] = [
@@ -147,7 +148,7 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE INDEX IF NOT EXISTS checks_flatten_coi ON checks (flatten_coi)`,
     `CREATE INDEX IF NOT EXISTS checks_tick ON checks (tick_key)`,
   ],
-  // v5: the check session's delivery-latency snapshot rides on the machine row's save (check/delivery.ts).
+  // v5: the check session's delivery-latency snapshot rides on the machine row's save (worker/monitor/check/delivery.ts).
   [`ALTER TABLE machine ADD COLUMN delivery TEXT`],
 ];
 
@@ -179,7 +180,7 @@ export type MetaKey =
   | "schema_version"
   /** "1" while paused, "0" otherwise. */
   | "paused"
-  /** JSON: who paused, why and until when (views/pause.ts). */
+  /** JSON: who paused, why and until when (worker/store/views/pause.ts). */
   | "pause_info"
   | "alert_state"
   | "alert_state_flatten"
