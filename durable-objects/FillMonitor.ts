@@ -9,7 +9,7 @@ import type { StartCheckRequest, WatchdogReport } from "./rpc-types.ts";
 import type { Notification } from "../worker/alerts/alert-policy.ts";
 import { loadConfig, type MonitorConfig } from "../worker/config.ts";
 import { secretReader } from "../worker/secrets.ts";
-import { Alerting } from "./alerting.ts";
+import { Alerting } from "../worker/alerts/alerting.ts";
 import { MonitorContext } from "./runtime/context.ts";
 import { AlarmLoop } from "./runtime/alarm.ts";
 import { CheckShell } from "./check/shell.ts";

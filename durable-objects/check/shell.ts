@@ -29,7 +29,7 @@ import {
   type MachineState,
   type Setup,
 } from "../../worker/monitor/check/state.ts";
-import type { Alerting } from "../alerting.ts";
+import type { Alerting } from "../../worker/alerts/alerting.ts";
 import type { AlarmOwner } from "../runtime/alarm.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { EffectCarrier } from "../../worker/monitor/check/carrier.ts";

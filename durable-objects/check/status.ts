@@ -7,7 +7,7 @@ import { getMeta, readCounters } from "../../worker/store/schema.ts";
 import { latestRow } from "../../worker/store/check/store.ts";
 import { fillLatencySummary } from "../../worker/store/views/fill-latency.ts";
 import { countersView, statusOf, type StatusView } from "../../worker/views/status.ts";
-import type { Alerting } from "../alerting.ts";
+import type { Alerting } from "../../worker/alerts/alerting.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import type { CheckShell } from "./shell.ts";
 

@@ -14,7 +14,7 @@ import { restore, type WatchSettings, type WatchState } from "../../worker/monit
 import { settingsChange, watchSettings, watchTurnMs } from "../../worker/monitor/watch/settings.ts";
 import { botView, sessionView, watchView } from "../../worker/monitor/watch/view.ts";
 import { DeliveryLatency } from "../../worker/monitor/watch/delivery.ts";
-import type { Alerting, AlertStream } from "../alerting.ts";
+import type { Alerting, AlertStream } from "../../worker/alerts/alerting.ts";
 import type { AlarmOwner } from "../runtime/alarm.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { getMeta, setMeta } from "../../worker/store/schema.ts";

@@ -7,7 +7,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
-import { Alerting } from "../../../durable-objects/alerting.ts";
+import { Alerting } from "../../../worker/alerts/alerting.ts";
 import { bumpCounter, migrate } from "../../../worker/store/schema.ts";
 import { listIncidents } from "../../../worker/store/views/incidents.ts";
 import { readUptime } from "../../../worker/store/views/uptime.ts";
