@@ -6,9 +6,9 @@
  */
 import type { ConfigProblem, MonitorConfig } from "../../worker/config.ts";
 import { createAuthToken } from "../../worker/lighter/auth.ts";
-import { PrivateKey } from "../../worker/lighter/keys.ts";
+import type { PrivateKey } from "../../worker/lighter/keys.ts";
 import { LighterRestClient } from "../../worker/lighter/rest.ts";
-import { type SecretReader } from "../../worker/secrets.ts";
+import { privateKeyFrom, type SecretReader } from "../../worker/secrets.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { isCrash, type CrashPoint } from "./crash.ts";
 import type { LogLevel } from "../../worker/views/logs.ts";
@@ -72,21 +72,11 @@ export class MonitorContext {
   }
 
   private loadKey(): void {
-    this.key = null;
-    this.keyError = null;
     this.tokens.clear();
-    const cfg = this.cfg;
-    if (!cfg) return;
-    const raw = this.secret(cfg.privateKeySecretName)?.trim();
-    if (!raw) return;
-    this.log.setSecrets([raw]);
-    try {
-      const key = PrivateKey.fromHex(raw);
-      if (key.isZero()) this.keyError = `${cfg.privateKeySecretName} is the zero key`;
-      else this.key = key;
-    } catch (err) {
-      this.keyError = `${cfg.privateKeySecretName}: ${err instanceof Error ? err.message : "malformed private key"}`;
-    }
+    const k = this.cfg ? privateKeyFrom(this.secret, this.cfg.privateKeySecretName) : null;
+    this.key = k?.key ?? null;
+    this.keyError = k?.error ?? null;
+    if (k?.raw) this.log.setSecrets([k.raw]);
   }
 
   now(): number {
