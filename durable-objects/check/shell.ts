@@ -240,19 +240,20 @@ export class CheckShell implements AlarmOwner {
 
   // ------------------------------------------------------------------ the alarm
 
-  async begin(): Promise<void> {
-    if (this.restartDue) this.dispatch({ type: "config", setup: this.setup() });
+  /** Opens the connection a step asked for, inside this alarm invocation. */
+  private openDeferred(): void {
     const open = this.deferredOpen;
     this.deferredOpen = null;
     if (open) this.c.spawn(this.feed.open(open.conn, open.timeoutMs));
   }
 
+  async begin(): Promise<void> {
+    if (this.restartDue) this.dispatch({ type: "config", setup: this.setup() });
+    this.openDeferred();
+  }
+
   async serveDue(now: number): Promise<void> {
-    const open = this.deferredOpen;
-    if (open && this.c.holdUntil !== null) {
-      this.deferredOpen = null;
-      this.c.spawn(this.feed.open(open.conn, open.timeoutMs));
-    }
+    if (this.c.holdUntil !== null) this.openDeferred();
     if (this.wakeAt !== null && this.wakeAt <= now) {
       this.wakeAt = null;
       this.dispatch({ type: "wake" });
