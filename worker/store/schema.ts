@@ -215,14 +215,6 @@ export function setMeta(sql: SqlStorage, key: MetaKey, value: string): void {
   );
 }
 
-export function bumpCounter(sql: SqlStorage, name: string, by = 1): void {
-  sql.exec(
-    `INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value`,
-    name,
-    by,
-  );
-}
-
 export function readCounters(sql: SqlStorage): Record<string, number> {
   const out: Record<string, number> = {};
   // Uptime's hourly counts live in the same table (views/uptime.ts): not counters of /status.
