@@ -104,10 +104,14 @@ export class MonitorContext {
     if (cached && tokenFresh(cached.until, now)) return cached.token;
     const cfg = this.cfg;
     if (!cfg || !this.key) throw new Error("no private key configured");
-    const until = Math.floor(now / 1000) + TOKEN_LIFETIME_S[use];
+    const lifetimeS = TOKEN_LIFETIME_S[use];
     const { accountIndex, apiKeyIndex } = cfg;
-    const token = createAuthToken(this.key, { deadline: until, accountIndex, apiKeyIndex });
-    this.tokens.set(use, { token, until: until * 1000 });
+    const token = createAuthToken(this.key, {
+      deadline: Math.floor(now / 1000) + lifetimeS,
+      accountIndex,
+      apiKeyIndex,
+    });
+    this.tokens.set(use, { token, until: now + lifetimeS * 1000 });
     return token;
   }
 
