@@ -9,31 +9,32 @@ import type { StartCheckRequest, WatchdogReport } from "./rpc-types.ts";
 import type { Notification } from "../worker/alerts/alert-policy.ts";
 import { loadConfig, type MonitorConfig } from "../worker/config.ts";
 import { secretReader } from "../worker/secrets.ts";
-import { Alerting } from "./alerting.ts";
+import { Alerting } from "../worker/alerts/alerting.ts";
 import { MonitorContext } from "./runtime/context.ts";
 import { AlarmLoop } from "./runtime/alarm.ts";
 import { CheckShell } from "./check/shell.ts";
 import { tickAnswer } from "../worker/monitor/check/interpreter.ts";
-import { countersOf, findCheck, findOrder, statusView } from "./check/views.ts";
+import { findCheck, findOrder } from "../worker/store/check/views.ts";
+import { countersOf, statusView } from "./check/status.ts";
 import { liveMatches, rowOf, withLive, type CheckView } from "../worker/views/checks.ts";
 import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
 import { budgetView, lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
-import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
-import { lastConcludedAt } from "./check/store.ts";
+import { housekeeping, manualRunRetryAfter } from "../worker/store/check/retention.ts";
+import { lastConcludedAt } from "../worker/store/check/store.ts";
 import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
-import { migrate, setMeta } from "./runtime/schema.ts";
-import { listChecks } from "./views/checks.ts";
-import { queryLogs } from "./views/logs.ts";
+import { migrate, setMeta } from "../worker/store/schema.ts";
+import { listChecks } from "../worker/store/views/checks.ts";
+import { queryLogs } from "../worker/store/views/logs.ts";
 import type { LogsPage, LogsQuery } from "../worker/views/logs.ts";
-import { marketUnits } from "./views/market.ts";
+import { marketUnits } from "../worker/store/views/market.ts";
 import type { MarketUnits } from "../worker/views/market.ts";
-import { listIncidents } from "./views/incidents.ts";
+import { listIncidents } from "../worker/store/views/incidents.ts";
 import type { IncidentsPage, IncidentsQuery } from "../worker/views/incidents.ts";
-import { metricsSnapshot } from "./views/metrics.ts";
+import { metricsSnapshot } from "../worker/store/views/metrics.ts";
 import type { MetricsSnapshot } from "../worker/views/metrics.ts";
-import { readPause, writePauseInfo } from "./views/pause.ts";
+import { readPause, writePauseInfo } from "../worker/store/views/pause.ts";
 import type { PauseState } from "../worker/views/pause.ts";
-import { readUptime } from "./views/uptime.ts";
+import { readUptime } from "../worker/store/views/uptime.ts";
 import type { Uptime } from "../worker/views/uptime.ts";
 import { acceptTail, pushEvents, setupTail, TAIL_TAG, tailClose, tailMessage } from "./runtime/tail.ts";
 import { WatchShell } from "./watch/shell.ts";
@@ -144,16 +145,16 @@ export class FillMonitor extends DurableObject<Env> {
 
   /** Cron entry for a watch monitor: keeps its session alive (a watch monitor never runs a check). */
   async keepWatching(monitorId: string): Promise<{ watching: boolean; holding: boolean }> {
-    this.pauseNow(monitorId);
-    const w = this.must(monitorId).watch;
+    const w = this.pauseNow(monitorId).p.watch;
     return w ? { watching: true, ...w.keepAlive() } : { watching: false, holding: false };
   }
 
   /** Cron entry: records the check (or the skipped tick) and returns at once. */
   async startCheck(req: StartCheckRequest): Promise<StartResult> {
-    this.pauseNow(req.monitorId);
-    this.refuseWatch(req.monitorId);
-    return this.tick(this.must(req.monitorId), req);
+    const { p } = this.pauseNow(req.monitorId);
+    // A watch monitor never places an order: no check runs on it.
+    if (p.watch) throw new Error(`monitor ${req.monitorId} is a watch monitor: it runs no checks`);
+    return this.tick(p, req);
   }
 
   /** Feeds the trigger to the machine and reports what it made of it. */
@@ -167,25 +168,21 @@ export class FillMonitor extends DurableObject<Env> {
   async startManualCheck(
     req: StartCheckRequest,
   ): Promise<StartResult | { paused: PauseState } | { rateLimited: { retryAfterS: number } } | { watchMonitor: true }> {
-    const p = this.pauseNow(req.monitorId);
-    if (p.paused) return { paused: p };
-    const parts = this.must(req.monitorId);
+    const { pause, p: parts } = this.pauseNow(req.monitorId);
+    if (pause.paused) return { paused: pause };
     if (parts.watch) return { watchMonitor: true };
     const retryAfterMs = manualRunRetryAfter(parts.c.sql, parts.c.now());
     if (retryAfterMs > 0) return { rateLimited: { retryAfterS: Math.ceil(retryAfterMs / 1000) } };
     return this.tick(parts, req);
   }
 
-  /** A watch monitor never places an order: no check runs on it. */
-  private refuseWatch(monitorId: string): void {
-    if (this.must(monitorId).watch) throw new Error(`monitor ${monitorId} is a watch monitor: it runs no checks`);
+  /** The monitor's parts and its pause as it stands now. */
+  private pauseNow(monitorId: string): { p: Parts; pause: PauseState } {
+    const p = this.must(monitorId);
+    return { p, pause: this.pauseOf(p) };
   }
 
   /** The pause as it stands now; an expired pause is lifted (and logged) here. */
-  private pauseNow(monitorId: string): PauseState {
-    return this.pauseOf(this.must(monitorId));
-  }
-
   private pauseOf(p: Parts): PauseState {
     const { state, lifted } = readPause(p.c.sql, p.c.now());
     if (lifted) p.c.event("info", "monitor.resumed", { by: "pause window ended" }, null);
@@ -193,20 +190,21 @@ export class FillMonitor extends DurableObject<Env> {
   }
 
   async pauseState(monitorId: string): Promise<PauseState> {
-    return this.pauseNow(monitorId);
+    return this.pauseNow(monitorId).pause;
   }
 
   async pause(monitorId: string, p: { by: string; reason: string | null; until: number | null }): Promise<PauseState> {
     const parts = this.must(monitorId);
     writePauseInfo(parts.c.sql, { ...p, since: parts.c.now() });
     await this.setPaused(monitorId, true);
-    return this.pauseNow(monitorId);
+    return this.pauseOf(parts);
   }
 
   async resume(monitorId: string): Promise<PauseState> {
-    writePauseInfo(this.must(monitorId).c.sql, null);
+    const parts = this.must(monitorId);
+    writePauseInfo(parts.c.sql, null);
     await this.setPaused(monitorId, false);
-    return this.pauseNow(monitorId);
+    return this.pauseOf(parts);
   }
 
   /** History rows, with the check in the machine's state first (running or flattening: no row until it ends). */
@@ -253,7 +251,7 @@ export class FillMonitor extends DurableObject<Env> {
     };
   }
 
-  /** Uptime over 24 h, 7 d and 30 d, per stage too (views/uptime.ts). */
+  /** Uptime over 24 h, 7 d and 30 d, per stage too (worker/store/views/uptime.ts). */
   async uptime(monitorId: string): Promise<Uptime> {
     return this.uptimeOf(this.must(monitorId));
   }
@@ -262,7 +260,7 @@ export class FillMonitor extends DurableObject<Env> {
     return readUptime(p.c.sql, p.c.now(), p.c.cfg?.alerts.degradedCounts ?? false, p.c.log.pendingCounts());
   }
 
-  /** Incident history, newest first; resolved incidents included (views/incidents.ts). */
+  /** Incident history, newest first; resolved incidents included (worker/store/views/incidents.ts). */
   async incidents(monitorId: string, q: IncidentsQuery): Promise<IncidentsPage> {
     const p = this.must(monitorId);
     return listIncidents(p.c.sql, q, p.c.now());
@@ -314,7 +312,11 @@ export class FillMonitor extends DurableObject<Env> {
 
   async housekeeping(monitorId: string): Promise<void> {
     const p = this.must(monitorId);
-    housekeeping(p.c, p.shell.state.check?.id ?? "");
+    const now = p.c.now();
+    p.c.log.flush();
+    p.c.log.prune(now);
+    housekeeping(p.c.sql, now, p.shell.state.check?.id ?? "");
+    p.c.event("info", "monitor.housekeeping", {}, null);
   }
 
   /** Liveness for the Worker's watchdog: answers from storage only, without touching the exchange. */

@@ -4,7 +4,7 @@
  * cached auth token), and every frame received handed to the machine's FrameReader, whose events
  * are dispatched in order (a drop is `closed`). The frames of our own orders are kept in the event
  * log as the order's evidence, and the last frames for a failed check's evidence; every account
- * update frame is also sampled for delivery latency (check/delivery.ts). Decides nothing.
+ * update frame is also sampled for delivery latency (worker/monitor/check/delivery.ts). Decides nothing.
  */
 import {
   accountAllOrdersChannel,
@@ -25,8 +25,8 @@ import type { MonitorContext } from "../runtime/context.ts";
 import { isCrash } from "../runtime/crash.ts";
 import { redactText } from "../../worker/monitor/redact.ts";
 import { KeptSession } from "../runtime/kept-session.ts";
-import { CheckDelivery } from "./delivery.ts";
-import { loadDelivery } from "./store.ts";
+import { CheckDelivery } from "../../worker/monitor/check/delivery.ts";
+import { loadDelivery } from "../../worker/store/check/store.ts";
 
 /** What the feed needs from the machine's state: our own orders (their frames are kept as order evidence). */
 export interface FeedView {

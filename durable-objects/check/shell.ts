@@ -10,16 +10,18 @@ import { step } from "../../worker/monitor/check/machine.ts";
 import type { Effect } from "../../worker/monitor/check/effects.ts";
 import type { Event } from "../../worker/monitor/check/events.ts";
 import {
-  checkEnded,
+  ALERT_STREAM,
   counterOf,
   ourOrders,
+  recordStep,
   savesFirst,
   setupChanged,
   setupOf,
   stagesReached,
-  withLastFrames,
   writtenAhead,
+  type HeldFrames,
 } from "../../worker/monitor/check/interpreter.ts";
+import { checkHolds } from "../../worker/monitor/runtime.ts";
 import {
   initialState,
   nextWake,
@@ -27,17 +29,16 @@ import {
   type MachineState,
   type Setup,
 } from "../../worker/monitor/check/state.ts";
-import type { Alerting } from "../alerting.ts";
+import type { Alerting } from "../../worker/alerts/alerting.ts";
 import type { AlarmOwner } from "../runtime/alarm.ts";
 import type { MonitorContext } from "../runtime/context.ts";
 import { EffectCarrier } from "../../worker/monitor/check/carrier.ts";
-import { getMeta, setMeta } from "../runtime/schema.ts";
+import { getMeta, setMeta } from "../../worker/store/schema.ts";
 import { CheckFeed } from "./feed.ts";
-import { loadState, saveState, writeRecord } from "./store.ts";
+import { loadState, saveState, writeRecord } from "../../worker/store/check/store.ts";
 
 /** How long an alarm invocation outlives a socket it closed (its close handshake runs in it). */
 const CLOSE_GRACE_MS = 1_000;
-const STREAM = { check: "checks", flatten: "flatten", monitor: "monitor" } as const;
 
 export class CheckShell implements AlarmOwner {
   state: MachineState;
@@ -59,7 +60,7 @@ export class CheckShell implements AlarmOwner {
   /** A check ended in this run of steps: its log lines and counters are written when the run ends. */
   private flushDue = false;
   /** The frames a failed check saw up to its verdict, kept for its row until its flatten ends. */
-  private framesAtVerdict: { id: string; frames: readonly unknown[] } | null = null;
+  private framesAtVerdict: HeldFrames | null = null;
   private stepping = false;
   /** A socket this instance closed: the invocation stays until its close handshake is done. */
   private closingUntil = 0;
@@ -193,7 +194,7 @@ export class CheckShell implements AlarmOwner {
       case "alert":
         // Into the outbox (its own deadline delivers it, outside the alarm loop). Measured: spawning
         // the delivery here instead delivered later under load (test/bench/detection.bench.ts).
-        this.alerting.onCheck(fx.result, STREAM[fx.stream]);
+        this.alerting.onCheck(fx.result, ALERT_STREAM[fx.stream]);
         this.answerLater({ type: "alert_done", ref: fx.ref, ok: true, error: null });
         return;
       case "heartbeat":
@@ -203,19 +204,10 @@ export class CheckShell implements AlarmOwner {
             .then((ok) => ({ type: "alert_done", ref: fx.ref, ok, error: ok ? null : "heartbeat failed" }) as const),
         );
       case "record": {
-        const kept = this.framesAtVerdict?.id === fx.check.id ? this.framesAtVerdict.frames : null;
-        const rec = withLastFrames(fx.check, kept ?? this.feed.lastFrames);
-        if (kept) this.framesAtVerdict = null;
-        const live = this.state.check;
-        if (rec.flattenOutcome === null && live?.id === rec.id && live.flatten !== null) {
-          // A verdict with a flatten to follow: the saved machine state holds the check (every view
-          // reads it there while it is in the state) and its row is written once, when it ends.
-          const frames = rec.evidence.last_frames;
-          if (Array.isArray(frames)) this.framesAtVerdict = { id: rec.id, frames };
-          return;
-        }
-        this.records.set(rec.id, rec);
-        if (checkEnded(rec)) this.flushDue = true;
+        const r = recordStep(fx.check, this.state.check, this.framesAtVerdict, this.feed.lastFrames);
+        this.framesAtVerdict = r.held;
+        if (r.row) this.records.set(r.row.id, r.row);
+        if (r.ended) this.flushDue = true;
         return;
       }
       case "log": {
@@ -248,19 +240,20 @@ export class CheckShell implements AlarmOwner {
 
   // ------------------------------------------------------------------ the alarm
 
-  async begin(): Promise<void> {
-    if (this.restartDue) this.dispatch({ type: "config", setup: this.setup() });
+  /** Opens the connection a step asked for, inside this alarm invocation. */
+  private openDeferred(): void {
     const open = this.deferredOpen;
     this.deferredOpen = null;
     if (open) this.c.spawn(this.feed.open(open.conn, open.timeoutMs));
   }
 
+  async begin(): Promise<void> {
+    if (this.restartDue) this.dispatch({ type: "config", setup: this.setup() });
+    this.openDeferred();
+  }
+
   async serveDue(now: number): Promise<void> {
-    const open = this.deferredOpen;
-    if (open && this.c.holdUntil !== null) {
-      this.deferredOpen = null;
-      this.c.spawn(this.feed.open(open.conn, open.timeoutMs));
-    }
+    if (this.c.holdUntil !== null) this.openDeferred();
     if (this.wakeAt !== null && this.wakeAt <= now) {
       this.wakeAt = null;
       this.dispatch({ type: "wake" });
@@ -277,10 +270,13 @@ export class CheckShell implements AlarmOwner {
   }
 
   active(): boolean {
-    if (this.state.check !== null || this.feed.isOpen || this.deferredOpen) return true;
-    if (this.c.now() < this.closingUntil) return true;
-    const next = this.c.nextDeadline();
-    return next !== null && next - this.c.now() < 2_000;
+    return checkHolds({
+      checkRunning: this.state.check !== null,
+      socket: this.feed.isOpen || this.deferredOpen !== null,
+      closingUntil: this.closingUntil,
+      nextDeadline: this.c.nextDeadline(),
+      now: this.c.now(),
+    });
   }
 
   mayOverrun(): boolean {

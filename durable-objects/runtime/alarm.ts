@@ -8,7 +8,7 @@
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import type { MonitorContext } from "./context.ts";
 import { isCrash } from "./crash.ts";
-import { takeDueDeadlines } from "./schema.ts";
+import { takeDueDeadlines } from "../../worker/store/schema.ts";
 import { HOLD_LIMIT_MS, holdWaitMs, holdsOn } from "../../worker/monitor/runtime.ts";
 
 export interface AlarmOwner {

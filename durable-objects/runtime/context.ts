@@ -6,20 +6,17 @@
  */
 import type { ConfigProblem, MonitorConfig } from "../../worker/config.ts";
 import { createAuthToken } from "../../worker/lighter/auth.ts";
-import { PrivateKey } from "../../worker/lighter/keys.ts";
+import type { PrivateKey } from "../../worker/lighter/keys.ts";
 import { LighterRestClient } from "../../worker/lighter/rest.ts";
-import { type SecretReader } from "../../worker/secrets.ts";
+import { privateKeyFrom, type SecretReader } from "../../worker/secrets.ts";
 import { errorMessage } from "../../worker/lighter/errors.ts";
 import { isCrash, type CrashPoint } from "./crash.ts";
 import type { LogLevel } from "../../worker/views/logs.ts";
-import { EventLog } from "./eventlog.ts";
-import { clearDeadline, earliestDeadline, setDeadline } from "./schema.ts";
-import { alarmToSet, tokenFresh } from "../../worker/monitor/runtime.ts";
+import { EventLog } from "../../worker/store/eventlog.ts";
+import { earliestDeadline, setDeadline } from "../../worker/store/schema.ts";
+import { meter } from "../../worker/store/meter.ts";
+import { TOKEN_LIFETIME_S, alarmToSet, tokenFresh } from "../../worker/monitor/runtime.ts";
 
-/** WebSocket subscriptions carry a long-lived token (at most 8 h; we use 7 h). */
-export const WS_TOKEN_LIFETIME_S = 7 * 3600;
-/** REST calls carry their own token, in the Authorization header only, valid for minutes. */
-export const REST_TOKEN_LIFETIME_S = 10 * 60;
 const REST_TIMEOUT_MS = 10_000;
 
 export interface ContextOptions {
@@ -75,21 +72,11 @@ export class MonitorContext {
   }
 
   private loadKey(): void {
-    this.key = null;
-    this.keyError = null;
     this.tokens.clear();
-    const cfg = this.cfg;
-    if (!cfg) return;
-    const raw = this.secret(cfg.privateKeySecretName)?.trim();
-    if (!raw) return;
-    this.log.setSecrets([raw]);
-    try {
-      const key = PrivateKey.fromHex(raw);
-      if (key.isZero()) this.keyError = `${cfg.privateKeySecretName} is the zero key`;
-      else this.key = key;
-    } catch (err) {
-      this.keyError = `${cfg.privateKeySecretName}: ${err instanceof Error ? err.message : "malformed private key"}`;
-    }
+    const k = this.cfg ? privateKeyFrom(this.secret, this.cfg.privateKeySecretName) : null;
+    this.key = k?.key ?? null;
+    this.keyError = k?.error ?? null;
+    if (k?.raw) this.log.setSecrets([k.raw]);
   }
 
   now(): number {
@@ -110,23 +97,22 @@ export class MonitorContext {
     this.log.count(name, by);
   }
 
-  /** An auth token for this monitor's account and API key, `lifetimeS` ahead. */
-  mintAuthToken(lifetimeS: number): string {
-    const cfg = this.cfg;
-    if (!cfg || !this.key) throw new Error("no private key configured");
-    const deadline = Math.floor(this.now() / 1000) + lifetimeS;
-    return createAuthToken(this.key, { deadline, accountIndex: cfg.accountIndex, apiKeyIndex: cfg.apiKeyIndex });
-  }
-
-  /** The cached token for WebSocket subscriptions (7 h) or REST calls (10 min), minted when due. */
+  /** The cached auth token for WebSocket subscriptions (7 h) or REST calls (10 min), minted when due. */
   authToken(use: "ws" | "rest"): string {
     const now = this.now();
     const cached = this.tokens.get(use);
     if (cached && tokenFresh(cached.until, now)) return cached.token;
-    const lifetime = use === "ws" ? WS_TOKEN_LIFETIME_S : REST_TOKEN_LIFETIME_S;
-    const fresh = { token: this.mintAuthToken(lifetime), until: now + lifetime * 1000 };
-    this.tokens.set(use, fresh);
-    return fresh.token;
+    const cfg = this.cfg;
+    if (!cfg || !this.key) throw new Error("no private key configured");
+    const lifetimeS = TOKEN_LIFETIME_S[use];
+    const { accountIndex, apiKeyIndex } = cfg;
+    const token = createAuthToken(this.key, {
+      deadline: Math.floor(now / 1000) + lifetimeS,
+      accountIndex,
+      apiKeyIndex,
+    });
+    this.tokens.set(use, { token, until: now + lifetimeS * 1000 });
+    return token;
   }
 
   /** A REST client for the configured network (throws when the configuration is gone). */
@@ -143,10 +129,6 @@ export class MonitorContext {
   setDeadline(name: string, at: number, data: unknown = {}): void {
     setDeadline(this.sql, name, at, data);
     this.deadlinesChanged();
-  }
-
-  clearDeadline(name: string): void {
-    clearDeadline(this.sql, name);
   }
 
   /** The earliest deadline of the table and of the alarm's owner. */
@@ -204,20 +186,4 @@ export class MonitorContext {
   crash(point: CrashPoint): void {
     this.crashHook(point);
   }
-}
-
-/** Wraps SqlStorage to count write statements (each writes one row here), for the benchmark. */
-function meter(sql: SqlStorage, writes: { count: number }): SqlStorage {
-  const exec = sql.exec.bind(sql);
-  return new Proxy(sql, {
-    get(target, prop, receiver) {
-      if (prop === "exec") {
-        return (query: string, ...bindings: unknown[]) => {
-          if (/^\s*(INSERT|UPDATE|DELETE)/i.test(query)) writes.count++;
-          return exec(query, ...(bindings as []));
-        };
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
 }

@@ -1,21 +1,19 @@
 /**
  * A Lighter WebSocket session kept alive, the one both the check and the watch use: connect with a
- * deadline, reconnects paced by exponential backoff with jitter and bounded per budget (a check
- * sets its own bound), the server's `{"type":"ping"}` answered with a pong (LIVE.md L.13.4: a
+ * deadline, reconnects paced by exponential backoff with jitter (the check machine bounds its own
+ * connects per check), the server's `{"type":"ping"}` answered with a pong (LIVE.md L.13.4: a
  * silent client is closed with 1008), our own keepalive pings, the silence watchdog (no frame for
- * 90 s → close and report the loss), and closing our side. Events and counters are named
- * `<prefix>.connected`, `.silent`…
+ * 90 s → close and report the loss), and closing our side. The rules (backoff, silence, what a
+ * ping is) are worker/monitor/runtime.ts. Events and counters are named `<prefix>.connected`, `.silent`…
  */
 import { pingFrame, pongFrame } from "../../worker/lighter/messages.ts";
-import type { MonitorContext } from "../runtime/context.ts";
-import { LighterSession, type ConnectResult } from "../runtime/session.ts";
-import { reconnectDelayMs } from "../../worker/monitor/runtime.ts";
+import type { MonitorContext } from "./context.ts";
+import { LighterSession, type ConnectResult } from "./session.ts";
+import { isServerPing, lossesAfter, reconnectDelayMs, silent } from "../../worker/monitor/runtime.ts";
 
 const BASE_PING_MS = 30_000;
 const BASE_SILENCE_MS = 90_000;
 const BASE_CONNECT_MS = 10_000;
-/** A server ping is a short frame; anything longer is not one. */
-const PING_RE = /^\s*\{\s*"type"\s*:\s*"ping"\s*\}\s*$/;
 
 export interface KeptSessionHandlers {
   /** Every text frame except the server's pings (answered here), synchronously. */
@@ -25,19 +23,16 @@ export interface KeptSessionHandlers {
 }
 
 export class KeptSession {
-  /** Connects since the last `bound()` (a check sets its own). */
+  /** Connects of this session so far (the check machine bounds its own per check). */
   connects = 0;
-  /** Reconnects since the last session that stayed up, for the backoff. */
-  private failures = 0;
+  /** Losses since the last session that stayed up, for the backoff. */
+  private losses = 0;
   private notBefore = 0;
-  private limit = Infinity;
   private session: LighterSession | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private readonly c: MonitorContext;
   private readonly prefix: string;
   private readonly handlers: KeptSessionHandlers;
-  /** Random source for the jitter (tests of the backoff may pin it). */
-  random: () => number = Math.random;
 
   constructor(c: MonitorContext, prefix: string, handlers: KeptSessionHandlers) {
     this.c = c;
@@ -49,35 +44,13 @@ export class KeptSession {
     return this.session?.isOpen ?? false;
   }
 
-  get openedAt(): number | null {
-    return this.session?.openedAt ?? null;
+  /** The open session's figures for /status (opened at, last frame at, frames in). */
+  get figures(): Pick<LighterSession, "openedAt" | "lastFrameAt" | "framesIn"> {
+    return this.session ?? { openedAt: null, lastFrameAt: null, framesIn: 0 };
   }
 
-  get lastFrameAt(): number | null {
-    return this.session?.lastFrameAt ?? null;
-  }
-
-  get framesIn(): number {
-    return this.session?.framesIn ?? 0;
-  }
-
-  /** At most `max` connects from now on (a check's own bound); Infinity lifts it. */
-  bound(max: number): void {
-    this.limit = max;
-    this.connects = 0;
-  }
-
-  /** When the next connect may start (backoff after losses). */
-  get nextConnectAt(): number {
-    return this.notBefore;
-  }
-
-  /** Connects, first waiting out the backoff; refused once the bound is reached. */
+  /** Connects, first waiting out the backoff. */
   async connect(url: string, checkId: string | null, timeoutMs?: number): Promise<ConnectResult> {
-    if (this.connects >= this.limit) {
-      this.c.count(`${this.prefix}.connect_bound`);
-      return { ok: false, kind: "bound", message: `reconnect bound reached (${this.limit} connects)` };
-    }
     const wait = this.notBefore - this.c.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     this.connects++;
@@ -86,7 +59,7 @@ export class KeptSession {
       {
         onFrame: (text, at) => {
           if (this.session !== session) return;
-          if (text.length < 40 && PING_RE.test(text)) {
+          if (isServerPing(text)) {
             session.send(pongFrame());
             return;
           }
@@ -94,7 +67,8 @@ export class KeptSession {
         },
         onClose: (code, reason, at) => {
           if (this.session !== session) return;
-          this.lost(at, at - (session.openedAt ?? at));
+          this.stop();
+          this.backoff(at, at - (session.openedAt ?? at));
           this.c.count(`${this.prefix}.closed_by_peer`);
           this.c.event("warn", `${this.prefix}.closed_by_peer`, { code, reason }, checkId);
           this.handlers.onLost(code, reason, at);
@@ -135,15 +109,9 @@ export class KeptSession {
   }
 
   /** A session that stayed up a while resets the backoff; a quick loss lengthens it. */
-  private lost(at: number, upMs: number): void {
-    this.stop();
-    if (upMs >= this.c.scale(BASE_SILENCE_MS)) this.failures = 0;
-    this.backoff(at);
-  }
-
-  private backoff(at: number): void {
-    this.failures++;
-    this.notBefore = at + reconnectDelayMs(this.failures, (ms) => this.c.scale(ms), this.random());
+  private backoff(at: number, upMs = 0): void {
+    this.losses = lossesAfter(this.losses, upMs, this.c.scale(BASE_SILENCE_MS));
+    this.notBefore = at + reconnectDelayMs(this.losses, (ms) => this.c.scale(ms), Math.random());
   }
 
   private stop(): void {
@@ -156,8 +124,8 @@ export class KeptSession {
     const s = this.session;
     if (!s?.isOpen) return;
     const now = this.c.now();
-    if (s.lastFrameAt !== null && now - s.lastFrameAt > this.c.scale(BASE_SILENCE_MS)) {
-      this.c.event("warn", `${this.prefix}.silent`, { silent_ms: now - s.lastFrameAt }, null);
+    if (silent(s.lastFrameAt, now, this.c.scale(BASE_SILENCE_MS))) {
+      this.c.event("warn", `${this.prefix}.silent`, { silent_ms: now - s.lastFrameAt! }, null);
       this.c.count(`${this.prefix}.watchdog_reconnects`);
       this.close("watchdog: no frames");
       this.backoff(now);

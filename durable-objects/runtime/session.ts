@@ -11,9 +11,8 @@ export interface SessionHandlers {
   onClose(code: number, reason: string, at: number): void;
 }
 
-/** `bound`: the kept session refused to connect again (its reconnect bound was reached). */
 export type ConnectResult =
-  { ok: true } | { ok: false; kind: "refused" | "http_status" | "error" | "bound"; status?: number; message: string };
+  { ok: true } | { ok: false; kind: "refused" | "http_status" | "error"; status?: number; message: string };
 
 export class LighterSession {
   readonly url: string;

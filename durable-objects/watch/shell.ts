@@ -5,23 +5,22 @@
  * kept session and the event log are the runtime's (runtime/), shared with the check. It decides
  * nothing: no verdict, no diagnosis, no budget or cooldown is chosen here.
  */
-import type { MonitorConfig } from "../../worker/config.ts";
 import type { DeliveryMetrics } from "../../worker/api/metrics-bot.ts";
 import type { SeenReport } from "../../worker/monitor/watch/bot-ingest.ts";
-import { RATE_LIMIT_PAUSE_MS, WINDOW_MS } from "../../worker/monitor/watch/budget.ts";
 import type { IngestOutcome, WatchEffect, WatchStream } from "../../worker/monitor/watch/effects.ts";
 import type { WatchEvent } from "../../worker/monitor/watch/events.ts";
 import { step } from "../../worker/monitor/watch/machine.ts";
 import { restore, type WatchSettings, type WatchState } from "../../worker/monitor/watch/state.ts";
+import { settingsChange, watchSettings, watchTurnMs } from "../../worker/monitor/watch/settings.ts";
 import { botView, sessionView, watchView } from "../../worker/monitor/watch/view.ts";
 import { DeliveryLatency } from "../../worker/monitor/watch/delivery.ts";
-import type { Alerting, AlertStream } from "../alerting.ts";
+import type { Alerting, AlertStream } from "../../worker/alerts/alerting.ts";
 import type { AlarmOwner } from "../runtime/alarm.ts";
 import type { MonitorContext } from "../runtime/context.ts";
-import { getMeta, setMeta } from "../runtime/schema.ts";
+import { getMeta, setMeta } from "../../worker/store/schema.ts";
 import { WatchFeed } from "./feed.ts";
-import { carryOutRest } from "./rest.ts";
-import { WatchStore } from "./store.ts";
+import { carryOutRest } from "../../worker/monitor/watch/rest.ts";
+import { WatchStore } from "../../worker/store/watch/store.ts";
 
 const STREAMS: readonly WatchStream[] = [
   "watch",
@@ -33,25 +32,6 @@ const STREAMS: readonly WatchStream[] = [
   "bot_ingest",
 ];
 
-/** The machine's settings from a watch monitor's config, durations at its time_scale. */
-export function settingsOf(c: MonitorContext, cfg: MonitorConfig): WatchSettings {
-  const w = cfg.watch!;
-  return {
-    account: cfg.accountIndex.toString(),
-    markets: w.markets,
-    windowMs: c.scale(w.windowMs),
-    reconcileMs: c.scale(w.reconcileMs),
-    maxOrders: w.maxOrdersTracked,
-    restBudgetPerMin: w.restBudgetPerMin,
-    tier: w.tier,
-    resolveAfterCycles: w.resolveAfterCycles,
-    secondMs: c.scale(1_000),
-    budgetWindowMs: c.scale(WINDOW_MS),
-    rateLimitPauseMs: c.scale(RATE_LIMIT_PAUSE_MS),
-    bot: cfg.bot ? { windowMs: c.scale(cfg.bot.windowMs), silenceMs: c.scale(cfg.bot.silenceMs) } : null,
-  };
-}
-
 export class WatchShell implements AlarmOwner {
   state: WatchState;
   readonly latency: DeliveryLatency;
@@ -59,7 +39,6 @@ export class WatchShell implements AlarmOwner {
   private readonly feed: WatchFeed;
   private readonly c: MonitorContext;
   private readonly alerting: Alerting;
-  private settingsText: string;
   private opening: Promise<void> | null = null;
   private readCache: string | null = null;
 
@@ -69,9 +48,7 @@ export class WatchShell implements AlarmOwner {
     this.store = new WatchStore(c.sql);
     this.latency = new DeliveryLatency(this.store.latencySnapshot(), c.now());
     this.feed = new WatchFeed(c, (e) => void this.run(e), this.latency);
-    const settings = settingsOf(c, c.cfg!);
-    this.settingsText = JSON.stringify(settings);
-    this.state = this.restored(settings);
+    this.state = this.restored(this.settings()!);
   }
 
   private restored(settings: WatchSettings): WatchState {
@@ -120,7 +97,14 @@ export class WatchShell implements AlarmOwner {
         break;
       case "rest_trades":
       case "rest_orders":
-        c.spawn(carryOutRest(c, () => this.token("rest"), fx).then((ev) => this.run(ev)));
+        c.spawn(
+          carryOutRest(
+            c.cfg,
+            (ms) => c.scale(ms),
+            () => this.token("rest"),
+            fx,
+          ).then((ev) => this.run(ev)),
+        );
         break;
       case "alert":
         this.alerting.onCheck(fx.result, fx.stream, fx.resolveAfter);
@@ -169,18 +153,18 @@ export class WatchShell implements AlarmOwner {
     return t;
   }
 
+  private settings(): WatchSettings | null {
+    return this.c.cfg && watchSettings(this.c.cfg, (ms) => this.c.scale(ms));
+  }
+
   /** A changed configuration reaches the machine; another account starts from its own record. */
   private refresh(): void {
-    const cfg = this.c.cfg;
-    if (!cfg?.watch) return;
-    const settings = settingsOf(this.c, cfg);
-    const text = JSON.stringify(settings);
-    if (text === this.settingsText) return;
-    this.settingsText = text;
-    if (settings.account !== this.state.cfg.account) {
-      this.run({ kind: "stopping", reason: "account changed" });
-      this.state = this.restored(settings);
-    } else this.run({ kind: "settings", settings });
+    const settings = this.settings();
+    const change = settings ? settingsChange(this.state.cfg, settings) : "same";
+    if (change === "settings") this.run({ kind: "settings", settings: settings! });
+    if (change !== "restart") return;
+    this.run({ kind: "stopping", reason: "account changed" });
+    this.state = this.restored(settings!);
   }
 
   /** The latency snapshot, when one is due (never a write per frame). */
@@ -231,7 +215,7 @@ export class WatchShell implements AlarmOwner {
   }
 
   nextDue(): number | null {
-    return this.active() ? this.c.now() + Math.max(5, Math.min(this.state.cfg.secondMs, 250)) : null;
+    return this.active() ? this.c.now() + watchTurnMs(this.state.cfg) : null;
   }
 
   active(): boolean {

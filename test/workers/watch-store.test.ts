@@ -4,7 +4,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { WatchStore } from "../../durable-objects/watch/store.ts";
+import { WatchStore } from "../../worker/store/watch/store.ts";
 
 describe("watch store", () => {
   it("migrates the previous layout's rows into the record once and drops them", async () => {

@@ -4,7 +4,7 @@
  * state is worth a write, the incident row to write (opened, still open, or resolved), the outbox
  * items (one per target, keyed by the notification's idempotency key), which target can be
  * delivered to, the heartbeat URL of a verdict, and open incidents as /status lists them. The
- * object (durable-objects/alerting.ts) keeps the state and the outbox in SQLite and delivers.
+ * object's Alerting (alerting.ts) keeps the state and the outbox in SQLite and delivers.
  */
 import type { MonitorConfig } from "../config/types.ts";
 import type { OutboxItem } from "./deliver.ts";

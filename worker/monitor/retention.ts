@@ -1,6 +1,6 @@
 /**
  * How long and how many: the row caps and ages every table of a monitor is pruned to (the object's
- * housekeeping, durable-objects/check/retention.ts), and the budget of manual runs per monitor.
+ * housekeeping, worker/store/check/retention.ts), and the budget of manual runs per monitor.
  */
 
 const DAY = 86_400_000;

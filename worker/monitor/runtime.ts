@@ -1,7 +1,8 @@
 /**
  * The rules of the monitor's runtime (durable-objects/runtime/), pure: when the one alarm is
- * (re)armed, how long a held alarm invocation sleeps and whether it holds on, the kept session's
- * reconnect backoff, and when a cached auth token is re-minted.
+ * (re)armed, how long a held alarm invocation sleeps and whether it holds on (and, for a check
+ * monitor, whether it must), the kept session's reconnect backoff, silence watchdog and what a server
+ * ping is, and how long a cached auth token lives and when it is re-minted.
  */
 
 /** How long one alarm invocation may hold the session (alarms have a 15 min wall-clock limit). */
@@ -48,4 +49,37 @@ export function reconnectDelayMs(failures: number, scale: (ms: number) => number
 /** A cached token is re-minted a minute before it expires. */
 export function tokenFresh(until: number, now: number): boolean {
   return until - now > 60_000;
+}
+
+/** How long a cached auth token is minted for: WebSocket subscriptions 7 h (at most 8 h), REST calls 10 min. */
+export const TOKEN_LIFETIME_S = { ws: 7 * 3600, rest: 10 * 60 } as const;
+
+/** Whether a frame is the server's `{"type":"ping"}` (a short frame; anything longer is not one). */
+export function isServerPing(text: string): boolean {
+  return text.length < 40 && /^\s*\{\s*"type"\s*:\s*"ping"\s*\}\s*$/.test(text);
+}
+
+/** Losses in a row after one more: a session that stayed up `silenceMs` or longer starts the count again. */
+export function lossesAfter(losses: number, upMs: number, silenceMs: number): number {
+  return (upMs >= silenceMs ? 0 : losses) + 1;
+}
+
+/** Whether an open session's silence watchdog gives up: no frame for longer than `silenceMs`. */
+export function silent(lastFrameAt: number | null, now: number, silenceMs: number): boolean {
+  return lastFrameAt !== null && now - lastFrameAt > silenceMs;
+}
+
+/**
+ * Whether a check monitor's alarm invocation must stay alive: a check in the state, a socket open or
+ * about to open, a close handshake under way (until `closingUntil`), or a deadline within 2 s.
+ */
+export function checkHolds(o: {
+  checkRunning: boolean;
+  socket: boolean;
+  closingUntil: number;
+  nextDeadline: number | null;
+  now: number;
+}): boolean {
+  if (o.checkRunning || o.socket || o.now < o.closingUntil) return true;
+  return o.nextDeadline !== null && o.nextDeadline - o.now < 2_000;
 }

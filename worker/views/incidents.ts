@@ -2,7 +2,7 @@
  * Incident history as the API shows it: every incident the alert policy opens (on any stream:
  * checks, flatten, monitor, watch…) with its times, duration, diagnosis, earlier diagnoses and
  * action, open or resolved, newest first (cursor `<opened_at>.<id>`). The object keeps the rows
- * (durable-objects/views/incidents.ts); resolved ones are capped at MAX_RESOLVED.
+ * (worker/store/views/incidents.ts); resolved ones are capped at MAX_RESOLVED.
  */
 import type { Incident } from "../alerts/alert-policy.ts";
 

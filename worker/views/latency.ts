@@ -3,7 +3,7 @@
  * check, the time from signing the test order (its write-ahead, just before sendTx) to the first
  * fill of it seen on the WebSocket (`checks.fill_latency_ms`; checks without a WebSocket fill have
  * none). Summaries are nearest-rank percentiles over the last FILL_LATENCY_SAMPLES checks that have
- * one, newest first (the object reads them: durable-objects/views/fill-latency.ts). Pure: the page and its Node tests use it too.
+ * one, newest first (the object reads them: worker/store/views/fill-latency.ts). Pure: the page and its Node tests use it too.
  */
 
 export const FILL_LATENCY_DEFINITION =

@@ -2,7 +2,7 @@
  * The event log as GET /logs and the live tail show it: levels, rows, the query (minimum level,
  * event exact or dotted prefix, check id, time range, case-insensitive text over the event name and
  * its JSON data) and pages newest first, cursor = the last id seen (ids only grow, so new rows
- * never shift a page). The object runs the query (durable-objects/views/logs.ts).
+ * never shift a page). The object runs the query (worker/store/views/logs.ts).
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

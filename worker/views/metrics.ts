@@ -39,7 +39,7 @@ export function observe(h: Histogram, ms: number): void {
   });
 }
 
-/** What the object reads for a snapshot (durable-objects/views/metrics.ts). */
+/** What the object reads for a snapshot (worker/store/views/metrics.ts). */
 export interface MetricsRows {
   /** Finished checks grouped by verdict, first failing stage and diagnosis. */
   checks: readonly { verdict: string | null; stage: string | null; diagnosis: string | null; n: number }[];
@@ -49,7 +49,7 @@ export interface MetricsRows {
   outbox: Iterable<{ item: string; state: string }>;
   /** Open incidents grouped by stream and current diagnosis. */
   openIncidents: readonly { kind: string; diagnosis: string | null; n: number }[];
-  /** When the last check concluded (epoch ms; durable-objects/check/store.ts `lastConcludedAt`). */
+  /** When the last check concluded (epoch ms; worker/store/check/store.ts `lastConcludedAt`). */
   lastConcludedAt: number | null;
 }
 

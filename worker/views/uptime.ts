@@ -1,7 +1,7 @@
 /**
  * Uptime: the share of checks that detected the fill, per monitor and per stage, over 24 h, 7 d
  * and 30 d, from hourly verdict counts (verdict, first failing stage). The object keeps the counts
- * as counters named by `uptimeCounter`, kept 31 days (durable-objects/views/uptime.ts), so 30 days
+ * as counters named by `uptimeCounter`, kept 31 days (worker/store/views/uptime.ts), so 30 days
  * survive the checks table's row cap. Windows count whole clock
  * hours: "24 h" is the current hour and the 23 before it (`since` says where it starts).
  *

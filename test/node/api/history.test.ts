@@ -7,15 +7,15 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
-import { Alerting } from "../../../durable-objects/alerting.ts";
-import { bumpCounter, migrate } from "../../../durable-objects/runtime/schema.ts";
-import { listIncidents } from "../../../durable-objects/views/incidents.ts";
-import { readUptime } from "../../../durable-objects/views/uptime.ts";
+import { Alerting } from "../../../worker/alerts/alerting.ts";
+import { migrate } from "../../../worker/store/schema.ts";
+import { listIncidents } from "../../../worker/store/views/incidents.ts";
+import { readUptime } from "../../../worker/store/views/uptime.ts";
 import { HOUR_MS } from "../../../worker/views/uptime.ts";
 import type { CheckResult } from "../../../worker/alerts/alert-policy.ts";
 import { ACTIONS } from "../../../worker/monitor/diagnosis.ts";
 import type { MonitorConfig } from "../../../worker/config.ts";
-import { countInOldRing, sqlStorage } from "./sqlite.ts";
+import { bumpCounter, countInOldRing, sqlStorage } from "./sqlite.ts";
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 

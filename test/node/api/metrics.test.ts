@@ -6,12 +6,12 @@
 import { DatabaseSync } from "node:sqlite";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { bumpCounter, migrate } from "../../../durable-objects/runtime/schema.ts";
-import { metricsSnapshot } from "../../../durable-objects/views/metrics.ts";
-import { readUptime, uptimeCounter } from "../../../durable-objects/views/uptime.ts";
-import { lastConcludedAt } from "../../../durable-objects/check/store.ts";
+import { migrate } from "../../../worker/store/schema.ts";
+import { metricsSnapshot } from "../../../worker/store/views/metrics.ts";
+import { readUptime, uptimeCounter } from "../../../worker/store/views/uptime.ts";
+import { lastConcludedAt } from "../../../worker/store/check/store.ts";
 import { initialState, type MachineState } from "../../../worker/monitor/check/state.ts";
-import { sqlStorage } from "./sqlite.ts";
+import { bumpCounter, sqlStorage } from "./sqlite.ts";
 import { formatMetrics, type MonitorMetrics } from "../../../worker/api/metrics-format.ts";
 
 function insertCheck(db: DatabaseSync, id: string, c: Record<string, unknown>): void {

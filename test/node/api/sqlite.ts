@@ -1,6 +1,7 @@
 /**
- * The slice of workerd's SqlStorage the schema and views use, over node:sqlite (real SQLite, the real
- * schema), and the rows earlier versions wrote that only old databases still hold.
+ * The slice of workerd's SqlStorage the storage layer (worker/store/) uses, over node:sqlite (real
+ * SQLite, the real schema), the rows earlier versions wrote that only old databases still hold, and
+ * a counter added to at once (the object buffers its counters; tests seed them here).
  */
 import type { DatabaseSync } from "node:sqlite";
 import { HOUR_MS } from "../../../worker/views/uptime.ts";
@@ -35,5 +36,14 @@ export function countInOldRing(sql: SqlStorage, at: number, verdict: string, sta
     hour,
     verdict,
     stage ?? "",
+  );
+}
+
+/** Adds to one counter at once (the object buffers its counters in the event log; tests seed them here). */
+export function bumpCounter(sql: SqlStorage, name: string, by = 1): void {
+  sql.exec(
+    `INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value`,
+    name,
+    by,
   );
 }

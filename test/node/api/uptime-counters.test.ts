@@ -7,10 +7,10 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
-import { Alerting } from "../../../durable-objects/alerting.ts";
-import { EventLog } from "../../../durable-objects/runtime/eventlog.ts";
-import { migrate, readCounters } from "../../../durable-objects/runtime/schema.ts";
-import { HOUR_MS, RING_HOURS, pruneUptime, readUptime, uptimeCounter } from "../../../durable-objects/views/uptime.ts";
+import { Alerting } from "../../../worker/alerts/alerting.ts";
+import { EventLog } from "../../../worker/store/eventlog.ts";
+import { migrate, readCounters } from "../../../worker/store/schema.ts";
+import { HOUR_MS, RING_HOURS, pruneUptime, readUptime, uptimeCounter } from "../../../worker/store/views/uptime.ts";
 import type { MonitorConfig } from "../../../worker/config.ts";
 import { countInOldRing, sqlStorage } from "./sqlite.ts";
 

@@ -1,12 +1,12 @@
 /**
  * Delivery latency on a check session: the FrameReader's side output (newest transaction_time per
  * market of an account update frame, none for a subscription snapshot, malformed ones counted and
- * never sampled) and the check's snapshot policy (check/delivery.ts: at most once a minute, and with
+ * never sampled) and the check's snapshot policy (worker/monitor/check/delivery.ts: at most once a minute, and with
  * the save that ends a check; restored after an eviction).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CheckDelivery, SNAPSHOT_EVERY_MS } from "../../../durable-objects/check/delivery.ts";
+import { CheckDelivery, SNAPSHOT_EVERY_MS } from "../../../worker/monitor/check/delivery.ts";
 import { FrameReader } from "../../../worker/monitor/check/frames.ts";
 import { FrameTimes, transactionTimeOf } from "../../../worker/monitor/latency.ts";
 

@@ -2,16 +2,18 @@
  * The interpreter's rules (worker/monitor/check/interpreter.ts), pure: the setup the machine sees,
  * when a change of setup is news, which effects save first, which log lines count, the frames a
  * failed check keeps, our own order indexes, the stages a step reached, a trigger's answer, and the
- * kind a frame is counted under.
+ * kind a frame is counted under, what a `record` effect writes and holds, and the alert streams.
  */
 import { describe, expect, it } from "vitest";
 import { parseMonitors } from "../../../worker/config.ts";
 import { FrameReader } from "../../../worker/monitor/check/frames.ts";
 import {
+  ALERT_STREAM,
   checkEnded,
   frameKind,
   counterOf,
   ourOrders,
+  recordStep,
   savesFirst,
   setupChanged,
   setupOf,
@@ -128,5 +130,46 @@ describe("interpreter rules", () => {
     expect(kind({ type: "subscribed/account_all_orders", channel: "account_all_orders:5", orders: {} })).toBe(
       "subscribed",
     );
+  });
+
+  it("a record: written with its frames, or held back (its frames kept) while its flatten is to follow", () => {
+    const frames = [{ at: 1 }];
+    const last = [{ at: 9 }];
+    const failed = {
+      id: "c1",
+      verdict: { verdict: "fail" },
+      evidence: {},
+      flattenOutcome: null,
+    } as unknown as CheckRecord;
+    const flattening = { ...failed, flatten: { order: null } } as unknown as CheckRecord;
+    const ended = { ...failed, flattenOutcome: "done" } as unknown as CheckRecord;
+    const passed = { ...ended, verdict: { verdict: "pass" } } as unknown as CheckRecord;
+    const other = { id: "c0", frames: [{ at: 0 }] };
+    // [check, live, held] → [row's last_frames (undefined: no row), held after, ended]
+    const table: [CheckRecord, CheckRecord | null, typeof other | null, unknown, typeof other | null, boolean][] = [
+      // The verdict with a flatten to follow: no row; the frames it saw are held for it.
+      [failed, flattening, null, undefined, { id: "c1", frames: last }, false],
+      [failed, flattening, other, undefined, { id: "c1", frames: last }, false],
+      // Its flatten ended: the one row, with the frames held at the verdict (not the later ones).
+      [ended, null, { id: "c1", frames }, frames, null, true],
+      // Another check's held frames are left alone.
+      [ended, null, other, last, other, true],
+      // A verdict with no flatten: its row at once, not ended until its flatten outcome is known.
+      [failed, { ...failed, flatten: null }, null, last, null, false],
+      // A pass keeps no frames.
+      [passed, null, null, null, null, true],
+    ];
+    for (const [check, live, held, rowFrames, heldAfter, isEnded] of table) {
+      const r = recordStep(check, live, held, last);
+      const label = JSON.stringify({ check: check.flattenOutcome, live: live?.flatten ?? null, held });
+      if (rowFrames === undefined) expect(r.row, label).toBeNull();
+      else expect(r.row?.evidence.last_frames ?? null, label).toEqual(rowFrames);
+      expect(r.held, label).toEqual(heldAfter);
+      expect(r.ended, label).toBe(isEnded);
+    }
+  });
+
+  it("each result goes to its own alert stream", () => {
+    expect(ALERT_STREAM).toEqual({ check: "checks", flatten: "flatten", monitor: "monitor" });
   });
 });

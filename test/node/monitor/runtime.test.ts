@@ -1,16 +1,22 @@
 /**
  * The runtime's rules (worker/monitor/runtime.ts), pure: when the one alarm is (re)armed (and kept
  * as a backstop behind a held invocation), how a held invocation sleeps and when it stops, the
- * reconnect backoff, and when a cached auth token is re-minted.
+ * reconnect backoff (and when a session's losses start again), what a server ping is, when the
+ * silence watchdog gives up, when a check monitor's invocation holds on, and the auth tokens' lifetimes.
  */
 import { describe, expect, it } from "vitest";
 import {
   HOLD_LIMIT_MS,
   HOLD_OVERRUN_MS,
+  TOKEN_LIFETIME_S,
   alarmToSet,
+  checkHolds,
   holdWaitMs,
   holdsOn,
+  isServerPing,
+  lossesAfter,
   reconnectDelayMs,
+  silent,
   tokenFresh,
 } from "../../../worker/monitor/runtime.ts";
 
@@ -59,5 +65,52 @@ describe("runtime rules", () => {
   it("a token is re-minted a minute before it expires", () => {
     expect(tokenFresh(NOW + 60_001, NOW)).toBe(true);
     expect(tokenFresh(NOW + 60_000, NOW)).toBe(false);
+  });
+
+  it("tokens: 7 h for WebSocket subscriptions (the exchange allows 8 h), 10 min for REST", () => {
+    expect(TOKEN_LIFETIME_S).toEqual({ ws: 25_200, rest: 600 });
+  });
+
+  it('a server ping is exactly a short {"type":"ping"} frame', () => {
+    const table: [string, boolean][] = [
+      ['{"type":"ping"}', true],
+      [' { "type" : "ping" } ', true],
+      ['{"type":"pong"}', false],
+      ['{"type":"ping","channel":"order_book/0"}', false],
+      [`{"type":"ping"}${" ".repeat(40)}`, false],
+      ["ping", false],
+    ];
+    for (const [text, ping] of table) expect(isServerPing(text), text).toBe(ping);
+  });
+
+  it("losses in a row: a session that stayed up the silence window starts the count again", () => {
+    const table: [losses: number, upMs: number, next: number][] = [
+      [0, 0, 1],
+      [3, 89_999, 4],
+      [3, 90_000, 1],
+      [7, 500_000, 1],
+    ];
+    for (const [losses, upMs, next] of table) expect(lossesAfter(losses, upMs, 90_000)).toBe(next);
+  });
+
+  it("the silence watchdog gives up only after more than the silence window without a frame", () => {
+    expect(silent(null, NOW, 90_000)).toBe(false);
+    expect(silent(NOW - 90_000, NOW, 90_000)).toBe(false);
+    expect(silent(NOW - 90_001, NOW, 90_000)).toBe(true);
+  });
+
+  it("a check monitor's invocation holds on for a check, a socket, a close handshake or a deadline within 2 s", () => {
+    const idle = { checkRunning: false, socket: false, closingUntil: 0, nextDeadline: null, now: NOW };
+    const table: [Partial<typeof idle> | { nextDeadline: number }, boolean][] = [
+      [{}, false],
+      [{ checkRunning: true }, true],
+      [{ socket: true }, true],
+      [{ closingUntil: NOW + 1 }, true],
+      [{ closingUntil: NOW }, false],
+      [{ nextDeadline: NOW + 1_999 }, true],
+      [{ nextDeadline: NOW + 2_000 }, false],
+      [{ nextDeadline: NOW - 5 }, true],
+    ];
+    for (const [over, holds] of table) expect(checkHolds({ ...idle, ...over }), JSON.stringify(over)).toBe(holds);
   });
 });

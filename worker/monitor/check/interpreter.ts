@@ -4,7 +4,8 @@
  * config errors, key, pause), which effects must find the state saved first, which log lines also
  * count, the frames a failed check keeps as evidence, our own client order indexes (their frames are
  * kept as order evidence), the stages a step reached (test crash points), what a trigger answers,
- * and the kind a received frame is counted under.
+ * the kind a received frame is counted under, what a `record` effect writes, and which alert
+ * stream a result goes to.
  */
 import type { ConfigProblem, MonitorConfig } from "../../config.ts";
 import type { Effect } from "./effects.ts";
@@ -53,6 +54,37 @@ export function withLastFrames(rec: CheckRecord, frames: readonly unknown[]): Ch
 /** The check is over (its flatten concluded too): its log lines and counters go with it. */
 export function checkEnded(rec: CheckRecord): boolean {
   return rec.flattenOutcome !== null;
+}
+
+/** The alert stream of a check's results (the object keeps one alert state per stream). */
+export const ALERT_STREAM = { check: "checks", flatten: "flatten", monitor: "monitor" } as const;
+
+/** The frames a failed check saw up to its verdict, held for its row until its flatten ends. */
+export interface HeldFrames {
+  id: string;
+  frames: readonly unknown[];
+}
+
+/**
+ * What a `record` effect does: the row to write (null: not yet), the frames held after it, and
+ * whether the check is over. A verdict with a flatten to follow writes no row (the saved state holds
+ * the check, and every view reads it there): its last frames are held, and the one row is written
+ * when the flatten ends, with them.
+ */
+export function recordStep(
+  check: CheckRecord,
+  live: CheckRecord | null,
+  held: HeldFrames | null,
+  lastFrames: readonly unknown[],
+): { row: CheckRecord | null; held: HeldFrames | null; ended: boolean } {
+  const kept = held?.id === check.id ? held.frames : null;
+  const rec = withLastFrames(check, kept ?? lastFrames);
+  const rest = kept ? null : held;
+  if (rec.flattenOutcome === null && live?.id === rec.id && live.flatten !== null) {
+    const frames = rec.evidence.last_frames;
+    return { row: null, held: Array.isArray(frames) ? { id: rec.id, frames } : rest, ended: false };
+  }
+  return { row: rec, held: rest, ended: checkEnded(rec) };
 }
 
 /** Client order indexes of our own orders: the test order, the flatten, the locked order. */

@@ -1,21 +1,17 @@
 /**
- * The FillMonitor's alerting: applies each result to its stream's alert state (meta, one key per
- * stream), writes notifications to the SQLite outbox keyed by their idempotency key (so a retry or
- * a replay never sends twice), delivers from the outbox's own deadline with backoff, pings the
- * heartbeat URL, keeps the incident history (views/incidents.ts) and counts each check's verdict
- * for uptime (an hourly counter, through the owner's buffered counters: views/uptime.ts). What a result does is decided in
- * worker/alerts/streams.ts.
+ * A monitor's alerting over its SQLite storage and `fetch`: applies each result to its stream's
+ * alert state (meta, one key per stream), writes notifications to the outbox keyed by their
+ * idempotency key (so a retry or a replay never sends twice), delivers from the outbox's own
+ * deadline with backoff, pings the heartbeat URL, keeps the incident history
+ * (worker/store/views/incidents.ts) and counts each check's verdict for uptime (an hourly counter,
+ * through the owner's buffered counters: worker/store/views/uptime.ts). What a result does is
+ * decided in streams.ts. The FillMonitor owns one and gives it its deadline (`schedule`).
  */
-import type { MonitorConfig } from "../worker/config.ts";
-import type { SecretReader } from "../worker/secrets.ts";
-import { deliverOnce, nextAttempt, type OutboxItem } from "../worker/alerts/deliver.ts";
-import {
-  initialAlertState,
-  type AlertState,
-  type CheckResult,
-  type Notification,
-} from "../worker/alerts/alert-policy.ts";
-import { buildRequest, type ResolvedTarget } from "../worker/alerts/providers.ts";
+import type { MonitorConfig } from "../config.ts";
+import type { SecretReader } from "../secrets.ts";
+import { deliverOnce, nextAttempt, type OutboxItem } from "./deliver.ts";
+import { initialAlertState, type AlertState, type CheckResult, type Notification } from "./alert-policy.ts";
+import { buildRequest, type ResolvedTarget } from "./providers.ts";
 import {
   ALERT_STREAMS,
   STATE_KEY,
@@ -28,13 +24,13 @@ import {
   policyFor,
   undeliverable,
   type AlertStream,
-} from "../worker/alerts/streams.ts";
-import type { LogLevel } from "../worker/views/logs.ts";
-import { getMeta, setMeta } from "./runtime/schema.ts";
-import { saveIncident } from "./views/incidents.ts";
-import { uptimeCounter } from "./views/uptime.ts";
+} from "./streams.ts";
+import type { LogLevel } from "../views/logs.ts";
+import { getMeta, setMeta } from "../store/schema.ts";
+import { saveIncident } from "../store/views/incidents.ts";
+import { uptimeCounter } from "../store/views/uptime.ts";
 
-export type { AlertStream } from "../worker/alerts/streams.ts";
+export type { AlertStream } from "./streams.ts";
 
 export interface AlertingOptions {
   sql: SqlStorage;

@@ -3,12 +3,12 @@
  * newest `transaction_time` per market (worker/monitor/check/frames.ts reads them), per channel and
  * market over 1 h and 24 h, in memory (worker/monitor/latency.ts). A side measurement: the machine
  * never sees it. Its snapshot never costs a write of its own: it rides on the machine row's save
- * (check/store.ts), at most once a minute, and with the save that ends a check (the state with no
- * check), so what a check measured survives an eviction.
+ * (worker/store/check/store.ts), at most once a minute, and with the save that ends a check (the
+ * state with no check), so what a check measured survives an eviction.
  */
-import { LatencyBook, type FrameTimes, type LatencySnapshot } from "../../worker/monitor/latency.ts";
+import { LatencyBook, type FrameTimes, type LatencySnapshot } from "../latency.ts";
 
-export { SNAPSHOT_EVERY_MS } from "../../worker/monitor/latency.ts";
+export { SNAPSHOT_EVERY_MS } from "../latency.ts";
 
 export interface DeliveryView {
   delivery_latency_ms: ReturnType<LatencyBook["view"]>;

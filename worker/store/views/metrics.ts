@@ -1,5 +1,5 @@
 /** The rows behind GET /metrics, read from SQLite in one pass (the snapshot: worker/views/metrics.ts). */
-import { metricsOf, type MetricsSnapshot } from "../../worker/views/metrics.ts";
+import { metricsOf, type MetricsSnapshot } from "../../views/metrics.ts";
 
 export function metricsSnapshot(
   sql: SqlStorage,

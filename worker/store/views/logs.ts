@@ -2,7 +2,7 @@
  * The event log read for GET /logs: the filters of a LogsQuery as SQL, newest first (the page is
  * built in worker/views/logs.ts).
  */
-import { containsPattern, levelsFrom, logsPage, type LogsPage, type LogsQuery } from "../../worker/views/logs.ts";
+import { containsPattern, levelsFrom, logsPage, type LogsPage, type LogsQuery } from "../../views/logs.ts";
 
 export function queryLogs(sql: SqlStorage, q: LogsQuery): LogsPage {
   const where: string[] = [];

@@ -17,9 +17,9 @@ import {
   uptimeHourKey,
   type Uptime,
   type VerdictCount,
-} from "../../worker/views/uptime.ts";
+} from "../../views/uptime.ts";
 
-export { HOUR_MS, RING_HOURS, uptimeCounter } from "../../worker/views/uptime.ts";
+export { HOUR_MS, RING_HOURS, uptimeCounter } from "../../views/uptime.ts";
 
 /** Drops the hourly counters older than the ring (31 days): one statement, from housekeeping. */
 export function pruneUptime(sql: SqlStorage, now: number): void {

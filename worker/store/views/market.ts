@@ -1,5 +1,5 @@
 /** The cached market specs in meta, as units the API prints with (worker/views/market.ts). */
-import { marketUnitsOf, type MarketUnits } from "../../worker/views/market.ts";
+import { marketUnitsOf, type MarketUnits } from "../../views/market.ts";
 
 export function marketUnits(sql: SqlStorage): Record<string, MarketUnits> {
   return marketUnitsOf(

@@ -3,8 +3,7 @@
  * worker/monitor/retention.ts); stored frames are kept only on failed checks and only for a while;
  * the event log has its own caps.
  */
-import { MANUAL_RUNS, RETENTION, manualRetryAfter } from "../../worker/monitor/retention.ts";
-import type { MonitorContext } from "../runtime/context.ts";
+import { MANUAL_RUNS, RETENTION, manualRetryAfter } from "../../monitor/retention.ts";
 import { pruneUptime } from "../views/uptime.ts";
 
 /** 0 when a manual run may start now, else how long until one may (ms). */
@@ -22,12 +21,11 @@ export function manualRunRetryAfter(sql: SqlStorage, now: number): number {
   );
 }
 
-/** `current`: the check in the machine's state (never pruned). Orders and order events are old tables. */
-export function housekeeping(c: MonitorContext, current: string): void {
-  const now = c.now();
-  const sql = c.sql;
-  c.log.flush();
-  c.log.prune(now);
+/**
+ * `current`: the check in the machine's state (never pruned). Orders and order events are old tables.
+ * The event log prunes itself (eventlog.ts); the owner flushes and prunes it first.
+ */
+export function housekeeping(sql: SqlStorage, now: number, current: string): void {
   pruneUptime(sql, now);
   sql.exec(`DELETE FROM ticks WHERE at < ?`, now - RETENTION.ticks.maxAgeMs);
   capRows(sql, "ticks", "at", RETENTION.ticks.maxRows);
@@ -52,7 +50,6 @@ export function housekeeping(c: MonitorContext, current: string): void {
   capRows(sql, "order_events", "id", RETENTION.orderEvents.maxRows);
   sql.exec(`DELETE FROM outbox WHERE state != 'pending' AND created_at < ?`, now - RETENTION.outbox.maxAgeMs);
   capRows(sql, "outbox", "created_at", RETENTION.outbox.maxRows, `state != 'pending'`);
-  c.event("info", "monitor.housekeeping", {}, null);
 }
 
 /** Keeps the newest `max` rows of `table` by `order` (among rows matching `where`). */

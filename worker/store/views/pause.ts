@@ -1,6 +1,6 @@
 /** The pause switch's keys in meta: read (lifting an ended window: worker/views/pause.ts) and written. */
-import { pauseOf, type PauseState } from "../../worker/views/pause.ts";
-import { getMeta, setMeta } from "../runtime/schema.ts";
+import { pauseOf, type PauseState } from "../../views/pause.ts";
+import { getMeta, setMeta } from "../schema.ts";
 
 /** The current pause, lifting it first if its window has ended. Returns whether it was lifted. */
 export function readPause(sql: SqlStorage, now: number): { state: PauseState; lifted: boolean } {

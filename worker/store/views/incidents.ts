@@ -11,7 +11,7 @@ import {
   type IncidentRow,
   type IncidentsPage,
   type IncidentsQuery,
-} from "../../worker/views/incidents.ts";
+} from "../../views/incidents.ts";
 
 /** Writes the incident as it now stands (open when resolvedAt is null). */
 export function saveIncident(

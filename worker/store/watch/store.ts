@@ -6,10 +6,10 @@
  * (a batch twice counts once), the exchange fills and WebSocket amounts the verdicts need. After
  * an eviction the state is rebuilt from these rows, so no accepted report and no unjudged fill is lost.
  */
-import type { ExchangeFill } from "../../worker/monitor/watch/bot-ledger.ts";
-import type { SeenReport } from "../../worker/monitor/watch/bot-ingest.ts";
-import { newRecord, type RestoreInput, type WatchRecord } from "../../worker/monitor/watch/state.ts";
-import { getMeta } from "../runtime/schema.ts";
+import type { ExchangeFill } from "../../monitor/watch/bot-ledger.ts";
+import type { SeenReport } from "../../monitor/watch/bot-ingest.ts";
+import { newRecord, type RestoreInput, type WatchRecord } from "../../monitor/watch/state.ts";
+import { getMeta } from "../schema.ts";
 
 const DAY = 24 * 3_600_000;
 

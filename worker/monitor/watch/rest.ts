@@ -2,13 +2,14 @@
  * The REST side of a watch monitor, as an interpreter: carries out the machine's `rest_trades` and
  * `rest_orders` effects with the monitor's read token (or a short-lived auth token from the API
  * key; never a transaction) and answers each with an event. Whether a failure is the exchange's
- * rate limit, and what the budget allows, is the machine's to decide.
+ * rate limit, and what the budget allows, is the machine's to decide. Runs wherever `fetch` does
+ * (the object's watch/shell.ts carries the effects out with it).
  */
-import { LighterApiError, LighterRestClient } from "../../worker/lighter/rest.ts";
-import type { WatchEffect } from "../../worker/monitor/watch/effects.ts";
-import type { RestFailure, WatchEvent } from "../../worker/monitor/watch/events.ts";
-import { errorMessage } from "../../worker/lighter/errors.ts";
-import type { MonitorContext } from "../runtime/context.ts";
+import { LighterApiError, LighterRestClient } from "../../lighter/rest.ts";
+import type { WatchEffect } from "./effects.ts";
+import type { RestFailure, WatchEvent } from "./events.ts";
+import { errorMessage } from "../../lighter/errors.ts";
+import type { MonitorConfig } from "../../config.ts";
 
 const REST_TIMEOUT_MS = 10_000;
 
@@ -20,16 +21,17 @@ function failure(err: unknown): RestFailure {
   };
 }
 
+/** `scale`: the monitor's time_scale applied to a duration (the REST timeout). */
 export async function carryOutRest(
-  c: MonitorContext,
+  cfg: MonitorConfig | null,
+  scale: (ms: number) => number,
   token: () => string,
   e: Extract<WatchEffect, { kind: "rest_trades" | "rest_orders" }>,
 ): Promise<WatchEvent> {
-  const cfg = c.cfg;
   const kind = e.kind === "rest_trades" ? "trades_page" : "orders_page";
   if (!cfg)
     return { kind, ref: e.ref, ok: false, message: "the monitor's configuration is gone", code: null, httpStatus: 0 };
-  const rest = new LighterRestClient({ baseUrl: cfg.restUrl, timeoutMs: c.scale(REST_TIMEOUT_MS), authToken: token });
+  const rest = new LighterRestClient({ baseUrl: cfg.restUrl, timeoutMs: scale(REST_TIMEOUT_MS), authToken: token });
   try {
     if (e.kind === "rest_trades") {
       const page = await rest.tradesPage(cfg.accountIndex, { cursor: e.cursor, limit: e.limit });

@@ -1,5 +1,5 @@
 /** The fill-latency summary of /status and the page, read from the checks table (definition: latency.ts). */
-import { FILL_LATENCY_SAMPLES, summarizeFillLatency, type FillLatencySummary } from "../../worker/views/latency.ts";
+import { FILL_LATENCY_SAMPLES, summarizeFillLatency, type FillLatencySummary } from "../../views/latency.ts";
 
 export function fillLatencySummary(sql: SqlStorage): FillLatencySummary {
   const xs = sql

@@ -1,7 +1,8 @@
 /**
  * FillMonitor's durable state: an idempotent, versioned SQLite schema (CREATE ... IF NOT EXISTS,
- * a schema-version row, additive migrations), plus small typed helpers over `ctx.storage.sql`.
- * Everything needed after an eviction lives here; in-memory fields are caches.
+ * a schema-version row, additive migrations), plus small typed helpers (meta, counters, the deadline
+ * table) over any `SqlStorage`: the object's `ctx.storage.sql`, node:sqlite in tests. Everything
+ * needed after an eviction lives here; in-memory fields are caches.
  */
 
 const MIGRATIONS: readonly string[][] = [
@@ -147,7 +148,7 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE INDEX IF NOT EXISTS checks_flatten_coi ON checks (flatten_coi)`,
     `CREATE INDEX IF NOT EXISTS checks_tick ON checks (tick_key)`,
   ],
-  // v5: the check session's delivery-latency snapshot rides on the machine row's save (check/delivery.ts).
+  // v5: the check session's delivery-latency snapshot rides on the machine row's save (worker/monitor/check/delivery.ts).
   [`ALTER TABLE machine ADD COLUMN delivery TEXT`],
 ];
 
@@ -179,7 +180,7 @@ export type MetaKey =
   | "schema_version"
   /** "1" while paused, "0" otherwise. */
   | "paused"
-  /** JSON: who paused, why and until when (views/pause.ts). */
+  /** JSON: who paused, why and until when (worker/store/views/pause.ts). */
   | "pause_info"
   | "alert_state"
   | "alert_state_flatten"
@@ -214,14 +215,6 @@ export function setMeta(sql: SqlStorage, key: MetaKey, value: string): void {
   );
 }
 
-export function bumpCounter(sql: SqlStorage, name: string, by = 1): void {
-  sql.exec(
-    `INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value`,
-    name,
-    by,
-  );
-}
-
 export function readCounters(sql: SqlStorage): Record<string, number> {
   const out: Record<string, number> = {};
   // Uptime's hourly counts live in the same table (views/uptime.ts): not counters of /status.
@@ -240,10 +233,6 @@ export function setDeadline(sql: SqlStorage, name: string, at: number, data: unk
     Math.floor(at),
     JSON.stringify(data),
   );
-}
-
-export function clearDeadline(sql: SqlStorage, name: string): void {
-  sql.exec(`DELETE FROM deadlines WHERE name = ?`, name);
 }
 
 export function earliestDeadline(sql: SqlStorage): number | null {

@@ -3,7 +3,7 @@
  * and keyset pagination on (started_at, rowid), newest first, so rows inserted while a client
  * pages never cause gaps or duplicates. The page itself is built in worker/views/checks.ts.
  */
-import { CURSOR_RE, checksPage, type ChecksPage, type ChecksQuery } from "../../worker/views/checks.ts";
+import { CURSOR_RE, checksPage, type ChecksPage, type ChecksQuery } from "../../views/checks.ts";
 
 export function listChecks(sql: SqlStorage, q: ChecksQuery): ChecksPage {
   const where: string[] = [];

@@ -5,8 +5,8 @@
  * record), written when the machine sends a `record`.
  * Nothing here decides: rows are written as the machine gave them and read back as they were.
  */
-import type { CheckRecord, MachineState } from "../../worker/monitor/check/state.ts";
-import { parseCheckRow, rowOf, type CheckRow } from "../../worker/views/checks.ts";
+import type { CheckRecord, MachineState } from "../../monitor/check/state.ts";
+import { parseCheckRow, rowOf, type CheckRow } from "../../views/checks.ts";
 
 /** Loads the machine's state, or null on a fresh object. */
 export function loadState(sql: SqlStorage): MachineState | null {

@@ -3,8 +3,8 @@
  * row count and age, with secrets and auth-token signatures redacted before anything is stored
  * (worker/monitor/redact.ts).
  */
-import type { LogLevel } from "../../worker/views/logs.ts";
-import { redactKeyMaterial, redactValue } from "../../worker/monitor/redact.ts";
+import type { LogLevel } from "../views/logs.ts";
+import { redactKeyMaterial, redactValue } from "../monitor/redact.ts";
 
 export const LOG_ROW_CAP = 20_000;
 export const LOG_MAX_AGE_MS = 14 * 24 * 3600_000;
