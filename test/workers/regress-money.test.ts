@@ -39,7 +39,8 @@ function sendTxsOf(requests: Awaited<ReturnType<typeof simRequests>>, account: n
   return requests.filter((r) => r.path.startsWith("/api/v1/sendTx") && r.account === String(account));
 }
 
-describe("issue 16: checks never put money at risk", { timeout: 90_000 }, () => {
+// Each test has its own scenario's monitor and account (faults scoped to it): they run concurrently.
+describe.concurrent("issue 16: checks never put money at risk", { timeout: 90_000 }, () => {
   // regression for defect 1, fixed by the check machine (issue 16)
   it("dry_run: true with a private key sends nothing: no sendTx reaches the exchange, the verdict is skipped / dry_run", async () => {
     const m = monitorFor("reg_dry_run");
