@@ -98,9 +98,7 @@ const cases: Case[] = [
   },
 ];
 
-// Each test drives its own scenario's monitor (its own account; faults and variants scoped to it), so
-// the tests run concurrently: the file takes about as long as its longest test, not their sum.
-describe.concurrent("each failing stage is diagnosed, alerted and resolved", () => {
+describe("each failing stage is diagnosed, alerted and resolved", () => {
   for (const c of cases) {
     it(`${c.fault.name} → ${c.stage} / ${c.diagnosis}`, async () => {
       const m = monitorFor(c.scenario);
@@ -142,7 +140,7 @@ describe.concurrent("each failing stage is diagnosed, alerted and resolved", () 
   }
 });
 
-describe.concurrent("flatten", () => {
+describe("flatten", () => {
   it("a flatten the exchange refuses pages at once on its own stream, and resolves when flattening works again", async () => {
     const m = monitorFor("flatten_fail");
     const faultId = await addFault({

@@ -37,9 +37,7 @@ async function variant(scenario: string, v: Record<string, unknown>): Promise<vo
   expect(res.status).toBe(200);
 }
 
-// Each test drives its own scenario's monitor (its own account; faults and variants scoped to it), so
-// the tests run concurrently: the file takes about as long as its longest test, not their sum.
-describe.concurrent("every simulator variant passes", () => {
+describe("every simulator variant passes", () => {
   it("ack channel account_orders:{m}:{acct}", async () => {
     await variant("v_ack_account", { ack_channel: "market_account" });
     const c = await check("v_ack_account");
@@ -106,7 +104,7 @@ describe.concurrent("every simulator variant passes", () => {
   });
 });
 
-describe.concurrent("faults a correct client absorbs", () => {
+describe("faults a correct client absorbs", () => {
   it("duplicated frames: one fill recorded, not two", async () => {
     const m = monitorFor("dup_frames");
     const f = await addFault({ name: "duplicate_frames", account_index: m.account_index });
@@ -157,7 +155,7 @@ describe.concurrent("faults a correct client absorbs", () => {
   });
 });
 
-describe.concurrent("verdicts that are not plain failures", () => {
+describe("verdicts that are not plain failures", () => {
   it("a fill reported 8 s after REST shows it, past ws_report_tolerance_ms: filled_not_reported_on_ws", async () => {
     // The channels get ws_report_tolerance_ms (default 3 s, × time_scale 0.4) from the fill's time
     // (issue 18); a report 8 s after the fill comes too late and the check fails at fill_seen.
