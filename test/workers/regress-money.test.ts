@@ -10,13 +10,13 @@ import { describe, expect, inject, it } from "vitest";
 import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
 import { monitorStub } from "../../worker/stub.ts";
 import {
+  acceptedCheck,
   addFault,
   clearFault,
   explained,
   monitorFor,
   monitorStatus,
   nextTick,
-  orderAccepted,
   receivedAlerts,
   runCron,
   settledCheck,
@@ -156,13 +156,12 @@ describe.concurrent("issue 16: checks never put money at risk", { timeout: 90_00
       Number(cfg.account_index) === m.account_index ? { ...cfg, max_slippage_bps: 99_999 } : cfg,
     );
     try {
-      await runCron("reg_flatten_config", nextTick());
-      await orderAccepted(m.id);
+      await acceptedCheck("reg_flatten_config");
       // A config edit between the order and its flatten: the entry is now invalid.
       await runInDurableObject(stub, (instance: FillMonitor) => {
         (instance as unknown as { env: Record<string, unknown> }).env = { ...env, MONITORS: JSON.stringify(broken) };
       });
-      // A check whose config is gone concludes at the latest at its bound (27 s at time_scale 0.2).
+      // A check whose config is gone concludes at the latest at its bound (13 s at time_scale 0.1).
       const c = await explained(m.id, waitForVerdict(m.id, undefined, 60_000));
       expect(c.flatten, JSON.stringify(c)).not.toBe("skipped");
       const alerts = await waitFor(
