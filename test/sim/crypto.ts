@@ -3,7 +3,12 @@
  * auth-token verification) and key generation for accounts it creates. Frames, JSON and rules are
  * the simulator's own.
  */
-import { parseAuthToken, verifyAuthToken } from "../../worker/lighter/auth.ts";
+import {
+  MAX_AUTH_LIFETIME_S,
+  parseAuthToken,
+  verifyAuthToken,
+  type AuthTokenCheck,
+} from "../../worker/lighter/auth.ts";
 import { bytesToHex } from "../../worker/lighter/hex.ts";
 import { PrivateKey } from "../../worker/lighter/keys.ts";
 import { verifyTx } from "../../worker/lighter/tx.ts";
@@ -12,8 +17,28 @@ export function verifyTxSignature(txType: number, txInfo: string, publicKeyHex: 
   return verifyTx(txType, txInfo, publicKeyHex, chainId);
 }
 
-export function checkAuthToken(token: string, publicKeyHex: string, nowSeconds: number) {
-  return verifyAuthToken(token, publicKeyHex, nowSeconds);
+/**
+ * Token checks already made, by key and token: a client sends the same token with every request for its
+ * lifetime, and re-verifying its Schnorr signature each time was a large share of the simulator's CPU in the
+ * workerd tests. The signature's verdict is reused; the deadline is judged against `nowSeconds` anew.
+ */
+const checkedTokens = new Map<string, AuthTokenCheck>();
+
+export function checkAuthToken(token: string, publicKeyHex: string, nowSeconds: number): AuthTokenCheck {
+  const key = `${publicKeyHex}|${token}`;
+  const known = checkedTokens.get(key);
+  if (known?.deadline !== undefined)
+    return {
+      ...known,
+      expired: known.deadline <= nowSeconds,
+      tooFarAhead: known.deadline - nowSeconds > MAX_AUTH_LIFETIME_S,
+    };
+  const check = verifyAuthToken(token, publicKeyHex, nowSeconds);
+  if (check.wellFormed) {
+    if (checkedTokens.size >= 10_000) checkedTokens.clear();
+    checkedTokens.set(key, check);
+  }
+  return check;
 }
 
 export function readAuthToken(token: string) {

@@ -34,6 +34,9 @@ import {
   type CheckJson,
 } from "./helpers.ts";
 
+/** Options of a suite whose tests share one monitor: they run one after the other. */
+const SEQ = { concurrent: false } as const;
+
 /** Waits until a REST look-up of the check's order showed it with `status` (null: any). */
 async function restSaw(monitorId: string, coi: string, status: string | null): Promise<void> {
   await explained(
@@ -60,7 +63,9 @@ function findings(c: CheckJson): string[] {
   return [c.diagnosis ?? "", ...c.reasons];
 }
 
-describe("issue 16: every check concludes with the right verdict, in time", { timeout: 90_000 }, () => {
+// Each test drives its own scenario's monitor (its own account, faults scoped to it), so the tests run
+// concurrently: the file takes about as long as its longest test, not their sum.
+describe.concurrent("issue 16: every check concludes with the right verdict, in time", { timeout: 90_000 }, () => {
   // regression for defect 6, fixed by the check machine (issue 16)
   it("alert targets that never answer: the next check still concludes within its bound, with the right verdict", async () => {
     const m = monitorFor("reg_hung_alerts");
@@ -97,7 +102,8 @@ describe("issue 16: every check concludes with the right verdict, in time", { ti
   }, 150_000);
 
   // regression for defect 7, fixed by the check machine (issue 16)
-  describe("the object dies while its check waits, and comes back after the deadlines it had armed", () => {
+  // Both tests use reg_stale_deadline: one after the other.
+  describe("the object dies while its check waits, and comes back after the deadlines it had armed", SEQ, () => {
     // reg_stale_deadline runs at time_scale 0.2 with ws_report_tolerance_ms 20 s (global-setup).
     const ms = (phase: Phase) => phaseDeadlineMs(phase, 0.2, { late_watch: 20_000 });
     // What a stale deadline decides by time alone (UNPROVEN in worker/monitor/check/orderpath.ts).
@@ -280,7 +286,7 @@ describe("issue 16: every check concludes with the right verdict, in time", { ti
   });
 });
 
-describe("issue 16, seen by reading", { timeout: 90_000 }, () => {
+describe.concurrent("issue 16, seen by reading", { timeout: 90_000 }, () => {
   // regression for issue 16 ("a known fact is never replaced by an unknown or absent answer"), fixed by the check machine
   it("REST forgets an order it had shown: the fill it showed stands, never order_not_found, and the own fill is closed exactly", async () => {
     const m = monitorFor("reg_rest_forgets");

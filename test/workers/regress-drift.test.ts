@@ -18,7 +18,9 @@ async function testOrderFilled(account: number, c: CheckJson): Promise<boolean> 
 
 const flattenDetail = (c: CheckJson) => (c.evidence.flatten_detail ?? {}) as Record<string, unknown>;
 
-describe("soak position_drift: a check leaves the account's position as it found it", { timeout: 240_000 }, () => {
+// Each test has its own scenario's monitor and account (faults scoped to it): they run concurrently.
+const SUITE_OPTIONS = { timeout: 240_000 };
+describe.concurrent("soak position_drift: a check leaves the account's position as it found it", SUITE_OPTIONS, () => {
   it("REST forgets the account's orders during the check (rest_forget): the flatten still closes the fill", async () => {
     const m = monitorFor("reg_drift_forget");
     const before = await simPosition(m.account_index);

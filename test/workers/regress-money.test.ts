@@ -10,13 +10,13 @@ import { describe, expect, inject, it } from "vitest";
 import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
 import { monitorStub } from "../../worker/stub.ts";
 import {
+  acceptedCheck,
   addFault,
   clearFault,
   explained,
   monitorFor,
   monitorStatus,
   nextTick,
-  orderAccepted,
   receivedAlerts,
   runCron,
   settledCheck,
@@ -39,7 +39,8 @@ function sendTxsOf(requests: Awaited<ReturnType<typeof simRequests>>, account: n
   return requests.filter((r) => r.path.startsWith("/api/v1/sendTx") && r.account === String(account));
 }
 
-describe("issue 16: checks never put money at risk", { timeout: 90_000 }, () => {
+// Each test has its own scenario's monitor and account (faults scoped to it): they run concurrently.
+describe.concurrent("issue 16: checks never put money at risk", { timeout: 90_000 }, () => {
   // regression for defect 1, fixed by the check machine (issue 16)
   it("dry_run: true with a private key sends nothing: no sendTx reaches the exchange, the verdict is skipped / dry_run", async () => {
     const m = monitorFor("reg_dry_run");
@@ -155,13 +156,12 @@ describe("issue 16: checks never put money at risk", { timeout: 90_000 }, () => 
       Number(cfg.account_index) === m.account_index ? { ...cfg, max_slippage_bps: 99_999 } : cfg,
     );
     try {
-      await runCron("reg_flatten_config", nextTick());
-      await orderAccepted(m.id);
+      await acceptedCheck("reg_flatten_config");
       // A config edit between the order and its flatten: the entry is now invalid.
       await runInDurableObject(stub, (instance: FillMonitor) => {
         (instance as unknown as { env: Record<string, unknown> }).env = { ...env, MONITORS: JSON.stringify(broken) };
       });
-      // A check whose config is gone concludes at the latest at its bound (27 s at time_scale 0.2).
+      // A check whose config is gone concludes at the latest at its bound (13 s at time_scale 0.1).
       const c = await explained(m.id, waitForVerdict(m.id, undefined, 60_000));
       expect(c.flatten, JSON.stringify(c)).not.toBe("skipped");
       const alerts = await waitFor(

@@ -9,13 +9,13 @@ import { describe, expect, inject, it } from "vitest";
 import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
 import { monitorStub } from "../../worker/stub.ts";
 import {
+  acceptedCheck,
   addFault,
   clearFault,
   explained,
   monitorFor,
   monitorStatus,
   nextTick,
-  orderAccepted,
   runCron,
   simPosition,
   waitFor,
@@ -53,8 +53,7 @@ describe("a failed flatten's residue is carried to the next trigger", () => {
     );
     let first: CheckJson;
     try {
-      await runCron("reg_residue", nextTick());
-      await orderAccepted(m.id);
+      await acceptedCheck("reg_residue");
       await runInDurableObject(stub, (instance: FillMonitor) => {
         (instance as unknown as { env: Record<string, unknown> }).env = { ...env, MONITORS: JSON.stringify(broken) };
       });
