@@ -137,6 +137,10 @@ export const SCENARIOS = [
   "watch_never",
   // test/workers/regress-residue.test.ts: a failed flatten's residue carried to the next trigger
   "reg_residue",
+  // test/workers/adversary-crash.test.ts: a crash at each point of the order path with a position open
+  ...["after_write_ahead", "after_send", "after_accept", "after_seen", "after_fill", "before_flatten_send"].flatMap(
+    (point) => [`adv_crash_${point}_long`, `adv_crash_${point}_short`],
+  ),
 ];
 
 /** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */
@@ -210,6 +214,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (scenario === "pass" || scenario === "op_overlap" || scenario === "op_blind")
       (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/${scenario}`;
     if (scenario.startsWith("reg_")) regressionConfig(scenario, cfg, hook.url);
+    // adversary-crash.test.ts runs six crash cases at once: room for pre-flight on a loaded machine.
+    if (scenario.startsWith("adv_crash_")) cfg.time_scale = 0.3;
     if (scenario.startsWith("watch_") || scenario.startsWith("bot_")) {
       // window 1 s, reconciliation every 1 s, budget 12 per (scaled) minute of 6 s
       cfg.mode = "watch";
