@@ -78,7 +78,7 @@ function unresolvedSampler(account: number) {
         most = open.length;
         at = open;
       }
-      await sleep(50);
+      await sleep(100);
     }
   })();
   return async () => {
@@ -101,7 +101,7 @@ async function nextCheck(scenario: string, after: string | null): Promise<Check>
         return c && c.id !== after && c.state === "done" ? (c as Check) : null;
       },
       90_000,
-      100,
+      200,
     ),
   );
 }
@@ -116,10 +116,14 @@ interface Outcome {
   flattens: SimOrder[];
   unresolved: { most: number; at: SimOrder[] };
   extra: Check[];
+  /** Wall time of the case, and of its triggers (ms). */
+  wall: { total: number; triggers: number[] };
 }
 
 /** One check with the account holding `side`, the object crashing at `point`; what the exchange shows after. */
 async function crashCase(point: CrashPoint, side: "long" | "short"): Promise<Outcome> {
+  const t0 = Date.now();
+  const triggers: number[] = [];
   const scenario = `adv_crash_${point}_${side}`;
   const m = monitorFor(scenario);
   const stub = monitorStub(env, { id: m.id, locationHint: null });
@@ -132,12 +136,14 @@ async function crashCase(point: CrashPoint, side: "long" | "short"): Promise<Out
   try {
     // A check that places no order (a fresh object's first pre-flight on a loaded machine) proves
     // nothing and never reaches the point: the next trigger gets the armed crash.
-    for (let i = 0; i < 3 && (check === null || check.client_order_index === null); i++) {
+    for (let i = 0; i < 4 && (check === null || check.client_order_index === null); i++) {
       await stub.status(m.id);
       await runInDurableObject(stub, (instance: FillMonitor) => {
         instance.testCrashAt = point;
       });
+      const t = Date.now();
       check = await nextCheck(scenario, last);
+      triggers.push(Date.now() - t);
       last = check.id;
     }
   } finally {
@@ -163,7 +169,8 @@ async function crashCase(point: CrashPoint, side: "long" | "short"): Promise<Out
       after = await simPosition(m.account_index);
     }
   }
-  return { point, side, check: c, before, after, test: test!, flattens, unresolved, extra };
+  const wall = { total: Date.now() - t0, triggers };
+  return { point, side, check: c, before, after, test: test!, flattens, unresolved, extra, wall };
 }
 
 /** The new instance's `check.resumed` lines for the check (the object came back from its stored state). */
@@ -245,6 +252,7 @@ describe("a crash at every point of the order path with a position already open"
         ms: o.check.finished_at - o.check.started_at,
         fin_vs_bound: o.check.bound_at === null ? null : o.check.finished_at - o.check.bound_at,
         extra: o.extra.map((x) => [x.verdict, x.diagnosis]),
+        wall: o.wall,
       }),
     );
     await judge(monitorFor(`adv_crash_${point}_${side}`).id, o);
