@@ -20,7 +20,7 @@ import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
 import { budgetView, lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
 import { housekeeping, manualRunRetryAfter } from "./check/retention.ts";
 import { lastConcludedAt } from "./check/store.ts";
-import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
+import { crashNow, crashWhenDurable, isCrash, type CrashPoint } from "./runtime/crash.ts";
 import { migrate, setMeta } from "./runtime/schema.ts";
 import { listChecks } from "./views/checks.ts";
 import { queryLogs } from "./views/logs.ts";
@@ -116,6 +116,7 @@ export class FillMonitor extends DurableObject<Env> {
       crash: (point) => {
         if (this.testCrashAt !== point) return;
         this.testCrashAt = null;
+        if (point === "before_flatten_send") crashWhenDurable(this.ctx, point);
         crashNow(this.ctx, point);
       },
     });
