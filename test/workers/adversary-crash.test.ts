@@ -134,9 +134,12 @@ async function crashCase(point: CrashPoint, side: "long" | "short"): Promise<Out
   let check: Check | null = null;
   let unresolved: Awaited<ReturnType<typeof stopSampler>>;
   try {
-    // A check that places no order (a fresh object's first pre-flight on a loaded machine) proves
-    // nothing and never reaches the point: the next trigger gets the armed crash.
-    for (let i = 0; i < 4 && (check === null || check.client_order_index === null); i++) {
+    // A check whose order never reached the exchange (a fresh object's first pre-flight or nonce
+    // look-up timing out on a loaded machine) proves nothing: the next trigger gets the armed crash.
+    const traded = async (c: Check | null) =>
+      c?.client_order_index != null &&
+      (await simOrders(m.account_index)).some((o) => o.client_order_id === c.client_order_index);
+    for (let i = 0; i < 4 && !(await traded(check)); i++) {
       await stub.status(m.id);
       await runInDurableObject(stub, (instance: FillMonitor) => {
         instance.testCrashAt = point;
@@ -221,8 +224,13 @@ describe("a crash at every point of the order path with a position already open"
   // deadlines; more at once time out connecting on a loaded machine); each test below judges one.
   const outcomes = new Map<string, PromiseSettledResult<Outcome>>();
   beforeAll(async () => {
-    const queue = [...CASES];
-    const worker = async () => {
+    // Longest first (before_flatten_send waits out its unsent flatten order's ExpiredAt), and the
+    // first checks of fresh objects started 1.5 s apart (six pre-flights at once time out here).
+    const queue = [...CASES].sort(
+      (a, b) => Number(b.point === "before_flatten_send") - Number(a.point === "before_flatten_send"),
+    );
+    const worker = async (_: unknown, i: number) => {
+      await sleep(i * 1_500);
       for (let next = queue.shift(); next; next = queue.shift()) {
         const { point, side } = next;
         const r = await crashCase(point, side).then(
