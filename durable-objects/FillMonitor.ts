@@ -21,7 +21,7 @@ import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
 import { budgetView, lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
 import { housekeeping, manualRunRetryAfter } from "../worker/store/check/retention.ts";
 import { lastConcludedAt } from "../worker/store/check/store.ts";
-import { crashNow, isCrash, type CrashPoint } from "./runtime/crash.ts";
+import { crashNow, crashWhenDurable, isCrash, type CrashPoint } from "./runtime/crash.ts";
 import { migrate, setMeta } from "../worker/store/schema.ts";
 import { listChecks } from "../worker/store/views/checks.ts";
 import { queryLogs } from "../worker/store/views/logs.ts";
@@ -117,6 +117,7 @@ export class FillMonitor extends DurableObject<Env> {
       crash: (point) => {
         if (this.testCrashAt !== point) return;
         this.testCrashAt = null;
+        if (point === "before_flatten_send") crashWhenDurable(this.ctx, point);
         crashNow(this.ctx, point);
       },
     });

@@ -146,7 +146,6 @@ export class CheckShell implements AlarmOwner {
       this.dirty = false;
       const now = this.c.now();
       saveState(this.c.sql, this.state, now, this.feed.delivery.due(now, this.state.check === null));
-      if (writtenAhead(this.state)) this.c.crash("after_write_ahead");
     }
     for (const rec of this.records.values()) writeRecord(this.c.sql, rec);
     this.records.clear();
@@ -179,6 +178,8 @@ export class CheckShell implements AlarmOwner {
       case "subscribe":
         return this.feed.subscribe(fx.conn, fx.channel, fx.market, fx.resubscribe);
       case "transmit":
+        // Saved first (savesFirst): the test crash points between the write-ahead and the wire.
+        if (writtenAhead(this.state, fx.coi)) this.c.crash("after_write_ahead");
         if (fx.coi === this.state.check?.flatten?.order?.coi) this.c.crash("before_flatten_send");
         return this.answer(
           this.io.transmit(fx).then((reply) => {

@@ -137,6 +137,10 @@ export const SCENARIOS = [
   "watch_never",
   // test/workers/regress-residue.test.ts: a failed flatten's residue carried to the next trigger
   "reg_residue",
+  // test/workers/adversary-crash.test.ts: a crash at each point of the order path with a position open
+  ...["after_write_ahead", "after_send", "after_accept", "after_seen", "after_fill", "before_flatten_send"].flatMap(
+    (point) => [`adv_crash_${point}_long`, `adv_crash_${point}_short`],
+  ),
 ];
 
 /** MONITORS entries with a config error on purpose: they run no check, /status lists them invalid. */
@@ -163,6 +167,9 @@ function regressionConfig(scenario: string, cfg: Record<string, unknown>, hookUr
   // at 0.1 that is half of 0.2's 38 s idle; ExpiredAt stays 12 s ahead, well inside what the simulator accepts.
   if (scenario === "reg_flatten_config" || scenario === "reg_residue" || scenario === "reg_drift_forget")
     cfg.time_scale = 0.1;
+  // The storm test measures the reconnect back-off (1 s × 2^k × time_scale, jittered to 50-100 %):
+  // at 0.5 its second and third waits (>= 0.5 s, >= 1 s) stand above what a reconnect takes without it.
+  if (scenario === "reg_storm") cfg.time_scale = 0.5;
   if (scenario === "reg_broken") cfg.max_slippage_bps = 99_999;
   if (scenario === "reg_time_scale") cfg.time_scale = 10;
   if (scenario === "reg_cron_6h") cfg.schedule = "0 */6 * * *";
@@ -214,6 +221,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (scenario === "pass" || scenario === "op_overlap" || scenario === "op_blind")
       (cfg.alerts as Record<string, unknown>).heartbeat_url = `${hook.url}/heartbeat/${scenario}`;
     if (scenario.startsWith("reg_")) regressionConfig(scenario, cfg, hook.url);
+    // adversary-crash.test.ts runs six crash cases at once: room for pre-flight on a loaded machine.
+    if (scenario.startsWith("adv_crash_")) cfg.time_scale = 0.3;
     if (scenario.startsWith("watch_") || scenario.startsWith("bot_")) {
       // window 1 s, reconciliation every 1 s, budget 12 per (scaled) minute of 6 s
       cfg.mode = "watch";

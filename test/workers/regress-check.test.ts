@@ -9,6 +9,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
+import { MAX_CONNECTS_PER_CHECK, MS } from "../../worker/monitor/check/ctx.ts";
 import { phaseDeadlineMs, type Phase } from "../../worker/monitor/check/phases.ts";
 import { monitorStub } from "../../worker/stub.ts";
 import {
@@ -256,29 +257,56 @@ describe.concurrent("issue 16: every check concludes with the right verdict, in 
   });
 
   // regression for defect 10, fixed by the check machine (issue 16)
-  it("every new socket dropped at once: reconnects are bounded per check and back off", async () => {
+  it("every new socket dropped at once: the check's reconnects back off exponentially, with jitter, and stay within its bound", async () => {
     const m = monitorFor("reg_storm");
-    // The fill comes 3 s after the order, so the storm starts before any socket could report it.
-    const late = await addFault({ name: "late_fill", ms: 3_000, account_index: m.account_index });
+    // The fill comes 6 s after the order, so the storm starts before any socket could report it, and
+    // the check lives through its three reconnects (0.25-0.5, 0.5-1, 1-2 s apart) before REST shows it.
+    const late = await addFault({ name: "late_fill", ms: 6_000, account_index: m.account_index });
     let drop: string | null = null;
     try {
       await runCron("reg_storm", nextTick());
-      const running = await orderAccepted(m.id);
-      const from = Date.now();
-      drop = await addFault({ name: "drop_connection", after_ms: 0, account_index: m.account_index });
-      const upgradesSince = async () => (await simAccount(m.account_index)).ws_upgrades.filter((at) => at >= from);
-      // Until the verdict, or until the reconnects are past any bound (the storm itself).
-      await waitFor(
-        "the verdict, or more than 12 reconnects",
-        async () => (await upgradesSince()).length > 12 || (await monitorStatus(m.id)).last_check?.state === "done",
-        40_000,
+      // At time_scale 0.5 pre-flight on a loaded machine can take longer than orderAccepted's 20 s.
+      const running = await explained(
+        m.id,
+        waitFor(
+          "order accepted",
+          async () => {
+            const c = (await monitorStatus(m.id)).last_check;
+            return c && c.state !== "done" && c.stages.order_accepted ? (c as Check) : null;
+          },
+          60_000,
+          20,
+        ),
       );
-      const upgrades = await upgradesSince();
-      const gaps = upgrades.slice(1).map((at, i) => at - upgrades[i]!);
-      expect(upgrades.length, `${upgrades.length} upgrades, gaps ${gaps.join(", ")} ms`).toBeLessThanOrEqual(12);
-      for (const g of gaps) expect(g, `gaps ${gaps.join(", ")} ms`).toBeGreaterThanOrEqual(20);
-      const c = await waitForVerdict(m.id, running.id, 40_000);
-      expect(c.verdict).not.toBe("pass");
+      const from = Date.now();
+      // Every socket of the account, the open one included, is cut as soon as it connects.
+      drop = await addFault({ name: "drop_connection", after_ms: 0, account_index: m.account_index });
+      const c = (await explained(m.id, concluded(m.id, running.id, 60_000))) as Check & { finished_at: number };
+      // The check's own connect attempts, as the exchange saw them: from the storm to the verdict (the
+      // flatten opens its own session after the verdict, under its own bound).
+      const upgrades = (await simAccount(m.account_index)).ws_upgrades.filter(
+        (at) => at >= from && at <= c.finished_at,
+      );
+      // The wait before each: the first from the storm's start (its drop came after `from`), then from
+      // the previous attempt (each socket is cut after it connected).
+      const waits = upgrades.map((at, i) => at - (i === 0 ? from : upgrades[i - 1]!));
+      const why = `${upgrades.length} connects after the storm began, waits ${waits.join(", ")} ms; ${JSON.stringify(c)}`;
+      // It reconnected (else there is no back-off to measure), within the check's bound on connects
+      // (its first connect was before the storm).
+      expect(upgrades.length, why).toBeGreaterThanOrEqual(2);
+      expect(upgrades.length, why).toBeLessThanOrEqual(MAX_CONNECTS_PER_CHECK - 1);
+      // Exponential back-off with jitter: the k-th reconnect waits between half and all of base × 2^k
+      // (base 1 s × reg_storm's time_scale 0.5), so the waits grow; a loaded machine may add to a wait
+      // (2 s at most here), never take from it. Without the back-off a reconnect follows a drop within
+      // a few hundred ms (measured: 15-625 ms), under the second and third waits' floors.
+      const base = MS.backoffBase * 0.5;
+      for (const [k, w] of waits.entries()) {
+        expect(w, `reconnect ${k}: ${why}`).toBeGreaterThanOrEqual((base * 2 ** k) / 2);
+        expect(w, `reconnect ${k}: ${why}`).toBeLessThanOrEqual(base * 2 ** k + 2_000);
+      }
+      // The check still concludes by its bound, and not as a pass.
+      expect(c.finished_at, why).toBeLessThanOrEqual(c.bound_at! + 3_000);
+      expect(c.verdict, why).not.toBe("pass");
     } finally {
       if (drop) await clearFault(drop);
       await clearFault(late);

@@ -138,7 +138,10 @@ describe.concurrent("issue 16: checks never put money at risk", { timeout: 90_00
     await runInDurableObject(stub, (instance: FillMonitor) => {
       instance.testCrashAt = "before_flatten_send";
     });
-    const c = await settledCheck("reg_evict_flatten", 40_000);
+    // The restart now comes inside the flatten (its write-ahead durable, the order never sent): the
+    // flatten waits until that order's ExpiredAt has passed (24 s at time_scale 0.2, plus margin)
+    // before the position may say nothing closed and it sends one (measured: done after ~39 s).
+    const c = await settledCheck("reg_evict_flatten", 80_000);
     expect(["pass", "degraded"], JSON.stringify(c)).toContain(c.verdict);
     const after = await simPosition(m.account_index);
     expect(after, `position ${before} → ${after}; flatten ${c.flatten} ${JSON.stringify(c)}`).toBe(before);

@@ -88,9 +88,16 @@ describe("interpreter rules", () => {
   });
 
   it("the write-ahead alone, and the order stages a step reached", () => {
-    expect(writtenAhead(withCheck({ tx: {} as never, facts: { transmissions: 0 } as never }))).toBe(true);
-    expect(writtenAhead(withCheck({ tx: {} as never, facts: { transmissions: 1 } as never }))).toBe(false);
-    expect(writtenAhead(withCheck({ tx: null }))).toBe(false);
+    // The first transmission of the test order, counted and saved, no reply yet: the write-ahead alone.
+    const facts = (transmissions: number, lastReply: unknown = null) =>
+      ({ coi: "7", transmissions, lastReply }) as never;
+    expect(writtenAhead(withCheck({ tx: {} as never, facts: facts(1) }), "7")).toBe(true);
+    // The order's own step counts its first transmission: a signed order with none counted is never saved.
+    expect(writtenAhead(withCheck({ tx: {} as never, facts: facts(0) }), "7")).toBe(false);
+    expect(writtenAhead(withCheck({ tx: {} as never, facts: facts(2) }), "7")).toBe(false);
+    expect(writtenAhead(withCheck({ tx: {} as never, facts: facts(1, { kind: "accepted" }) }), "7")).toBe(false);
+    expect(writtenAhead(withCheck({ tx: {} as never, facts: facts(1) }), "8")).toBe(false);
+    expect(writtenAhead(withCheck({ tx: null }), "7")).toBe(false);
     const a = withCheck({ stages: { order_accepted: { at: 1, ms: 1 } } });
     const b = withCheck({
       stages: { order_accepted: { at: 1, ms: 1 }, order_seen: { at: 2, ms: 1 }, fill_seen: { at: 2, ms: 0 } },

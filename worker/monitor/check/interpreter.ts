@@ -96,9 +96,15 @@ export function ourOrders(s: MachineState): Set<string> {
   return out;
 }
 
-/** A signed test order that never went on the wire (the write-ahead is all there is). */
-export function writtenAhead(s: MachineState): boolean {
-  return !!s.check?.tx && s.check.facts?.transmissions === 0;
+/**
+ * The transmit of `coi` is the test order's first: counted and saved (the write-ahead), not yet on
+ * the wire, so a crash here leaves the write-ahead as all there is (test crash point
+ * after_write_ahead). The step that signs the order also counts its first transmission, so the
+ * saved state never shows a signed order with none counted.
+ */
+export function writtenAhead(s: MachineState, coi: string): boolean {
+  const f = s.check?.facts;
+  return !!s.check?.tx && f?.coi === coi && f.transmissions === 1 && f.lastReply === null;
 }
 
 /** Order stages the step from `a` to `b` reached. */
