@@ -1,6 +1,6 @@
 /**
  * Monitor configuration: the `MONITORS` JSON var, validated with problems that name the setting
- * and the fix. Cached per isolate by the raw string. Secrets are referenced by NAME only
+ * and the fix. Memoized per isolate by MONITORS and the secrets' presence (config/memo.ts). Secrets are referenced by NAME only
  * (`LIGHTER_PRIVATE_KEY__<NETWORK>_<ACCOUNT>_<APIKEY>` unless `private_key_secret` names another).
  *
  * Example MONITORS (wrangler.toml [vars]):
@@ -22,6 +22,7 @@ import { isLoopback } from "./config/urls.ts";
 import { parseWatch, watchedAccountProblems } from "./config/watch.ts";
 import { parseBot } from "./config/bot.ts";
 import { ingestTokenSecretName } from "./monitor/watch/bot-ingest.ts";
+import { ReadMemo, type EnvState } from "./config/memo.ts";
 
 export { NETWORKS } from "./config/network.ts";
 export type {
@@ -91,7 +92,7 @@ type Parsed = {
   /** Each valid monitor's own problems (warnings, missing secrets), by id. */
   problemsOf: Record<string, ConfigProblem[]>;
 };
-const cache = new Map<string, Parsed>();
+const loaded = new ReadMemo<Parsed>(16, 4);
 
 function rawMonitors(v: unknown): string {
   if (typeof v === "string") return v;
@@ -112,15 +113,14 @@ function rawMonitors(v: unknown): string {
 export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}): Parsed {
   const raw = rawMonitors(env.MONITORS);
   const key = opts.crons ? `${JSON.stringify(opts.crons)}\u0000${raw}` : raw;
-  let result = cache.get(key);
-  if (!result) {
-    result = parseMonitors(raw, opts);
-    if (cache.size > 16) cache.clear();
-    cache.set(key, result);
-  }
+  // One result per distinct input: MONITORS (and crons) plus the state of every secret it looked at.
+  return loaded.get(key, env, (state) => withSecrets(parseMonitors(raw, opts), state));
+}
+
+/** The problems that depend on which secrets are set; the lists are frozen: the result is shared. */
+function withSecrets(result: Parsed, state: (name: string) => EnvState): Parsed {
   // Referenced names are ALERT_* or LIGHTER_PRIVATE_KEY__* only (config/secrets.ts), never inherited properties.
-  const has = (name: string) => typeof env[name] === "string";
-  // Secret presence can change without MONITORS changing: check it on every call.
+  const has = (name: string) => state(name) !== "unset";
   const problems = [...result.problems];
   const problemsOf: Record<string, ConfigProblem[]> = {};
   for (const m of result.monitors) {
@@ -166,9 +166,9 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
       }
     }
     problems.push(...mine);
-    problemsOf[m.id] = [...(result.problemsOf[m.id] ?? []), ...mine];
+    problemsOf[m.id] = Object.freeze([...(result.problemsOf[m.id] ?? []), ...mine]) as ConfigProblem[];
   }
-  if (typeof env.API_TOKEN !== "string" || env.API_TOKEN === "") {
+  if (state("API_TOKEN") !== "set") {
     problems.push({
       severity: "warning",
       setting: "API_TOKEN",
@@ -176,7 +176,12 @@ export function loadConfig(env: Record<string, unknown>, opts: ParseOptions = {}
       fix: "wrangler secret put API_TOKEN",
     });
   }
-  return { monitors: result.monitors, problems, invalid: result.invalid, problemsOf };
+  return {
+    monitors: result.monitors,
+    problems: Object.freeze(problems) as ConfigProblem[],
+    invalid: result.invalid,
+    problemsOf: Object.freeze(problemsOf),
+  };
 }
 
 /**
