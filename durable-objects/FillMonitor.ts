@@ -5,7 +5,7 @@
  * on the runtime in runtime/ (alarm loop, kept session, event log); watch monitors run watch/.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { StartCheckRequest, WatchdogReport } from "./rpc-types.ts";
+import type { MonitorStatus, StartCheckRequest, StatusPage, StatusPageQuery, WatchdogReport } from "./rpc-types.ts";
 import type { Notification } from "../worker/alerts/alert-policy.ts";
 import { loadConfig, type MonitorConfig } from "../worker/config.ts";
 import { secretReader } from "../worker/secrets.ts";
@@ -190,10 +190,6 @@ export class FillMonitor extends DurableObject<Env> {
     return state;
   }
 
-  async pauseState(monitorId: string): Promise<PauseState> {
-    return this.pauseNow(monitorId).pause;
-  }
-
   async pause(monitorId: string, p: { by: string; reason: string | null; until: number | null }): Promise<PauseState> {
     const parts = this.must(monitorId);
     writePauseInfo(parts.c.sql, { ...p, since: parts.c.now() });
@@ -210,7 +206,11 @@ export class FillMonitor extends DurableObject<Env> {
 
   /** History rows, with the check in the machine's state first (running or flattening: no row until it ends). */
   async queryChecks(q: ChecksQuery): Promise<ChecksPage> {
-    const live = this.get()?.shell.state.check;
+    return this.checksOf(this.get(), q);
+  }
+
+  private checksOf(p: Parts | null, q: ChecksQuery): ChecksPage {
+    const live = p?.shell.state.check;
     const row = live ? rowOf(live) : null;
     if (!row || !liveMatches(q, row)) return listChecks(this.ctx.storage.sql, q);
     const rest =
@@ -253,10 +253,6 @@ export class FillMonitor extends DurableObject<Env> {
   }
 
   /** Uptime over 24 h, 7 d and 30 d, per stage too (worker/store/views/uptime.ts). */
-  async uptime(monitorId: string): Promise<Uptime> {
-    return this.uptimeOf(this.must(monitorId));
-  }
-
   private uptimeOf(p: Parts): Uptime {
     return readUptime(p.c.sql, p.c.now(), p.c.cfg?.alerts.degradedCounts ?? false, p.c.log.pendingCounts());
   }
@@ -285,10 +281,31 @@ export class FillMonitor extends DurableObject<Env> {
     this.must(monitorId).c.event(level, event, data, null);
   }
 
-  async status(monitorId: string): Promise<StatusView & { watch?: Record<string, unknown> }> {
-    const p = this.must(monitorId);
+  async status(monitorId: string): Promise<MonitorStatus> {
+    return this.statusOf(this.must(monitorId));
+  }
+
+  private statusOf(p: Parts): MonitorStatus {
     const s = statusView(p.c, p.shell, p.alerting);
     return p.watch ? { ...s, ...p.watch.status() } : { ...s, ...p.shell.feed.delivery.view(p.c.now()) };
+  }
+
+  /**
+   * Everything GET /status and the status page show of this monitor, in one call: the pause first
+   * (an expired one is lifted here), then status, market units, uptime, the latest incidents and,
+   * when asked, the latest checks.
+   */
+  async statusPage(monitorId: string, q: StatusPageQuery): Promise<StatusPage> {
+    const p = this.must(monitorId);
+    const pause = this.pauseOf(p);
+    return {
+      pause,
+      status: this.statusOf(p),
+      units: marketUnits(p.c.sql),
+      uptime: this.uptimeOf(p),
+      incidents: listIncidents(p.c.sql, { limit: q.incidents, cursor: null, state: null }, p.c.now()),
+      checks: q.checks ? this.checksOf(p, q.checks) : null,
+    };
   }
 
   async getCheck(id: string): Promise<CheckView | null> {

@@ -65,7 +65,8 @@ export class MonitorContext {
 
   refreshConfig(next: ContextOptions["config"]): void {
     const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
-    const changed = text(next.config) !== text(this.cfg);
+    // The config memo hands back the same object while nothing changed: no need to compare texts.
+    const changed = next.config !== this.cfg && text(next.config) !== text(this.cfg);
     this.cfg = next.config;
     this.problems = next.problems;
     if (changed) this.loadKey();

@@ -8,7 +8,8 @@ import { errorMessage } from "../lighter/errors.ts";
 import { createRoute } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { ConfigProblem, InvalidMonitor, MonitorConfig } from "../config.ts";
-import { configOf, findMonitor, monitorStub, selectMonitors } from "./monitors.ts";
+import { configOf, findMonitor, monitorStub, selectMonitors, typed } from "./monitors.ts";
+import type { StatusPage } from "../../durable-objects/rpc-types.ts";
 import {
   ErrorEnvelope,
   MonitorQuery,
@@ -75,14 +76,11 @@ async function monitorStatus(env: Env, m: MonitorConfig, problems: ConfigProblem
     valid: true,
   };
   try {
-    const stub = monitorStub(env, m);
-    const pause = await stub.pauseState(m.id);
-    const [s, units, uptime, history] = await Promise.all([
-      stub.status(m.id),
-      stub.marketUnits(),
-      stub.uptime(m.id),
-      stub.incidents(m.id, { limit: STATUS_INCIDENTS, cursor: null, state: null }),
-    ]);
+    // One RPC per monitor: the object reads its config once for all of it.
+    const page = await typed<StatusPage>(
+      monitorStub(env, m).statusPage(m.id, { incidents: STATUS_INCIDENTS, checks: null }),
+    );
+    const { pause, status: s, units, uptime, incidents: history } = page;
     const raw = s as unknown as Record<string, unknown> & {
       last_check: { market: number } | null;
       budget: Record<string, unknown>;

@@ -1,18 +1,19 @@
 /**
- * What the status page shows, read from each monitor's Durable Object over RPC: status (session,
+ * What the status page shows, read from each monitor's Durable Object in one RPC: status (session,
  * order lock, open incidents, fill latency), the pause, the recent checks, uptime and the incident
  * history. The public view is cut down here to
  * verdicts and times only, so no evidence can reach a public page by accident.
  */
 import { errorMessage } from "../lighter/errors.ts";
 import type { StatusView } from "../views/status.ts";
-import { latestChecks, type CheckRecord, type ChecksPage } from "../views/checks.ts";
+import { latestChecks, type CheckRecord } from "../views/checks.ts";
 import type { IncidentRecord } from "../views/incidents.ts";
 import type { PauseState } from "../views/pause.ts";
 import type { Uptime } from "../views/uptime.ts";
 import { typed } from "../api/monitors.ts";
 import type { MonitorConfig } from "../config.ts";
 import { monitorStub } from "../stub.ts";
+import type { StatusPage } from "../../durable-objects/rpc-types.ts";
 
 /** How many recent checks the timeline and the charts use. */
 export const HISTORY = 60;
@@ -50,15 +51,20 @@ export interface PublicMonitor {
 export async function loadMonitor(env: Env, m: MonitorConfig): Promise<MonitorPage> {
   const base = { id: m.id, network: m.network, mode: m.mode, markets: m.markets };
   try {
-    const stub = monitorStub(env, m);
-    const pause = await stub.pauseState(m.id);
-    const [status, page, uptime, incidents] = await Promise.all([
-      typed<StatusView>(stub.status(m.id)),
-      typed<ChecksPage>(stub.queryChecks(latestChecks(HISTORY))),
-      stub.uptime(m.id),
-      stub.incidents(m.id, { limit: INCIDENTS, cursor: null, state: null }),
-    ]);
-    return { ...base, status, pause, checks: page.checks, uptime, incidents: incidents.incidents, error: null };
+    // One RPC per monitor (FillMonitor.statusPage), the checks page included.
+    const r = await typed<StatusPage>(
+      monitorStub(env, m).statusPage(m.id, { incidents: INCIDENTS, checks: latestChecks(HISTORY) }),
+    );
+    const { status, pause, uptime } = r;
+    return {
+      ...base,
+      status,
+      pause,
+      checks: r.checks?.checks ?? [],
+      uptime,
+      incidents: r.incidents.incidents,
+      error: null,
+    };
   } catch (err) {
     return { ...base, status: null, pause: null, checks: [], uptime: null, incidents: [], error: errorMessage(err) };
   }
