@@ -10,7 +10,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { loadConfig, parseMonitors } from "../../worker/config.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 import { apiOf, bundle, sumMeters, workerd, workerdUsage } from "./workerd/harness.ts";
 
@@ -35,12 +36,17 @@ function monitors(n: number): string {
   return JSON.stringify(out);
 }
 
-/** The bench entry of another commit, bundled in a temporary export of it (node_modules linked). */
-function bundleAt(ref: string): string {
+/** A temporary export of another commit (node_modules linked). */
+function exportRef(ref: string): string {
   const dir = mkdtempSync(join(tmpdir(), "fw-status-base-"));
   const x = spawnSync("sh", ["-c", `git -C "${root}" archive "${ref}" | tar -x -C "${dir}"`], { encoding: "utf8" });
   if (x.status !== 0) throw new Error(`git archive ${ref} failed: ${x.stderr}`);
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
+/** The bench entry of an exported commit, bundled there. */
+function bundleAt(dir: string, ref: string): string {
   const out = join(dir, "dist");
   const b = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", out, ENTRY], {
     cwd: dir,
@@ -89,13 +95,68 @@ async function measure(out: string, n: number): Promise<Measured> {
   }
 }
 
+type Load = (env: Record<string, unknown>) => unknown;
+
+/** Median ms per call of `fn` over `reps` calls, after a warm-up. */
+function perCall(fn: () => void, reps: number): number {
+  fn();
+  const xs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    fn();
+    xs.push(performance.now() - t);
+  }
+  return xs.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
+}
+
+/**
+ * loadConfig as every RPC's get() calls it, with FLEET monitors each naming an alert secret: a
+ * repeated call (same MONITORS, same secrets) against a full parseMonitors of the same text, and
+ * against the base ref's loadConfig when one is given.
+ */
+async function configRows(dir: string | null, ref: string | undefined): Promise<BenchRow[]> {
+  const FLEET = 110;
+  const list = JSON.parse(monitors(FLEET)) as Record<string, unknown>[];
+  const raw = JSON.stringify(
+    list.map((m, i) => ({ ...m, alerts: { targets: [{ type: "slack", url_secret: `ALERT_SLACK_${i}` }] } })),
+  );
+  const env: Record<string, unknown> = { MONITORS: raw, API_TOKEN: "bench" };
+  for (let i = 0; i < FLEET; i += 2) env[`ALERT_SLACK_${i}`] = "https://hooks.example/x";
+  const now = perCall(() => loadConfig(env), 2000);
+  const parse = perCall(() => parseMonitors(raw), 50);
+  const rows: BenchRow[] = [
+    {
+      suite: "status",
+      name: `loadConfig per call, ${FLEET} monitors, unchanged input`,
+      value: now,
+      unit: "ms",
+      baseline: { name: "parseMonitors of the same text", value: parse },
+      ratio: now / parse,
+    },
+  ];
+  if (dir) {
+    const old = (await import(pathToFileURL(join(dir, "worker", "config.ts")).href)) as { loadConfig: Load };
+    const before = perCall(() => old.loadConfig(env), 2000);
+    rows.push({
+      suite: "status",
+      name: `loadConfig per call, ${FLEET} monitors, unchanged input (vs base)`,
+      value: now,
+      unit: "ms",
+      baseline: { name: `${ref} (before)`, value: before },
+      ratio: now / before,
+    });
+  }
+  return rows;
+}
+
 const suite: BenchSuite = {
   name: "status",
   async run(): Promise<BenchRow[]> {
     const ref = process.env.FW_BENCH_STATUS_BASE;
     const now = bundle(ENTRY);
-    const base = ref ? bundleAt(ref) : null;
-    const rows: BenchRow[] = [];
+    const dir = ref ? exportRef(ref) : null;
+    const base = dir && ref ? bundleAt(dir, ref) : null;
+    const rows: BenchRow[] = await configRows(dir, ref);
     let small: Measured | null = null;
     for (const n of SIZES) {
       const after = await measure(now, n);
