@@ -18,7 +18,7 @@ import { findCheck, findOrder } from "../worker/store/check/views.ts";
 import { countersOf, statusView } from "./check/status.ts";
 import { liveMatches, rowOf, withLive, type CheckView } from "../worker/views/checks.ts";
 import type { ChecksPage, ChecksQuery } from "../worker/views/checks.ts";
-import { budgetView, lockView, type OrderView, type StatusView } from "../worker/views/status.ts";
+import { budgetView, lockView, type OrderView } from "../worker/views/status.ts";
 import { housekeeping, manualRunRetryAfter } from "../worker/store/check/retention.ts";
 import { lastConcludedAt } from "../worker/store/check/store.ts";
 import { crashNow, crashWhenDurable, isCrash, type CrashPoint } from "./runtime/crash.ts";
