@@ -62,6 +62,33 @@ interface KeyState {
 
 const RECENT = 20;
 
+interface OrderJson {
+  tx_hash: string;
+  client_order_index: string;
+  order_index: string | null;
+  since: number;
+}
+
+/** One key's figures as GET /_sim/oracle shows them (indexes as strings: they exceed 2^53). */
+export interface OracleKeyReport {
+  account_index: bigint;
+  api_key_index: number;
+  unresolved: number;
+  max_unresolved: number;
+  peak_at: number;
+  peak_orders: OrderJson[];
+  open_orders: OrderJson[];
+  changes: number;
+  recent: {
+    at: number;
+    what: string;
+    tx_hash: string;
+    client_order_index: string;
+    order_index: string | null;
+    unresolved: number;
+  }[];
+}
+
 export class UnresolvedOracle {
   private readonly keys = new Map<string, KeyState>();
   /** create tx hash → its key, for orders that report only their tx hash */
@@ -143,8 +170,8 @@ export class UnresolvedOracle {
   }
 
   /** Every key's figures (of one account, or all), as the control API shows them (indexes as strings: they exceed 2^53). */
-  report(account: bigint | null): Record<string, unknown>[] {
-    const order = (o: OracleOrder) => ({
+  report(account: bigint | null): OracleKeyReport[] {
+    const order = (o: OracleOrder): OrderJson => ({
       tx_hash: o.txHash,
       client_order_index: o.clientOrderIndex.toString(),
       order_index: o.orderIndex?.toString() ?? null,

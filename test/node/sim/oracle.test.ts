@@ -25,7 +25,7 @@ describe("UnresolvedOracle (pure)", () => {
   const acc = 7n;
   const accept = (o: UnresolvedOracle, txHash: string, coi: bigint, at: number, apiKeyIndex = 4) =>
     o.accepted({ account: acc, apiKeyIndex, txHash, clientOrderIndex: coi, at });
-  const only = (o: UnresolvedOracle) => o.report(acc) as unknown as KeyReport[];
+  const only = (o: UnresolvedOracle) => o.report(acc);
 
   it("counts from acceptance to a terminal status and keeps the peak with its orders and time", () => {
     const o = new UnresolvedOracle();
