@@ -10,6 +10,7 @@
 import { parseExact } from "./json.ts";
 import { Rng } from "./random.ts";
 import { verifyTxSignature } from "./crypto.ts";
+import { UnresolvedOracle } from "./oracle.ts";
 
 export interface MarketSpec {
   id: number;
@@ -223,6 +224,8 @@ export class Exchange {
   private accountSeq = 0n;
   height = 227_535_532;
   events: ExchangeEvents | null = null;
+  /** Unresolved creates per (account, API key), at every order state change (GET /_sim/oracle). */
+  readonly oracle = new UnresolvedOracle();
   private timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(opts: ExchangeOptions) {
@@ -463,6 +466,7 @@ export class Exchange {
     let execute: ((tx: SimTx) => AppError | null) | null = null;
     let marginOrder: ((tx: SimTx) => void) | null = null;
     let pendingCoi: bigint | null = null;
+    let createCoi: bigint | null = null;
     if (txType === 14) {
       const market = this.markets.get(Number(big("MarketIndex")));
       if (!market) return fail(21602, "invalid market index");
@@ -484,6 +488,7 @@ export class Exchange {
         orderExpiry: big("OrderExpiry") ?? 0n,
         txHash: v.txHash,
       };
+      createCoi = p.coi;
       // L.13.7: GTT and post-only orders need an OrderExpiry 5 minutes to 30 days ahead.
       if (
         (p.tif === 1 || p.tif === 2) &&
@@ -563,6 +568,14 @@ export class Exchange {
       order: null,
     };
     this.txs.set(v.txHash, tx);
+    if (createCoi !== null)
+      this.oracle.accepted({
+        account,
+        apiKeyIndex: Number(apiKeyIndex),
+        txHash: v.txHash,
+        clientOrderIndex: createCoi,
+        at: now,
+      });
     const delay = this.opts.executionDelayMs + this.opts.matchDelay(account);
     const run = () => {
       if (pendingCoi !== null) {
@@ -589,6 +602,13 @@ export class Exchange {
         tx.appError = shape === "name" ? err.name : JSON.stringify({ code: err.code, message: err.message });
         if (shape === "name") tx.status = 0;
       }
+      if (txType === 14)
+        this.oracle.executed({
+          txHash: tx.hash,
+          orderIndex: tx.order?.orderIndex ?? null,
+          status: tx.order?.status ?? null,
+          at: tx.executedAt,
+        });
       this.events?.txExecuted(tx);
     };
     let started = false;
@@ -744,6 +764,7 @@ export class Exchange {
     if (maker.remaining === 0n) {
       maker.status = "filled";
       this.removeFromBook(maker);
+      this.oracle.orderChanged({ txHash: maker.txHash, orderIndex: maker.orderIndex, status: "filled", at: now });
     }
     const ask = taker.isAsk ? taker : maker;
     const bid = taker.isAsk ? maker : taker;
@@ -767,6 +788,7 @@ export class Exchange {
 
   private finish(o: SimOrder, status: string, moveTimes = true): void {
     o.status = status;
+    this.oracle.orderChanged({ txHash: o.txHash, orderIndex: o.orderIndex, status, at: this.opts.now() });
     if (status.startsWith("canceled") && this.opts.variants(o.account).ended_remaining === "zero") o.remaining = 0n;
     this.touch(o, moveTimes);
     this.events?.orderUpdated(o);

@@ -1287,6 +1287,15 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       const a = url.searchParams.get("account_index");
       return json(res, 200, stateJson(a && /^\d+$/.test(a) ? BigInt(a) : null));
     }
+    if (resource === "oracle") {
+      const a = url.searchParams.get("account_index");
+      const account = a && /^\d+$/.test(a) ? BigInt(a) : null;
+      if (req.method === "GET") return json(res, 200, { keys: exchange.oracle.report(account) });
+      if (req.method === "DELETE") {
+        exchange.oracle.reset(account, now());
+        return json(res, 200, { reset: account ?? "all" });
+      }
+    }
     const w = watch.control(req.method ?? "GET", resource, parts[2], payload);
     if (w) return json(res, w.status, w.body);
     return json(res, 404, { error: `no control endpoint ${req.method} ${url.pathname}` });

@@ -10,7 +10,9 @@
  * - duplicate_alerts: a trigger on a stream whose incident is already open (or a resolve of a
  *   closed one); unresolved_alerts: incidents open at the end;
  * - checks_over_bound: verdicts written more than 1 s after the check's hard bound;
- * - position_drift: checks after which the account's position differs from the one before.
+ * - position_drift: checks after which the account's position differs from the one before;
+ * - max_unresolved_per_key: the simulator oracle's most unresolved orders any lane's API key had at
+ *   once, at any order state change (test/sim/oracle.ts); null where no simulator ran (the machine part).
  */
 import { CATALOGUE, isExpected } from "./catalogue.ts";
 import type { FaultName } from "../sim/faults.ts";
@@ -50,6 +52,8 @@ export interface PartInput {
   flattens: boolean;
   timeScale: number;
   extra?: Record<string, unknown>;
+  /** From the simulator's oracle (GET /_sim/oracle) over the lanes' keys; absent without a simulator. */
+  maxUnresolvedPerKey?: number | null;
 }
 
 const NO_FILL = new Set(["not_filled", "order_not_found", "tx_rejected", "send_failed"]);
@@ -163,6 +167,7 @@ export function figures(p: PartInput) {
     lost_fill_examples: lost.slice(0, 5).map((t) => `${t.fault} ${t.tick} → ${t.label}`),
     false_passes: falsePasses.length,
     max_orders_per_tick: Math.max(0, ...p.traces.map((t) => t.ordersCreated)),
+    max_unresolved_per_key: p.maxUnresolvedPerKey ?? null,
     duplicate_alerts: duplicates,
     unresolved_alerts: [...open.values()].filter(Boolean).length,
     alerts_sent: p.alerts.length,
@@ -208,7 +213,7 @@ export function summary(parts: PartFigures[]): string {
     lines.push(
       `lost_fills ${f.lost_fills} · false_passes ${f.false_passes} · max_orders_per_tick ${f.max_orders_per_tick} · ` +
         `duplicate_alerts ${f.duplicate_alerts} · unresolved_alerts ${f.unresolved_alerts} · checks_over_bound ${f.checks_over_bound} · ` +
-        `position_drift ${f.position_drift ?? "n/a"}`,
+        `position_drift ${f.position_drift ?? "n/a"} · max_unresolved_per_key ${f.max_unresolved_per_key ?? "n/a"}`,
     );
     lines.push(
       `storage_rows ${f.storage_rows ?? "n/a"} (max ${f.storage_rows_max ?? "n/a"}, bound ${f.storage_bound ?? "n/a"}) · ` +

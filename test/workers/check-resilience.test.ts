@@ -1,7 +1,8 @@
 /**
  * Interruptions on the order path: a graceful eviction mid-check and a hard crash (ctx.abort) at
  * each point of the order path. Each must resume or conclude the check with exactly one order
- * for the tick on the exchange, and the fill recorded.
+ * for the tick on the exchange, the fill recorded, and never two unresolved orders of the key at
+ * once (the simulator's exact oracle).
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -9,7 +10,16 @@ import { describe, expect, it } from "vitest";
 import type { CrashPoint } from "../../durable-objects/runtime/crash.ts";
 import type { FillMonitor } from "../../durable-objects/FillMonitor.ts";
 import { monitorStub } from "../../worker/stub.ts";
-import { api, monitorFor, monitorStatus, runCron, simOrders, waitFor, waitForVerdict } from "./helpers.ts";
+import {
+  api,
+  expectOneUnresolvedAtMost,
+  monitorFor,
+  monitorStatus,
+  runCron,
+  simOrders,
+  waitFor,
+  waitForVerdict,
+} from "./helpers.ts";
 
 function stubFor(id: string) {
   return monitorStub(env, { id, locationHint: null });
@@ -39,6 +49,7 @@ describe("interruptions never place a second order and never lose a fill", () =>
         await api(`/orders/${check.client_order_index}?monitor=${encodeURIComponent(m.id)}`)
       ).json()) as { filled_base_raw: string };
       expect(BigInt(order.filled_base_raw)).toBeGreaterThan(0n);
+      await expectOneUnresolvedAtMost(m.account_index, JSON.stringify(check), true);
     });
   }
 
@@ -55,5 +66,6 @@ describe("interruptions never place a second order and never lose a fill", () =>
     expect(["pass", "degraded"]).toContain(check.verdict);
     const orders = (await simOrders(m.account_index)).filter((o) => o.client_order_id === check.client_order_index);
     expect(orders).toHaveLength(1);
+    await expectOneUnresolvedAtMost(m.account_index, JSON.stringify(check), true);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import worker from "../../worker/index.ts";
 
 export interface TestMonitor {
@@ -219,6 +219,45 @@ export interface SimRequest {
 export async function simRequests(since = 0): Promise<SimRequest[]> {
   const res = await sim(`/_sim/requests?limit=5000&since=${since}`);
   return ((await res.json()) as { requests: SimRequest[] }).requests;
+}
+
+/** One API key's figures from the simulator's exact oracle (test/sim/oracle.ts, GET /_sim/oracle). */
+export interface SimOracleKey {
+  api_key_index: number;
+  /** creates accepted by sendTx and not yet terminal / rejected by the application, now */
+  unresolved: number;
+  /** the most at once, at any order state change since the simulator started */
+  max_unresolved: number;
+  peak_at: number;
+  peak_orders: { tx_hash: string; client_order_index: string; order_index: string | null; since: number }[];
+  recent: { at: number; what: string; client_order_index: string; unresolved: number }[];
+}
+
+/** The simulator's exact "unresolved orders per API key" figures for the account, one entry per key used. */
+export async function simOracle(accountIndex: number): Promise<SimOracleKey[]> {
+  const res = await sim(`/_sim/oracle?account_index=${accountIndex}`);
+  return ((await res.json()) as { keys: SimOracleKey[] }).keys;
+}
+
+/** The most unresolved orders any API key of the account ever had at once (0 if it never sent one), and the key. */
+export async function maxUnresolved(accountIndex: number): Promise<{ max: number; key: SimOracleKey | null }> {
+  let key: SimOracleKey | null = null;
+  for (const k of await simOracle(accountIndex)) if (!key || k.max_unresolved > key.max_unresolved) key = k;
+  return { max: key?.max_unresolved ?? 0, key };
+}
+
+/**
+ * Never two unresolved orders per API key: asserts the oracle's max for every key of the account is
+ * at most 1 (exact, every order state change since the simulator started, however short). `traded`:
+ * the account is known to have sent an order, so the max must be exactly 1 (the oracle saw it).
+ */
+export async function expectOneUnresolvedAtMost(accountIndex: number, why = "", traded = false): Promise<number> {
+  const { max, key } = await maxUnresolved(accountIndex);
+  const peak = key && { at: key.peak_at, orders: key.peak_orders, recent: key.recent };
+  const says = `account ${accountIndex}: ${max} unresolved orders of one key at once ${JSON.stringify(peak)} ${why}`;
+  expect(max, says).toBeLessThanOrEqual(1);
+  if (traded) expect(max, `the oracle saw no order: ${says}`).toBe(1);
+  return max;
 }
 
 /** A short account of the monitor's last check, for failure messages. */

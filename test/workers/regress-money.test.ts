@@ -2,7 +2,8 @@
  * Regression tests for issue 16's defects 1-5, the ones that can leave money exposed: dry run
  * trades, the flatten sells the whole position, a restarted object trades after a refused
  * account subscription, the flatten after an eviction never sends, the flatten is silently
- * skipped. Each asserts what a person would see on the exchange or in their alerts.
+ * skipped. Each asserts what a person would see on the exchange or in their alerts, and that the
+ * account's key never had two unresolved orders at once (the simulator's exact oracle).
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -13,6 +14,7 @@ import {
   acceptedCheck,
   addFault,
   clearFault,
+  expectOneUnresolvedAtMost,
   explained,
   monitorFor,
   monitorStatus,
@@ -57,6 +59,8 @@ describe.concurrent("issue 16: checks never put money at risk", { timeout: 90_00
     )!.next_nonce;
     expect(nonceAfter).toBe(nonceBefore);
     expect(c).toMatchObject({ verdict: "skipped", diagnosis: "dry_run" });
+    // The oracle saw no order at all.
+    expect(await expectOneUnresolvedAtMost(m.account_index, JSON.stringify(c))).toBe(0);
   });
 
   // regression for defect 2, fixed by the check machine (issue 16)
@@ -85,6 +89,7 @@ describe.concurrent("issue 16: checks never put money at risk", { timeout: 90_00
       expect(Number(o.initial_base_amount), JSON.stringify(o)).toBeLessThanOrEqual(
         Number(test!.initial_base_amount) * 2,
       );
+    await expectOneUnresolvedAtMost(m.account_index, JSON.stringify(c), true);
   });
 
   // regression for defect 3, fixed by the check machine (issue 16)
@@ -122,6 +127,7 @@ describe.concurrent("issue 16: checks never put money at risk", { timeout: 90_00
         first_failing_stage: "orders_subscribed",
         diagnosis: "auth_rejected",
       });
+      await expectOneUnresolvedAtMost(m.account_index, JSON.stringify(c), true);
     } finally {
       await clearFault(f);
     }
@@ -146,6 +152,7 @@ describe.concurrent("issue 16: checks never put money at risk", { timeout: 90_00
     const after = await simPosition(m.account_index);
     expect(after, `position ${before} → ${after}; flatten ${c.flatten} ${JSON.stringify(c)}`).toBe(before);
     expect(c.flatten).toBe("ok");
+    await expectOneUnresolvedAtMost(m.account_index, JSON.stringify(c), true);
   });
 
   // regression for defect 5, fixed by the check machine (issue 16)
@@ -178,6 +185,7 @@ describe.concurrent("issue 16: checks never put money at risk", { timeout: 90_00
         10_000,
       );
       expect(alerts.length).toBeGreaterThan(0);
+      await expectOneUnresolvedAtMost(m.account_index, JSON.stringify(c), true);
     } finally {
       await clearFault(late);
       await runInDurableObject(stub, (instance: FillMonitor) => {

@@ -134,7 +134,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
     clearInterval(sampler);
     sampleWorkerdCpu(cpu);
     const out = process.env.SOAK_OUT;
-    const last = parts.at(-1) as { cpuUs: number | null; extra?: Record<string, unknown> } | undefined;
+    const last = parts.at(-1) as
+      { cpuUs: number | null; extra?: Record<string, unknown>; maxUnresolvedPerKey?: number | null } | undefined;
+    // Never two unresolved orders per API key: the oracle's exact max over the lanes' keys.
+    if (last) {
+      const lanes = new Set(monitors.map((m) => BigInt(m.account_index)));
+      last.maxUnresolvedPerKey = Math.max(
+        0,
+        ...sim.exchange.oracle
+          .report(null)
+          .filter((k) => lanes.has(k.account_index))
+          .map((k) => k.max_unresolved),
+      );
+    }
     if (last && cpu.size > 0) {
       last.cpuUs = [...cpu.values()].reduce((a, b) => a + b, 0);
       last.extra = { ...last.extra, cpu_source: "workerd processes' utime+stime (/proc), sampled each second" };
