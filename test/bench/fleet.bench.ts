@@ -31,7 +31,8 @@ function monitors(n: number): string {
       ws_url: "ws://127.0.0.1:9",
       chain_id: 300,
       account_index: 1_000_000 + i,
-      api_key_index: 3,
+      // 4: indexes 0-3 are reserved (LIVE.md L.13.5), and the config refuses them.
+      api_key_index: 4,
       markets: [0],
       time_scale: 0.1,
     });
@@ -60,6 +61,9 @@ const suite: BenchSuite = {
         const rpcKinds = Object.fromEntries(Object.entries(m.requests).filter(([k]) => k.startsWith("rpc.")));
         const rpcs = Object.values(rpcKinds).reduce((s, v) => s + v, 0);
         const inv = (await b.meters()).invocations.at(-1);
+        // Every monitor must have been asked to check: an invalid config would measure nothing.
+        const started = rpcKinds["rpc.startCheck"] ?? 0;
+        if (started < n) throw new Error(`fleet bench: ${started} of ${n} monitors started a check (config invalid?)`);
         fleetMeasurements.push({
           monitors: n,
           wallMs,
