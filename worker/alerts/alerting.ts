@@ -120,27 +120,18 @@ export class Alerting {
           now,
         )
         .toArray();
+      // Each target in its own lane (its items in order), the lanes at once: a target that never
+      // answers holds back only its own notifications, never another target's.
+      const lanes = new Map<number, OutboxItem[]>();
       for (const row of due) {
         const item = JSON.parse(row.item) as OutboxItem;
-        const target = cfg ? this.resolve(cfg, item.targetIndex) : null;
-        const next = deliverable(target)
-          ? nextAttempt(item, await deliverOnce(await buildRequest(item.notification, target)), Date.now())
-          : undeliverable(item);
-        this.o.sql.exec(
-          `UPDATE outbox SET item = ?, state = ?, next_at = ? WHERE id = ?`,
-          JSON.stringify(next),
-          next.state,
-          next.nextAt,
-          item.id,
-        );
-        this.o.log(deliveryLevel(next.state), `alert.delivery.${next.state}`, {
-          incident_id: item.notification.incidentId,
-          kind: item.notification.kind,
-          target: target?.target.type ?? null,
-          attempts: next.attempts,
-          error: next.lastError,
-        });
+        lanes.set(item.targetIndex, [...(lanes.get(item.targetIndex) ?? []), item]);
       }
+      await Promise.all(
+        [...lanes.values()].map(async (items) => {
+          for (const item of items) await this.deliver(cfg, item);
+        }),
+      );
       const pending = this.o.sql
         .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'`)
         .toArray()[0]?.at;
@@ -148,6 +139,28 @@ export class Alerting {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** One attempt at one outbox item, its new state written back and logged. */
+  private async deliver(cfg: Pick<MonitorConfig, "alerts"> | null, item: OutboxItem): Promise<void> {
+    const target = cfg ? this.resolve(cfg, item.targetIndex) : null;
+    const next = deliverable(target)
+      ? nextAttempt(item, await deliverOnce(await buildRequest(item.notification, target)), Date.now())
+      : undeliverable(item);
+    this.o.sql.exec(
+      `UPDATE outbox SET item = ?, state = ?, next_at = ? WHERE id = ?`,
+      JSON.stringify(next),
+      next.state,
+      next.nextAt,
+      item.id,
+    );
+    this.o.log(deliveryLevel(next.state), `alert.delivery.${next.state}`, {
+      incident_id: item.notification.incidentId,
+      kind: item.notification.kind,
+      target: target?.target.type ?? null,
+      attempts: next.attempts,
+      error: next.lastError,
+    });
   }
 
   /** Pings the heartbeat URL of a concluded check (none after a skip: see heartbeatUrl). */

@@ -1,0 +1,122 @@
+/**
+ * The outbox's delivery across targets, through the object's real Alerting over real SQLite
+ * (node:sqlite) and real HTTP to local receivers: an alert target that never answers must not hold
+ * back the other targets' notifications (each target keeps its own order).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, describe, expect, it } from "vitest";
+import { Alerting } from "../../../worker/alerts/alerting.ts";
+import type { CheckResult } from "../../../worker/alerts/alert-policy.ts";
+import type { MonitorConfig } from "../../../worker/config.ts";
+import { migrate } from "../../../worker/store/schema.ts";
+import { sqlStorage } from "./sqlite.ts";
+
+interface Receiver {
+  url: string;
+  /** Bodies of the requests answered so far. */
+  got: string[];
+  /** Requests received and not answered (a hanging target keeps them open). */
+  open: number;
+  close: () => Promise<void>;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+async function receiver(answer: boolean): Promise<Receiver> {
+  const r: Receiver = { url: "", got: [], open: 0, close: async () => undefined };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = "";
+    req.on("data", (d: Buffer) => (body += d.toString()));
+    req.on("end", () => {
+      if (!answer) {
+        r.open++;
+        res.on("close", () => r.open--);
+        return;
+      }
+      r.got.push(body);
+      res.writeHead(200).end("ok");
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  r.close = async () => {
+    server.closeAllConnections();
+  };
+  return r;
+}
+
+function failing(id: string, at: number): CheckResult {
+  return {
+    checkId: id,
+    at,
+    verdict: "fail",
+    firstFailingStage: "fill_seen",
+    diagnosis: "filled_not_reported_on_ws",
+    flatten: null,
+    action: null,
+    evidence: {},
+  };
+}
+
+async function until(what: string, ok: () => boolean, ms = 8_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("alert outbox across targets", () => {
+  it("a target that never answers does not hold back another target's notification", { timeout: 20_000 }, async () => {
+    const hang = await receiver(false);
+    const good = await receiver(true);
+    const db = new DatabaseSync(":memory:");
+    const sql = sqlStorage(db);
+    migrate(sql);
+    const webhook = (url: string) => ({ type: "webhook", url, urlSecret: null, secretName: null });
+    // The hanging target first: the outbox reads due items oldest first, target by target.
+    const cfg = {
+      alerts: {
+        failAfter: 1,
+        resolveAfter: 1,
+        degradedCounts: false,
+        remindEveryMs: 3_600_000,
+        targets: [webhook(hang.url), webhook(good.url)],
+      },
+    } as unknown as MonitorConfig;
+    const alerting = new Alerting({
+      sql,
+      secret: () => null,
+      monitorId: "m1",
+      config: () => cfg,
+      log: () => undefined,
+      schedule: () => undefined,
+      count: () => undefined,
+    });
+    const now = Date.now();
+    alerting.onCheck(failing("c1", now));
+    const flushed = alerting.flush(now + 1);
+    await until("the answering target's notification", () => good.got.length > 0);
+    // It arrived while the hanging target's request was still open, not after its timeout.
+    expect(hang.open).toBe(1);
+    expect(JSON.parse(good.got[0]!)).toMatchObject({ kind: "trigger" });
+    await hang.close();
+    await flushed;
+    const states = sql
+      .exec<{ state: string }>(`SELECT state FROM outbox ORDER BY item`)
+      .toArray()
+      .map((r: { state: string }) => r.state)
+      .sort();
+    // The answering target's item is sent; the hanging one's stays pending for a retry.
+    expect(states).toEqual(["pending", "sent"]);
+  });
+});
