@@ -10,7 +10,9 @@
  * - duplicate_alerts: a trigger on a stream whose incident is already open (or a resolve of a
  *   closed one); unresolved_alerts: incidents open at the end;
  * - checks_over_bound: verdicts written more than 1 s after the check's hard bound;
- * - position_drift: checks after which the account's position differs from the one before;
+ * - position_drift: checks after which the account's position differs from the one before, unless
+ *   a flatten alert of the lane followed and a later tick put the position back (a residue, counted
+ *   as residues_alerted_and_closed);
  * - max_unresolved_per_key: the simulator oracle's most unresolved orders any lane's API key had at
  *   once, at any order state change (test/sim/oracle.ts); null where no simulator ran (the machine part).
  */
@@ -138,11 +140,39 @@ export function figures(p: PartInput) {
   const overBound = checks.filter(
     (t) => t.boundAt !== null && t.concludedAt !== null && t.concludedAt > t.boundAt + 1_000,
   );
-  const drift = p.flattens
+  const moved = p.flattens
     ? checks.filter(
         (t) => t.positionBefore !== null && t.positionAfter !== null && t.positionBefore !== t.positionAfter,
       )
     : null;
+  // A check may leave the position moved only with an alert that says why (its flatten stream
+  // triggered after it started) and a later tick of its lane that puts it back: that is a residue,
+  // reported apart. Anything else is drift.
+  const lane = (t: Trace) => t.tick.split(":")[0]!;
+  const explained = (t: Trace, i: number): boolean => {
+    const alerted = p.alerts.some(
+      (a) =>
+        a.kind === "trigger" &&
+        a.key.startsWith(`${lane(t)}:`) &&
+        a.key.includes(":flatten") &&
+        a.at >= (t.startedAt ?? Infinity),
+    );
+    const back = p.traces
+      .slice(i + 1)
+      .some((u) => lane(u) === lane(t) && u.positionAfter !== null && u.positionAfter === t.positionBefore);
+    return alerted && back;
+  };
+  const residues = moved?.filter((t) => explained(t, p.traces.indexOf(t))) ?? null;
+  // The tick that closes such a residue moves the position back by exactly what it left.
+  const closes = (t: Trace): boolean =>
+    (residues ?? []).some(
+      (r) =>
+        lane(r) === lane(t) &&
+        p.traces.indexOf(r) < p.traces.indexOf(t) &&
+        r.positionAfter === t.positionBefore &&
+        r.positionBefore === t.positionAfter,
+    );
+  const drift = moved?.filter((t) => !residues!.includes(t) && !closes(t)) ?? null;
   const faults = p.traces.filter((t) => t.fault !== "none").length;
   return {
     part: p.part,
@@ -180,6 +210,8 @@ export function figures(p: PartInput) {
     flatten_not_ended_by_next_tick: p.flattens
       ? checks.filter((t) => t.positionAfter === null && t.positionBefore !== null).length
       : null,
+    /** Positions left moved WITH a flatten alert and put back by a later tick of the lane (not drift). */
+    residues_alerted_and_closed: residues === null ? null : residues.length,
     position_drift_examples: (drift ?? [])
       .slice(0, 5)
       .map((t) => `${t.fault} ${t.tick} ${t.positionBefore}→${t.positionAfter}`),
@@ -213,7 +245,7 @@ export function summary(parts: PartFigures[]): string {
     lines.push(
       `lost_fills ${f.lost_fills} · false_passes ${f.false_passes} · max_orders_per_tick ${f.max_orders_per_tick} · ` +
         `duplicate_alerts ${f.duplicate_alerts} · unresolved_alerts ${f.unresolved_alerts} · checks_over_bound ${f.checks_over_bound} · ` +
-        `position_drift ${f.position_drift ?? "n/a"} · max_unresolved_per_key ${f.max_unresolved_per_key ?? "n/a"}`,
+        `position_drift ${f.position_drift ?? "n/a"} · residues_alerted_and_closed ${f.residues_alerted_and_closed ?? "n/a"} · max_unresolved_per_key ${f.max_unresolved_per_key ?? "n/a"}`,
     );
     lines.push(
       `storage_rows ${f.storage_rows ?? "n/a"} (max ${f.storage_rows_max ?? "n/a"}, bound ${f.storage_bound ?? "n/a"}) · ` +
