@@ -211,7 +211,8 @@ export class WatchShell implements AlarmOwner {
   }
 
   async onDeadline(name: string): Promise<void> {
-    if (name === "outbox") await this.alerting.flush(this.c.now());
+    // Never inside the loop: a target that never answers must not hold the watch (check/shell.ts too).
+    if (name === "outbox") this.c.spawn(this.alerting.flush(this.c.now()));
   }
 
   nextDue(): number | null {

@@ -50,7 +50,8 @@ function parseState(raw: string | null): AlertState {
 
 export class Alerting {
   private readonly o: AlertingOptions;
-  private flushing = false;
+  /** Targets with a delivery attempt in flight (their lane is running). */
+  private readonly inFlight = new Set<number>();
   /**
    * Checks already counted for uptime by this instance. A quiet pass stores no alert state
    * (worthStoring), so its id is not in `applied`; this keeps a replay from counting it twice.
@@ -109,40 +110,47 @@ export class Alerting {
     return { target: t, url: t.urlSecret ? read(t.urlSecret) : t.url, secret: read(t.secretName) };
   }
 
+  /**
+   * Delivers the due outbox items. Each target is its own lane (its items in order, one attempt at a
+   * time), and lanes run at once and independently: a target that never answers holds back only its
+   * own notifications, and a flush called meanwhile starts the other targets' lanes without waiting.
+   */
   async flush(now: number): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      const cfg = this.o.config();
-      const due = this.o.sql
-        .exec<{ id: string; item: string }>(
-          `SELECT id, item FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY created_at LIMIT 20`,
-          now,
-        )
-        .toArray();
-      // Each target in its own lane (its items in order), the lanes at once: a target that never
-      // answers holds back only its own notifications, never another target's.
-      const lanes = new Map<number, OutboxItem[]>();
-      for (const row of due) {
-        const item = JSON.parse(row.item) as OutboxItem;
-        lanes.set(item.targetIndex, [...(lanes.get(item.targetIndex) ?? []), item]);
-      }
-      await Promise.all(
-        [...lanes.values()].map(async (items) => {
-          for (const item of items) await this.deliver(cfg, item);
-        }),
-      );
-      const pending = this.o.sql
-        .exec<{ at: number | null }>(`SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'`)
-        .toArray()[0]?.at;
-      if (pending !== null && pending !== undefined) this.o.schedule(pending);
-    } finally {
-      this.flushing = false;
+    const cfg = this.o.config();
+    const due = this.o.sql
+      .exec<{ id: string; item: string }>(
+        `SELECT id, item FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY created_at LIMIT 20`,
+        now,
+      )
+      .toArray();
+    const lanes = new Map<number, OutboxItem[]>();
+    for (const row of due) {
+      const item = JSON.parse(row.item) as OutboxItem;
+      if (this.inFlight.has(item.targetIndex)) continue;
+      lanes.set(item.targetIndex, [...(lanes.get(item.targetIndex) ?? []), item]);
     }
+    await Promise.all(
+      [...lanes].map(async ([target, items]) => {
+        this.inFlight.add(target);
+        try {
+          // After a failed attempt the lane stops: the target's other items wait for the next flush.
+          for (const item of items) if (!(await this.deliver(cfg, item))) break;
+        } finally {
+          this.inFlight.delete(target);
+        }
+      }),
+    );
+    // The next due item of a target not in flight (a lane in flight schedules its own when it ends).
+    const pending = this.o.sql
+      .exec<{ at: number; item: string }>(`SELECT next_at AS at, item FROM outbox WHERE state = 'pending'`)
+      .toArray()
+      .filter((r) => !this.inFlight.has((JSON.parse(r.item) as OutboxItem).targetIndex))
+      .reduce((min, r) => Math.min(min, r.at), Infinity);
+    if (pending !== Infinity) this.o.schedule(pending);
   }
 
-  /** One attempt at one outbox item, its new state written back and logged. */
-  private async deliver(cfg: Pick<MonitorConfig, "alerts"> | null, item: OutboxItem): Promise<void> {
+  /** One attempt at one outbox item, its new state written back and logged; true when it was sent. */
+  private async deliver(cfg: Pick<MonitorConfig, "alerts"> | null, item: OutboxItem): Promise<boolean> {
     const target = cfg ? this.resolve(cfg, item.targetIndex) : null;
     const next = deliverable(target)
       ? nextAttempt(item, await deliverOnce(await buildRequest(item.notification, target)), Date.now())
@@ -161,6 +169,7 @@ export class Alerting {
       attempts: next.attempts,
       error: next.lastError,
     });
+    return next.state === "sent";
   }
 
   /** Pings the heartbeat URL of a concluded check (none after a skip: see heartbeatUrl). */

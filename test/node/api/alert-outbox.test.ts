@@ -75,33 +75,38 @@ async function until(what: string, ok: () => boolean, ms = 8_000): Promise<void>
   }
 }
 
+function setup(hangUrl: string, goodUrl: string) {
+  const db = new DatabaseSync(":memory:");
+  const sql = sqlStorage(db);
+  migrate(sql);
+  const webhook = (url: string) => ({ type: "webhook", url, urlSecret: null, secretName: null });
+  // The hanging target first: the outbox reads due items oldest first, target by target.
+  const cfg = {
+    alerts: {
+      failAfter: 1,
+      resolveAfter: 1,
+      degradedCounts: false,
+      remindEveryMs: 3_600_000,
+      targets: [webhook(hangUrl), webhook(goodUrl)],
+    },
+  } as unknown as MonitorConfig;
+  const alerting = new Alerting({
+    sql,
+    secret: () => null,
+    monitorId: "m1",
+    config: () => cfg,
+    log: () => undefined,
+    schedule: () => undefined,
+    count: () => undefined,
+  });
+  return { sql, alerting };
+}
+
 describe("alert outbox across targets", () => {
   it("a target that never answers does not hold back another target's notification", { timeout: 20_000 }, async () => {
     const hang = await receiver(false);
     const good = await receiver(true);
-    const db = new DatabaseSync(":memory:");
-    const sql = sqlStorage(db);
-    migrate(sql);
-    const webhook = (url: string) => ({ type: "webhook", url, urlSecret: null, secretName: null });
-    // The hanging target first: the outbox reads due items oldest first, target by target.
-    const cfg = {
-      alerts: {
-        failAfter: 1,
-        resolveAfter: 1,
-        degradedCounts: false,
-        remindEveryMs: 3_600_000,
-        targets: [webhook(hang.url), webhook(good.url)],
-      },
-    } as unknown as MonitorConfig;
-    const alerting = new Alerting({
-      sql,
-      secret: () => null,
-      monitorId: "m1",
-      config: () => cfg,
-      log: () => undefined,
-      schedule: () => undefined,
-      count: () => undefined,
-    });
+    const { sql, alerting } = setup(hang.url, good.url);
     const now = Date.now();
     alerting.onCheck(failing("c1", now));
     const flushed = alerting.flush(now + 1);
@@ -119,4 +124,26 @@ describe("alert outbox across targets", () => {
     // The answering target's item is sent; the hanging one's stays pending for a retry.
     expect(states).toEqual(["pending", "sent"]);
   });
+
+  it(
+    "a notification raised while a hanging target's delivery is in flight reaches the other target at once",
+    { timeout: 20_000 },
+    async () => {
+      const hang = await receiver(false);
+      const good = await receiver(true);
+      const { alerting } = setup(hang.url, good.url);
+      const now = Date.now();
+      alerting.onCheck(failing("c1", now));
+      const first = alerting.flush(now + 1);
+      await until("the first notification", () => good.got.length === 1 && hang.open === 1);
+      // The check passes again while target 0 still hangs on the trigger: the resolve is due now.
+      alerting.onCheck({ ...failing("c2", now + 2), verdict: "pass", firstFailingStage: null, diagnosis: null });
+      const second = alerting.flush(now + 3);
+      await until("the resolve at the answering target", () => good.got.length === 2);
+      expect(hang.open).toBe(1);
+      expect(JSON.parse(good.got[1]!)).toMatchObject({ kind: "resolve" });
+      await hang.close();
+      await Promise.all([first, second]);
+    },
+  );
 });
