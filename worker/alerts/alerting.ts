@@ -117,9 +117,15 @@ export class Alerting {
    */
   async flush(now: number): Promise<void> {
     const cfg = this.o.config();
+    // The oldest 20 due items of EACH target: one target's backlog never starves another's.
     const due = this.o.sql
       .exec<{ id: string; item: string }>(
-        `SELECT id, item FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY created_at LIMIT 20`,
+        `SELECT id, item FROM (
+           SELECT id, item, created_at, ROW_NUMBER() OVER (
+             PARTITION BY json_extract(item, '$.targetIndex') ORDER BY created_at
+           ) AS n
+           FROM outbox WHERE state = 'pending' AND next_at <= ?
+         ) WHERE n <= 20 ORDER BY created_at`,
         now,
       )
       .toArray();

@@ -9,6 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { Alerting } from "../../../worker/alerts/alerting.ts";
 import type { CheckResult } from "../../../worker/alerts/alert-policy.ts";
+import type { OutboxItem } from "../../../worker/alerts/deliver.ts";
 import type { MonitorConfig } from "../../../worker/config.ts";
 import { migrate } from "../../../worker/store/schema.ts";
 import { sqlStorage } from "./sqlite.ts";
@@ -144,6 +145,27 @@ describe("alert outbox across targets", () => {
       expect(JSON.parse(good.got[1]!)).toMatchObject({ kind: "resolve" });
       await hang.close();
       await Promise.all([first, second]);
+    },
+  );
+
+  it(
+    "a backlog of a hanging target's older items does not starve another target's new one",
+    { timeout: 20_000 },
+    async () => {
+      const hang = await receiver(false);
+      const good = await receiver(true);
+      const { sql, alerting } = setup(hang.url, good.url);
+      const now = Date.now();
+      alerting.onCheck(failing("c1", now));
+      const row = sql.exec<{ item: string }>(`SELECT item FROM outbox LIMIT 1`).toArray()[0]!;
+      const n = (JSON.parse(row.item) as OutboxItem).notification;
+      // 25 older notifications still due for the hanging target only (more than one flush reads).
+      for (let i = 0; i < 25; i++) alerting.enqueue({ ...n, idempotencyKey: `old-${i}`, at: now - 60_000 + i }, 0, now);
+      const flushed = alerting.flush(now + 1);
+      await until("the answering target's notification", () => good.got.length > 0);
+      expect(hang.open).toBe(1);
+      await hang.close();
+      await flushed;
     },
   );
 });
