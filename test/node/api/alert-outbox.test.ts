@@ -7,12 +7,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
-import { Alerting } from "../../../worker/alerts/alerting.ts";
 import type { CheckResult } from "../../../worker/alerts/alert-policy.ts";
 import type { OutboxItem } from "../../../worker/alerts/deliver.ts";
 import type { MonitorConfig } from "../../../worker/config.ts";
 import { migrate } from "../../../worker/store/schema.ts";
-import { sqlStorage } from "./sqlite.ts";
+import { alertingOver, sqlStorage } from "./sqlite.ts";
 
 interface Receiver {
   url: string;
@@ -82,24 +81,8 @@ function setup(hangUrl: string, goodUrl: string) {
   migrate(sql);
   const webhook = (url: string) => ({ type: "webhook", url, urlSecret: null, secretName: null });
   // The hanging target first: the outbox reads due items oldest first, target by target.
-  const cfg = {
-    alerts: {
-      failAfter: 1,
-      resolveAfter: 1,
-      degradedCounts: false,
-      remindEveryMs: 3_600_000,
-      targets: [webhook(hangUrl), webhook(goodUrl)],
-    },
-  } as unknown as MonitorConfig;
-  const alerting = new Alerting({
-    sql,
-    secret: () => null,
-    monitorId: "m1",
-    config: () => cfg,
-    log: () => undefined,
-    schedule: () => undefined,
-    count: () => undefined,
-  });
+  const targets = [webhook(hangUrl), webhook(goodUrl)] as unknown as MonitorConfig["alerts"]["targets"];
+  const alerting = alertingOver(sql, { failAfter: 1, targets });
   return { sql, alerting };
 }
 

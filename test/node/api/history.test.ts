@@ -7,15 +7,13 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
-import { Alerting } from "../../../worker/alerts/alerting.ts";
 import { migrate } from "../../../worker/store/schema.ts";
 import { listIncidents } from "../../../worker/store/views/incidents.ts";
 import { readUptime } from "../../../worker/store/views/uptime.ts";
 import { HOUR_MS } from "../../../worker/views/uptime.ts";
 import type { CheckResult } from "../../../worker/alerts/alert-policy.ts";
 import { ACTIONS } from "../../../worker/monitor/diagnosis.ts";
-import type { MonitorConfig } from "../../../worker/config.ts";
-import { bumpCounter, countInOldRing, sqlStorage } from "./sqlite.ts";
+import { alertingOver, bumpCounter, countInOldRing, sqlStorage } from "./sqlite.ts";
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 
@@ -23,19 +21,8 @@ function setup(degradedCounts = false) {
   const db = new DatabaseSync(":memory:");
   const sql = sqlStorage(db);
   migrate(sql);
-  const cfg = {
-    alerts: { failAfter: 2, resolveAfter: 1, degradedCounts, remindEveryMs: 3_600_000, targets: [] },
-  } as unknown as MonitorConfig;
-  const alerting = new Alerting({
-    sql,
-    secret: () => null,
-    monitorId: "m1",
-    config: () => cfg,
-    log: () => undefined,
-    schedule: () => undefined,
-    // Unbuffered here (the object buffers them: test/node/api/uptime-counters.test.ts).
-    count: (name) => bumpCounter(sql, name),
-  });
+  // Unbuffered here (the object buffers them: test/node/api/uptime-counters.test.ts).
+  const alerting = alertingOver(sql, { degradedCounts }, (name) => bumpCounter(sql, name));
   return { db, sql, alerting };
 }
 

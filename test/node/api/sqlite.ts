@@ -4,6 +4,8 @@
  * a counter added to at once (the object buffers its counters; tests seed them here).
  */
 import type { DatabaseSync } from "node:sqlite";
+import { Alerting } from "../../../worker/alerts/alerting.ts";
+import type { MonitorConfig } from "../../../worker/config.ts";
 import { HOUR_MS } from "../../../worker/views/uptime.ts";
 
 /** `onWrite` hears every INSERT, UPDATE and DELETE (tests count a check's writes with it). */
@@ -46,4 +48,28 @@ export function bumpCounter(sql: SqlStorage, name: string, by = 1): void {
     name,
     by,
   );
+}
+
+/**
+ * The object's real Alerting over `sql` for monitor "m1": alert settings from `alerts` over defaults
+ * (fail after 2, resolve after 1, no targets), no secrets, no log, no scheduling; `count` receives the
+ * uptime counters.
+ */
+export function alertingOver(
+  sql: SqlStorage,
+  alerts: Partial<MonitorConfig["alerts"]> = {},
+  count: (name: string) => void = () => undefined,
+): Alerting {
+  const cfg = {
+    alerts: { failAfter: 2, resolveAfter: 1, degradedCounts: false, remindEveryMs: 3_600_000, targets: [], ...alerts },
+  } as unknown as MonitorConfig;
+  return new Alerting({
+    sql,
+    secret: () => null,
+    monitorId: "m1",
+    config: () => cfg,
+    log: () => undefined,
+    schedule: () => undefined,
+    count,
+  });
 }

@@ -7,12 +7,10 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
-import { Alerting } from "../../../worker/alerts/alerting.ts";
 import { EventLog } from "../../../worker/store/eventlog.ts";
 import { migrate, readCounters } from "../../../worker/store/schema.ts";
 import { HOUR_MS, RING_HOURS, pruneUptime, readUptime, uptimeCounter } from "../../../worker/store/views/uptime.ts";
-import type { MonitorConfig } from "../../../worker/config.ts";
-import { countInOldRing, sqlStorage } from "./sqlite.ts";
+import { alertingOver, countInOldRing, sqlStorage } from "./sqlite.ts";
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 
@@ -23,18 +21,7 @@ function setup() {
   migrate(sql);
   writes.count = 0;
   const log = new EventLog(sql);
-  const cfg = {
-    alerts: { failAfter: 2, resolveAfter: 1, degradedCounts: false, remindEveryMs: 3_600_000, targets: [] },
-  } as unknown as MonitorConfig;
-  const alerting = new Alerting({
-    sql,
-    secret: () => null,
-    monitorId: "m1",
-    config: () => cfg,
-    log: () => undefined,
-    schedule: () => undefined,
-    count: (name) => log.count(name),
-  });
+  const alerting = alertingOver(sql, {}, (name) => log.count(name));
   const check = (id: string, at: number, verdict: "pass" | "fail", stage: string | null = null) =>
     alerting.onCheck({
       checkId: id,
