@@ -133,7 +133,9 @@ export class Alerting {
     for (const row of due) {
       const item = JSON.parse(row.item) as OutboxItem;
       if (this.inFlight.has(item.targetIndex)) continue;
-      lanes.set(item.targetIndex, [...(lanes.get(item.targetIndex) ?? []), item]);
+      const lane = lanes.get(item.targetIndex);
+      if (lane) lane.push(item);
+      else lanes.set(item.targetIndex, [item]);
     }
     await Promise.all(
       [...lanes].map(async ([target, items]) => {
@@ -147,12 +149,15 @@ export class Alerting {
       }),
     );
     // The next due item of a target not in flight (a lane in flight schedules its own when it ends).
+    const busy = JSON.stringify([...this.inFlight]);
     const pending = this.o.sql
-      .exec<{ at: number; item: string }>(`SELECT next_at AS at, item FROM outbox WHERE state = 'pending'`)
-      .toArray()
-      .filter((r) => !this.inFlight.has((JSON.parse(r.item) as OutboxItem).targetIndex))
-      .reduce((min, r) => Math.min(min, r.at), Infinity);
-    if (pending !== Infinity) this.o.schedule(pending);
+      .exec<{ at: number | null }>(
+        `SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'
+           AND json_extract(item, '$.targetIndex') NOT IN (SELECT value FROM json_each(?))`,
+        busy,
+      )
+      .toArray()[0]?.at;
+    if (pending !== null && pending !== undefined) this.o.schedule(pending);
   }
 
   /** One attempt at one outbox item, its new state written back and logged; true when it was sent. */
