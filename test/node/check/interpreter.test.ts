@@ -31,6 +31,10 @@ function withCheck(over: Partial<CheckRecord>): MachineState {
   return { ...initialState(), check: { id: "c1", stages: {}, evidence: {}, ...over } as CheckRecord };
 }
 
+/** A concluded failed check with no flatten yet, as far as the record rules read it. */
+const failedRecord = (): CheckRecord =>
+  ({ id: "c1", verdict: { verdict: "fail" }, evidence: {}, flattenOutcome: null }) as unknown as CheckRecord;
+
 describe("interpreter rules", () => {
   it("the setup: settings from the entry, config errors only, the key, the pause flag", () => {
     const problems = [
@@ -62,12 +66,7 @@ describe("interpreter rules", () => {
 
   it("a failed check keeps the last frames once; a passing one keeps none", () => {
     const frames = [{ at: 1, dir: "in", frame: "{}" }];
-    const failed = {
-      id: "c1",
-      verdict: { verdict: "fail" },
-      evidence: {},
-      flattenOutcome: null,
-    } as unknown as CheckRecord;
+    const failed = failedRecord();
     const kept = withLastFrames(failed, frames);
     expect(kept.evidence.last_frames).toEqual(frames);
     expect(failed.evidence.last_frames).toBeUndefined();
@@ -142,12 +141,7 @@ describe("interpreter rules", () => {
   it("a record: written with its frames, or held back (its frames kept) while its flatten is to follow", () => {
     const frames = [{ at: 1 }];
     const last = [{ at: 9 }];
-    const failed = {
-      id: "c1",
-      verdict: { verdict: "fail" },
-      evidence: {},
-      flattenOutcome: null,
-    } as unknown as CheckRecord;
+    const failed = failedRecord();
     const flattening = { ...failed, flatten: { order: null } } as unknown as CheckRecord;
     const ended = { ...failed, flattenOutcome: "done" } as unknown as CheckRecord;
     const passed = { ...ended, verdict: { verdict: "pass" } } as unknown as CheckRecord;
