@@ -75,14 +75,14 @@ async function until(what: string, ok: () => boolean, ms = 8_000): Promise<void>
   }
 }
 
-function setup(hangUrl: string, goodUrl: string) {
+function setup(hangUrl: string, goodUrl: string, schedule?: (at: number) => void) {
   const db = new DatabaseSync(":memory:");
   const sql = sqlStorage(db);
   migrate(sql);
   const webhook = (url: string) => ({ type: "webhook", url, urlSecret: null, secretName: null });
   // The hanging target first: the outbox reads due items oldest first, target by target.
   const targets = [webhook(hangUrl), webhook(goodUrl)] as unknown as MonitorConfig["alerts"]["targets"];
-  const alerting = alertingOver(sql, { failAfter: 1, targets });
+  const alerting = alertingOver(sql, { failAfter: 1, targets }, undefined, schedule);
   return { sql, alerting };
 }
 
@@ -149,6 +149,31 @@ describe("alert outbox across targets", () => {
       expect(hang.open).toBe(1);
       await hang.close();
       await flushed;
+    },
+  );
+
+  it(
+    "while a target's attempt is in flight, the next deadline ignores its items (no alarm spinning on them)",
+    { timeout: 20_000 },
+    async () => {
+      const hang = await receiver(false);
+      const good = await receiver(true);
+      const scheduled: number[] = [];
+      const { alerting } = setup(hang.url, good.url, (at) => scheduled.push(at));
+      const now = Date.now();
+      alerting.onCheck(failing("c1", now));
+      const first = alerting.flush(now + 1);
+      await until("the first notification", () => good.got.length === 1 && hang.open === 1);
+      // A second flush while target 0 hangs: nothing else is due, so it sets no deadline (the hanging
+      // item is due now; scheduling it would wake the alarm at once, over and over).
+      scheduled.length = 0;
+      await alerting.flush(now + 2);
+      expect(scheduled).toEqual([]);
+      await hang.close();
+      await first;
+      // When the hanging lane ends, its failed item's retry is scheduled, in the future.
+      expect(scheduled.length).toBe(1);
+      expect(scheduled[0]!).toBeGreaterThan(now + 2);
     },
   );
 });

@@ -52,13 +52,14 @@ export function bumpCounter(sql: SqlStorage, name: string, by = 1): void {
 
 /**
  * The object's real Alerting over `sql` for monitor "m1": alert settings from `alerts` over defaults
- * (fail after 2, resolve after 1, no targets), no secrets, no log, no scheduling; `count` receives the
- * uptime counters.
+ * (fail after 2, resolve after 1, no targets), no secrets, no log; `count` receives the uptime
+ * counters and `schedule` the outbox's next deadline.
  */
 export function alertingOver(
   sql: SqlStorage,
   alerts: Partial<MonitorConfig["alerts"]> = {},
   count: (name: string) => void = () => undefined,
+  schedule: (at: number) => void = () => undefined,
 ): Alerting {
   const cfg = {
     alerts: { failAfter: 2, resolveAfter: 1, degradedCounts: false, remindEveryMs: 3_600_000, targets: [], ...alerts },
@@ -69,7 +70,7 @@ export function alertingOver(
     monitorId: "m1",
     config: () => cfg,
     log: () => undefined,
-    schedule: () => undefined,
+    schedule,
     count,
   });
 }
