@@ -117,38 +117,17 @@ export class Alerting {
    */
   async flush(now: number): Promise<void> {
     const cfg = this.o.config();
-    // The oldest 20 due items of EACH target: one target's backlog never starves another's.
-    const due = this.o.sql
-      .exec<{ id: string; item: string }>(
-        `SELECT id, item FROM (
-           SELECT id, item, created_at, ROW_NUMBER() OVER (
-             PARTITION BY json_extract(item, '$.targetIndex') ORDER BY created_at
-           ) AS n
-           FROM outbox WHERE state = 'pending' AND next_at <= ?
-         ) WHERE n <= 20 ORDER BY created_at`,
+    const targets = this.o.sql
+      .exec<{ t: number }>(
+        `SELECT DISTINCT json_extract(item, '$.targetIndex') AS t FROM outbox WHERE state = 'pending' AND next_at <= ?`,
         now,
       )
-      .toArray();
-    const lanes = new Map<number, OutboxItem[]>();
-    for (const row of due) {
-      const item = JSON.parse(row.item) as OutboxItem;
-      if (this.inFlight.has(item.targetIndex)) continue;
-      const lane = lanes.get(item.targetIndex);
-      if (lane) lane.push(item);
-      else lanes.set(item.targetIndex, [item]);
-    }
-    await Promise.all(
-      [...lanes].map(async ([target, items]) => {
-        this.inFlight.add(target);
-        try {
-          // After a failed attempt the lane stops: the target's other items wait for the next flush.
-          for (const item of items) if (!(await this.deliver(cfg, item))) break;
-        } finally {
-          this.inFlight.delete(target);
-        }
-      }),
-    );
-    // The next due item of a target not in flight (a lane in flight schedules its own when it ends).
+      .toArray()
+      .map((r) => r.t)
+      .filter((t) => !this.inFlight.has(t));
+    await Promise.all(targets.map((t) => this.lane(cfg, t, now)));
+    // The next due item of a target not in flight (the flush that started a lane still running
+    // schedules that target when the lane ends).
     const busy = JSON.stringify([...this.inFlight]);
     const pending = this.o.sql
       .exec<{ at: number | null }>(
@@ -158,6 +137,32 @@ export class Alerting {
       )
       .toArray()[0]?.at;
     if (pending !== null && pending !== undefined) this.o.schedule(pending);
+  }
+
+  /**
+   * One target's lane: its due items oldest first, one attempt at a time, read again when they are
+   * done (an item raised meanwhile goes out at once), until none is due or an attempt fails (the rest
+   * then wait for their retry time).
+   */
+  private async lane(cfg: Pick<MonitorConfig, "alerts"> | null, target: number, now: number): Promise<void> {
+    this.inFlight.add(target);
+    const started = Date.now();
+    try {
+      for (;;) {
+        const due = this.o.sql
+          .exec<{ item: string }>(
+            `SELECT item FROM outbox WHERE state = 'pending' AND next_at <= ?
+               AND json_extract(item, '$.targetIndex') = ? ORDER BY created_at LIMIT 20`,
+            now + (Date.now() - started),
+            target,
+          )
+          .toArray();
+        if (due.length === 0) return;
+        for (const row of due) if (!(await this.deliver(cfg, JSON.parse(row.item) as OutboxItem))) return;
+      }
+    } finally {
+      this.inFlight.delete(target);
+    }
   }
 
   /** One attempt at one outbox item, its new state written back and logged; true when it was sent. */

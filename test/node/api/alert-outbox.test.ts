@@ -30,7 +30,8 @@ afterEach(async () => {
   }
 });
 
-async function receiver(answer: boolean): Promise<Receiver> {
+/** `answer` false: never answers; `delayMs`: answers that long after the request arrived. */
+async function receiver(answer: boolean, delayMs = 0): Promise<Receiver> {
   const r: Receiver = { url: "", got: [], open: 0, close: async () => undefined };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = "";
@@ -42,7 +43,7 @@ async function receiver(answer: boolean): Promise<Receiver> {
         return;
       }
       r.got.push(body);
-      res.writeHead(200).end("ok");
+      setTimeout(() => res.writeHead(200).end("ok"), delayMs);
     });
   });
   servers.push(server);
@@ -114,7 +115,8 @@ describe("alert outbox across targets", () => {
     { timeout: 20_000 },
     async () => {
       const hang = await receiver(false);
-      const good = await receiver(true);
+      // A slow answer: the resolve below is raised while this target's own attempt is in flight.
+      const good = await receiver(true, 300);
       const { alerting } = setup(hang.url, good.url);
       const now = Date.now();
       alerting.onCheck(failing("c1", now));
